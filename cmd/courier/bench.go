@@ -1,0 +1,76 @@
+package main
+
+// bench.go wires `courier bench` to package bench.
+
+import (
+	"encoding/json"
+	"os"
+
+	"github.com/courier-dev/courier/internal/bench"
+	"github.com/spf13/cobra"
+)
+
+// newBenchCommand returns `courier bench`.
+func newBenchCommand() *cobra.Command {
+	var (
+		cf       clientFlags
+		cfg      bench.Config
+		asJSON   bool
+		progress bool
+	)
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure produce and consume throughput and end-to-end latency",
+		Long: `Measure a Kafka-compatible cluster through the public protocol.
+
+bench creates a fresh topic (deleted afterwards unless --keep), produces
+--records values of --size random bytes (acks=all, idempotent, default
+batching) while a consumer reads them as they land to time each record end to
+end, then reads the whole topic again from the beginning to time consumption
+alone. It prints produce and consume records/s and MB/s (10^6 value bytes) and
+the end-to-end latency percentiles; --json prints one flat JSON object on
+standard output instead. Progress bars go to standard error.
+
+End-to-end latency is measured at full speed, so it includes the time records
+wait in the producer's buffer (--buffer-bytes). The exit status is non-zero if
+a consumer missed a record or read one twice.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg.ClientOpts = cf.opts()
+			if progress {
+				cfg.Progress = cmd.ErrOrStderr()
+			}
+			res, err := bench.Run(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				if err := enc.Encode(res); err != nil {
+					return err
+				}
+			} else if err := res.WriteText(out); err != nil {
+				return err
+			}
+			return res.Check()
+		},
+	}
+	cf.register(cmd)
+	f := cmd.Flags()
+	f.IntVar(&cfg.Records, "records", bench.DefaultRecords, "records to produce")
+	f.IntVar(&cfg.Size, "size", bench.DefaultSize, "value size in bytes (at least 16: send time and sequence number)")
+	f.Int32Var(&cfg.Partitions, "partitions", bench.DefaultPartitions, "partitions of the benchmark topic")
+	f.Int16Var(&cfg.ReplicationFactor, "replication-factor", bench.DefaultReplicationFactor, "replicas per partition (-1: broker default)")
+	f.StringVar(&cfg.Topic, "topic", "", "topic to create; it must not exist (default: courier-bench-<time>)")
+	f.IntVar(&cfg.Producers, "producers", bench.DefaultProducers, "producer clients, each with its own connection and buffer")
+	f.StringVar(&cfg.Compression, "compression", "none", "batch compression: none, gzip, snappy, lz4 or zstd")
+	f.IntVar(&cfg.BufferBytes, "buffer-bytes", bench.DefaultBufferBytes, "value bytes each producer keeps in flight")
+	f.DurationVar(&cfg.IdleTimeout, "idle-timeout", bench.DefaultIdleTimeout, "after producing, give up on records not received for this long")
+	f.BoolVar(&cfg.Keep, "keep", false, "keep the topic after the run")
+	f.BoolVar(&asJSON, "json", false, "print the results as one JSON object")
+	fi, err := os.Stderr.Stat()
+	stderrIsTerminal := err == nil && fi.Mode()&os.ModeCharDevice != 0
+	f.BoolVar(&progress, "progress", stderrIsTerminal, "draw progress bars on standard error (default: if it is a terminal)")
+	return cmd
+}

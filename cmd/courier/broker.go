@@ -1,0 +1,71 @@
+package main
+
+// broker.go wires `courier broker` flags to the broker.
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/courier-dev/courier/internal/run"
+	"github.com/courier-dev/courier/internal/storage"
+	"github.com/spf13/cobra"
+)
+
+func newBrokerCommand() *cobra.Command {
+	var (
+		cfg        run.Config
+		fsync      string
+		logLevel   string
+		logFormat  string
+		maxRequest int32
+	)
+	cmd := &cobra.Command{
+		Use:   "broker",
+		Short: "Run the Kafka-compatible broker",
+		Long: `Run the Kafka-compatible broker. Any Kafka client can produce to and
+consume from it. Data (topic metadata and partition logs) lives under --data.
+
+--fsync always: a produce request with acks=1 or acks=all is answered only
+after its batches are fsynced (concurrent producers share each fsync), so an
+acknowledged record survives a power loss.
+--fsync interval: batches are written to the OS at once and fsynced every
+--fsync-interval; an acknowledged record survives a crash of the broker
+process (kill -9), but a power loss can take the last interval's writes.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch fsync {
+			case "always":
+				cfg.Broker.Sync = storage.SyncAlways
+			case "interval":
+				cfg.Broker.Sync = storage.SyncInterval
+			default:
+				return fmt.Errorf("--fsync must be always or interval, not %q", fsync)
+			}
+			if maxRequest < 1024 {
+				return fmt.Errorf("--max-request-bytes %d is too small (minimum 1024)", maxRequest)
+			}
+			cfg.MaxRequestBytes = maxRequest
+			logger, err := newLogger(cmd.ErrOrStderr(), logLevel, logFormat)
+			if err != nil {
+				return err
+			}
+			cfg.Broker.Logger = logger
+			return run.Broker(cmd.Context(), cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.Addr, "addr", "127.0.0.1:9092", "address to listen on for Kafka clients")
+	f.StringVar(&cfg.AdvertisedAddr, "advertised-addr", "", "host:port clients are told to connect to (default: the address they reached)")
+	f.StringVar(&cfg.Broker.DataDir, "data", "./data", "data directory")
+	f.StringVar(&cfg.HTTPAddr, "http-addr", "127.0.0.1:9644", "address of the HTTP endpoint serving /metrics (empty to disable)")
+	f.StringVar(&fsync, "fsync", "interval", "when to fsync appended batches: always or interval")
+	f.DurationVar(&cfg.Broker.SyncInterval, "fsync-interval", time.Second, "fsync period with --fsync interval")
+	f.Int32Var(&maxRequest, "max-request-bytes", 100<<20, "largest request frame accepted")
+	f.BoolVar(&cfg.Broker.AutoCreateTopics, "auto-create-topics", true, "create unknown topics when clients ask for them (auto.create.topics.enable)")
+	f.Int32Var(&cfg.Broker.DefaultPartitions, "default-partitions", 1, "partitions of auto-created topics")
+	f.DurationVar(&cfg.Broker.RetentionCheckInterval, "retention-check-interval", 30*time.Second, "how often retention deletes old segments")
+	f.Int32Var(&cfg.Broker.NodeID, "node-id", 1, "this broker's node id")
+	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&logFormat, "log-format", "text", "text or json")
+	return cmd
+}

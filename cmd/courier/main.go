@@ -1,0 +1,45 @@
+// Command courier is Courier's single binary: the Kafka-compatible broker and
+// the tools around it. This package only wires command-line flags (and their
+// COURIER_* environment equivalents) to the packages that do the work.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := newRootCommand()
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "courier:", err)
+		os.Exit(1)
+	}
+}
+
+// newRootCommand assembles every subcommand.
+func newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "courier",
+		Short:         "Courier: a single-binary, Kafka-compatible event streaming system",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return applyEnv(cmd)
+		},
+	}
+	root.AddCommand(
+		newBrokerCommand(),
+		newTopicCommand(),
+		newProduceCommand(),
+		newConsumeCommand(),
+		newBenchCommand(),
+	)
+	return root
+}

@@ -1,0 +1,174 @@
+package main
+
+// topic.go wires `courier topic` and its subcommands (create, list,
+// describe, delete, add-partitions) to package ctl.
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/courier-dev/courier/internal/ctl"
+	"github.com/spf13/cobra"
+)
+
+// newTopicCommand returns `courier topic`.
+func newTopicCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "topic",
+		Short: "Create, list, describe, delete and grow topics on any Kafka-compatible cluster",
+	}
+	cmd.AddCommand(
+		newTopicCreateCommand(),
+		newTopicListCommand(),
+		newTopicDescribeCommand(),
+		newTopicDeleteCommand(),
+		newTopicAddPartitionsCommand(),
+	)
+	return cmd
+}
+
+// newTopicCreateCommand returns `courier topic create NAME`.
+func newTopicCreateCommand() *cobra.Command {
+	var (
+		cf         clientFlags
+		partitions int32
+		rf         int16
+		configs    []string
+	)
+	cmd := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Create a topic",
+		Args:  topicNameArg,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfgs, err := ctl.ParseConfigs(configs)
+			if err != nil {
+				return err
+			}
+			return withAdmin(cmd, &cf, func(ctx context.Context, a *ctl.Admin) error {
+				c, err := a.CreateTopic(ctx, ctl.CreateSpec{Name: args[0], Partitions: partitions, ReplicationFactor: rf, Configs: cfgs})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "created topic %s (partitions %d, replication factor %d)\n", c.Name, c.Partitions, c.ReplicationFactor)
+				return nil
+			})
+		},
+	}
+	cf.register(cmd)
+	cmd.Flags().Int32Var(&partitions, "partitions", 0, "number of partitions (-1: broker default)")
+	cmd.Flags().Int16Var(&rf, "replication-factor", 1, "replicas per partition (-1: broker default)")
+	cmd.Flags().StringArrayVar(&configs, "config", nil, "topic config override key=value, repeatable (e.g. retention.ms=86400000)")
+	_ = cmd.MarkFlagRequired("partitions")
+	return cmd
+}
+
+// newTopicListCommand returns `courier topic list`.
+func newTopicListCommand() *cobra.Command {
+	var (
+		cf       clientFlags
+		internal bool
+	)
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List topics and their partition counts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withAdmin(cmd, &cf, func(ctx context.Context, a *ctl.Admin) error {
+				ts, err := a.ListTopics(ctx, internal)
+				if err != nil {
+					return err
+				}
+				return ctl.WriteTopicList(cmd.OutOrStdout(), ts)
+			})
+		},
+	}
+	cf.register(cmd)
+	cmd.Flags().BoolVar(&internal, "internal", false, "include internal topics such as __consumer_offsets")
+	return cmd
+}
+
+// newTopicDescribeCommand returns `courier topic describe NAME`.
+func newTopicDescribeCommand() *cobra.Command {
+	var cf clientFlags
+	cmd := &cobra.Command{
+		Use:   "describe NAME",
+		Short: "Show a topic's ID, non-default configs, and per partition its leader, offsets and size",
+		Args:  topicNameArg,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withAdmin(cmd, &cf, func(ctx context.Context, a *ctl.Admin) error {
+				d, err := a.DescribeTopic(ctx, args[0])
+				if err != nil {
+					return err
+				}
+				return ctl.WriteTopicDescription(cmd.OutOrStdout(), d)
+			})
+		},
+	}
+	cf.register(cmd)
+	return cmd
+}
+
+// newTopicDeleteCommand returns `courier topic delete NAME`.
+func newTopicDeleteCommand() *cobra.Command {
+	var cf clientFlags
+	cmd := &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Delete a topic and all its records",
+		Args:  topicNameArg,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withAdmin(cmd, &cf, func(ctx context.Context, a *ctl.Admin) error {
+				if err := a.DeleteTopic(ctx, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "deleted topic %s\n", args[0])
+				return nil
+			})
+		},
+	}
+	cf.register(cmd)
+	return cmd
+}
+
+// newTopicAddPartitionsCommand returns `courier topic add-partitions NAME`.
+func newTopicAddPartitionsCommand() *cobra.Command {
+	var (
+		cf    clientFlags
+		total int
+	)
+	cmd := &cobra.Command{
+		Use:   "add-partitions NAME",
+		Short: "Grow a topic to a new total number of partitions",
+		Args:  topicNameArg,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withAdmin(cmd, &cf, func(ctx context.Context, a *ctl.Admin) error {
+				if err := a.AddPartitions(ctx, args[0], total); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "topic %s now has %d partitions\n", args[0], total)
+				return nil
+			})
+		},
+	}
+	cf.register(cmd)
+	cmd.Flags().IntVar(&total, "total", 0, "new total number of partitions (must exceed the current count)")
+	_ = cmd.MarkFlagRequired("total")
+	return cmd
+}
+
+// withAdmin runs fn with an Admin connected through cf, closing it after.
+func withAdmin(cmd *cobra.Command, cf *clientFlags, fn func(context.Context, *ctl.Admin) error) error {
+	a, err := ctl.New(cf.opts()...)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return fn(cmd.Context(), a)
+}
+
+// topicNameArg requires exactly one non-empty topic name argument.
+func topicNameArg(_ *cobra.Command, args []string) error {
+	if len(args) != 1 || args[0] == "" {
+		return fmt.Errorf("want exactly one topic NAME, got %d arguments", len(args))
+	}
+	return nil
+}

@@ -1,0 +1,149 @@
+package bench
+
+// bench.go runs the benchmark end to end: topic, produce with a concurrent
+// consumer for latency, a second consume pass for throughput, cleanup.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// consumerWarmup is how long the end-to-end consumer polls the empty topic
+// before production starts; see consumePass.warmup.
+const consumerWarmup = 250 * time.Millisecond
+
+// Run runs one benchmark described by cfg against the cluster its
+// ClientOpts reach, and returns what it measured. An error means the run
+// could not complete; a run that completes but lost records returns a
+// Result whose Check fails.
+//
+// Run creates cfg.Topic (failing if it exists) and deletes it on return
+// unless cfg.Keep, even when ctx is canceled.
+func Run(ctx context.Context, cfg Config) (res Result, err error) {
+	cfg, err = cfg.withDefaults()
+	if err != nil {
+		return res, err
+	}
+	res = Result{
+		Topic:             cfg.Topic,
+		Records:           cfg.Records,
+		Size:              cfg.Size,
+		Partitions:        cfg.Partitions,
+		ReplicationFactor: cfg.ReplicationFactor,
+		Producers:         cfg.Producers,
+		Compression:       cfg.Compression,
+	}
+
+	admCl, err := kgo.NewClient(cfg.ClientOpts...)
+	if err != nil {
+		return res, fmt.Errorf("bench: %w", err)
+	}
+	defer admCl.Close()
+	adm := kadm.NewClient(admCl)
+	if _, err := adm.CreateTopic(ctx, cfg.Partitions, cfg.ReplicationFactor, nil, cfg.Topic); err != nil {
+		return res, fmt.Errorf("bench: create topic %q: %w", cfg.Topic, err)
+	}
+	if !cfg.Keep {
+		defer func() {
+			dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+			defer cancel()
+			if _, derr := adm.DeleteTopic(dctx, cfg.Topic); derr != nil {
+				err = errors.Join(err, fmt.Errorf("bench: delete topic %q: %w", cfg.Topic, derr))
+			}
+		}()
+	}
+
+	clk := newClock()
+	e2e, produced, err := produceWithLatency(ctx, cfg, clk)
+	if err != nil {
+		return res, err
+	}
+	res.Produce = produced
+	res.E2ELoss = e2e.Loss
+	res.E2E = Summarize(e2e.latencies)
+
+	second := &consumePass{cfg: cfg, clk: clk, produced: closedChan()}
+	stop := trackProgress(cfg.Progress, "consume", cfg.Records, &second.received)
+	st, err := second.run(ctx)
+	stop()
+	if err != nil {
+		return res, err
+	}
+	res.Consume = st.Throughput
+	res.ConsumeLoss = st.Loss
+	return res, nil
+}
+
+// e2eOutcome is what the consumer running alongside the producers saw.
+type e2eOutcome struct {
+	Loss
+	latencies []int64
+}
+
+// produceWithLatency produces the run's records while a consumer reads them
+// as they land, timing each from its Produce call.
+func produceWithLatency(ctx context.Context, cfg Config, clk clock) (e2eOutcome, Throughput, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	producedCh := make(chan struct{})
+	pass := &consumePass{
+		cfg:       cfg,
+		clk:       clk,
+		latencies: make([]int64, 0, cfg.Records),
+		warmup:    consumerWarmup,
+		ready:     make(chan struct{}),
+		produced:  producedCh,
+	}
+	var (
+		st      consumeStats
+		stErr   error
+		stopped = make(chan struct{})
+	)
+	go func() {
+		defer close(stopped)
+		st, stErr = pass.run(ctx)
+	}()
+	select {
+	case <-pass.ready:
+	case <-stopped:
+		return e2eOutcome{}, Throughput{}, stErr
+	}
+
+	var acked atomic.Int64
+	stop := trackProgress(cfg.Progress, "produce", cfg.Records, &acked)
+	produced, err := produce(ctx, cfg, clk, &acked)
+	stop()
+	close(producedCh)
+	if err != nil {
+		cancel()
+		<-stopped
+		return e2eOutcome{}, Throughput{}, err
+	}
+
+	select {
+	case <-stopped:
+	default:
+		// The consumer is behind: show it catching up.
+		stop := trackProgress(cfg.Progress, "e2e read", cfg.Records, &pass.received)
+		<-stopped
+		stop()
+	}
+	if stErr != nil {
+		return e2eOutcome{}, Throughput{}, stErr
+	}
+	return e2eOutcome{Loss: st.Loss, latencies: pass.latencies}, produced, nil
+}
+
+// closedChan returns a closed channel.
+func closedChan() <-chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}

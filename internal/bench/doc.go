@@ -1,0 +1,29 @@
+// Package bench owns Courier's produce/consume benchmark: it measures any
+// Kafka-compatible cluster (Courier's broker, Apache Kafka, franz-go's kfake)
+// only through the public protocol with franz-go clients.
+//
+// A run creates a fresh topic, produces Records values of Size bytes
+// (acks=all, idempotent, default batching and linger) while a consumer reads
+// the topic concurrently to time each record end to end, then reads
+// everything again from the beginning with a second consumer to time
+// consumption on its own. It deletes the topic afterwards unless told to keep
+// it.
+//
+// What a run promises:
+//   - Every value starts with a 16-byte header (see [PutHeader]): the send
+//     time on the run's monotonic clock, then the record's sequence number in
+//     [0, Records). The rest is random bytes generated once per run, so the
+//     payload does not compress and the generator costs nothing per record.
+//   - Both consumers track sequence numbers in a bitset, so [Result] reports
+//     exactly how many records were missing or duplicated in each pass;
+//     [Result.Check] turns loss into an error.
+//   - Throughput counts value bytes only (no keys, headers or protocol
+//     framing), and MB means 10^6 bytes.
+//   - End-to-end latency is the time from the Produce call to the poll that
+//     returned the record. At full speed it includes the time records wait in
+//     the producer's buffer, so it shows latency under saturation, not the
+//     latency of an idle cluster.
+//   - The client is built to cost the broker as little CPU as possible: value
+//     buffers and kgo.Records are reused from a pool sized by BufferBytes, and
+//     fetched records are recycled.
+package bench

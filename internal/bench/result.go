@@ -1,0 +1,170 @@
+package bench
+
+// result.go holds what a run measured and its two renderings: text for
+// people and one flat JSON object for scripts.
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"time"
+)
+
+// Throughput is what one side of a run moved.
+type Throughput struct {
+	Records int64         // records produced (acknowledged) or received
+	Bytes   int64         // value bytes of those records
+	Elapsed time.Duration // wall time the side took
+}
+
+// RecordsPerSec is the record rate, or 0 if nothing was timed.
+func (t Throughput) RecordsPerSec() float64 {
+	if t.Elapsed <= 0 {
+		return 0
+	}
+	return float64(t.Records) / t.Elapsed.Seconds()
+}
+
+// MBPerSec is the value byte rate in 10^6 bytes per second.
+func (t Throughput) MBPerSec() float64 {
+	if t.Elapsed <= 0 {
+		return 0
+	}
+	return float64(t.Bytes) / 1e6 / t.Elapsed.Seconds()
+}
+
+// Loss is what a consumer found wrong with the records it read.
+type Loss struct {
+	Missing      int      // sequence numbers never received
+	Duplicates   int      // records received more than once
+	Invalid      int      // records too short or out of the run's range
+	FirstMissing []uint64 // a few missing sequence numbers, for errors
+}
+
+// ok reports whether the consumer read every record exactly once.
+func (l Loss) ok() bool { return l.Missing == 0 && l.Duplicates == 0 && l.Invalid == 0 }
+
+// Result is what one run measured.
+type Result struct {
+	Topic             string
+	Records           int
+	Size              int
+	Partitions        int32
+	ReplicationFactor int16
+	Producers         int
+	Compression       string
+
+	// Produce is the producers' side, first Produce to last ack.
+	Produce Throughput
+	// Consume is the second consumer's side: the whole topic read from the
+	// beginning after production finished.
+	Consume Throughput
+	// E2E is the latency the first consumer, running alongside the
+	// producers, saw from Produce call to poll.
+	E2E Latency
+
+	E2ELoss     Loss // what the first consumer found
+	ConsumeLoss Loss // what the second consumer found
+}
+
+// Check returns an error if either consumer missed records or saw a record
+// twice: with an idempotent producer, the log must hold each record once.
+func (r Result) Check() error {
+	for _, pass := range []struct {
+		name string
+		loss Loss
+	}{{"end-to-end consumer", r.E2ELoss}, {"consumer", r.ConsumeLoss}} {
+		l := pass.loss
+		if !l.ok() {
+			return fmt.Errorf("bench: %s read %d of %d records: %d missing (first %v), %d duplicates, %d invalid",
+				pass.name, r.Records-l.Missing, r.Records, l.Missing, l.FirstMissing, l.Duplicates, l.Invalid)
+		}
+	}
+	return nil
+}
+
+// jsonResult is the flat JSON form of Result: one level, unique keys, rates
+// and milliseconds as numbers, so a shell script can pick fields with sed.
+type jsonResult struct {
+	Topic             string `json:"topic"`
+	Records           int    `json:"records"`
+	Size              int    `json:"size"`
+	Partitions        int32  `json:"partitions"`
+	ReplicationFactor int16  `json:"replication_factor"`
+	Producers         int    `json:"producers"`
+	Compression       string `json:"compression"`
+
+	ProduceSeconds       float64 `json:"produce_seconds"`
+	ProduceRecordsPerSec float64 `json:"produce_records_per_sec"`
+	ProduceMBPerSec      float64 `json:"produce_mb_per_sec"`
+
+	ConsumeSeconds       float64 `json:"consume_seconds"`
+	ConsumeRecordsPerSec float64 `json:"consume_records_per_sec"`
+	ConsumeMBPerSec      float64 `json:"consume_mb_per_sec"`
+	ConsumeMissing       int     `json:"consume_missing"`
+	ConsumeDuplicates    int     `json:"consume_duplicates"`
+
+	E2ESamples    int     `json:"e2e_samples"`
+	E2EP50Ms      float64 `json:"e2e_p50_ms"`
+	E2EP99Ms      float64 `json:"e2e_p99_ms"`
+	E2EP999Ms     float64 `json:"e2e_p999_ms"`
+	E2EMaxMs      float64 `json:"e2e_max_ms"`
+	E2EMeanMs     float64 `json:"e2e_mean_ms"`
+	E2EMissing    int     `json:"e2e_missing"`
+	E2EDuplicates int     `json:"e2e_duplicates"`
+}
+
+// MarshalJSON renders r as one flat object; see jsonResult.
+func (r Result) MarshalJSON() ([]byte, error) {
+	ms := func(d time.Duration) float64 { return round(float64(d)/1e6, 3) }
+	return json.Marshal(jsonResult{
+		Topic:             r.Topic,
+		Records:           r.Records,
+		Size:              r.Size,
+		Partitions:        r.Partitions,
+		ReplicationFactor: r.ReplicationFactor,
+		Producers:         r.Producers,
+		Compression:       r.Compression,
+
+		ProduceSeconds:       round(r.Produce.Elapsed.Seconds(), 3),
+		ProduceRecordsPerSec: round(r.Produce.RecordsPerSec(), 0),
+		ProduceMBPerSec:      round(r.Produce.MBPerSec(), 2),
+
+		ConsumeSeconds:       round(r.Consume.Elapsed.Seconds(), 3),
+		ConsumeRecordsPerSec: round(r.Consume.RecordsPerSec(), 0),
+		ConsumeMBPerSec:      round(r.Consume.MBPerSec(), 2),
+		ConsumeMissing:       r.ConsumeLoss.Missing,
+		ConsumeDuplicates:    r.ConsumeLoss.Duplicates,
+
+		E2ESamples:    r.E2E.Samples,
+		E2EP50Ms:      ms(r.E2E.P50),
+		E2EP99Ms:      ms(r.E2E.P99),
+		E2EP999Ms:     ms(r.E2E.P999),
+		E2EMaxMs:      ms(r.E2E.Max),
+		E2EMeanMs:     ms(r.E2E.Mean),
+		E2EMissing:    r.E2ELoss.Missing,
+		E2EDuplicates: r.E2ELoss.Duplicates,
+	})
+}
+
+// round rounds x to digits decimal places.
+func round(x float64, digits int) float64 {
+	p := math.Pow10(digits)
+	return math.Round(x*p) / p
+}
+
+// WriteText writes r for people.
+func (r Result) WriteText(w io.Writer) error {
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
+	_, err := fmt.Fprintf(w, `topic %s: %d records of %d bytes, %d partitions, %d producer(s), compression %s
+produce   %12.0f rec/s %9.2f MB/s   %d records in %.2fs (acks=all, idempotent)
+consume   %12.0f rec/s %9.2f MB/s   %d records in %.2fs (from the beginning, after producing)
+e2e       p50 %s  p99 %s  p99.9 %s  max %s  (%d samples, consumer alongside the producers)
+`,
+		r.Topic, r.Records, r.Size, r.Partitions, r.Producers, r.Compression,
+		r.Produce.RecordsPerSec(), r.Produce.MBPerSec(), r.Produce.Records, r.Produce.Elapsed.Seconds(),
+		r.Consume.RecordsPerSec(), r.Consume.MBPerSec(), r.Consume.Records, r.Consume.Elapsed.Seconds(),
+		ms(r.E2E.P50), ms(r.E2E.P99), ms(r.E2E.P999), ms(r.E2E.Max), r.E2E.Samples)
+	return err
+}

@@ -1,0 +1,149 @@
+package broker
+
+// 01_fetch.go serves Fetch: stored batches are returned as they lie on disk,
+// never re-encoded. A fetch that finds fewer than MinBytes waits (long poll)
+// until enough arrives, MaxWaitMs passes or the connection ends. Fetch
+// sessions (KIP-227) are not kept: the response's session id 0 tells
+// clients to send full fetches.
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"time"
+
+	"github.com/courier-dev/courier/internal/server"
+	"github.com/courier-dev/courier/internal/storage"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// maxFetchWait caps a client's MaxWaitMs so a bad value cannot pin a
+// connection's writer for long.
+const maxFetchWait = 30 * time.Second
+
+func (b *Broker) handleFetch(_ context.Context, req *server.Request) server.Reply {
+	r := req.Msg.(*kmsg.FetchRequest)
+	return func(ctx context.Context) kmsg.Response { return b.fetch(ctx, r) }
+}
+
+// fetch reads, and if need be waits, until the request can be answered.
+func (b *Broker) fetch(ctx context.Context, r *kmsg.FetchRequest) kmsg.Response {
+	wait := time.Duration(r.MaxWaitMillis) * time.Millisecond
+	wait = min(max(wait, 0), maxFetchWait)
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for {
+		notify := b.fetchNotifiers(r)
+		resp, n, hadErr := b.fetchOnce(r)
+		if n >= int(r.MinBytes) || hadErr || len(notify) == 0 || ctxDone(ctx) {
+			return resp
+		}
+		cases := make([]reflect.SelectCase, 0, len(notify)+2)
+		cases = append(cases,
+			reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())},
+			reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(deadline.C)})
+		for _, ch := range notify {
+			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)})
+		}
+		chosen, _, _ := reflect.Select(cases)
+		if chosen < 2 {
+			resp, _, _ = b.fetchOnce(r)
+			return resp
+		}
+	}
+}
+
+// fetchNotifiers returns the append notifications of the requested
+// partitions, taken before reading so that no append can slip between the
+// read and the wait.
+func (b *Broker) fetchNotifiers(r *kmsg.FetchRequest) []<-chan struct{} {
+	var out []<-chan struct{}
+	for _, rt := range r.Topics {
+		name := b.fetchTopicName(r, rt)
+		for _, rp := range rt.Partitions {
+			if p := b.lookup(name, rp.Partition); p != nil {
+				out = append(out, p.log.Notify())
+			}
+		}
+	}
+	return out
+}
+
+// fetchTopicName resolves a fetch topic by name (before v13) or id.
+func (b *Broker) fetchTopicName(r *kmsg.FetchRequest, rt kmsg.FetchRequestTopic) string {
+	if r.Version >= 13 {
+		name, _ := b.topicName(rt.TopicID)
+		return name
+	}
+	return rt.Topic
+}
+
+// fetchOnce reads every requested partition once. It returns the response,
+// the record bytes in it, and whether any partition had an error (which
+// answers the fetch at once).
+func (b *Broker) fetchOnce(r *kmsg.FetchRequest) (*kmsg.FetchResponse, int, bool) {
+	resp := r.ResponseKind().(*kmsg.FetchResponse)
+	budget := int64(r.MaxBytes)
+	if r.Version < 3 || budget <= 0 {
+		budget = 1<<31 - 1
+	}
+	total, hadErr := 0, false
+	for _, rt := range r.Topics {
+		st := kmsg.NewFetchResponseTopic()
+		st.Topic = rt.Topic
+		st.TopicID = rt.TopicID
+		name := b.fetchTopicName(r, rt)
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewFetchResponseTopicPartition()
+			sp.Partition = rp.Partition
+			n, err := b.fetchPartition(name, r, rp, &sp, budget, total == 0)
+			if err != nil {
+				hadErr = true
+			}
+			budget -= int64(n)
+			total += n
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return resp, total, hadErr
+}
+
+// fetchPartition fills one partition's answer and returns the bytes added.
+// Only the first partition with data may exceed the response budget (by
+// returning its first batch whole, KIP-74), so a consumer always makes
+// progress.
+func (b *Broker) fetchPartition(topic string, r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicPartition, sp *kmsg.FetchResponseTopicPartition, budget int64, first bool) (int, error) {
+	p := b.lookup(topic, rp.Partition)
+	if p == nil {
+		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		if r.Version >= 13 && topic == "" {
+			sp.ErrorCode = kerr.UnknownTopicID.Code
+		}
+		return 0, errors.New("unknown partition")
+	}
+	sp.HighWatermark = p.log.HighWatermark()
+	sp.LastStableOffset = sp.HighWatermark
+	sp.LogStartOffset = p.log.LogStartOffset()
+	limit := int64(rp.PartitionMaxBytes)
+	if budget < limit {
+		limit = budget
+	}
+	if limit <= 0 && !first {
+		return 0, nil
+	}
+	if limit <= 0 {
+		limit = 1
+	}
+	data, err := p.log.Read(rp.FetchOffset, int32(limit))
+	if err != nil {
+		sp.ErrorCode = errorCode(err)
+		if !errors.Is(err, storage.ErrOffsetOutOfRange) {
+			b.cfg.Logger.Error("fetch read failed", "topic", topic, "partition", rp.Partition, "offset", rp.FetchOffset, "err", err)
+		}
+		return 0, err
+	}
+	sp.RecordBatches = data
+	return len(data), nil
+}

@@ -1,0 +1,26 @@
+package broker
+
+// 18_api_versions.go answers ApiVersions with exactly the versions served.
+
+import (
+	"context"
+	"sort"
+
+	"github.com/courier-dev/courier/internal/server"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func (b *Broker) handleAPIVersions(_ context.Context, req *server.Request) server.Reply {
+	r := req.Msg.(*kmsg.ApiVersionsRequest)
+	resp := r.ResponseKind().(*kmsg.ApiVersionsResponse)
+	keys := make([]int16, 0, len(apis))
+	for k := range apis {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	for _, k := range keys {
+		a := apis[k]
+		resp.ApiKeys = append(resp.ApiKeys, kmsg.ApiVersionsResponseApiKey{ApiKey: k, MinVersion: a.min, MaxVersion: a.max})
+	}
+	return server.Immediate(resp)
+}

@@ -1,0 +1,51 @@
+package broker
+
+// 35_describe_log_dirs.go reports the data directory and each partition's
+// size on disk (used by `courier topic describe`).
+
+import (
+	"context"
+	"path/filepath"
+
+	"github.com/courier-dev/courier/internal/server"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func (b *Broker) handleDescribeLogDirs(_ context.Context, req *server.Request) server.Reply {
+	r := req.Msg.(*kmsg.DescribeLogDirsRequest)
+	resp := r.ResponseKind().(*kmsg.DescribeLogDirsResponse)
+	dir := kmsg.NewDescribeLogDirsResponseDir()
+	dir.Dir, _ = filepath.Abs(b.logsDir())
+	dir.TotalBytes, dir.UsableBytes = -1, -1
+	add := func(p *partition) {
+		var t *kmsg.DescribeLogDirsResponseDirTopic
+		for i := range dir.Topics {
+			if dir.Topics[i].Topic == p.topic {
+				t = &dir.Topics[i]
+			}
+		}
+		if t == nil {
+			nt := kmsg.NewDescribeLogDirsResponseDirTopic()
+			nt.Topic = p.topic
+			dir.Topics = append(dir.Topics, nt)
+			t = &dir.Topics[len(dir.Topics)-1]
+		}
+		dp := kmsg.NewDescribeLogDirsResponseDirTopicPartition()
+		dp.Partition = p.index
+		dp.Size = p.log.Size()
+		t.Partitions = append(t.Partitions, dp)
+	}
+	if r.Topics == nil {
+		b.forEachPartition(add)
+	} else {
+		for _, rt := range r.Topics {
+			for _, idx := range rt.Partitions {
+				if p := b.lookup(rt.Topic, idx); p != nil {
+					add(p)
+				}
+			}
+		}
+	}
+	resp.Dirs = []kmsg.DescribeLogDirsResponseDir{dir}
+	return server.Immediate(resp)
+}

@@ -1,0 +1,61 @@
+package broker
+
+// api.go is the table of APIs served: for each key, the versions advertised
+// in ApiVersions and the handler. A key absent here is not served.
+
+import (
+	"context"
+
+	"github.com/courier-dev/courier/internal/server"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// handlerFunc does a request's ordered work and returns how to finish it.
+type handlerFunc func(b *Broker, ctx context.Context, req *server.Request) server.Reply
+
+// api is one served API.
+type api struct {
+	min, max int16
+	handle   handlerFunc
+}
+
+// apis maps API keys to their versions and handlers. Minimum versions
+// start where the v2 record batch format does (Produce v3, Fetch v4):
+// Courier stores only v2 batches.
+var apis map[int16]api
+
+func init() {
+	apis = map[int16]api{
+		kmsg.Produce.Int16():                 {3, 11, (*Broker).handleProduce},
+		kmsg.Fetch.Int16():                   {4, 16, (*Broker).handleFetch},
+		kmsg.ListOffsets.Int16():             {1, 8, (*Broker).handleListOffsets},
+		kmsg.Metadata.Int16():                {0, 12, (*Broker).handleMetadata},
+		kmsg.ApiVersions.Int16():             {0, 4, (*Broker).handleAPIVersions},
+		kmsg.CreateTopics.Int16():            {0, 7, (*Broker).handleCreateTopics},
+		kmsg.DeleteTopics.Int16():            {0, 6, (*Broker).handleDeleteTopics},
+		kmsg.DeleteRecords.Int16():           {0, 2, (*Broker).handleDeleteRecords},
+		kmsg.InitProducerID.Int16():          {0, 5, (*Broker).handleInitProducerID},
+		kmsg.OffsetForLeaderEpoch.Int16():    {0, 4, (*Broker).handleOffsetForLeaderEpoch},
+		kmsg.DescribeConfigs.Int16():         {0, 4, (*Broker).handleDescribeConfigs},
+		kmsg.AlterConfigs.Int16():            {0, 2, (*Broker).handleAlterConfigs},
+		kmsg.DescribeLogDirs.Int16():         {0, 4, (*Broker).handleDescribeLogDirs},
+		kmsg.CreatePartitions.Int16():        {0, 3, (*Broker).handleCreatePartitions},
+		kmsg.IncrementalAlterConfigs.Int16(): {0, 1, (*Broker).handleIncrementalAlterConfigs},
+		kmsg.DescribeCluster.Int16():         {0, 1, (*Broker).handleDescribeCluster},
+	}
+}
+
+// Versions implements server.Handler.
+func (b *Broker) Versions(key int16) (min, max int16, ok bool) {
+	a, ok := apis[key]
+	return a.min, a.max, ok
+}
+
+// Handle implements server.Handler.
+func (b *Broker) Handle(ctx context.Context, req *server.Request) server.Reply {
+	a, ok := apis[req.Msg.Key()]
+	if !ok { // the server checks Versions first; this is defence in depth
+		return nil
+	}
+	return a.handle(b, ctx, req)
+}

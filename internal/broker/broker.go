@@ -1,0 +1,298 @@
+package broker
+
+// broker.go opens and closes the broker's state: topic metadata, the
+// partition logs, the producer id allocator and the background loops.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/courier-dev/courier/internal/storage"
+	"github.com/courier-dev/courier/internal/topics"
+)
+
+// Broker is a single-node Kafka broker's state and request handlers.
+type Broker struct {
+	cfg       Config
+	topics    *topics.Store
+	pids      *producerIDs
+	clusterID string
+	metrics   *Metrics
+
+	// mu guards the partition table; handlers hold it shared only to
+	// look partitions up, never across I/O.
+	mu     sync.RWMutex
+	parts  map[string][]*partition
+	byID   map[[16]byte]string
+	closed bool
+
+	// adminMu serializes topic creation, deletion and partition changes,
+	// which touch both the metadata store and the partition table.
+	adminMu sync.Mutex
+
+	stop chan struct{}
+	bg   sync.WaitGroup
+}
+
+// partition is one partition's log.
+type partition struct {
+	topic string
+	index int32
+	log   *storage.Log
+}
+
+// metaDir and logsDir split the data directory.
+func (b *Broker) metaDir() string { return filepath.Join(b.cfg.DataDir, "meta") }
+func (b *Broker) logsDir() string { return filepath.Join(b.cfg.DataDir, "logs") }
+
+// partitionDir is where a partition's segments live.
+func (b *Broker) partitionDir(topic string, index int32) string {
+	return filepath.Join(b.logsDir(), topic+"-"+strconv.Itoa(int(index)))
+}
+
+// Open loads the broker's state from cfg.DataDir, recovering every
+// partition log, and starts its background loops.
+func Open(cfg Config) (*Broker, error) {
+	cfg = cfg.withDefaults()
+	b := &Broker{
+		cfg:     cfg,
+		parts:   make(map[string][]*partition),
+		byID:    make(map[[16]byte]string),
+		stop:    make(chan struct{}),
+		metrics: newMetrics(),
+	}
+	b.metrics.registry.MustRegister(partitionCollector{b})
+	if err := os.MkdirAll(b.logsDir(), 0o755); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	var err error
+	if b.topics, err = topics.Open(b.metaDir()); err != nil {
+		return nil, err
+	}
+	if b.pids, err = openProducerIDs(filepath.Join(b.metaDir(), "producer-ids")); err != nil {
+		return nil, err
+	}
+	if b.clusterID, err = loadClusterID(filepath.Join(b.metaDir(), "cluster-id")); err != nil {
+		return nil, err
+	}
+	if err := b.removeOrphanDirs(); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	for _, t := range b.topics.List() {
+		if err := b.openTopic(t); err != nil {
+			b.closeLogs()
+			return nil, err
+		}
+	}
+	cfg.Logger.Info("broker state loaded", "data", cfg.DataDir, "topics", len(b.parts), "took", time.Since(start).Round(time.Millisecond))
+	b.startBackground()
+	return b, nil
+}
+
+// openTopic opens (creating as needed) the logs of t's partitions that are
+// not open yet.
+func (b *Broker) openTopic(t topics.Topic) error {
+	b.mu.RLock()
+	have := len(b.parts[t.Name])
+	b.mu.RUnlock()
+	var opened []*partition
+	for i := int32(have); i < t.Partitions; i++ {
+		l, err := storage.Open(b.partitionDir(t.Name, i), storageConfig(t), b.storageOptions())
+		if err != nil {
+			for _, p := range opened {
+				p.log.Close()
+			}
+			return fmt.Errorf("open partition %s-%d: %w", t.Name, i, err)
+		}
+		opened = append(opened, &partition{topic: t.Name, index: i, log: l})
+	}
+	b.mu.Lock()
+	b.parts[t.Name] = append(b.parts[t.Name], opened...)
+	b.byID[t.ID] = t.Name
+	b.mu.Unlock()
+	return nil
+}
+
+// storageOptions are the broker-wide storage settings.
+func (b *Broker) storageOptions() storage.Options {
+	return storage.Options{Sync: b.cfg.Sync, Logger: b.cfg.Logger}
+}
+
+// storageConfig maps a topic's configs to its logs' settings.
+func storageConfig(t topics.Topic) storage.Config {
+	ts, _, _ := t.Value("message.timestamp.type")
+	return storage.Config{
+		SegmentBytes:       t.Int64("segment.bytes"),
+		SegmentMs:          t.Int64("segment.ms"),
+		RetentionMs:        t.Int64("retention.ms"),
+		RetentionBytes:     t.Int64("retention.bytes"),
+		MaxMessageBytes:    int32(min(t.Int64("max.message.bytes"), 1<<31-1)),
+		LogAppendTime:      ts == "LogAppendTime",
+		IndexIntervalBytes: int32(min(t.Int64("index.interval.bytes"), 1<<31-1)),
+	}
+}
+
+// removeOrphanDirs deletes partition directories that belong to no known
+// topic partition: leftovers of a deletion interrupted by a crash.
+func (b *Broker) removeOrphanDirs() error {
+	entries, err := os.ReadDir(b.logsDir())
+	if err != nil {
+		return fmt.Errorf("list %s: %w", b.logsDir(), err)
+	}
+	for _, e := range entries {
+		if b.isLivePartitionDir(e.Name()) {
+			continue
+		}
+		path := filepath.Join(b.logsDir(), e.Name())
+		b.cfg.Logger.Warn("removing orphaned partition directory", "path", path)
+		if err := os.RemoveAll(path); err != nil {
+			return fmt.Errorf("remove orphan %s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// isLivePartitionDir reports whether a logs/ entry names a partition of a
+// known topic.
+func (b *Broker) isLivePartitionDir(name string) bool {
+	i := strings.LastIndexByte(name, '-')
+	if i <= 0 {
+		return false
+	}
+	n, err := strconv.ParseInt(name[i+1:], 10, 32)
+	if err != nil {
+		return false
+	}
+	t, ok := b.topics.Get(name[:i])
+	return ok && n >= 0 && int32(n) < t.Partitions && strconv.Itoa(int(n)) == name[i+1:]
+}
+
+// lookup returns a partition, or nil.
+func (b *Broker) lookup(topic string, index int32) *partition {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	ps := b.parts[topic]
+	if index < 0 || int(index) >= len(ps) {
+		return nil
+	}
+	return ps[index]
+}
+
+// topicPartitions returns a topic's partitions, or nil when unknown.
+func (b *Broker) topicPartitions(topic string) []*partition {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.parts[topic]
+}
+
+// topicName resolves a topic id.
+func (b *Broker) topicName(id [16]byte) (string, bool) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	name, ok := b.byID[id]
+	return name, ok
+}
+
+// Close stops the background loops and syncs and closes every log.
+func (b *Broker) Close() error {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	b.mu.Unlock()
+	close(b.stop)
+	b.bg.Wait()
+	return b.closeLogs()
+}
+
+// closeLogs closes every open log.
+func (b *Broker) closeLogs() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var errs []error
+	for _, ps := range b.parts {
+		for _, p := range ps {
+			if err := p.log.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close %s-%d: %w", p.topic, p.index, err))
+			}
+		}
+	}
+	b.parts = map[string][]*partition{}
+	return errors.Join(errs...)
+}
+
+// ClusterID is the cluster id reported to clients, stable across restarts.
+func (b *Broker) ClusterID() string { return b.clusterID }
+
+// forEachPartition calls fn for every open partition (outside the lock).
+func (b *Broker) forEachPartition(fn func(*partition)) {
+	b.mu.RLock()
+	var all []*partition
+	for _, ps := range b.parts {
+		all = append(all, ps...)
+	}
+	b.mu.RUnlock()
+	for _, p := range all {
+		fn(p)
+	}
+}
+
+// background loops -------------------------------------------------------
+
+// startBackground runs the interval flusher and the retention loop.
+func (b *Broker) startBackground() {
+	if b.cfg.Sync == storage.SyncInterval {
+		b.every(b.cfg.SyncInterval, func() {
+			b.forEachPartition(func(p *partition) {
+				if err := p.log.Sync(); err != nil {
+					b.cfg.Logger.Error("interval fsync failed", "partition", p.topic+"-"+strconv.Itoa(int(p.index)), "err", err)
+				}
+			})
+		})
+	}
+	b.every(b.cfg.RetentionCheckInterval, func() {
+		b.forEachPartition(func(p *partition) {
+			if err := p.log.ApplyRetention(); err != nil {
+				b.cfg.Logger.Error("retention failed", "partition", p.topic+"-"+strconv.Itoa(int(p.index)), "err", err)
+			}
+		})
+	})
+}
+
+// every runs fn each period until Close.
+func (b *Broker) every(period time.Duration, fn func()) {
+	b.bg.Add(1)
+	go func() {
+		defer b.bg.Done()
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-b.stop:
+				return
+			case <-t.C:
+				fn()
+			}
+		}
+	}()
+}
+
+// ctxDone reports whether ctx has ended.
+func ctxDone(ctx context.Context) bool {
+	select {
+	case <-ctx.Done():
+		return true
+	default:
+		return false
+	}
+}

@@ -1,0 +1,75 @@
+package broker
+
+// config.go holds the broker's settings and their defaults.
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/courier-dev/courier/internal/storage"
+)
+
+// Config configures a Broker.
+type Config struct {
+	// DataDir holds topic metadata and partition logs.
+	DataDir string
+	// NodeID is the broker's id in Metadata responses.
+	NodeID int32
+	// AdvertisedHost and AdvertisedPort are what clients are told to
+	// connect to; when empty the listener's address is used.
+	AdvertisedHost string
+	AdvertisedPort int32
+	// Sync chooses when appends are fsynced (see storage.SyncMode).
+	Sync storage.SyncMode
+	// SyncInterval is the interval flusher's period in SyncInterval mode.
+	SyncInterval time.Duration
+	// RetentionCheckInterval is how often retention runs.
+	RetentionCheckInterval time.Duration
+	// AutoCreateTopics creates unknown topics named in Metadata requests
+	// that allow it (Kafka's auto.create.topics.enable).
+	AutoCreateTopics bool
+	// DefaultPartitions is the partition count of auto-created topics and
+	// of CreateTopics requests that leave it to the broker.
+	DefaultPartitions int32
+	// Logger receives the broker's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// withDefaults fills unset fields.
+func (c Config) withDefaults() Config {
+	if c.DataDir == "" {
+		c.DataDir = "./data"
+	}
+	if c.NodeID == 0 {
+		c.NodeID = 1
+	}
+	if c.SyncInterval <= 0 {
+		c.SyncInterval = time.Second
+	}
+	if c.RetentionCheckInterval <= 0 {
+		c.RetentionCheckInterval = 30 * time.Second
+	}
+	if c.DefaultPartitions <= 0 {
+		c.DefaultPartitions = 1
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// SplitHostPort parses "host:port" into an advertised host and port.
+func SplitHostPort(addr string) (string, int32, error) {
+	host, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("address %q: %w", addr, err)
+	}
+	port, err := strconv.ParseUint(portStr, 10, 16)
+	if err != nil {
+		return "", 0, fmt.Errorf("address %q: bad port: %w", addr, err)
+	}
+	return host, int32(port), nil
+}

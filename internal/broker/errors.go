@@ -1,0 +1,61 @@
+package broker
+
+// errors.go maps internal errors to Kafka error codes.
+
+import (
+	"errors"
+
+	"github.com/courier-dev/courier/internal/storage"
+	"github.com/courier-dev/courier/internal/topics"
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// errorCode returns the Kafka error code for err (0 for nil).
+func errorCode(err error) int16 {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, storage.ErrCorruptMessage):
+		return kerr.CorruptMessage.Code
+	case errors.Is(err, storage.ErrMessageTooLarge):
+		return kerr.MessageTooLarge.Code
+	case errors.Is(err, storage.ErrOutOfOrderSequence):
+		return kerr.OutOfOrderSequenceNumber.Code
+	case errors.Is(err, storage.ErrInvalidProducerEpoch):
+		return kerr.InvalidProducerEpoch.Code
+	case errors.Is(err, storage.ErrInvalidRecord):
+		return kerr.InvalidRecord.Code
+	case errors.Is(err, storage.ErrOffsetOutOfRange):
+		return kerr.OffsetOutOfRange.Code
+	case errors.Is(err, topics.ErrTopicExists):
+		return kerr.TopicAlreadyExists.Code
+	case errors.Is(err, topics.ErrUnknownTopic):
+		return kerr.UnknownTopicOrPartition.Code
+	case errors.Is(err, topics.ErrInvalidTopic):
+		return kerr.InvalidTopicException.Code
+	case errors.Is(err, topics.ErrInvalidPartitions):
+		return kerr.InvalidPartitions.Code
+	case errors.Is(err, topics.ErrInvalidConfig):
+		return kerr.InvalidConfig.Code
+	case errors.Is(err, errInvalidReplicationFactor):
+		return kerr.InvalidReplicationFactor.Code
+	case errors.Is(err, errInvalidReplicaAssignment):
+		return kerr.InvalidReplicaAssignment.Code
+	default:
+		return kerr.KafkaStorageError.Code
+	}
+}
+
+// errorMessage returns err's text for responses that carry one, or nil.
+func errorMessage(err error) *string {
+	if err == nil {
+		return nil
+	}
+	s := err.Error()
+	return &s
+}
+
+var (
+	errInvalidReplicationFactor = errors.New("invalid replication factor")
+	errInvalidReplicaAssignment = errors.New("invalid replica assignment")
+)

@@ -1,0 +1,53 @@
+package brokerproc
+
+// options.go holds the functional options of Start.
+
+import (
+	"io"
+	"time"
+)
+
+// config is what Start's options set.
+type config struct {
+	fsync        string
+	args         []string
+	output       io.Writer
+	readyTimeout time.Duration
+	stopTimeout  time.Duration
+}
+
+func defaultConfig() config {
+	return config{
+		readyTimeout: 20 * time.Second,
+		stopTimeout:  15 * time.Second,
+	}
+}
+
+// Opt configures Start.
+type Opt func(*config)
+
+// Fsync passes --fsync mode ("always" or "interval") to the broker. Without
+// it the broker's default applies.
+func Fsync(mode string) Opt { return func(c *config) { c.fsync = mode } }
+
+// Args appends extra command-line flags after the ones Start sets (--addr,
+// --data, --http-addr, --fsync), e.g. Args("--auto-create-topics=false").
+func Args(args ...string) Opt {
+	return func(c *config) { c.args = append(c.args, args...) }
+}
+
+// Output sends the broker's stdout and stderr (its log) to w, across
+// restarts. w must be safe for use by one goroutine at a time while the test
+// reads it; the log is written from a copying goroutine. Without it the
+// output is discarded except for a short tail quoted in errors.
+func Output(w io.Writer) Opt { return func(c *config) { c.output = w } }
+
+// ReadyTimeout bounds how long Start and Restart wait for the broker to
+// accept Kafka connections (default 20s); recovery of a large data
+// directory happens before the listener opens.
+func ReadyTimeout(d time.Duration) Opt { return func(c *config) { c.readyTimeout = d } }
+
+// StopTimeout bounds how long Stop waits for a clean exit after SIGTERM
+// before it kills the process (default 15s, more than the broker's own
+// shutdown grace).
+func StopTimeout(d time.Duration) Opt { return func(c *config) { c.stopTimeout = d } }

@@ -1,0 +1,17 @@
+// Package console moves records between a terminal and a Kafka-compatible
+// cluster: Produce turns lines of input into records, and Consume prints
+// records through a small format language. It speaks only the public Kafka
+// protocol through franz-go's kgo, so it works against Courier and against
+// Apache Kafka alike.
+//
+// Promises:
+//   - One line is one record. Lines are split on '\n' only; every other
+//     byte, '\r' included, is kept, so producing a file and consuming it
+//     with the default format "%v\n" gives back the same bytes (provided the
+//     file ends in a newline). An empty line is a record with an empty value.
+//   - A line longer than the configured limit stops the run with an error
+//     rather than being cut or dropped silently.
+//   - Produce reports every record that failed; success is silent.
+//   - Consume stops cleanly when its context ends or after the requested
+//     number of records, and fails if a timeout expires first.
+package console

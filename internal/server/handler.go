@@ -1,0 +1,70 @@
+package server
+
+// handler.go defines the contract between the network layer and the code
+// that serves requests.
+
+import (
+	"context"
+	"net"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// Request is one decoded request frame.
+type Request struct {
+	// Msg is the decoded request body, with its version set.
+	Msg kmsg.Request
+	// CorrelationID is echoed in the response header.
+	CorrelationID int32
+	// ClientID is the client's self-reported id ("" when null).
+	ClientID string
+	// Conn describes the connection the request arrived on.
+	Conn *ConnInfo
+	// Received is when the frame was fully read.
+	Received time.Time
+	// Size is the frame's size in bytes, without the length prefix.
+	Size int
+}
+
+// ConnInfo describes a client connection.
+type ConnInfo struct {
+	// ID is unique per connection for the life of the server.
+	ID uint64
+	// Remote is the client's address.
+	Remote net.Addr
+	// Local is the address the client connected to.
+	Local net.Addr
+}
+
+// Reply produces a request's response. The server calls it on the
+// connection's writer goroutine, in request order; it may block (for an fsync
+// or a long poll) until ctx, which ends when the connection closes or the
+// server shuts down, is done. A nil response means "send nothing", as for a
+// produce request with acks=0.
+type Reply func(ctx context.Context) kmsg.Response
+
+// Handler serves decoded requests.
+type Handler interface {
+	// Versions reports the versions of API key served, and ok=false for
+	// keys not served at all. The server rejects other versions itself.
+	Versions(key int16) (min, max int16, ok bool)
+	// Handle does a request's ordered work (anything that must happen
+	// before the next request on the connection is handled, such as a
+	// produce's append) and returns the Reply that finishes it.
+	Handle(ctx context.Context, req *Request) Reply
+}
+
+// Observer receives per-request measurements; metrics implement it.
+type Observer interface {
+	// RequestDone is called after a response was written (or skipped).
+	RequestDone(key int16, latency time.Duration, bytesIn, bytesOut int)
+	// ConnOpened and ConnClosed track live connections.
+	ConnOpened()
+	ConnClosed()
+}
+
+// Immediate wraps an already computed response as a Reply.
+func Immediate(resp kmsg.Response) Reply {
+	return func(context.Context) kmsg.Response { return resp }
+}

@@ -1,0 +1,90 @@
+package storage
+
+import (
+	"log/slog"
+	"math"
+	"time"
+)
+
+// SyncMode says when appended data is forced to stable storage.
+type SyncMode int
+
+const (
+	// SyncInterval leaves fsync to the broker's interval flusher, which calls
+	// Log.Sync; Log.WaitDurable returns at once. This is Kafka's default
+	// (durability comes from replication, or here from the OS page cache).
+	SyncInterval SyncMode = iota
+	// SyncAlways makes Log.WaitDurable block until the offset is fsynced.
+	// Concurrent waiters share one fsync (group commit).
+	SyncAlways
+)
+
+// Config holds a partition's per-topic settings (Kafka topic configs). A zero
+// field means Kafka's default, so Config{} is usable; because of that, the
+// Kafka values retention.ms=0 and retention.bytes=0 ("delete everything not
+// active") cannot be expressed: use 1 instead.
+type Config struct {
+	SegmentBytes       int64 // segment.bytes (default 1 GiB; capped at 2 GiB-1 so file positions fit the index)
+	SegmentMs          int64 // segment.ms (default 7 days)
+	RetentionMs        int64 // retention.ms, negative = forever (default 7 days)
+	RetentionBytes     int64 // retention.bytes, negative = unlimited (default -1)
+	MaxMessageBytes    int32 // max.message.bytes, the largest batch accepted (default 1048588)
+	LogAppendTime      bool  // message.timestamp.type=LogAppendTime: the broker stamps batches
+	IndexIntervalBytes int32 // index.interval.bytes, bytes between offset-index entries (default 4096)
+}
+
+// Options are broker-wide settings shared by every partition's log.
+type Options struct {
+	Sync   SyncMode
+	Now    func() time.Time // injectable clock for retention, rolling and LogAppendTime; nil = time.Now
+	Logger *slog.Logger     // nil = slog.Default()
+}
+
+// Kafka's defaults for the topic configs above.
+const (
+	defaultSegmentBytes       = 1 << 30
+	defaultSegmentMs          = 7 * 24 * 60 * 60 * 1000
+	defaultRetentionMs        = 7 * 24 * 60 * 60 * 1000
+	defaultMaxMessageBytes    = 1048588
+	defaultIndexIntervalBytes = 4096
+)
+
+// withDefaults fills zero fields with Kafka's defaults and clamps values the
+// on-disk format cannot represent.
+func (c Config) withDefaults() Config {
+	if c.SegmentBytes <= 0 {
+		c.SegmentBytes = defaultSegmentBytes
+	}
+	// Index entries store file positions as uint32 and Kafka's segment.bytes
+	// is an int; keeping segments under 2 GiB keeps both honest.
+	if c.SegmentBytes > math.MaxInt32 {
+		c.SegmentBytes = math.MaxInt32
+	}
+	if c.SegmentMs <= 0 {
+		c.SegmentMs = defaultSegmentMs
+	}
+	if c.RetentionMs == 0 {
+		c.RetentionMs = defaultRetentionMs
+	}
+	if c.RetentionBytes == 0 {
+		c.RetentionBytes = -1
+	}
+	if c.MaxMessageBytes <= 0 {
+		c.MaxMessageBytes = defaultMaxMessageBytes
+	}
+	if c.IndexIntervalBytes <= 0 {
+		c.IndexIntervalBytes = defaultIndexIntervalBytes
+	}
+	return c
+}
+
+// withDefaults fills the nil hooks.
+func (o Options) withDefaults() Options {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}

@@ -1,0 +1,545 @@
+package storage
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestAppendReadRoundTrip appends batches of varied sizes into small
+// segments and reads every offset back.
+func TestAppendReadRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	l := openTest(t, dir, Config{SegmentBytes: 2048, IndexIntervalBytes: 256}, Options{})
+	defer l.Close()
+
+	rng := rand.New(rand.NewPCG(1, 2))
+	var stored [][]byte
+	var want []byte
+	var offsets []int64 // base offset of each batch
+	for i := 0; i < 150; i++ {
+		raw, res := mustAppend(t, l, batch(1+rng.IntN(5)).values(rng.IntN(200)))
+		if i > 0 && res.BaseOffset != nextOf(stored[i-1]) {
+			t.Fatalf("batch %d base %d does not follow", i, res.BaseOffset)
+		}
+		stored = append(stored, raw)
+		offsets = append(offsets, res.BaseOffset)
+		want = append(want, raw...)
+	}
+	if n := len(segmentFiles(t, dir)); n < 5 {
+		t.Fatalf("expected several segments, got %d", n)
+	}
+	if got := readAll(t, l); !bytes.Equal(got, want) {
+		t.Fatal("log content differs from what was appended")
+	}
+	if l.Size() != int64(len(want)) {
+		t.Fatalf("Size = %d, want %d", l.Size(), len(want))
+	}
+	// Every offset, including those inside a batch, reads back its batch.
+	for i, raw := range stored {
+		for off := offsets[i]; off < nextOf(raw); off++ {
+			got, err := l.Read(off, 1)
+			if err != nil {
+				t.Fatalf("Read(%d): %v", off, err)
+			}
+			if !bytes.Equal(got, raw) {
+				t.Fatalf("Read(%d) did not return exactly batch %d", off, i)
+			}
+		}
+	}
+}
+
+// nextOf returns the offset after a stored batch (base offset assigned).
+func nextOf(b []byte) int64 {
+	h := parseHeader(b)
+	return h.lastOffset() + 1
+}
+
+func TestReadLimits(t *testing.T) {
+	l := openTest(t, t.TempDir(), Config{}, Options{})
+	defer l.Close()
+	a, _ := mustAppend(t, l, batch(3).values(100)) // offsets 0-2
+	b, _ := mustAppend(t, l, batch(2).values(100)) // 3-4
+	c, _ := mustAppend(t, l, batch(1).values(100)) // 5
+	cat := func(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
+	tests := []struct {
+		name     string
+		offset   int64
+		maxBytes int32
+		want     []byte
+		wantErr  error
+	}{
+		{"first batch whole even if over maxBytes", 0, 1, a, nil},
+		{"zero maxBytes still one batch", 1, 0, a, nil},
+		{"negative maxBytes still one batch", 1, -5, a, nil},
+		{"exactly two batches", 0, int32(len(a) + len(b)), cat(a, b), nil},
+		{"two and a bit", 0, int32(len(a) + len(b) + len(c) - 1), cat(a, b), nil},
+		{"everything", 0, 1 << 20, cat(a, b, c), nil},
+		{"mid batch starts at its batch", 4, 1 << 20, cat(b, c), nil},
+		{"last offset", 5, 1 << 20, c, nil},
+		{"at high watermark is empty", 6, 1 << 20, nil, nil},
+		{"past high watermark", 7, 1 << 20, nil, ErrOffsetOutOfRange},
+		{"negative", -1, 1 << 20, nil, ErrOffsetOutOfRange},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := l.Read(tt.offset, tt.maxBytes)
+			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
+				t.Fatalf("Read error = %v, want %v", err, tt.wantErr)
+			}
+			if !bytes.Equal(got, tt.want) {
+				t.Fatalf("Read returned %d bytes, want %d", len(got), len(tt.want))
+			}
+		})
+	}
+}
+
+// TestReadLargeWindow reads with a small index interval far from an index
+// entry and with a first batch larger than the read window, which takes the
+// second-read paths.
+func TestReadLargeWindow(t *testing.T) {
+	l := openTest(t, t.TempDir(), Config{IndexIntervalBytes: 1 << 20}, Options{})
+	defer l.Close()
+	var all [][]byte
+	for i := 0; i < 50; i++ {
+		raw, _ := mustAppend(t, l, batch(1).values(300))
+		all = append(all, raw)
+	}
+	big, _ := mustAppend(t, l, batch(2).values(5000))
+	// No index entries exist (interval 1 MiB), so reading offset 49 walks
+	// 49 headers; the window (2 MiB + maxBytes) covers that.
+	got, err := l.Read(49, 10)
+	if err != nil || !bytes.Equal(got, all[49]) {
+		t.Fatalf("Read(49): %v", err)
+	}
+	got, err = l.Read(50, 100)
+	if err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("Read(50) = %d bytes, %v; want the %d-byte batch", len(got), err, len(big))
+	}
+}
+
+func TestReadWindowRefill(t *testing.T) {
+	// A tiny interval makes the window small (2*interval+maxBytes), so
+	// walking from the segment start must refill it.
+	l := openTest(t, t.TempDir(), Config{IndexIntervalBytes: 1}, Options{})
+	defer l.Close()
+	var all [][]byte
+	for i := 0; i < 20; i++ {
+		raw, _ := mustAppend(t, l, batch(1).values(100))
+		all = append(all, raw)
+	}
+	// Drop the in-memory index to force the walk from position 0.
+	l.mu.Lock()
+	l.segs[0].idx.offsets = nil
+	l.mu.Unlock()
+	for i := range all {
+		got, err := l.Read(int64(i), 1)
+		if err != nil || !bytes.Equal(got, all[i]) {
+			t.Fatalf("Read(%d): %v", i, err)
+		}
+	}
+}
+
+func TestRestartPreservesOffsets(t *testing.T) {
+	for _, clean := range []bool{true, false} {
+		name := "crash"
+		if clean {
+			name = "clean close"
+		}
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := Config{SegmentBytes: 1024}
+			l := openTest(t, dir, cfg, Options{})
+			for i := 0; i < 40; i++ {
+				mustAppend(t, l, batch(2).values(50))
+			}
+			before := readAll(t, l)
+			hwm := l.HighWatermark()
+			if clean {
+				if err := l.Close(); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				crash(l)
+			}
+			l = openTest(t, dir, cfg, Options{})
+			defer l.Close()
+			if l.HighWatermark() != hwm || l.LogStartOffset() != 0 {
+				t.Fatalf("after reopen hwm %d start %d, want %d 0", l.HighWatermark(), l.LogStartOffset(), hwm)
+			}
+			if !bytes.Equal(readAll(t, l), before) {
+				t.Fatal("content changed across restart")
+			}
+			_, res := mustAppend(t, l, batch(1))
+			if res.BaseOffset != hwm {
+				t.Fatalf("append after restart got offset %d, want %d", res.BaseOffset, hwm)
+			}
+		})
+	}
+}
+
+// TestIndexFilesPersisted checks that a rolled segment gets index files
+// matching its in-memory index once synced, and that Close writes the
+// active segment's.
+func TestIndexFilesPersisted(t *testing.T) {
+	dir := t.TempDir()
+	l := openTest(t, dir, Config{SegmentBytes: 4000, IndexIntervalBytes: 100}, Options{})
+	for i := 0; i < 60; i++ {
+		mustAppend(t, l, batch(1).values(100).at(int64(1000+i)))
+	}
+	l.bg.Wait()
+	if err := l.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	first := l.segs[0]
+	ob, err := os.ReadFile(first.indexPath)
+	if err != nil {
+		t.Fatalf("rolled segment has no index file: %v", err)
+	}
+	if !bytes.Equal(ob, encodeOffsetIndex(first.idx.offsets)) || len(first.idx.offsets) == 0 {
+		t.Fatal("offset index file differs from memory")
+	}
+	tb, err := os.ReadFile(first.timePath)
+	if err != nil || !bytes.Equal(tb, encodeTimeIndex(first.idx.times)) {
+		t.Fatalf("time index file differs from memory: %v", err)
+	}
+	if last := first.idx.times[len(first.idx.times)-1]; last.ts != first.idx.maxTs {
+		t.Fatalf("sealed time index ends at %d, max is %d", last.ts, first.idx.maxTs)
+	}
+	active := l.segs[len(l.segs)-1]
+	if _, err := os.Stat(active.indexPath); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal("active segment has an index file before Close")
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(active.indexPath); err != nil {
+		t.Fatalf("Close did not persist the active index: %v", err)
+	}
+	if entries, _ := filepath.Glob(filepath.Join(dir, "*.tmp")); len(entries) != 0 {
+		t.Fatalf("temporary files left: %v", entries)
+	}
+}
+
+func TestSegmentRollByTime(t *testing.T) {
+	dir := t.TempDir()
+	clock := newFakeClock()
+	l := openTest(t, dir, Config{SegmentMs: 1000}, Options{Now: clock.Now})
+	defer l.Close()
+	mustAppend(t, l, batch(1).at(10_000))
+	mustAppend(t, l, batch(1).at(10_900)) // within segment.ms of the first
+	if n := len(segmentFiles(t, dir)); n != 1 {
+		t.Fatalf("%d segments, want 1", n)
+	}
+	mustAppend(t, l, batch(1).at(11_001)) // more than 1000 ms after the first
+	if n := len(segmentFiles(t, dir)); n != 2 {
+		t.Fatalf("%d segments, want 2", n)
+	}
+
+	// With LogAppendTime the broker clock drives it.
+	dir2 := t.TempDir()
+	l2 := openTest(t, dir2, Config{SegmentMs: 1000, LogAppendTime: true}, Options{Now: clock.Now})
+	defer l2.Close()
+	mustAppend(t, l2, batch(1))
+	clock.Add(999 * time.Millisecond)
+	mustAppend(t, l2, batch(1))
+	clock.Add(2 * time.Millisecond)
+	mustAppend(t, l2, batch(1))
+	if n := len(segmentFiles(t, dir2)); n != 2 {
+		t.Fatalf("LogAppendTime: %d segments, want 2", n)
+	}
+}
+
+func TestLogAppendTime(t *testing.T) {
+	clock := newFakeClock()
+	l := openTest(t, t.TempDir(), Config{LogAppendTime: true}, Options{Now: clock.Now})
+	defer l.Close()
+	raw, res := mustAppend(t, l, batch(3).at(5))
+	if want := clock.Now().UnixMilli(); res.LogAppendTime != want {
+		t.Fatalf("LogAppendTime = %d, want %d", res.LogAppendTime, want)
+	}
+	got, err := l.Read(0, 1<<20)
+	if err != nil || !bytes.Equal(got, raw) {
+		t.Fatalf("Read: %v", err)
+	}
+	h, err := validateBatch(got, 1<<20)
+	if err != nil {
+		t.Fatalf("stored batch fails validation: %v", err)
+	}
+	if h.maxTimestamp != res.LogAppendTime || h.attributes&attrLogAppendTime == 0 || h.leaderEpoch != 0 {
+		t.Fatalf("stored header %+v", h)
+	}
+	// CreateTime topics report -1.
+	l2 := openTest(t, t.TempDir(), Config{}, Options{})
+	defer l2.Close()
+	if _, res := mustAppend(t, l2, batch(1)); res.LogAppendTime != -1 {
+		t.Fatalf("CreateTime LogAppendTime = %d", res.LogAppendTime)
+	}
+}
+
+func TestAppendRejects(t *testing.T) {
+	l := openTest(t, t.TempDir(), Config{MaxMessageBytes: 500}, Options{})
+	defer l.Close()
+	bad := batch(1).encode()
+	bad[len(bad)-1] ^= 1
+	tests := []struct {
+		name  string
+		batch []byte
+		want  error
+	}{
+		{"corrupt", bad, ErrCorruptMessage},
+		{"too large", batch(1).values(600).encode(), ErrMessageTooLarge},
+		{"garbage", []byte("hello"), ErrCorruptMessage},
+	}
+	for _, tt := range tests {
+		if _, err := l.Append(tt.batch); !errors.Is(err, tt.want) {
+			t.Errorf("%s: %v, want %v", tt.name, err, tt.want)
+		}
+	}
+	if l.HighWatermark() != 0 || l.Size() != 0 {
+		t.Fatal("rejected batches changed the log")
+	}
+}
+
+func TestNotify(t *testing.T) {
+	l := openTest(t, t.TempDir(), Config{}, Options{})
+	ch := l.Notify()
+	select {
+	case <-ch:
+		t.Fatal("notified before any append")
+	default:
+	}
+	mustAppend(t, l, batch(1))
+	select {
+	case <-ch:
+	case <-time.After(time.Second):
+		t.Fatal("not notified after append")
+	}
+	ch2 := l.Notify()
+	if ch2 == ch {
+		t.Fatal("channel not replaced")
+	}
+	l.Close()
+	select {
+	case <-ch2:
+	default:
+		t.Fatal("Close did not wake waiters")
+	}
+}
+
+func TestClosedLog(t *testing.T) {
+	dir := t.TempDir()
+	l := openTest(t, dir, Config{}, Options{Sync: SyncAlways})
+	mustAppend(t, l, batch(1))
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+	if _, err := l.Append(batch(1).encode()); !errors.Is(err, fs.ErrClosed) {
+		t.Fatalf("Append after Close: %v", err)
+	}
+	if _, err := l.Read(0, 100); !errors.Is(err, fs.ErrClosed) {
+		t.Fatalf("Read after Close: %v", err)
+	}
+	if err := l.WaitDurable(0); err != nil {
+		t.Fatalf("WaitDurable of synced data after Close: %v", err)
+	}
+	if err := l.Sync(); !errors.Is(err, fs.ErrClosed) {
+		t.Fatalf("Sync after Close: %v", err)
+	}
+	if err := l.ApplyRetention(); !errors.Is(err, fs.ErrClosed) {
+		t.Fatalf("ApplyRetention after Close: %v", err)
+	}
+	if _, err := l.DeleteRecords(1); !errors.Is(err, fs.ErrClosed) {
+		t.Fatalf("DeleteRecords after Close: %v", err)
+	}
+	if err := l.Delete(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal("Delete left the directory")
+	}
+}
+
+// TestConcurrentAppendRead runs appenders and readers together (meant for
+// -race): readers must only ever see whole, valid batches.
+func TestConcurrentAppendRead(t *testing.T) {
+	l := openTest(t, t.TempDir(), Config{SegmentBytes: 8 << 10, IndexIntervalBytes: 512}, Options{})
+	defer l.Close()
+	const writers, perWriter = 4, 200
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < perWriter; i++ {
+				if _, err := l.Append(batch(1 + i%4).values(i % 300).encode()); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	var rg sync.WaitGroup
+	for r := 0; r < 4; r++ {
+		rg.Add(1)
+		go func(seed uint64) {
+			defer rg.Done()
+			rng := rand.New(rand.NewPCG(seed, 0))
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				hwm := l.HighWatermark()
+				if hwm == 0 {
+					continue
+				}
+				off := rng.Int64N(hwm)
+				b, err := l.Read(off, int32(rng.IntN(4096)))
+				if err != nil {
+					t.Errorf("Read(%d): %v", off, err)
+					return
+				}
+				batches, err := SplitBatches(b)
+				if err != nil || len(batches) == 0 {
+					t.Errorf("Read(%d): %v", off, err)
+					return
+				}
+				for i, bb := range batches {
+					h, err := validateBatch(bb, 1<<20)
+					if err != nil {
+						t.Errorf("Read(%d) batch %d: %v", off, i, err)
+						return
+					}
+					if i == 0 && (h.baseOffset > off || h.lastOffset() < off) {
+						t.Errorf("Read(%d) first batch %d..%d", off, h.baseOffset, h.lastOffset())
+					}
+				}
+			}
+		}(uint64(r))
+	}
+	wg.Wait()
+	close(done)
+	rg.Wait()
+	if want := int64(writers * perWriter * 10 / 4); l.HighWatermark() != want {
+		t.Fatalf("hwm %d, want %d", l.HighWatermark(), want)
+	}
+}
+
+func TestOffsetForTimeAndMaxTimestamp(t *testing.T) {
+	l := openTest(t, t.TempDir(), Config{SegmentBytes: 600, IndexIntervalBytes: 100}, Options{})
+	defer l.Close()
+	if off, ts := l.MaxTimestamp(); off != -1 || ts != -1 {
+		t.Fatalf("empty MaxTimestamp = %d, %d", off, ts)
+	}
+	if off, ts, err := l.OffsetForTime(0); err != nil || off != -1 || ts != -1 {
+		t.Fatalf("empty OffsetForTime = %d, %d, %v", off, ts, err)
+	}
+	// Batch i has 2 records (offsets 2i, 2i+1) and timestamps 100i, 100i+1,
+	// except batch 7, which jumps ahead to 5000.
+	for i := 0; i < 20; i++ {
+		ts := int64(100 * i)
+		if i == 7 {
+			ts = 5000
+		}
+		mustAppend(t, l, batch(2).at(ts))
+	}
+	tests := []struct {
+		ts             int64
+		wantOff, wantT int64
+	}{
+		{0, 0, 1},
+		{1, 0, 1},
+		{2, 2, 101},
+		{650, 14, 5001}, // batch 7 is the first with max >= 650
+		{701, 14, 5001},
+		{900, 14, 5001},
+		{1801, 14, 5001}, // batch 7 comes first in offset order
+		{5001, 14, 5001},
+		{5002, -1, -1},
+	}
+	for _, tt := range tests {
+		off, ts, err := l.OffsetForTime(tt.ts)
+		if err != nil || off != tt.wantOff || ts != tt.wantT {
+			t.Errorf("OffsetForTime(%d) = %d, %d, %v; want %d, %d", tt.ts, off, ts, err, tt.wantOff, tt.wantT)
+		}
+	}
+	// With increasing timestamps the lookup goes through the time index of
+	// later segments.
+	l2 := openTest(t, t.TempDir(), Config{SegmentBytes: 600, IndexIntervalBytes: 100}, Options{})
+	defer l2.Close()
+	for i := 0; i < 40; i++ {
+		mustAppend(t, l2, batch(2).at(int64(100*i)))
+	}
+	if len(l2.segs) < 4 {
+		t.Fatalf("want several segments, got %d", len(l2.segs))
+	}
+	for i := int64(0); i < 40; i++ {
+		for _, q := range []int64{100*i - 98, 100 * i, 100*i + 1} {
+			off, ts, err := l2.OffsetForTime(q)
+			want := 2 * i
+			if q <= 100*(i-1)+1 {
+				want -= 2
+			}
+			if err != nil || off != want || ts != int64(want/2*100+1) {
+				t.Errorf("monotonic OffsetForTime(%d) = %d, %d, %v; want %d", q, off, ts, err, want)
+			}
+		}
+	}
+	if off, ts := l.MaxTimestamp(); off != 15 || ts != 5001 {
+		t.Fatalf("MaxTimestamp = %d, %d; want 15, 5001", off, ts)
+	}
+	// A log start inside a batch is returned instead of the batch base.
+	if _, err := l.DeleteRecords(3); err != nil {
+		t.Fatal(err)
+	}
+	if off, ts, _ := l.OffsetForTime(0); off != 3 || ts != 101 {
+		t.Fatalf("after DeleteRecords(3): OffsetForTime(0) = %d, %d", off, ts)
+	}
+}
+
+// TestWriteFailureIsUndone injects a failed (half-done) write: Append
+// reports it, nothing is published, and the next append lands where the
+// failed one would have.
+func TestWriteFailureIsUndone(t *testing.T) {
+	ffs := &faultFS{}
+	dir := t.TempDir()
+	l, err := openLog(ffs, dir, Config{}, Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	a, _ := mustAppend(t, l, batch(2))
+	ffs.setWrite(func(string, []byte, int64) error { return errInjected })
+	if _, err := l.Append(batch(3).encode()); !errors.Is(err, errInjected) {
+		t.Fatalf("Append = %v, want injected error", err)
+	}
+	ffs.setWrite(nil)
+	if l.HighWatermark() != 2 {
+		t.Fatalf("hwm %d after failed append", l.HighWatermark())
+	}
+	b, res := mustAppend(t, l, batch(1))
+	if res.BaseOffset != 2 {
+		t.Fatalf("next append at %d", res.BaseOffset)
+	}
+	if got := readAll(t, l); !bytes.Equal(got, append(a, b...)) {
+		t.Fatal("log content wrong after failed write")
+	}
+	crash(l)
+	l2 := openTest(t, dir, Config{}, Options{})
+	defer l2.Close()
+	if l2.HighWatermark() != 3 {
+		t.Fatalf("hwm after reopen %d", l2.HighWatermark())
+	}
+}

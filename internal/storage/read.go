@@ -1,0 +1,226 @@
+package storage
+
+// This file serves reads: fetches (Read) and the timestamp queries behind
+// ListOffsets. A reader snapshots what it needs under Log.mu (a view of one
+// segment: file, published size, index) and then does its I/O with no lock
+// held, using ReadAt, which is safe alongside the appender's WriteAt. Since
+// the published size only ever covers whole batches, a reader cannot see a
+// partly written batch.
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"sort"
+)
+
+// locatePrefix is how much of a batch header locating an offset needs: up
+// to and including lastOffsetDelta.
+const locatePrefix = offLastOffsetDelta + 4
+
+// minReadWindow is the smallest first read; small enough to be cheap, large
+// enough that a walk over small batches rarely needs a second read.
+const minReadWindow = 16 << 10
+
+// Read returns whole batches starting with the one that contains offset, as
+// stored (with their base offsets assigned). Their total size is at most
+// maxBytes, except that the first batch is always returned whole even if it
+// is larger (Kafka semantics). The result comes from a single segment, so it
+// may be shorter than maxBytes even when more data follows.
+//
+// Reading at the high watermark returns an empty result; an offset below the
+// log start offset or above the high watermark is ErrOffsetOutOfRange. The
+// first batch may begin before offset (and before the log start offset);
+// consumers skip the records they did not ask for. The returned slice is
+// the caller's.
+//
+// Typical cost: one index lookup and one ReadAt.
+func (l *Log) Read(offset int64, maxBytes int32) ([]byte, error) {
+	v, found, err := l.locate(offset)
+	if err != nil || !found {
+		return nil, err
+	}
+	interval := int64(l.cfg.Load().IndexIntervalBytes)
+	b, err := readBatches(v, offset, int64(max(maxBytes, 1)), 2*interval)
+	if err != nil {
+		// Retention may have deleted (and closed) the segment since locate,
+		// or Close may have closed it.
+		l.mu.RLock()
+		start, closed := l.logStart, l.closed
+		l.mu.RUnlock()
+		if offset < start {
+			return nil, fmt.Errorf("read %s at offset %d: log start moved to %d: %w", l.dir, offset, start, ErrOffsetOutOfRange)
+		}
+		if closed && errors.Is(err, fs.ErrClosed) {
+			return nil, l.errClosed("read")
+		}
+		return nil, fmt.Errorf("read %s at offset %d: %w", l.dir, offset, err)
+	}
+	return b, nil
+}
+
+// locate checks offset against the log bounds and returns a view of the
+// segment holding it; found is false at the high watermark.
+func (l *Log) locate(offset int64) (v view, found bool, err error) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if l.closed {
+		return v, false, l.errClosed("read")
+	}
+	if offset < l.logStart || offset > l.hwm {
+		return v, false, fmt.Errorf("read %s at offset %d: outside [%d, %d]: %w", l.dir, offset, l.logStart, l.hwm, ErrOffsetOutOfRange)
+	}
+	if offset == l.hwm {
+		return v, false, nil
+	}
+	segs := l.segs
+	i := sort.Search(len(segs), func(i int) bool { return segs[i].base > offset }) - 1
+	i = max(i, 0)
+	// Offsets are dense, so this only moves past a segment if one ends
+	// early; it then serves the next data, as Kafka does across gaps.
+	for i < len(segs)-1 && offset >= segs[i].next {
+		i++
+	}
+	return segs[i].view(), true, nil
+}
+
+// readBatches reads from segment view v the batches beginning with the one
+// holding offset, up to maxBytes (at least the first whole batch). It reads
+// slack+maxBytes bytes from the indexed position below offset in one go,
+// which normally covers both the walk to the target batch and the result;
+// a second read is needed only when it does not.
+func readBatches(v view, offset, maxBytes, slack int64) ([]byte, error) {
+	end := v.size
+	var pos int64
+	if rel := offset - v.seg.base; rel > 0 {
+		pos = lookupOffset(v.offsets, uint32(min(rel, math.MaxUint32)))
+	}
+	var buf []byte
+	var bufPos int64
+	fill := func(at, n int64) error {
+		n = min(n, end-at)
+		buf, bufPos = make([]byte, n), at
+		got, err := v.seg.f.ReadAt(buf, at)
+		if int64(got) < n {
+			if err == nil || errors.Is(err, io.EOF) {
+				err = fmt.Errorf("segment %s ends at %d, before its published size %d: %w", v.seg.logPath, at+int64(got), end, ErrCorruptMessage)
+			}
+			return err
+		}
+		return nil
+	}
+	window := max(slack+maxBytes, minReadWindow)
+	if err := fill(pos, window); err != nil {
+		return nil, err
+	}
+
+	// Walk batch headers to the one holding offset.
+	be := binary.BigEndian
+	at := pos
+	var size int64
+	for {
+		if at >= end {
+			return nil, fmt.Errorf("offset %d not found in segment %s: %w", offset, v.seg.logPath, ErrCorruptMessage)
+		}
+		if at+locatePrefix > bufPos+int64(len(buf)) {
+			if err := fill(at, window); err != nil {
+				return nil, err
+			}
+			if len(buf) < locatePrefix {
+				return nil, fmt.Errorf("short batch header at %d in segment %s: %w", at, v.seg.logPath, ErrCorruptMessage)
+			}
+		}
+		hdr := buf[at-bufPos:]
+		length := int32(be.Uint32(hdr[offBatchLength:]))
+		if length < minBatchLength || logOverhead+int64(length) > end-at {
+			return nil, fmt.Errorf("bad batch length %d at %d in segment %s: %w", length, at, v.seg.logPath, ErrCorruptMessage)
+		}
+		size = logOverhead + int64(length)
+		last := int64(be.Uint64(hdr[offBaseOffset:])) + int64(int32(be.Uint32(hdr[offLastOffsetDelta:])))
+		if last >= offset {
+			break
+		}
+		at += size
+	}
+
+	// Make sure the first batch is wholly in the buffer, then take whole
+	// batches after it while they fit in maxBytes.
+	if at+size > bufPos+int64(len(buf)) {
+		if err := fill(at, max(size, maxBytes)); err != nil {
+			return nil, err
+		}
+	}
+	from := at - bufPos
+	to := from + size
+	for to+logOverhead <= int64(len(buf)) {
+		n := logOverhead + int64(int32(be.Uint32(buf[to+offBatchLength:])))
+		if n < batchHeaderSize || to+n > int64(len(buf)) || to+n-from > maxBytes {
+			break
+		}
+		to += n
+	}
+	return buf[from:to:to], nil
+}
+
+// OffsetForTime returns the base offset of the first batch at or after the
+// log start offset whose max timestamp is >= ts, and that timestamp, or
+// (-1, -1) if there is none (ListOffsets by timestamp). Records are not
+// decoded, so the offset is that of the batch, not of the exact record;
+// when the log start offset lies inside that batch it is returned instead.
+func (l *Log) OffsetForTime(ts int64) (offset int64, timestamp int64, err error) {
+	l.mu.RLock()
+	if l.closed {
+		l.mu.RUnlock()
+		return -1, -1, l.errClosed("offset for time")
+	}
+	views := make([]view, len(l.segs))
+	for i, s := range l.segs {
+		views[i] = s.view()
+	}
+	logStart := l.logStart
+	l.mu.RUnlock()
+
+	var sc batchScanner
+	for _, v := range views {
+		if v.maxTs < ts || v.next <= logStart {
+			continue
+		}
+		// Every batch up to the last time entry below ts is older than ts.
+		pos := lookupOffset(v.offsets, lookupTime(v.times, ts))
+		sc.reset(v.seg.f, pos, v.size, -1, false)
+		for sc.next() {
+			if sc.h.maxTimestamp >= ts && sc.h.lastOffset() >= logStart {
+				return max(sc.h.baseOffset, logStart), sc.h.maxTimestamp, nil
+			}
+		}
+		if sc.ioErr != nil {
+			if l.LogStartOffset() > logStart {
+				continue // retention removed the segment under us; look further
+			}
+			return -1, -1, fmt.Errorf("offset for time %d in %s: %w", ts, l.dir, sc.ioErr)
+		}
+		if sc.bad != nil {
+			return -1, -1, fmt.Errorf("offset for time %d in %s: %w", ts, l.dir, sc.bad)
+		}
+	}
+	return -1, -1, nil
+}
+
+// MaxTimestamp returns the largest batch timestamp in the log and the last
+// offset of the first batch carrying it (ListOffsets MAX_TIMESTAMP, -3), or
+// (-1, -1) if no batch has a timestamp. Records are not decoded, so the
+// offset is the batch's last, not necessarily the exact record's.
+func (l *Log) MaxTimestamp() (offset, timestamp int64) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	offset, timestamp = -1, -1
+	for _, s := range l.segs {
+		if s.idx.maxTs > timestamp {
+			offset, timestamp = s.idx.maxTsOffset, s.idx.maxTs
+		}
+	}
+	return offset, timestamp
+}

@@ -1,0 +1,83 @@
+// Package testbroker starts a real Courier broker, listening on a free
+// loopback port with a temporary data directory, for tests in any package.
+// The broker is the same assembly the binary runs (package run), reached
+// over TCP.
+package testbroker
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/courier-dev/courier/internal/broker"
+	"github.com/courier-dev/courier/internal/run"
+)
+
+// Broker is a running test broker.
+type Broker struct {
+	// Addr is the Kafka listener, "127.0.0.1:PORT".
+	Addr string
+	// DataDir is the broker's data directory.
+	DataDir string
+
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// Option adjusts the broker's configuration.
+type Option func(*run.Config)
+
+// Start runs a broker until the test ends (or Stop is called).
+func Start(t testing.TB, opts ...Option) *Broker {
+	t.Helper()
+	return StartAt(t, t.TempDir(), opts...)
+}
+
+// StartAt runs a broker on dataDir, e.g. to restart on an earlier one's data.
+func StartAt(t testing.TB, dataDir string, opts ...Option) *Broker {
+	t.Helper()
+	cfg := run.Config{
+		Addr:            "127.0.0.1:0",
+		MaxRequestBytes: 100 << 20,
+		Broker:          broker.Config{DataDir: dataDir, AutoCreateTopics: true},
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ready := make(chan net.Addr, 1)
+	cfg.Ready = func(a net.Addr) { ready <- a }
+	ctx, cancel := context.WithCancel(context.Background())
+	b := &Broker{DataDir: dataDir, cancel: cancel, done: make(chan error, 1)}
+	go func() { b.done <- run.Broker(ctx, cfg) }()
+	select {
+	case a := <-ready:
+		b.Addr = a.String()
+	case err := <-b.done:
+		cancel()
+		t.Fatalf("broker did not start: %v", err)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("broker did not start within 30s")
+	}
+	t.Cleanup(func() { b.Stop(t) })
+	return b
+}
+
+// Stop shuts the broker down cleanly and waits for it; it is safe to call
+// more than once.
+func (b *Broker) Stop(t testing.TB) {
+	if b.cancel == nil {
+		return
+	}
+	b.cancel()
+	b.cancel = nil
+	select {
+	case err := <-b.done:
+		if err != nil {
+			t.Errorf("broker shutdown: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("broker did not stop within 30s")
+	}
+}

@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# bench.sh measures Courier against a reference peer with `courier bench` and
+# records the figures in docs/BENCHMARKS.md.
+#
+# Targets, started one at a time so they never compete for CPU, each on free
+# ports and (for Courier) a fresh data directory, and stopped before the next:
+#   kfake              franz-go's in-memory fake cluster (bin/kfake-peer)
+#   courier-interval   bin/courier broker --fsync interval
+#   courier-always     bin/courier broker --fsync always
+# Against each: 100-byte and 1 KiB records. The results replace the section
+# between the bench.sh markers in docs/BENCHMARKS.md.
+#
+# Environment:
+#   BENCH_RECORDS_100   records of the 100-byte runs (default 1000000)
+#   BENCH_RECORDS_1K    records of the 1 KiB runs (default 300000)
+#   BENCH_PARTITIONS    partitions of each benchmark topic (default 6)
+#   BENCH_ARGS          extra arguments for every `courier bench`, e.g. "--producers 2"
+#   BENCH_DATA_ROOT     where the brokers' temporary data directories go
+#                       (default $TMPDIR or /tmp; fsync figures mean little on tmpfs)
+#   BENCH_DRY_RUN=1     run kfake-peer in place of both Courier targets, to test
+#                       this script without the broker; the table goes to
+#                       bin/bench-dry-run.md and docs/ is left alone
+#   BENCH_OUT           file to update instead (must hold the markers, unless dry run)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+records_100=${BENCH_RECORDS_100:-1000000}
+records_1k=${BENCH_RECORDS_1K:-300000}
+partitions=${BENCH_PARTITIONS:-6}
+read -r -a extra_args <<<"${BENCH_ARGS:-}"
+dry_run=${BENCH_DRY_RUN:-0}
+[[ $dry_run == 0 ]] || dry_run=1
+if [[ $dry_run == 1 ]]; then
+	out=${BENCH_OUT:-bin/bench-dry-run.md}
+else
+	out=${BENCH_OUT:-docs/BENCHMARKS.md}
+fi
+begin_marker='<!-- BEGIN bench.sh results -->'
+end_marker='<!-- END bench.sh results -->'
+
+log() { printf 'bench.sh: %s\n' "$*" >&2; }
+die() {
+	log "$*"
+	exit 1
+}
+
+if [[ $dry_run == 0 ]]; then
+	[[ -f $out ]] && grep -qF "$begin_marker" "$out" && grep -qF "$end_marker" "$out" ||
+		die "$out must exist and hold the lines '$begin_marker' and '$end_marker'"
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/courier-bench.XXXXXX")
+data_root=${BENCH_DATA_ROOT:-${TMPDIR:-/tmp}}
+pids=()      # every process this script started
+data_dirs=() # every broker data directory it made
+
+# cleanup stops every process this script started (by pid) and removes its
+# temporary files. It runs on any exit.
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do
+		stop "$p"
+	done
+	rm -rf "$work"
+	((${#data_dirs[@]} == 0)) || rm -rf "${data_dirs[@]}"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# stop PID: SIGTERM, then SIGKILL after 10 seconds.
+stop() {
+	local pid=$1 i
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null || true
+}
+
+# listening PORT: whether something accepts connections on 127.0.0.1:PORT.
+listening() { (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# free_port prints a port nothing listens on.
+free_port() {
+	local p i
+	for ((i = 0; i < 100; i++)); do
+		p=$((20000 + RANDOM % 40000))
+		listening "$p" || {
+			echo "$p"
+			return
+		}
+	done
+	die "no free port found"
+}
+
+# wait_port PORT PID: wait up to 30s until PID listens on PORT; fails if PID
+# exits or time runs out.
+wait_port() {
+	local port=$1 pid=$2 i
+	for ((i = 0; i < 300; i++)); do
+		listening "$port" && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+# start_kfake: starts kfake-peer on a free port; sets addr and pid.
+start_kfake() {
+	local logf=$work/kfake-$RANDOM.log i
+	bin/kfake-peer --addr 127.0.0.1:0 >"$logf" 2>&1 &
+	pid=$!
+	pids+=("$pid")
+	for ((i = 0; i < 300; i++)); do
+		addr=$(sed -n 's/^listening on //p' "$logf")
+		[[ -n $addr ]] && return 0
+		kill -0 "$pid" 2>/dev/null || {
+			cat "$logf" >&2
+			die "kfake-peer exited"
+		}
+		sleep 0.1
+	done
+	die "kfake-peer did not start within 30s"
+}
+
+# start_courier MODE: starts the broker with --fsync MODE on free ports and a
+# fresh data directory; sets addr, pid and broker_cmd.
+start_courier() {
+	local mode=$1 port http data logf
+	port=$(free_port)
+	http=$(free_port)
+	while [[ $http == "$port" ]]; do http=$(free_port); done
+	data=$(mktemp -d "$data_root/courier-bench-data.XXXXXX")
+	data_dirs+=("$data")
+	logf=$work/courier-$mode.log
+	broker_cmd="bin/courier broker --addr 127.0.0.1:$port --data $data --http-addr 127.0.0.1:$http --fsync $mode"
+	bin/courier broker --addr "127.0.0.1:$port" --data "$data" --http-addr "127.0.0.1:$http" --fsync "$mode" >"$logf" 2>&1 &
+	pid=$!
+	pids+=("$pid")
+	wait_port "$port" "$pid" || {
+		cat "$logf" >&2
+		die "courier broker --fsync $mode did not listen on port $port"
+	}
+	addr=127.0.0.1:$port
+}
+
+# field FILE KEY: a number from the flat JSON object courier bench --json prints.
+field() { sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p" "$1"; }
+
+log "building bin/courier and bin/kfake-peer"
+mkdir -p bin
+go build -o bin/courier ./cmd/courier
+go build -o bin/kfake-peer ./cmd/kfake-peer
+
+rows=()
+commands=()
+
+# bench_target NAME: runs both record sizes against addr, the target just
+# started, then stops it.
+bench_target() {
+	local name=$1 size n json
+	for size in 100 1024; do
+		if [[ $size == 100 ]]; then n=$records_100; else n=$records_1k; fi
+		json=$work/$name-$size.json
+		local cmd=(bin/courier bench --brokers "$addr" --records "$n" --size "$size" --partitions "$partitions" --json "${extra_args[@]}")
+		log "$name: ${cmd[*]}"
+		commands+=("${cmd[*]}")
+		"${cmd[@]}" >"$json" || die "$name: courier bench failed (size $size)"
+		cat "$json" >&2
+		rows+=("$(printf '| %s | %s B | %s | %.0f | %.2f | %.0f | %.2f | %.2f | %.2f |' \
+			"$name" "$size" "$n" \
+			"$(field "$json" produce_records_per_sec)" "$(field "$json" produce_mb_per_sec)" \
+			"$(field "$json" consume_records_per_sec)" "$(field "$json" consume_mb_per_sec)" \
+			"$(field "$json" e2e_p50_ms)" "$(field "$json" e2e_p99_ms)")")
+	done
+	stop "$pid"
+}
+
+start_kfake
+commands+=("bin/kfake-peer --addr 127.0.0.1:0   # listening on $addr")
+bench_target kfake
+
+for mode in interval always; do
+	if [[ $dry_run == 1 ]]; then
+		start_kfake
+		commands+=("bin/kfake-peer --addr 127.0.0.1:0   # DRY RUN in place of courier --fsync $mode")
+		bench_target "courier-$mode (dry run: kfake)"
+	else
+		start_courier "$mode"
+		commands+=("$broker_cmd")
+		bench_target "courier-$mode"
+	fi
+done
+
+mem=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/null || echo unknown)
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n1)
+fs=$(df -PT "$data_root" 2>/dev/null | awk 'NR == 2 { print $2 }')
+if rev=$(git rev-parse --short HEAD 2>/dev/null); then
+	git diff --quiet HEAD -- 2>/dev/null || rev="$rev (with uncommitted changes)"
+else
+	rev="no commit yet"
+fi
+
+section=$work/section.md
+{
+	echo "$begin_marker"
+	echo
+	[[ $dry_run == 1 ]] && echo "**DRY RUN: every target is kfake-peer; these are not Courier figures.**" && echo
+	echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "- Machine: $(nproc) CPUs${cpu:+ ($cpu)}, $mem memory, $(uname -sr)"
+	echo "- Broker data directories on: ${fs:-unknown} ($data_root)"
+	echo "- $(go version)"
+	echo "- Courier revision: $rev"
+	echo
+	echo "| Target | Record size | Records | Produce rec/s | Produce MB/s | Consume rec/s | Consume MB/s | E2E p50 ms | E2E p99 ms |"
+	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+	printf '%s\n' "${rows[@]}"
+	echo
+	echo "Commands, in order (each broker is stopped before the next starts):"
+	echo
+	echo '```sh'
+	printf '%s\n' "${commands[@]}"
+	echo '```'
+	echo
+	echo "$end_marker"
+} >"$section"
+
+if [[ $dry_run == 1 && ! -f $out ]]; then
+	cp "$section" "$out"
+elif grep -qF "$begin_marker" "$out"; then
+	awk -v begin="$begin_marker" -v end="$end_marker" -v section="$section" '
+		$0 == begin { while ((getline line < section) > 0) print line; skip = 1; next }
+		$0 == end { skip = 0; next }
+		!skip { print }
+	' "$out" >"$work/out.md"
+	cat "$work/out.md" >"$out"
+else
+	cp "$section" "$out"
+fi
+log "wrote $out"
+cat "$section"

@@ -1,0 +1,12 @@
+// Package compat holds Courier's compatibility tests: they build the real
+// courier binary, start it on free loopback ports with a temporary data
+// directory (package brokerproc), and drive it with third-party Kafka
+// clients as users would: kcat (librdkafka) and kafkajs (Node.js, the script
+// in kafkajs/). Each test checks byte for byte that what a client reads back
+// is what it, or another client, wrote.
+//
+// The clients are not Go dependencies. scripts/test.sh installs them (kcat
+// from Debian, kafkajs with `npm ci` in kafkajs/) and sets
+// COURIER_REQUIRE_COMPAT=1, under which a missing client fails the test;
+// without that variable such a test is skipped with instructions.
+package compat

@@ -1,0 +1,175 @@
+package compat
+
+// helpers_test.go: starting the broker, requiring the third-party clients,
+// running them with bounded time, and reading raw batches for checks that a
+// client's decoded view cannot make (codec, producer id).
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/courier-dev/courier/internal/brokerproc"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// requireEnv makes a missing client a failure rather than a skip.
+const requireEnv = "COURIER_REQUIRE_COMPAT"
+
+// cmdTimeout bounds one run of a client program.
+const cmdTimeout = 30 * time.Second
+
+// missing fails the test when COURIER_REQUIRE_COMPAT=1 and skips it
+// otherwise, saying how to install what is missing.
+func missing(t *testing.T, what, install string) {
+	t.Helper()
+	if os.Getenv(requireEnv) == "1" {
+		t.Fatalf("%s is missing and %s=1: %s (scripts/test.sh does this)", what, requireEnv, install)
+	}
+	t.Skipf("%s is missing: %s, or run scripts/test.sh; set %s=1 to make this a failure", what, install, requireEnv)
+}
+
+// requireKcat returns kcat's path, or fails/skips the test.
+func requireKcat(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("kcat")
+	if err != nil {
+		missing(t, "kcat", "install it with `apt-get install kcat`")
+	}
+	return p
+}
+
+// requireKafkajs returns node's path and the kafkajs script directory, or
+// fails/skips the test.
+func requireKafkajs(t *testing.T) (node, dir string) {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		missing(t, "node", "install Node.js 20 (`apt-get install nodejs npm`)")
+	}
+	dir, err = filepath.Abs("kafkajs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "kafkajs", "package.json")); err != nil {
+		missing(t, "kafkajs (test/compat/kafkajs/node_modules)", "run `npm ci` in test/compat/kafkajs")
+	}
+	return node, dir
+}
+
+// startBroker starts the real binary with --fsync always on a fresh data
+// directory; it is stopped cleanly when the test ends.
+func startBroker(t *testing.T) *brokerproc.Broker {
+	t.Helper()
+	return brokerproc.StartT(t, courierBin, t.TempDir(), brokerproc.Fsync("always"))
+}
+
+// newClient returns a franz-go client for addr, closed when the test ends.
+func newClient(t *testing.T, addr string, opts ...kgo.Opt) *kgo.Client {
+	t.Helper()
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Close)
+	return cl
+}
+
+// createTopic creates topic with n partitions through the admin API.
+func createTopic(t *testing.T, addr, topic string, n int32) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	adm := kadm.NewClient(newClient(t, addr))
+	resp, err := adm.CreateTopic(ctx, n, 1, nil, topic)
+	if err == nil {
+		err = resp.Err
+	}
+	if err != nil {
+		t.Fatalf("create topic %s: %v", topic, err)
+	}
+}
+
+// run runs a program with stdin, bounded by cmdTimeout, and returns its
+// stdout and stderr and the error of its exit.
+func run(t *testing.T, stdin []byte, name string, args ...string) (stdout, stderr []byte, err error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.WaitDelay = 5 * time.Second
+	cmd.Stdin = bytes.NewReader(stdin)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err = cmd.Run()
+	if ctx.Err() != nil {
+		err = errors.Join(err, errors.New("timed out after "+cmdTimeout.String()))
+	}
+	return o.Bytes(), e.Bytes(), err
+}
+
+// rawBatches fetches the partition's record batches from offset 0 as the
+// broker stores them (up to 1 MiB), without decompressing them.
+func rawBatches(t *testing.T, addr, topic string, partition int32) []kmsg.RecordBatch {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cl := newClient(t, addr)
+	req := kmsg.NewPtrFetchRequest()
+	req.ReplicaID = -1
+	req.MaxBytes = 1 << 20
+	req.MaxWaitMillis = 100
+	rt := kmsg.NewFetchRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewFetchRequestTopicPartition()
+	rp.Partition = partition
+	rp.FetchOffset = 0
+	rp.PartitionMaxBytes = 1 << 20
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatalf("fetch %s[%d]: %v", topic, partition, err)
+	}
+	if len(resp.Topics) != 1 || len(resp.Topics[0].Partitions) != 1 {
+		t.Fatalf("fetch %s[%d]: response has %d topics", topic, partition, len(resp.Topics))
+	}
+	p := resp.Topics[0].Partitions[0]
+	if p.ErrorCode != 0 {
+		t.Fatalf("fetch %s[%d]: error code %d", topic, partition, p.ErrorCode)
+	}
+	var batches []kmsg.RecordBatch
+	for raw := p.RecordBatches; len(raw) >= 12; {
+		length := int(int32(uint32(raw[8])<<24 | uint32(raw[9])<<16 | uint32(raw[10])<<8 | uint32(raw[11])))
+		if 12+length > len(raw) {
+			break // a partial batch at the end of the response
+		}
+		var b kmsg.RecordBatch
+		if err := b.ReadFrom(raw[:12+length]); err != nil {
+			t.Fatalf("fetch %s[%d]: decode batch: %v", topic, partition, err)
+		}
+		batches = append(batches, b)
+		raw = raw[12+length:]
+	}
+	return batches
+}
+
+// eventually retries f every 50ms until it returns nil or timeout passes,
+// and returns its last error.
+func eventually(timeout time.Duration, f func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := f()
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
