@@ -33,7 +33,7 @@ func newConsumeCommand() *cobra.Command {
 	cf.register(cmd)
 	f := cmd.Flags()
 	f.BoolVar(&cfg.FromBeginning, "from-beginning", false, "start at the earliest offset")
-	f.Int32Var(&cfg.Partition, "partition", -1, "consume only this partition (default: all)")
+	f.Int32Var(&cfg.Partition, "partition", -1, "consume only this partition (-1: all)")
 	f.StringVar(&cfg.Offset, "offset", "", "start offset: earliest, latest, or a number (numbers need --partition)")
 	f.StringVar(&cfg.Format, "format", console.DefaultFormat, "output template, see above")
 	f.StringVar(&cfg.Group, "group", "", "join this consumer group and commit printed records")

@@ -45,7 +45,7 @@ func newProduceCommand() *cobra.Command {
 	cf.register(cmd)
 	f := cmd.Flags()
 	f.StringVar(&key, "key", "", "key of every record (default: no key)")
-	f.Int32Var(&cfg.Partition, "partition", -1, "produce to this partition only (default: sticky / key-hash partitioner)")
+	f.Int32Var(&cfg.Partition, "partition", -1, "produce to this partition only (-1: the sticky / key-hash partitioner chooses)")
 	f.StringArrayVar(&headers, "header", nil, "record header key=value, repeatable")
 	f.StringVar(&cfg.Acks, "acks", "all", "acknowledgements to wait for: all, 1 or 0 (1 and 0 disable idempotence; 0 can lose records unnoticed)")
 	f.StringVar(&cfg.Compression, "compression", "none", "batch compression: none, gzip, snappy, lz4 or zstd")

@@ -136,20 +136,20 @@ func (cfg ConsumeConfig) checkErrors(fetches kgo.Fetches) error {
 		case errors.Is(fe.Err, context.Canceled), errors.Is(fe.Err, context.DeadlineExceeded),
 			errors.Is(fe.Err, kgo.ErrClientClosed):
 		case errors.As(fe.Err, &loss), kerr.IsRetriable(fe.Err):
-			cfg.warn("warning: %s\n", describeFetchErr(fe))
+			cfg.warn("warning: %v\n", fetchErr(fe))
 		default:
-			return errors.New(describeFetchErr(fe))
+			return fetchErr(fe)
 		}
 	}
 	return nil
 }
 
-// describeFetchErr says where a fetch error came from.
-func describeFetchErr(fe kgo.FetchError) string {
+// fetchErr adds to a fetch error where it came from.
+func fetchErr(fe kgo.FetchError) error {
 	if fe.Topic == "" {
-		return fmt.Sprintf("client: %v", fe.Err) // group management errors carry no partition
+		return fmt.Errorf("client: %w", fe.Err) // group management errors carry no partition
 	}
-	return fmt.Sprintf("partition %d: %v", fe.Partition, fe.Err)
+	return fmt.Errorf("partition %d: %w", fe.Partition, fe.Err)
 }
 
 // warn writes a notice to cfg.Warnings, if set.

@@ -12,6 +12,9 @@
 //   - A line longer than the configured limit stops the run with an error
 //     rather than being cut or dropped silently.
 //   - Produce reports every record that failed; success is silent.
-//   - Consume stops cleanly when its context ends or after the requested
-//     number of records, and fails if a timeout expires first.
+//   - Produce stops reading as soon as its context ends (Ctrl-C), even
+//     while waiting for a line from a terminal.
+//   - Consume stops cleanly when its context ends, after the requested
+//     number of records, or when its timeout expires; the timeout is an
+//     error only if it cut short a requested number of records.
 package console

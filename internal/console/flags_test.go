@@ -1,8 +1,15 @@
 package console
 
+// flags_test.go checks the parsing of headers, acks, compression and start
+// offsets, and the wording of produce errors.
+
 import (
+	"context"
+	"errors"
+	"strings"
 	"testing"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -102,5 +109,28 @@ func TestStartOffset(t *testing.T) {
 		if _, err := StartOffset(tc.from, tc.offset, tc.partition); err == nil {
 			t.Errorf("StartOffset(%v, %q, %d): no error", tc.from, tc.offset, tc.partition)
 		}
+	}
+}
+
+func TestExplainProduceErr(t *testing.T) {
+	cfg := ProduceConfig{Topic: "rides", Partition: -1}
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{kerr.UnknownTopicOrPartition, "unknown topic rides"},
+		{kerr.MessageTooLarge, "record larger than the topic's max.message.bytes: MESSAGE_TOO_LARGE"},
+		{context.Canceled, "interrupted before delivery: context canceled"},
+		{kgo.ErrClientClosed, "interrupted before delivery: client closed"},
+		{kerr.TopicAuthorizationFailed, "not authorized to write to topic rides"},
+	} {
+		got := explainProduceErr(cfg, tc.err)
+		if !strings.HasPrefix(got.Error(), tc.want) || !errors.Is(got, tc.err) {
+			t.Errorf("%v: got %q, want prefix %q", tc.err, got, tc.want)
+		}
+	}
+	cfg.Partition = 4
+	if got := explainProduceErr(cfg, kerr.UnknownTopicOrPartition).Error(); got != "unknown topic rides or partition 4" {
+		t.Errorf("with a partition: %q", got)
 	}
 }

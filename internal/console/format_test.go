@@ -1,5 +1,7 @@
 package console
 
+// format_test.go checks the --format language: verbs, escapes and errors.
+
 import (
 	"testing"
 	"time"

@@ -1,5 +1,8 @@
 package console
 
+// lines_test.go checks line splitting: only '\n' separates, every other
+// byte survives, and the length limit is exact.
+
 import (
 	"errors"
 	"io"

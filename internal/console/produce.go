@@ -166,9 +166,9 @@ func explainProduceErr(cfg ProduceConfig, err error) error {
 		return fmt.Errorf("interrupted before delivery: %w", err)
 	case errors.Is(err, kerr.UnknownTopicOrPartition):
 		if cfg.Partition >= 0 {
-			return fmt.Errorf("unknown topic %s or partition %d: %w", cfg.Topic, cfg.Partition, err)
+			return &plainError{fmt.Sprintf("unknown topic %s or partition %d", cfg.Topic, cfg.Partition), err}
 		}
-		return fmt.Errorf("unknown topic %s: %w", cfg.Topic, err)
+		return &plainError{"unknown topic " + cfg.Topic, err}
 	case errors.Is(err, kerr.MessageTooLarge), errors.Is(err, kerr.RecordListTooLarge):
 		return fmt.Errorf("record larger than the topic's max.message.bytes: %w", err)
 	case errors.Is(err, kerr.TopicAuthorizationFailed):
@@ -179,6 +179,19 @@ func explainProduceErr(cfg ProduceConfig, err error) error {
 		return err
 	}
 }
+
+// plainError is an error whose message replaces its cause's wording while
+// errors.Is still finds the cause.
+type plainError struct {
+	msg   string
+	cause error
+}
+
+// Error returns the replacement message.
+func (e *plainError) Error() string { return e.msg }
+
+// Unwrap returns the cause.
+func (e *plainError) Unwrap() error { return e.cause }
 
 // tally counts the outcome of produced records from their promises.
 type tally struct {

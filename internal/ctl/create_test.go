@@ -1,5 +1,7 @@
 package ctl
 
+// create_test.go checks the parsing of --config key=value overrides.
+
 import (
 	"testing"
 )

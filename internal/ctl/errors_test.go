@@ -1,5 +1,8 @@
 package ctl
 
+// errors_test.go checks the wording of Kafka errors and that they still
+// unwrap to the Kafka error code.
+
 import (
 	"errors"
 	"fmt"

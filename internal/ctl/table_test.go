@@ -1,5 +1,7 @@
 package ctl
 
+// table_test.go pins the layout of the list and describe tables.
+
 import (
 	"errors"
 	"strings"
