@@ -152,6 +152,9 @@ start_courier() {
 # field FILE KEY: a number from the flat JSON object courier bench --json prints.
 field() { sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p" "$1"; }
 
+# Anything else running skews the figures; the load average goes with them.
+load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+
 log "building bin/courier and bin/kfake-peer"
 mkdir -p bin
 go build -o bin/courier ./cmd/courier
@@ -213,6 +216,7 @@ section=$work/section.md
 	[[ $dry_run == 1 ]] && echo "**DRY RUN: every target is kfake-peer; these are not Courier figures.**" && echo
 	echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "- Machine: $(nproc) CPUs${cpu:+ ($cpu)}, $mem memory, $(uname -sr)"
+	echo "- Load average (1, 5, 15 min) before the run: $load_before"
 	echo "- Broker data directories on: ${fs:-unknown} ($data_root)"
 	echo "- $(go version)"
 	echo "- Courier revision: $rev"

@@ -32,8 +32,9 @@ const (
 	// client decodes one huge response in turn instead of overlapping
 	// smaller ones.
 	fetchMaxPartitionBytes = 1 << 20
-	// minPoolRecords keeps enough records in flight even for large values.
-	minPoolRecords = 1024
+	// minPoolRecords keeps a few batches' worth of records in flight even
+	// when values are large; with the largest values it costs 64 MiB.
+	minPoolRecords = 64
 )
 
 // Config describes one benchmark run. The zero value of every field but
@@ -63,7 +64,7 @@ type Config struct {
 	// lz4 or zstd. Values are random, so compression only costs CPU.
 	Compression string
 	// BufferBytes bounds the value bytes each producer keeps in flight
-	// (default 4 MiB, at least 1,024 records): more hides round trips,
+	// (default 4 MiB, at least 64 records): more hides round trips,
 	// less lowers end-to-end latency at saturation.
 	BufferBytes int
 	// Keep leaves the topic in place after the run.

@@ -44,8 +44,6 @@ type consumePass struct {
 type consumeStats struct {
 	Throughput
 	Loss
-	FetchErrors int
-	LastErr     error // the last fetch error, if any
 }
 
 // run consumes until every sequence number was seen, production is over and
@@ -84,7 +82,7 @@ func (p *consumePass) run(ctx context.Context) (consumeStats, error) {
 				return
 			}
 			st.FetchErrors++
-			st.LastErr = err
+			st.LastFetchError = err
 		})
 		var fresh int64
 		fs.EachRecord(func(r *kgo.Record) {
@@ -134,7 +132,7 @@ loop:
 		}
 	}
 	st.Elapsed = lastNew.Sub(start)
-	st.Loss = Loss{Missing: seen.missing(), Duplicates: seen.dups, Invalid: seen.invalid}
+	st.Missing, st.Duplicates, st.Invalid = seen.missing(), seen.dups, seen.invalid
 	if st.Missing > 0 {
 		st.FirstMissing = seen.firstMissing(5)
 	}

@@ -62,6 +62,11 @@ func produce(ctx context.Context, cfg Config, clk clock, acked *atomic.Int64) (T
 			return Throughput{}, fmt.Errorf("bench: produce: %w", err)
 		}
 		producers[i] = producer{cl: cl, pool: pool, lo: lo, hi: hi}
+		// Connect and get the producer ID now, so neither the timing
+		// nor the first records' latency includes the setup.
+		if _, _, err := cl.ProducerID(ctx); err != nil {
+			return Throughput{}, fmt.Errorf("bench: produce: init producer id: %w", err)
+		}
 	}
 
 	start := time.Now()

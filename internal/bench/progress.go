@@ -15,13 +15,17 @@ import (
 // progressInterval is how often a bar is redrawn.
 const progressInterval = 200 * time.Millisecond
 
-// trackProgress draws a bar of total on w, showing count as it grows, until
-// the returned stop is called. A nil w draws nothing.
+// trackProgress draws a bar on w of count growing to total, until the
+// returned stop is called. The bar covers only what is left: if count is
+// already 100 of 1000, it runs from 0 to 900, so its rate is right. A nil w
+// draws nothing.
 func trackProgress(w io.Writer, desc string, total int, count *atomic.Int64) (stop func()) {
-	if w == nil || total <= 0 {
+	base := count.Load()
+	left := int64(total) - base
+	if w == nil || left <= 0 {
 		return func() {}
 	}
-	bar := progressbar.NewOptions64(int64(total),
+	bar := progressbar.NewOptions64(left,
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(fmt.Sprintf("%-9s", desc)),
 		progressbar.OptionSetWidth(30),
@@ -30,6 +34,7 @@ func trackProgress(w io.Writer, desc string, total int, count *atomic.Int64) (st
 		progressbar.OptionSetItsString("rec"),
 		progressbar.OptionThrottle(progressInterval),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
+		progressbar.OptionSetRenderBlankState(true), // starts the bar's clock now
 	)
 	done := make(chan struct{})
 	exited := make(chan struct{})
@@ -40,7 +45,7 @@ func trackProgress(w io.Writer, desc string, total int, count *atomic.Int64) (st
 		for {
 			select {
 			case <-t.C:
-				_ = bar.Set64(count.Load())
+				_ = bar.Set64(count.Load() - base)
 			case <-done:
 				return
 			}
@@ -49,7 +54,7 @@ func trackProgress(w io.Writer, desc string, total int, count *atomic.Int64) (st
 	return func() {
 		close(done)
 		<-exited
-		_ = bar.Set64(count.Load())
+		_ = bar.Set64(count.Load() - base)
 		if !bar.IsFinished() {
 			_ = bar.Exit() // leaves the bar where it stopped; prints the newline
 		}

@@ -40,6 +40,11 @@ type Loss struct {
 	Duplicates   int      // records received more than once
 	Invalid      int      // records too short or out of the run's range
 	FirstMissing []uint64 // a few missing sequence numbers, for errors
+
+	// FetchErrors counts errors fetches returned; kgo retries on its own,
+	// so they matter only to explain missing records.
+	FetchErrors    int
+	LastFetchError error
 }
 
 // ok reports whether the consumer read every record exactly once.
@@ -76,10 +81,15 @@ func (r Result) Check() error {
 		loss Loss
 	}{{"end-to-end consumer", r.E2ELoss}, {"consumer", r.ConsumeLoss}} {
 		l := pass.loss
-		if !l.ok() {
-			return fmt.Errorf("bench: %s read %d of %d records: %d missing (first %v), %d duplicates, %d invalid",
-				pass.name, r.Records-l.Missing, r.Records, l.Missing, l.FirstMissing, l.Duplicates, l.Invalid)
+		if l.ok() {
+			continue
 		}
+		err := fmt.Errorf("bench: %s read %d of %d records: %d missing (first %v), %d duplicates, %d invalid",
+			pass.name, r.Records-l.Missing, r.Records, l.Missing, l.FirstMissing, l.Duplicates, l.Invalid)
+		if l.LastFetchError != nil {
+			err = fmt.Errorf("%w; %d fetch errors, the last: %w", err, l.FetchErrors, l.LastFetchError)
+		}
+		return err
 	}
 	return nil
 }
