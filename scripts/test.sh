@@ -28,7 +28,7 @@ for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
     echo "-- $pkg $target"
-    go test -run '^$' -fuzz "^${target}\$" -fuzztime "${fuzz_secs}s" "$pkg"
+    go test -run '^$' -fuzz "^${target}\$" -fuzztime "${fuzz_secs}s" -fuzzminimizetime 1s "$pkg"
   done
 done
 echo "== all tests passed"

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/courier-dev/courier/internal/group"
 	"github.com/courier-dev/courier/internal/storage"
 	"github.com/courier-dev/courier/internal/topics"
 )
@@ -23,6 +24,7 @@ type Broker struct {
 	cfg       Config
 	topics    *topics.Store
 	pids      *producerIDs
+	groups    *group.Coordinator
 	clusterID string
 	metrics   *Metrics
 
@@ -85,10 +87,14 @@ func Open(cfg Config) (*Broker, error) {
 	if err := b.removeOrphanDirs(); err != nil {
 		return nil, err
 	}
+	if b.groups, err = group.Open(filepath.Join(b.metaDir(), "groups"), b.groupOptions()...); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	for _, t := range b.topics.List() {
 		if err := b.openTopic(t); err != nil {
 			b.closeLogs()
+			b.groups.Close()
 			return nil, err
 		}
 	}
@@ -132,8 +138,8 @@ func storageConfig(t topics.Topic) storage.Config {
 	return storage.Config{
 		SegmentBytes:       t.Int64("segment.bytes"),
 		SegmentMs:          t.Int64("segment.ms"),
-		RetentionMs:        t.Int64("retention.ms"),
-		RetentionBytes:     t.Int64("retention.bytes"),
+		RetentionMs:        nonZero(t.Int64("retention.ms")),
+		RetentionBytes:     nonZero(t.Int64("retention.bytes")),
 		MaxMessageBytes:    int32(min(t.Int64("max.message.bytes"), 1<<31-1)),
 		LogAppendTime:      ts == "LogAppendTime",
 		IndexIntervalBytes: int32(min(t.Int64("index.interval.bytes"), 1<<31-1)),
@@ -212,7 +218,7 @@ func (b *Broker) Close() error {
 	b.mu.Unlock()
 	close(b.stop)
 	b.bg.Wait()
-	return b.closeLogs()
+	return errors.Join(b.groups.Close(), b.closeLogs())
 }
 
 // closeLogs closes every open log.
@@ -295,4 +301,13 @@ func ctxDone(ctx context.Context) bool {
 	default:
 		return false
 	}
+}
+
+// nonZero maps a retention setting of 0 ("keep nothing") to 1: storage
+// reads a zero field as "use the default".
+func nonZero(v int64) int64 {
+	if v == 0 {
+		return 1
+	}
+	return v
 }

@@ -38,7 +38,7 @@ type Log struct {
 	hwm      int64         // next offset to assign; every offset below is readable
 	logStart int64         // first readable offset
 	closed   bool          // Close has begun
-	notify   chan struct{} // closed and replaced when hwm advances
+	notify   chan struct{} // closed when hwm advances; nil until Notify asks
 	unsynced []*segment    // rolled segments whose data and index files await Sync
 	dirGen   uint64        // bumped on every segment file creation
 
@@ -86,7 +86,6 @@ func openLog(fsys fileSystem, dir string, cfg Config, opts Options) (*Log, error
 		opts:      opts,
 		logger:    opts.Logger.With("dir", dir),
 		producers: newProducerState(),
-		notify:    make(chan struct{}),
 	}
 	l.SetConfig(cfg)
 	if err := fsys.MkdirAll(dir, 0o755); err != nil {
@@ -218,8 +217,10 @@ func (l *Log) appendLocked(batch []byte, h *batchHeader, cfg *Config) (res Appen
 	seg.next = last + 1
 	seg.modified = nowMs
 	l.hwm = last + 1
-	close(l.notify)
-	l.notify = make(chan struct{})
+	if l.notify != nil {
+		close(l.notify)
+		l.notify = nil // made on demand by Notify, so appends nobody waits for allocate nothing
+	}
 	logStart := l.logStart
 	l.mu.Unlock()
 
@@ -301,8 +302,11 @@ func (l *Log) Size() int64 {
 // reads, and if there was nothing waits on it; taking the channel before
 // reading is what makes that race-free.
 func (l *Log) Notify() <-chan struct{} {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.notify == nil {
+		l.notify = make(chan struct{})
+	}
 	return l.notify
 }
 
@@ -317,7 +321,10 @@ func (l *Log) Close() error {
 	}
 	l.mu.Lock()
 	l.closed = true
-	close(l.notify) // wake long-polls; the channel stays closed
+	if l.notify == nil {
+		l.notify = make(chan struct{})
+	}
+	close(l.notify) // wake long-polls; the channel stays closed for good
 	l.mu.Unlock()
 	l.appendMu.Unlock()
 

@@ -39,20 +39,23 @@ type batchScanner struct {
 	bad   error
 	ioErr error
 
-	buf    []byte // window storage, cap scanWindow
+	buf    []byte // window storage, at most scanWindow
 	win    []byte // valid bytes of the window
 	winPos int64  // file position of win[0]
 }
 
-// reset points the scanner at a new range, keeping its buffer.
+// reset points the scanner at a new range, keeping its buffer. The buffer
+// grows to the range (a header at least, scanWindow at most), so scanning a
+// small active segment does not cost a full window.
 func (s *batchScanner) reset(r io.ReaderAt, pos, end, expect int64, verify bool) {
-	if s.buf == nil {
-		s.buf = make([]byte, scanWindow)
+	buf := s.buf
+	if want := min(max(end-pos, batchHeaderSize), scanWindow); int64(len(buf)) < want {
+		buf = make([]byte, want)
 	}
-	*s = batchScanner{r: r, pos: pos, end: end, expect: expect, verify: verify, buf: s.buf}
+	*s = batchScanner{r: r, pos: pos, end: end, expect: expect, verify: verify, buf: buf}
 }
 
-// bytes returns up to n (<= scanWindow) bytes at pos, refilling the window
+// bytes returns up to n (<= len(s.buf)) bytes at pos, refilling the window
 // from pos when they are not already in it. Fewer than n bytes come back
 // only at end.
 func (s *batchScanner) bytes(pos int64, n int) ([]byte, error) {
