@@ -97,6 +97,8 @@ func (b *Broker) fetchOnce(r *kmsg.FetchRequest) (*kmsg.FetchResponse, int, bool
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewFetchResponseTopicPartition()
 			sp.Partition = rp.Partition
+			// Kafka always sends a records field; librdkafka rejects null.
+			sp.RecordBatches = []byte{}
 			n, err := b.fetchPartition(name, r, rp, &sp, budget, total == 0)
 			if err != nil {
 				hadErr = true
@@ -144,6 +146,8 @@ func (b *Broker) fetchPartition(topic string, r *kmsg.FetchRequest, rp kmsg.Fetc
 		}
 		return 0, err
 	}
-	sp.RecordBatches = data
+	if len(data) > 0 {
+		sp.RecordBatches = data
+	}
 	return len(data), nil
 }

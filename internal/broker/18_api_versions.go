@@ -20,7 +20,14 @@ func (b *Broker) handleAPIVersions(_ context.Context, req *server.Request) serve
 	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
 	for _, k := range keys {
 		a := apis[k]
-		resp.ApiKeys = append(resp.ApiKeys, kmsg.ApiVersionsResponseApiKey{ApiKey: k, MinVersion: a.min, MaxVersion: a.max})
+		min := a.min
+		if k == kmsg.Produce.Int16() {
+			// librdkafka enables gzip/snappy/lz4 only if Produce v0 is
+			// listed; Kafka 4 lists it for that reason too (KAFKA-18659)
+			// while still refusing v0-2 requests, as the server does here.
+			min = 0
+		}
+		resp.ApiKeys = append(resp.ApiKeys, kmsg.ApiVersionsResponseApiKey{ApiKey: k, MinVersion: min, MaxVersion: a.max})
 	}
 	return server.Immediate(resp)
 }

@@ -37,9 +37,10 @@ func Args(args ...string) Opt {
 }
 
 // Output sends the broker's stdout and stderr (its log) to w, across
-// restarts. w must be safe for use by one goroutine at a time while the test
-// reads it; the log is written from a copying goroutine. Without it the
-// output is discarded except for a short tail quoted in errors.
+// restarts. Writes come from a copying goroutine, so a w the test also
+// reads while the broker runs must be safe for concurrent use. Without it
+// the output is dropped, except for a short tail quoted in errors and kept
+// by Broker.OutputTail.
 func Output(w io.Writer) Opt { return func(c *config) { c.output = w } }
 
 // ReadyTimeout bounds how long Start and Restart wait for the broker to

@@ -165,11 +165,10 @@ func readBatches(v view, offset, maxBytes, slack int64) ([]byte, error) {
 	return buf[from:to:to], nil
 }
 
-// OffsetForTime returns the base offset of the first batch at or after the
-// log start offset whose max timestamp is >= ts, and that timestamp, or
-// (-1, -1) if there is none (ListOffsets by timestamp). Records are not
-// decoded, so the offset is that of the batch, not of the exact record;
-// when the log start offset lies inside that batch it is returned instead.
+// OffsetForTime returns the offset and timestamp of the first record (in
+// offset order, at or after the log start offset) whose timestamp is >= ts,
+// or (-1, -1) if there is none (ListOffsets by timestamp, as Kafka answers
+// it). Batch headers find the batch; only that batch's records are decoded.
 func (l *Log) OffsetForTime(ts int64) (offset int64, timestamp int64, err error) {
 	l.mu.RLock()
 	if l.closed {
@@ -193,7 +192,21 @@ func (l *Log) OffsetForTime(ts int64) (offset int64, timestamp int64, err error)
 		sc.reset(v.seg.f, pos, v.size, -1, false)
 		for sc.next() {
 			if sc.h.maxTimestamp >= ts && sc.h.lastOffset() >= logStart {
-				return max(sc.h.baseOffset, logStart), sc.h.maxTimestamp, nil
+				raw := make([]byte, sc.h.size())
+				if _, err := v.seg.f.ReadAt(raw, sc.hpos); err != nil {
+					if l.LogStartOffset() > logStart {
+						break // retention removed the segment under us; look further
+					}
+					return -1, -1, fmt.Errorf("offset for time %d in %s: read batch at %d: %w", ts, l.dir, sc.hpos, err)
+				}
+				h := sc.h
+				off, found, ok, err := recordAtOrAfter(raw, &h, ts, logStart)
+				if err != nil {
+					return -1, -1, fmt.Errorf("offset for time %d in %s: %w", ts, l.dir, err)
+				}
+				if ok {
+					return off, found, nil
+				}
 			}
 		}
 		if sc.ioErr != nil {

@@ -178,14 +178,14 @@ func TestOffsetForTimeAndMaxTimestamp(t *testing.T) {
 		ts             int64
 		wantOff, wantT int64
 	}{
-		{0, 0, 1},
-		{1, 0, 1},
-		{2, 2, 101},
-		{650, 14, 5001}, // batch 7 is the first with max >= 650
-		{701, 14, 5001},
-		{900, 14, 5001},
-		{1801, 14, 5001}, // batch 7 comes first in offset order
-		{5001, 14, 5001},
+		{0, 0, 0},
+		{1, 1, 1},
+		{2, 2, 100},
+		{650, 14, 5000}, // batch 7 holds the first record (in offset order) at or after 650
+		{701, 14, 5000},
+		{900, 14, 5000},
+		{1801, 14, 5000},
+		{5001, 15, 5001}, // the exact record, not its batch's first
 		{5002, -1, -1},
 	}
 	for _, tt := range tests {
@@ -206,13 +206,17 @@ func TestOffsetForTimeAndMaxTimestamp(t *testing.T) {
 	}
 	for i := int64(0); i < 40; i++ {
 		for _, q := range []int64{100*i - 98, 100 * i, 100*i + 1} {
-			off, ts, err := l2.OffsetForTime(q)
-			want := 2 * i
-			if q <= 100*(i-1)+1 {
-				want -= 2
+			// Batch k holds offsets 2k and 2k+1 stamped 100k and 100k+1:
+			// the answer is the first record stamped q or later.
+			want, wantTs := int64(-1), int64(-1)
+			for off := int64(0); off < 80 && want < 0; off++ {
+				if rts := off/2*100 + off%2; rts >= q {
+					want, wantTs = off, rts
+				}
 			}
-			if err != nil || off != want || ts != int64(want/2*100+1) {
-				t.Errorf("monotonic OffsetForTime(%d) = %d, %d, %v; want %d", q, off, ts, err, want)
+			off, ts, err := l2.OffsetForTime(q)
+			if err != nil || off != want || ts != wantTs {
+				t.Errorf("monotonic OffsetForTime(%d) = %d, %d, %v; want %d, %d", q, off, ts, err, want, wantTs)
 			}
 		}
 	}

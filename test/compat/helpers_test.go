@@ -7,6 +7,7 @@ package compat
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"os"
 	"os/exec"
@@ -24,7 +25,7 @@ import (
 const requireEnv = "COURIER_REQUIRE_COMPAT"
 
 // cmdTimeout bounds one run of a client program.
-const cmdTimeout = 30 * time.Second
+const cmdTimeout = 20 * time.Second
 
 // missing fails the test when COURIER_REQUIRE_COMPAT=1 and skips it
 // otherwise, saying how to install what is missing.
@@ -98,21 +99,62 @@ func createTopic(t *testing.T, addr, topic string, n int32) {
 }
 
 // run runs a program with stdin, bounded by cmdTimeout, and returns its
-// stdout and stderr and the error of its exit.
-func run(t *testing.T, stdin []byte, name string, args ...string) (stdout, stderr []byte, err error) {
+// stdout and stderr and the error of its exit. If abort is not nil it sees
+// each line of stderr as it comes, and returning true kills the program:
+// a client stuck retrying a broker error fails the test at once rather
+// than at the timeout.
+func run(t *testing.T, stdin []byte, abort func(line string) bool, name string, args ...string) (stdout, stderr []byte, err error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.WaitDelay = 5 * time.Second
 	cmd.Stdin = bytes.NewReader(stdin)
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
+	var o bytes.Buffer
+	e := &lineWatcher{abort: abort, cancel: cancel}
+	cmd.Stdout, cmd.Stderr = &o, e
 	err = cmd.Run()
-	if ctx.Err() != nil {
+	switch {
+	case e.aborted:
+		err = errors.Join(err, errors.New("killed on a client error in its log"))
+	case ctx.Err() != nil:
 		err = errors.Join(err, errors.New("timed out after "+cmdTimeout.String()))
 	}
-	return o.Bytes(), e.Bytes(), err
+	return o.Bytes(), e.buf.Bytes(), err
+}
+
+// lineWatcher collects a program's stderr (its first 16 KiB) and cancels it
+// when abort approves of a line.
+type lineWatcher struct {
+	abort   func(string) bool
+	cancel  func()
+	buf     bytes.Buffer
+	partial []byte
+	aborted bool
+}
+
+func (w *lineWatcher) Write(p []byte) (int, error) {
+	if room := 16<<10 - w.buf.Len(); room > 0 {
+		w.buf.Write(p[:min(len(p), room)])
+	}
+	if w.abort == nil || w.aborted {
+		return len(p), nil
+	}
+	w.partial = append(w.partial, p...)
+	for {
+		i := bytes.IndexByte(w.partial, '\n')
+		if i < 0 {
+			break
+		}
+		line := string(w.partial[:i])
+		w.partial = w.partial[i+1:]
+		if w.abort(line) {
+			w.aborted = true
+			w.cancel()
+			break
+		}
+	}
+	return len(p), nil
 }
 
 // rawBatches fetches the partition's record batches from offset 0 as the
@@ -122,12 +164,22 @@ func rawBatches(t *testing.T, addr, topic string, partition int32) []kmsg.Record
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	cl := newClient(t, addr)
+	// Fetch v13+ names topics by id; the client picks the newest version.
+	md, err := kadm.NewClient(cl).Metadata(ctx, topic)
+	if err != nil {
+		t.Fatalf("metadata of %s: %v", topic, err)
+	}
+	td, ok := md.Topics[topic]
+	if !ok || td.Err != nil {
+		t.Fatalf("metadata of %s: %v", topic, td.Err)
+	}
 	req := kmsg.NewPtrFetchRequest()
 	req.ReplicaID = -1
 	req.MaxBytes = 1 << 20
 	req.MaxWaitMillis = 100
 	rt := kmsg.NewFetchRequestTopic()
 	rt.Topic = topic
+	rt.TopicID = td.ID
 	rp := kmsg.NewFetchRequestTopicPartition()
 	rp.Partition = partition
 	rp.FetchOffset = 0
@@ -147,7 +199,10 @@ func rawBatches(t *testing.T, addr, topic string, partition int32) []kmsg.Record
 	}
 	var batches []kmsg.RecordBatch
 	for raw := p.RecordBatches; len(raw) >= 12; {
-		length := int(int32(uint32(raw[8])<<24 | uint32(raw[9])<<16 | uint32(raw[10])<<8 | uint32(raw[11])))
+		length := int(int32(binary.BigEndian.Uint32(raw[8:12])))
+		if length < 49 { // a v2 batch header after the length field
+			t.Fatalf("fetch %s[%d]: batch length %d", topic, partition, length)
+		}
 		if 12+length > len(raw) {
 			break // a partial batch at the end of the response
 		}

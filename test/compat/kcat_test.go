@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/courier-dev/courier/internal/brokerproc"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -23,42 +24,56 @@ import (
 // key and value lengths, -1 for null, so null and empty differ.
 const detailFormat = "%K:%k|%S:%s|%p|%o|%h\n"
 
-// kcat runs the kcat binary against one broker.
+// kcat runs the kcat binary against one broker. Its methods take the
+// (sub)test to fail.
 type kcat struct {
-	t    *testing.T
 	bin  string
 	addr string
 }
 
-func newKcat(t *testing.T, addr string) kcat {
-	return kcat{t: t, bin: requireKcat(t), addr: addr}
+// kcatBroker requires kcat (failing or skipping the test first), then
+// starts a broker for it.
+func kcatBroker(t *testing.T) (kcat, *brokerproc.Broker) {
+	bin := requireKcat(t)
+	b := startBroker(t)
+	return kcat{bin: bin, addr: b.Addr()}, b
 }
 
 // produce runs `kcat -P -t topic args...` with input on stdin and fails the
 // test unless every message was delivered.
-func (k kcat) produce(topic, input string, args ...string) {
-	k.t.Helper()
+func (k kcat) produce(t *testing.T, topic, input string, args ...string) {
+	t.Helper()
 	argv := append([]string{"-b", k.addr, "-P", "-t", topic}, args...)
-	_, stderr, err := run(k.t, []byte(input), k.bin, argv...)
+	_, stderr, err := run(t, []byte(input), kcatError, k.bin, argv...)
 	if err != nil || strings.Contains(string(stderr), "ERROR") || strings.Contains(string(stderr), "failed") {
-		k.t.Fatalf("kcat %s: %v\n%s", strings.Join(argv, " "), err, stderr)
+		t.Fatalf("kcat %s: %v\n%s", strings.Join(argv, " "), err, stderr)
 	}
 }
 
-// consume runs `kcat -C -e -q -t topic args...` and returns its stdout.
-func (k kcat) consume(topic string, args ...string) string {
-	k.t.Helper()
-	out, err := k.tryConsume(topic, args...)
+// kcatError reports whether a line of kcat's stderr is an error that
+// librdkafka would retry forever: a protocol error (a broker answer it
+// cannot parse) or a consumer error.
+func kcatError(line string) bool {
+	return strings.Contains(line, "|PROTOERR|") || strings.HasPrefix(line, "% ERROR")
+}
+
+// consume runs `kcat -C -e -t topic args...` and returns its stdout (its
+// stderr, which says where each partition ended, goes into errors only).
+func (k kcat) consume(t *testing.T, topic string, args ...string) string {
+	t.Helper()
+	out, err := k.tryConsume(t, topic, args...)
 	if err != nil {
-		k.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return out
 }
 
 // tryConsume is consume returning its error.
-func (k kcat) tryConsume(topic string, args ...string) (string, error) {
-	argv := append([]string{"-b", k.addr, "-C", "-e", "-q", "-t", topic}, args...)
-	stdout, stderr, err := run(k.t, nil, k.bin, argv...)
+func (k kcat) tryConsume(t *testing.T, topic string, args ...string) (string, error) {
+	// A short fetch wait makes kcat see the end of a partition sooner
+	// (-e exits once every partition answered a fetch at its end).
+	argv := append([]string{"-b", k.addr, "-C", "-e", "-X", "fetch.wait.max.ms=100", "-t", topic}, args...)
+	stdout, stderr, err := run(t, nil, kcatError, k.bin, argv...)
 	if err != nil || strings.Contains(string(stderr), "ERROR") {
 		return "", fmt.Errorf("kcat %s: %v\n%s", strings.Join(argv, " "), err, stderr)
 	}
@@ -66,12 +81,12 @@ func (k kcat) tryConsume(topic string, args ...string) (string, error) {
 }
 
 // query runs kcat with args (e.g. -L, -Q) and returns its stdout.
-func (k kcat) query(args ...string) string {
-	k.t.Helper()
+func (k kcat) query(t *testing.T, args ...string) string {
+	t.Helper()
 	argv := append([]string{"-b", k.addr}, args...)
-	stdout, stderr, err := run(k.t, nil, k.bin, argv...)
+	stdout, stderr, err := run(t, nil, kcatError, k.bin, argv...)
 	if err != nil {
-		k.t.Fatalf("kcat %s: %v\n%s", strings.Join(argv, " "), err, stderr)
+		t.Fatalf("kcat %s: %v\n%s", strings.Join(argv, " "), err, stderr)
 	}
 	return string(stdout)
 }
@@ -140,13 +155,12 @@ func diff(t *testing.T, what, got, want string) {
 }
 
 func TestKcatMetadata(t *testing.T) {
-	b := startBroker(t)
-	k := newKcat(t, b.Addr())
+	k, b := kcatBroker(t)
 	createTopic(t, b.Addr(), "kcat-meta-a", 3)
 	createTopic(t, b.Addr(), "kcat-meta-b", 1)
 	_, port, _ := strings.Cut(b.Addr(), ":")
 
-	out := k.query("-L")
+	out := k.query(t, "-L")
 	for _, want := range []string{
 		"Metadata for all topics (from broker 1: 127.0.0.1:" + port + "/1):\n",
 		" 1 brokers:\n  broker 1 at 127.0.0.1:" + port + " (controller)\n",
@@ -166,7 +180,7 @@ func TestKcatMetadata(t *testing.T) {
 		t.Errorf("kcat -L reports an error:\n%s", out)
 	}
 
-	one := k.query("-L", "-t", "kcat-meta-b")
+	one := k.query(t, "-L", "-t", "kcat-meta-b")
 	if !strings.Contains(one, " 1 topics:\n  topic \"kcat-meta-b\" with 1 partitions:\n") || strings.Contains(one, "kcat-meta-a") {
 		t.Errorf("kcat -L -t kcat-meta-b:\n%s", one)
 	}
@@ -194,7 +208,7 @@ func TestKcatMetadata(t *testing.T) {
 		} `json:"brokers"`
 		Topics []topic `json:"topics"`
 	}
-	js := k.query("-L", "-J")
+	js := k.query(t, "-L", "-J")
 	if err := json.Unmarshal([]byte(js), &md); err != nil {
 		t.Fatalf("kcat -L -J: %v\n%s", err, js)
 	}
@@ -232,27 +246,26 @@ var keyedRecords = []rec{
 }
 
 func TestKcatProduceConsume(t *testing.T) {
-	b := startBroker(t)
-	k := newKcat(t, b.Addr())
+	k, b := kcatBroker(t)
 	const topic = "kcat-basic"
 	createTopic(t, b.Addr(), topic, 3)
 
 	// Partition 0: the keyed records with headers.
-	k.produce(topic, keyedInput(keyedRecords), "-p", "0", "-K:", "-H", "trace=abc 123", "-H", "empty=", "-H", "utf=✓ ü")
+	k.produce(t, topic, keyedInput(keyedRecords), "-p", "0", "-K:", "-H", "trace=abc 123", "-H", "empty=", "-H", "utf=✓ ü")
 	p0 := assign(keyedRecords, 0, 0, "trace=abc 123,empty=,utf=✓ ü")
 	// Partition 1: the same records in reverse, no headers.
 	rev := slices.Clone(keyedRecords)
 	slices.Reverse(rev)
-	k.produce(topic, keyedInput(rev), "-p", "1", "-K:")
+	k.produce(t, topic, keyedInput(rev), "-p", "1", "-K:")
 	p1 := assign(rev, 1, 0, "")
 	// Partition 2: values without keys, one of 100 KiB.
 	long := strings.Repeat("0123456789abcdef", 6400)
 	p2 := assign([]rec{{value: str("first")}, {value: str(long)}, {value: str("after the long one")}}, 2, 0, "")
-	k.produce(topic, "first\n"+long+"\nafter the long one\n", "-p", "2")
+	k.produce(t, topic, "first\n"+long+"\nafter the long one\n", "-p", "2")
 
 	// Null values (-Z turns an empty value into null) appended to partition 0.
 	nulls := []rec{{key: str("tombstone"), value: nil}, {key: str("k6"), value: str("after the tombstone")}}
-	k.produce(topic, keyedInput(nulls), "-p", "0", "-K:", "-Z")
+	k.produce(t, topic, keyedInput(nulls), "-p", "0", "-K:", "-Z")
 	p0 = append(p0, assign(nulls, 0, int64(len(p0)), "")...)
 
 	// The whole topic with the plain format; partitions interleave, so
@@ -273,7 +286,7 @@ func TestKcatProduceConsume(t *testing.T) {
 			wantAll = append(wantAll, plain(r))
 		}
 	}
-	gotAll := strings.SplitAfter(k.consume(topic, "-o", "beginning", "-f", "%k|%s|%p|%o\n"), "\n")
+	gotAll := strings.SplitAfter(k.consume(t, topic, "-o", "beginning", "-f", "%k|%s|%p|%o\n"), "\n")
 	if gotAll[len(gotAll)-1] == "" {
 		gotAll = gotAll[:len(gotAll)-1]
 	}
@@ -283,18 +296,17 @@ func TestKcatProduceConsume(t *testing.T) {
 
 	// Values with newlines, using a record delimiter other than newline.
 	multi := []rec{{key: str("ml"), value: str("line one\nline two\n")}, {key: str("ml2"), value: str("\n")}}
-	k.produce(topic, "ml:line one\nline two\n\x1eml2:\n\x1e", "-p", "1", "-K:", "-D", `\x1e`)
+	k.produce(t, topic, "ml:line one\nline two\n\x1eml2:\n\x1e", "-p", "1", "-K:", "-D", `\x1e`)
 	p1 = append(p1, assign(multi, 1, int64(len(p1)), "")...)
 
 	for p, want := range [][]rec{p0, p1, p2} {
-		got := k.consume(topic, "-p", strconv.Itoa(p), "-o", "beginning", "-f", detailFormat)
+		got := k.consume(t, topic, "-p", strconv.Itoa(p), "-o", "beginning", "-f", detailFormat)
 		diff(t, fmt.Sprintf("partition %d from the beginning", p), got, lines(want))
 	}
 }
 
 func TestKcatAcks(t *testing.T) {
-	b := startBroker(t)
-	k := newKcat(t, b.Addr())
+	k, b := kcatBroker(t)
 	for _, acks := range []string{"all", "1", "0"} {
 		t.Run("acks="+acks, func(t *testing.T) {
 			topic := "kcat-acks-" + acks
@@ -303,10 +315,10 @@ func TestKcatAcks(t *testing.T) {
 			for i := range 25 {
 				rs = append(rs, rec{key: str(fmt.Sprintf("key-%02d", i)), value: str(fmt.Sprintf("acks=%s value %02d", acks, i))})
 			}
-			k.produce(topic, keyedInput(rs), "-p", "1", "-K:", "-X", "acks="+acks)
+			k.produce(t, topic, keyedInput(rs), "-p", "1", "-K:", "-X", "acks="+acks)
 			want := lines(assign(rs, 1, 0, ""))
 			if acks != "0" {
-				diff(t, "consumed", k.consume(topic, "-p", "1", "-o", "beginning", "-f", detailFormat), want)
+				diff(t, "consumed", k.consume(t, topic, "-p", "1", "-o", "beginning", "-f", detailFormat), want)
 				return
 			}
 			// acks=0: kcat has nothing to wait for, so the broker may still
@@ -314,8 +326,8 @@ func TestKcatAcks(t *testing.T) {
 			var got string
 			err := eventually(10*time.Second, func() error {
 				var err error
-				if got, err = k.tryConsume(topic, "-p", "1", "-o", "beginning", "-f", detailFormat); err != nil {
-					return err
+				if got, err = k.tryConsume(t, topic, "-p", "1", "-o", "beginning", "-f", detailFormat); err != nil {
+					t.Fatal(err) // a client error, not a slow append
 				}
 				if got != want {
 					return fmt.Errorf("not all records yet")
@@ -330,13 +342,21 @@ func TestKcatAcks(t *testing.T) {
 }
 
 func TestKcatCompression(t *testing.T) {
-	b := startBroker(t)
-	k := newKcat(t, b.Addr())
+	k, b := kcatBroker(t)
 	// Codec ids in a batch's attributes (low three bits).
+	// librdkafka silently sends a batch uncompressed when it believes the
+	// broker lacks the codec; hint says what its check looks at.
+	const produceV0 = "librdkafka compresses with it only if ApiVersions advertises Produce v0 (see KAFKA-18659)"
 	codecs := []struct {
 		name string
 		id   int16
-	}{{"gzip", 1}, {"snappy", 2}, {"lz4", 3}, {"zstd", 4}}
+		hint string
+	}{
+		{"gzip", 1, produceV0},
+		{"snappy", 2, produceV0},
+		{"lz4", 3, produceV0 + " and FindCoordinator v0 (its LZ4 feature check)"},
+		{"zstd", 4, "librdkafka compresses with it only if ApiVersions advertises Produce v7 and Fetch v10"},
+	}
 	for _, c := range codecs {
 		t.Run(c.name, func(t *testing.T) {
 			topic := "kcat-z-" + c.name
@@ -346,8 +366,8 @@ func TestKcatCompression(t *testing.T) {
 				rs = append(rs, rec{key: str(fmt.Sprintf("k%03d", i)), value: str(fmt.Sprintf("%s record %03d %s", c.name, i, strings.Repeat("compressible ", 10)))})
 			}
 			// A long linger puts the records in few, compressed batches.
-			k.produce(topic, keyedInput(rs), "-p", "0", "-K:", "-z", c.name, "-X", "linger.ms=200")
-			diff(t, "consumed", k.consume(topic, "-p", "0", "-o", "beginning", "-f", detailFormat), lines(assign(rs, 0, 0, "")))
+			k.produce(t, topic, keyedInput(rs), "-p", "0", "-K:", "-z", c.name, "-X", "linger.ms=200")
+			diff(t, "consumed", k.consume(t, topic, "-p", "0", "-o", "beginning", "-f", detailFormat), lines(assign(rs, 0, 0, "")))
 
 			batches := rawBatches(t, b.Addr(), topic, 0)
 			if len(batches) == 0 {
@@ -356,7 +376,7 @@ func TestKcatCompression(t *testing.T) {
 			var n int32
 			for _, bt := range batches {
 				if got := bt.Attributes & 7; got != c.id {
-					t.Errorf("batch at offset %d stored with codec %d, want %d (%s, as produced)", bt.FirstOffset, got, c.id, c.name)
+					t.Errorf("batch at offset %d stored with codec %d, want %d (%s, as produced); %s", bt.FirstOffset, got, c.id, c.name, c.hint)
 				}
 				n += bt.NumRecords
 			}
@@ -368,8 +388,7 @@ func TestKcatCompression(t *testing.T) {
 }
 
 func TestKcatIdempotent(t *testing.T) {
-	b := startBroker(t)
-	k := newKcat(t, b.Addr())
+	k, b := kcatBroker(t)
 	const topic = "kcat-idempotent"
 	createTopic(t, b.Addr(), topic, 2)
 	var rs []rec
@@ -377,8 +396,8 @@ func TestKcatIdempotent(t *testing.T) {
 		rs = append(rs, rec{key: str(strconv.Itoa(i)), value: str(fmt.Sprintf("idempotent %03d", i))})
 	}
 	for p := range 2 {
-		k.produce(topic, keyedInput(rs), "-p", strconv.Itoa(p), "-K:", "-X", "enable.idempotence=true")
-		diff(t, fmt.Sprintf("partition %d", p), k.consume(topic, "-p", strconv.Itoa(p), "-o", "beginning", "-f", detailFormat), lines(assign(rs, int32(p), 0, "")))
+		k.produce(t, topic, keyedInput(rs), "-p", strconv.Itoa(p), "-K:", "-X", "enable.idempotence=true")
+		diff(t, fmt.Sprintf("partition %d", p), k.consume(t, topic, "-p", strconv.Itoa(p), "-o", "beginning", "-f", detailFormat), lines(assign(rs, int32(p), 0, "")))
 		batches := rawBatches(t, b.Addr(), topic, int32(p))
 		if len(batches) == 0 {
 			t.Fatalf("partition %d: no batch fetched", p)
@@ -390,15 +409,14 @@ func TestKcatIdempotent(t *testing.T) {
 }
 
 func TestKcatConsumeOffsets(t *testing.T) {
-	b := startBroker(t)
-	k := newKcat(t, b.Addr())
+	k, b := kcatBroker(t)
 	const topic = "kcat-offsets"
 	createTopic(t, b.Addr(), topic, 1)
 	var rs []rec
 	for i := range 10 {
 		rs = append(rs, rec{value: str(fmt.Sprintf("m%d", i))})
 	}
-	k.produce(topic, keyedInput(rs), "-p", "0")
+	k.produce(t, topic, keyedInput(rs), "-p", "0")
 	all := assign(rs, 0, 0, "")
 	for _, c := range []struct {
 		name string
@@ -412,29 +430,28 @@ func TestKcatConsumeOffsets(t *testing.T) {
 		{"offset 5, count 2", []string{"-o", "5", "-c", "2"}, all[5:7]},
 		{"end", []string{"-o", "end"}, nil},
 	} {
-		got := k.consume(topic, append([]string{"-p", "0", "-f", detailFormat}, c.args...)...)
+		got := k.consume(t, topic, append([]string{"-p", "0", "-f", detailFormat}, c.args...)...)
 		diff(t, c.name, got, lines(c.want))
 	}
 }
 
 func TestKcatConsumeFromTimestamp(t *testing.T) {
-	b := startBroker(t)
-	k := newKcat(t, b.Addr())
+	k, b := kcatBroker(t)
 
 	t.Run("kcat timestamps", func(t *testing.T) {
 		const topic = "kcat-ts-live"
 		createTopic(t, b.Addr(), topic, 1)
 		before := []rec{{value: str("before 0")}, {value: str("before 1")}, {value: str("before 2")}}
 		after := []rec{{value: str("after 0")}, {value: str("after 1")}}
-		k.produce(topic, keyedInput(before), "-p", "0")
+		k.produce(t, topic, keyedInput(before), "-p", "0")
 		time.Sleep(20 * time.Millisecond)
 		ts := time.Now().UnixMilli()
 		time.Sleep(20 * time.Millisecond)
-		k.produce(topic, keyedInput(after), "-p", "0")
+		k.produce(t, topic, keyedInput(after), "-p", "0")
 
-		got := k.consume(topic, "-p", "0", "-o", "s@"+strconv.FormatInt(ts, 10), "-f", detailFormat)
+		got := k.consume(t, topic, "-p", "0", "-o", "s@"+strconv.FormatInt(ts, 10), "-f", detailFormat)
 		diff(t, "from the timestamp between the two produces", got, lines(assign(after, 0, int64(len(before)), "")))
-		diff(t, "kcat -Q", k.query("-Q", "-t", fmt.Sprintf("%s:0:%d", topic, ts)), fmt.Sprintf("%s [0] offset %d\n", topic, len(before)))
+		diff(t, "kcat -Q", k.query(t, "-Q", "-t", fmt.Sprintf("%s:0:%d", topic, ts)), fmt.Sprintf("%s [0] offset %d\n", topic, len(before)))
 	})
 
 	t.Run("one batch, explicit timestamps", func(t *testing.T) {
@@ -475,13 +492,13 @@ func TestKcatConsumeFromTimestamp(t *testing.T) {
 		}{
 			{base - 1, 0}, {base, 0}, {base + 3000, 3}, {base + 3500, 4}, {base + 9000, 9}, {base + 9001, 10},
 		} {
-			got := k.consume(topic, "-p", "0", "-o", "s@"+strconv.FormatInt(c.ts, 10), "-f", "%o|%T|%s\n")
+			got := k.consume(t, topic, "-p", "0", "-o", "s@"+strconv.FormatInt(c.ts, 10), "-f", "%o|%T|%s\n")
 			diff(t, fmt.Sprintf("consume from s@base+%d", c.ts-base), got, want(c.from))
 			wantOffset := int64(c.from)
 			if c.from == 10 {
 				wantOffset = -1 // Kafka: no record at or after the timestamp
 			}
-			diff(t, fmt.Sprintf("kcat -Q at base+%d", c.ts-base), k.query("-Q", "-t", fmt.Sprintf("%s:0:%d", topic, c.ts)), fmt.Sprintf("%s [0] offset %d\n", topic, wantOffset))
+			diff(t, fmt.Sprintf("kcat -Q at base+%d", c.ts-base), k.query(t, "-Q", "-t", fmt.Sprintf("%s:0:%d", topic, c.ts)), fmt.Sprintf("%s [0] offset %d\n", topic, wantOffset))
 		}
 	})
 }

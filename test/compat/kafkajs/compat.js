@@ -198,6 +198,9 @@ async function main() {
       allowAutoTopicCreation: false,
       idempotent: true,
       maxInFlightRequests: 1,
+      // kafkajs warns unless an idempotent producer retries without limit;
+      // the script's deadline bounds it instead.
+      retry: { retries: Number.MAX_SAFE_INTEGER },
     })
     await plain.connect()
     await idempotent.connect()

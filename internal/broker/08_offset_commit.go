@@ -1,0 +1,87 @@
+package broker
+
+// 08_offset_commit.go handles OffsetCommit: partitions that do not exist
+// are refused (UNKNOWN_TOPIC_OR_PARTITION, or UNKNOWN_TOPIC_ID for v10's
+// topic ids); the rest go to the group coordinator, which checks the
+// member and generation and stores them. The answer waits, in the Reply,
+// until the commit is fsynced.
+
+import (
+	"context"
+
+	"github.com/courier-dev/courier/internal/group"
+	"github.com/courier-dev/courier/internal/server"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func (b *Broker) handleOffsetCommit(_ context.Context, req *server.Request) server.Reply {
+	r := req.Msg.(*kmsg.OffsetCommitRequest)
+	resp := r.ResponseKind().(*kmsg.OffsetCommitResponse)
+	var (
+		commits []group.Commit
+		slots   []*int16 // error code of each commit's partition in resp
+	)
+	resp.Topics = make([]kmsg.OffsetCommitResponseTopic, len(r.Topics))
+	for ti, rt := range r.Topics {
+		st := &resp.Topics[ti]
+		*st = kmsg.NewOffsetCommitResponseTopic()
+		st.Topic, st.TopicID = rt.Topic, rt.TopicID
+		name, known := rt.Topic, true
+		if r.Version >= 10 {
+			name, known = b.topicName(rt.TopicID)
+		}
+		st.Partitions = make([]kmsg.OffsetCommitResponseTopicPartition, len(rt.Partitions))
+		for pi, rp := range rt.Partitions {
+			sp := &st.Partitions[pi]
+			*sp = kmsg.NewOffsetCommitResponseTopicPartition()
+			sp.Partition = rp.Partition
+			switch {
+			case !known:
+				sp.ErrorCode = kerr.UnknownTopicID.Code
+			case b.lookup(name, rp.Partition) == nil:
+				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			default:
+				epoch := rp.LeaderEpoch
+				if r.Version < 6 {
+					epoch = -1
+				}
+				commits = append(commits, group.Commit{
+					TopicPartition: group.TopicPartition{Topic: name, Partition: rp.Partition},
+					Offset:         rp.Offset, LeaderEpoch: epoch, Metadata: rp.Metadata,
+				})
+				slots = append(slots, &sp.ErrorCode)
+			}
+		}
+	}
+	if len(commits) == 0 {
+		return server.Immediate(resp)
+	}
+	code, codes, wait := b.groups.CommitOffsets(r.Version, r.Group, group.CommitRequest{
+		Generation: r.Generation, MemberID: r.MemberID, InstanceID: r.InstanceID, Offsets: commits,
+	})
+	for i, slot := range slots {
+		if code != 0 {
+			*slot = code
+		} else {
+			*slot = codes[i]
+		}
+	}
+	if wait == nil {
+		return server.Immediate(resp)
+	}
+	return func(ctx context.Context) kmsg.Response {
+		if err := wait(ctx); err != nil {
+			if ctxDone(ctx) {
+				return nil
+			}
+			b.cfg.Logger.Error("offset commit not durable", "group", r.Group, "err", err)
+			for _, slot := range slots {
+				if *slot == 0 {
+					*slot = kerr.KafkaStorageError.Code
+				}
+			}
+		}
+		return resp
+	}
+}

@@ -1,0 +1,18 @@
+package broker
+
+// 12_heartbeat.go handles Heartbeat: it keeps a member's session alive and
+// tells it when to rejoin (REBALANCE_IN_PROGRESS).
+
+import (
+	"context"
+
+	"github.com/courier-dev/courier/internal/server"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func (b *Broker) handleHeartbeat(_ context.Context, req *server.Request) server.Reply {
+	r := req.Msg.(*kmsg.HeartbeatRequest)
+	resp := r.ResponseKind().(*kmsg.HeartbeatResponse)
+	resp.ErrorCode = b.groups.Heartbeat(r)
+	return server.Immediate(resp)
+}

@@ -1,0 +1,37 @@
+package broker
+
+// 13_leave_group.go handles LeaveGroup: one member (v0-v2) or a batch of
+// members, possibly named only by group.instance.id (v3+).
+
+import (
+	"context"
+
+	"github.com/courier-dev/courier/internal/server"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func (b *Broker) handleLeaveGroup(_ context.Context, req *server.Request) server.Reply {
+	r := req.Msg.(*kmsg.LeaveGroupRequest)
+	resp := r.ResponseKind().(*kmsg.LeaveGroupResponse)
+	members := r.Members
+	if r.Version < 3 {
+		members = []kmsg.LeaveGroupRequestMember{{MemberID: r.MemberID}}
+	}
+	code, codes := b.groups.Leave(r.Group, members)
+	resp.ErrorCode = code
+	if code != 0 {
+		return server.Immediate(resp)
+	}
+	if r.Version < 3 {
+		resp.ErrorCode = codes[0]
+		return server.Immediate(resp)
+	}
+	for i, m := range members {
+		rm := kmsg.NewLeaveGroupResponseMember()
+		rm.MemberID = m.MemberID
+		rm.InstanceID = m.InstanceID
+		rm.ErrorCode = codes[i]
+		resp.Members = append(resp.Members, rm)
+	}
+	return server.Immediate(resp)
+}

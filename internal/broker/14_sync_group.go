@@ -1,0 +1,18 @@
+package broker
+
+// 14_sync_group.go handles SyncGroup: the leader hands in the assignment,
+// relayed to every member byte for byte; a follower's answer waits for it
+// in the Reply, off the connection's reader.
+
+import (
+	"context"
+
+	"github.com/courier-dev/courier/internal/server"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func (b *Broker) handleSyncGroup(_ context.Context, req *server.Request) server.Reply {
+	r := req.Msg.(*kmsg.SyncGroupRequest)
+	ch := b.groups.Sync(r)
+	return func(ctx context.Context) kmsg.Response { return awaitGroupReply(ctx, ch) }
+}

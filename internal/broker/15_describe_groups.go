@@ -1,0 +1,43 @@
+package broker
+
+// 15_describe_groups.go handles DescribeGroups. An unknown group is
+// reported Dead (v0-v5) or GROUP_ID_NOT_FOUND (v6+, KIP-1043), as Kafka
+// does. Without ACLs every operation is authorized.
+
+import (
+	"context"
+
+	"github.com/courier-dev/courier/internal/server"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// groupAuthorizedOperations is READ, DELETE and DESCRIBE: what Kafka
+// reports for a group when everything is allowed.
+const groupAuthorizedOperations = 1<<int32(kmsg.ACLOperationRead) | 1<<int32(kmsg.ACLOperationDelete) | 1<<int32(kmsg.ACLOperationDescribe)
+
+func (b *Broker) handleDescribeGroups(_ context.Context, req *server.Request) server.Reply {
+	r := req.Msg.(*kmsg.DescribeGroupsRequest)
+	resp := r.ResponseKind().(*kmsg.DescribeGroupsResponse)
+	for _, id := range r.Groups {
+		d, ok := b.groups.Describe(id)
+		switch {
+		case id == "":
+			d = kmsg.NewDescribeGroupsResponseGroup()
+			d.ErrorCode = kerr.InvalidGroupID.Code
+		case !ok:
+			d = kmsg.NewDescribeGroupsResponseGroup()
+			d.State = "Dead"
+			if r.Version >= 6 {
+				d.ErrorCode = kerr.GroupIDNotFound.Code
+				msg := "group " + id + " not found"
+				d.ErrorMessage = &msg
+			}
+		case r.IncludeAuthorizedOperations:
+			d.AuthorizedOperations = groupAuthorizedOperations
+		}
+		d.Group = id
+		resp.Groups = append(resp.Groups, d)
+	}
+	return server.Immediate(resp)
+}

@@ -1,0 +1,51 @@
+package broker
+
+// 42_delete_groups.go handles DeleteGroups: an empty group is deleted with
+// its offsets (durably, before the answer); a group with members gets
+// NON_EMPTY_GROUP, an unknown one GROUP_ID_NOT_FOUND (with a message, v3+).
+
+import (
+	"context"
+
+	"github.com/courier-dev/courier/internal/server"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func (b *Broker) handleDeleteGroups(_ context.Context, req *server.Request) server.Reply {
+	r := req.Msg.(*kmsg.DeleteGroupsRequest)
+	resp := r.ResponseKind().(*kmsg.DeleteGroupsResponse)
+	var waits []func(context.Context) error
+	for _, id := range r.Groups {
+		g := kmsg.NewDeleteGroupsResponseGroup()
+		g.Group = id
+		code, wait := b.groups.DeleteGroup(id)
+		g.ErrorCode = code
+		if code != 0 {
+			g.ErrorMessage = errorMessage(kerr.ErrorForCode(code))
+		}
+		if wait != nil {
+			waits = append(waits, wait)
+		}
+		resp.Groups = append(resp.Groups, g)
+	}
+	if len(waits) == 0 {
+		return server.Immediate(resp)
+	}
+	return func(ctx context.Context) kmsg.Response {
+		for _, wait := range waits {
+			if err := wait(ctx); err != nil {
+				if ctxDone(ctx) {
+					return nil
+				}
+				for i := range resp.Groups {
+					if resp.Groups[i].ErrorCode == 0 {
+						resp.Groups[i].ErrorCode = kerr.KafkaStorageError.Code
+					}
+				}
+				break
+			}
+		}
+		return resp
+	}
+}

@@ -1,0 +1,62 @@
+package broker
+
+// 47_offset_delete.go handles OffsetDelete: offsets of an empty group, or
+// of topics no member of a consumer group subscribes to, are deleted
+// (durably, before the answer).
+
+import (
+	"context"
+
+	"github.com/courier-dev/courier/internal/group"
+	"github.com/courier-dev/courier/internal/server"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func (b *Broker) handleOffsetDelete(_ context.Context, req *server.Request) server.Reply {
+	r := req.Msg.(*kmsg.OffsetDeleteRequest)
+	resp := r.ResponseKind().(*kmsg.OffsetDeleteResponse)
+	var (
+		parts []group.TopicPartition
+		slots []*int16
+	)
+	resp.Topics = make([]kmsg.OffsetDeleteResponseTopic, len(r.Topics))
+	for ti, rt := range r.Topics {
+		st := &resp.Topics[ti]
+		*st = kmsg.NewOffsetDeleteResponseTopic()
+		st.Topic = rt.Topic
+		st.Partitions = make([]kmsg.OffsetDeleteResponseTopicPartition, len(rt.Partitions))
+		for pi, rp := range rt.Partitions {
+			sp := &st.Partitions[pi]
+			*sp = kmsg.NewOffsetDeleteResponseTopicPartition()
+			sp.Partition = rp.Partition
+			if b.lookup(rt.Topic, rp.Partition) == nil {
+				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+				continue
+			}
+			parts = append(parts, group.TopicPartition{Topic: rt.Topic, Partition: rp.Partition})
+			slots = append(slots, &sp.ErrorCode)
+		}
+	}
+	code, codes, wait := b.groups.DeleteOffsets(r.Group, parts)
+	if code != 0 {
+		resp.ErrorCode = code
+		resp.Topics = nil
+		return server.Immediate(resp)
+	}
+	for i, slot := range slots {
+		*slot = codes[i]
+	}
+	if wait == nil {
+		return server.Immediate(resp)
+	}
+	return func(ctx context.Context) kmsg.Response {
+		if err := wait(ctx); err != nil {
+			if ctxDone(ctx) {
+				return nil
+			}
+			resp.ErrorCode = kerr.KafkaStorageError.Code
+		}
+		return resp
+	}
+}

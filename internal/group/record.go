@@ -1,0 +1,319 @@
+package group
+
+// record.go defines the offsets log's records and their encoding.
+//
+// A frame is
+//
+//	length uint32   big endian, of body
+//	crc    uint32   big endian, CRC-32C (Castagnoli) of body
+//	body   [length]byte: kind uint8, then the kind's fields
+//
+// Fields are uvarint-length-prefixed strings and bytes, zigzag varints for
+// integers, and nullable strings with a varint length of -1 for null.
+// Records are idempotent upserts and deletes keyed by group (and
+// partition), so replaying a log, or a snapshot followed by a log, yields
+// the latest state.
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// recordKind tells records apart.
+type recordKind uint8
+
+const (
+	kindOffset       recordKind = 1 // a committed offset
+	kindOffsetDelete recordKind = 2 // an offset deleted or expired
+	kindGroup        recordKind = 3 // a group's generation and members
+	kindGroupDelete  recordKind = 4 // a group deleted with its offsets
+)
+
+// record is one change to persist.
+type record struct {
+	kind   recordKind
+	group  string
+	tp     TopicPartition // kindOffset, kindOffsetDelete
+	offset Offset         // kindOffset
+	meta   *groupMeta     // kindGroup
+}
+
+// groupMeta is a group's persisted membership.
+type groupMeta struct {
+	protocolType string
+	protocol     string
+	generation   int32
+	leader       string
+	stateTime    time.Time
+	members      []memberMeta
+}
+
+// memberMeta is a persisted member.
+type memberMeta struct {
+	id               string
+	instanceID       *string
+	clientID         string
+	clientHost       string
+	sessionTimeout   time.Duration
+	rebalanceTimeout time.Duration
+	protocols        []kmsg.JoinGroupRequestProtocol
+	assignment       []byte
+}
+
+const (
+	frameHeader = 8
+	// maxBody bounds a record so a corrupt length cannot ask for an
+	// absurd allocation; group metadata is bounded by the request size.
+	maxBody = 256 << 20
+)
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+var (
+	// errTorn marks a frame that is incomplete or fails its checksum: at
+	// the end of the log, the remains of a write cut short by a crash.
+	errTorn = errors.New("torn record")
+	// errCorrupt marks a frame whose checksum holds but whose body cannot
+	// be decoded: a bug or a newer format, never cut away silently.
+	errCorrupt = errors.New("corrupt record")
+)
+
+// appendFrame appends r's frame to buf.
+func appendFrame(buf []byte, r record) []byte {
+	start := len(buf)
+	buf = append(buf, 0, 0, 0, 0, 0, 0, 0, 0)
+	buf = appendBody(buf, r)
+	body := buf[start+frameHeader:]
+	binary.BigEndian.PutUint32(buf[start:], uint32(len(body)))
+	binary.BigEndian.PutUint32(buf[start+4:], crc32.Checksum(body, crcTable))
+	return buf
+}
+
+func appendBody(b []byte, r record) []byte {
+	b = append(b, byte(r.kind))
+	b = appendString(b, r.group)
+	switch r.kind {
+	case kindOffset:
+		b = appendString(b, r.tp.Topic)
+		b = binary.AppendVarint(b, int64(r.tp.Partition))
+		b = binary.AppendVarint(b, r.offset.Offset)
+		b = binary.AppendVarint(b, int64(r.offset.LeaderEpoch))
+		b = appendNullableString(b, r.offset.Metadata)
+		b = binary.AppendVarint(b, r.offset.CommitTime.UnixMilli())
+	case kindOffsetDelete:
+		b = appendString(b, r.tp.Topic)
+		b = binary.AppendVarint(b, int64(r.tp.Partition))
+	case kindGroup:
+		m := r.meta
+		b = appendString(b, m.protocolType)
+		b = appendString(b, m.protocol)
+		b = binary.AppendVarint(b, int64(m.generation))
+		b = appendString(b, m.leader)
+		b = binary.AppendVarint(b, m.stateTime.UnixMilli())
+		b = binary.AppendUvarint(b, uint64(len(m.members)))
+		for _, mm := range m.members {
+			b = appendString(b, mm.id)
+			b = appendNullableString(b, mm.instanceID)
+			b = appendString(b, mm.clientID)
+			b = appendString(b, mm.clientHost)
+			b = binary.AppendVarint(b, mm.sessionTimeout.Milliseconds())
+			b = binary.AppendVarint(b, mm.rebalanceTimeout.Milliseconds())
+			b = binary.AppendUvarint(b, uint64(len(mm.protocols)))
+			for _, p := range mm.protocols {
+				b = appendString(b, p.Name)
+				b = appendBytes(b, p.Metadata)
+			}
+			b = appendBytes(b, mm.assignment)
+		}
+	case kindGroupDelete:
+	}
+	return b
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendBytes(b, p []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(p)))
+	return append(b, p...)
+}
+
+func appendNullableString(b []byte, s *string) []byte {
+	if s == nil {
+		return binary.AppendVarint(b, -1)
+	}
+	b = binary.AppendVarint(b, int64(len(*s)))
+	return append(b, *s...)
+}
+
+// readFrame decodes the frame at the start of data and returns the record
+// and the frame's size. An incomplete frame or a CRC mismatch returns
+// errTorn; a body that cannot be decoded errCorrupt.
+func readFrame(data []byte) (record, int, error) {
+	if len(data) < frameHeader {
+		return record{}, 0, fmt.Errorf("%w: %d-byte frame header", errTorn, len(data))
+	}
+	n := binary.BigEndian.Uint32(data)
+	if n > maxBody || int(n) > len(data)-frameHeader {
+		return record{}, 0, fmt.Errorf("%w: length %d with %d bytes left", errTorn, n, len(data)-frameHeader)
+	}
+	body := data[frameHeader : frameHeader+int(n)]
+	if crc32.Checksum(body, crcTable) != binary.BigEndian.Uint32(data[4:]) {
+		return record{}, 0, fmt.Errorf("%w: checksum mismatch", errTorn)
+	}
+	r, err := decodeBody(body)
+	if err != nil {
+		return record{}, 0, err
+	}
+	return r, frameHeader + int(n), nil
+}
+
+// decoder reads fields, remembering the first error.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail(what string) {
+	if d.err == nil {
+		d.err = fmt.Errorf("%w: bad %s", errCorrupt, what)
+	}
+	d.b = nil
+}
+
+func (d *decoder) uvarint(what string) uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail(what)
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint(what string) int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail(what)
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) int32(what string) int32 {
+	v := d.varint(what)
+	if v < -1<<31 || v > 1<<31-1 {
+		d.fail(what)
+		return 0
+	}
+	return int32(v)
+}
+
+func (d *decoder) bytes(what string) []byte {
+	n := d.uvarint(what)
+	if n > uint64(len(d.b)) {
+		d.fail(what)
+		return nil
+	}
+	p := d.b[:n:n]
+	d.b = d.b[n:]
+	return p
+}
+
+func (d *decoder) string(what string) string { return string(d.bytes(what)) }
+
+func (d *decoder) nullableString(what string) *string {
+	n := d.varint(what)
+	if n == -1 {
+		return nil
+	}
+	if n < 0 || n > int64(len(d.b)) {
+		d.fail(what)
+		return nil
+	}
+	s := string(d.b[:n])
+	d.b = d.b[n:]
+	return &s
+}
+
+func (d *decoder) millis(what string) time.Duration {
+	return time.Duration(d.varint(what)) * time.Millisecond
+}
+
+// count reads a list length, bounded by the bytes left (each element
+// takes at least one).
+func (d *decoder) count(what string) int {
+	n := d.uvarint(what)
+	if n > uint64(len(d.b)) {
+		d.fail(what)
+		return 0
+	}
+	return int(n)
+}
+
+// decodeBody decodes a record body. Body bytes are copied, so the record
+// does not alias the input.
+func decodeBody(body []byte) (record, error) {
+	if len(body) == 0 {
+		return record{}, fmt.Errorf("%w: empty body", errCorrupt)
+	}
+	d := &decoder{b: body[1:]}
+	r := record{kind: recordKind(body[0])}
+	r.group = d.string("group")
+	switch r.kind {
+	case kindOffset:
+		r.tp.Topic = d.string("topic")
+		r.tp.Partition = d.int32("partition")
+		r.offset.Offset = d.varint("offset")
+		r.offset.LeaderEpoch = d.int32("leader epoch")
+		r.offset.Metadata = d.nullableString("metadata")
+		r.offset.CommitTime = time.UnixMilli(d.varint("commit time"))
+	case kindOffsetDelete:
+		r.tp.Topic = d.string("topic")
+		r.tp.Partition = d.int32("partition")
+	case kindGroup:
+		m := &groupMeta{}
+		m.protocolType = d.string("protocol type")
+		m.protocol = d.string("protocol")
+		m.generation = d.int32("generation")
+		m.leader = d.string("leader")
+		m.stateTime = time.UnixMilli(d.varint("state time"))
+		n := d.count("member count")
+		for i := 0; i < n && d.err == nil; i++ {
+			var mm memberMeta
+			mm.id = d.string("member id")
+			mm.instanceID = d.nullableString("instance id")
+			mm.clientID = d.string("client id")
+			mm.clientHost = d.string("client host")
+			mm.sessionTimeout = d.millis("session timeout")
+			mm.rebalanceTimeout = d.millis("rebalance timeout")
+			np := d.count("protocol count")
+			for j := 0; j < np && d.err == nil; j++ {
+				name := d.string("protocol name")
+				meta := append([]byte{}, d.bytes("protocol metadata")...)
+				mm.protocols = append(mm.protocols, kmsg.JoinGroupRequestProtocol{Name: name, Metadata: meta})
+			}
+			mm.assignment = append([]byte{}, d.bytes("assignment")...)
+			m.members = append(m.members, mm)
+		}
+		r.meta = m
+	case kindGroupDelete:
+	default:
+		return record{}, fmt.Errorf("%w: unknown kind %d", errCorrupt, r.kind)
+	}
+	if d.err != nil {
+		return record{}, d.err
+	}
+	if len(d.b) != 0 {
+		return record{}, fmt.Errorf("%w: %d trailing bytes", errCorrupt, len(d.b))
+	}
+	return r, nil
+}

@@ -1,0 +1,15 @@
+// Package crash holds Courier's crash tests: they run the real courier
+// binary (package brokerproc) and check what survives when it dies.
+//
+//   - Kill during produce: an idempotent franz-go producer (acks=all)
+//     writes sequential values while the broker is SIGKILLed and restarted
+//     several times, with --fsync always and --fsync interval. Every
+//     acknowledged record must then be present exactly once, at the offset
+//     it was acknowledged with, and each partition must hold strictly
+//     increasing values with no duplicates.
+//   - Torn tail: garbage appended to the active segment (as a crash in the
+//     middle of a write leaves it) must be cut off at restart, keeping
+//     every whole record and letting producing continue at the next offset.
+//
+// Every test is bounded in time; each file runs in well under 30 seconds.
+package crash
