@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -57,4 +58,24 @@ func Build(dir string) (string, error) {
 		return "", fmt.Errorf("go build ./cmd/courier in %s: %w\n%s", root, err, out.Bytes())
 	}
 	return bin, nil
+}
+
+// TestMain is the TestMain of a test package that runs the real binary: it
+// builds the binary once into a temporary directory, stores its path in
+// *bin, runs the tests and exits with their status.
+func TestMain(m *testing.M, prefix string, bin *string) {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	*bin, err = Build(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }

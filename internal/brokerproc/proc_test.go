@@ -1,7 +1,6 @@
 package brokerproc_test
 
 import (
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -16,22 +15,7 @@ import (
 // bin is the courier binary built once by TestMain.
 var bin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "brokerproc-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bin, err = brokerproc.Build(dir)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { brokerproc.TestMain(m, "brokerproc-test-", &bin) }
 
 func TestFreeAddrIsLoopbackAndBindable(t *testing.T) {
 	addr, err := brokerproc.FreeAddr()

@@ -1,0 +1,114 @@
+package topics
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestValidateName(t *testing.T) {
+	tests := []struct {
+		name string
+		ok   bool
+	}{
+		{"rider-updates", true},
+		{"a.b_c-D9", true},
+		{strings.Repeat("x", 249), true},
+		{strings.Repeat("x", 250), false},
+		{"", false},
+		{".", false},
+		{"..", false},
+		{"has space", false},
+		{"slash/name", false},
+		{"ünïcode", false},
+	}
+	for _, tc := range tests {
+		err := ValidateName(tc.name)
+		if (err == nil) != tc.ok {
+			t.Errorf("ValidateName(%q) = %v, want ok=%v", tc.name, err, tc.ok)
+		}
+		if err != nil && !errors.Is(err, ErrInvalidTopic) {
+			t.Errorf("ValidateName(%q) error %v does not wrap ErrInvalidTopic", tc.name, err)
+		}
+	}
+}
+
+func TestValidateConfig(t *testing.T) {
+	tests := []struct {
+		name, value string
+		ok          bool
+	}{
+		{"retention.ms", "-1", true},
+		{"retention.ms", "-2", false},
+		{"retention.ms", "1h", false},
+		{"segment.bytes", "13", false},
+		{"segment.bytes", "1048576", true},
+		{"message.timestamp.type", "LogAppendTime", true},
+		{"message.timestamp.type", "Later", false},
+		{"cleanup.policy", "compact", false},
+		{"no.such.config", "1", false},
+	}
+	for _, tc := range tests {
+		err := ValidateConfig(tc.name, tc.value)
+		if (err == nil) != tc.ok {
+			t.Errorf("ValidateConfig(%s=%s) = %v, want ok=%v", tc.name, tc.value, err, tc.ok)
+		}
+	}
+}
+
+func TestStorePersistsEveryChange(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := s.Create("orders", 3, map[string]string{"retention.ms": "1000"}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Create("orders", 1, nil, false); !errors.Is(err, ErrTopicExists) {
+		t.Fatalf("duplicate create: %v", err)
+	}
+	if _, err := s.Create("gone", 1, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Delete("gone"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetPartitions("orders", 5); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetPartitions("orders", 4); !errors.Is(err, ErrInvalidPartitions) {
+		t.Fatalf("shrink: %v", err)
+	}
+	if _, err := s.SetConfigs("orders", map[string]string{"retention.bytes": "100"}); err != nil {
+		t.Fatal(err)
+	}
+
+	again, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := again.Get("orders")
+	if !ok || got.ID != created.ID || got.Partitions != 5 || got.Configs["retention.bytes"] != "100" || got.Configs["retention.ms"] != "" {
+		t.Fatalf("reopened: %+v", got)
+	}
+	if _, ok := again.Get("gone"); ok {
+		t.Fatal("deleted topic came back")
+	}
+	if v, isDefault, _ := got.Value("retention.ms"); v != "604800000" || !isDefault {
+		t.Fatalf("retention.ms after SetConfigs dropped it: %s default=%v", v, isDefault)
+	}
+}
+
+func TestOpenRejectsCorruptMetadata(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "topics.json"), []byte("{not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir); err == nil {
+		t.Fatal("opened corrupt metadata")
+	}
+}
