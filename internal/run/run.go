@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/courier-dev/courier/internal/broker"
@@ -24,7 +25,7 @@ type Config struct {
 	Addr string
 	// AdvertisedAddr overrides the address given to clients.
 	AdvertisedAddr string
-	// HTTPAddr serves /metrics; empty disables it.
+	// HTTPAddr serves /metrics and /debug/pprof; empty disables it.
 	HTTPAddr string
 	// MaxRequestBytes bounds a request frame.
 	MaxRequestBytes int32
@@ -69,6 +70,9 @@ func Broker(ctx context.Context, cfg Config) error {
 		}
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(b.Registry(), promhttp.HandlerOpts{}))
+		// Profiles, for performance work on a running broker.
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = httpSrv.Serve(hln) }()
 		if logger != nil {

@@ -148,16 +148,41 @@ func (c *conn) write(queue <-chan pending) {
 		}
 		out := 0
 		if resp != nil {
+			if hint := sizeHint(resp); cap(buf) < hint {
+				buf = make([]byte, 0, hint)
+			}
 			buf = encodeResponse(buf[:0], p.corr, resp)
 			out = len(buf)
 			if _, err := c.nc.Write(buf); err != nil {
 				broken = true
 				c.nc.Close()
 			}
-			if cap(buf) > 1<<20 {
-				buf = nil // don't pin a large fetch response's buffer
+			if cap(buf) > maxKeptBuffer {
+				buf = nil // don't pin an unusually large response's buffer
 			}
 		}
 		c.srv.cfg.Observer.RequestDone(p.key, time.Since(p.received), p.size, out)
 	}
+}
+
+// maxKeptBuffer bounds the response buffer a connection keeps for reuse
+// between responses.
+const maxKeptBuffer = 16 << 20
+
+// sizeHint estimates a response's encoded size so that encoding appends
+// into one allocation instead of regrowing (and copying) a fetch
+// response's record bytes several times over.
+func sizeHint(resp kmsg.Response) int {
+	fr, ok := resp.(*kmsg.FetchResponse)
+	if !ok {
+		return 0
+	}
+	n := 1024
+	for i := range fr.Topics {
+		n += 64 + len(fr.Topics[i].Topic)
+		for j := range fr.Topics[i].Partitions {
+			n += 96 + len(fr.Topics[i].Partitions[j].RecordBatches)
+		}
+	}
+	return n
 }
