@@ -4,7 +4,9 @@ package broker
 // are refused (UNKNOWN_TOPIC_OR_PARTITION, or UNKNOWN_TOPIC_ID for v10's
 // topic ids); the rest go to the group coordinator, which checks the
 // member and generation and stores them. The answer waits, in the Reply,
-// until the commit is fsynced.
+// until the commit is fsynced. The per-request RetentionTimeMillis of
+// v2-v4 and the commit Timestamp of v1 are ignored: retention is the
+// coordinator's (offsets.retention.minutes) and commit times are its clock.
 
 import (
 	"context"

@@ -7,16 +7,21 @@ package broker
 // once instead of retrying COORDINATOR_NOT_AVAILABLE forever; other key
 // types (share groups) get INVALID_REQUEST. v4+ batches keys.
 //
+// As in Kafka, the first group lookup creates the internal topic
+// __consumer_offsets, so that clients that look for it (to skip it in
+// regex subscriptions, for instance) find it. Courier keeps committed
+// offsets in its own log (package group), so the topic stays empty.
+//
 // The group coordinator's settings are chosen here too (groupOptions).
 
 import (
 	"context"
 	"errors"
 	"os"
-	"time"
 
 	"github.com/courier-dev/courier/internal/group"
 	"github.com/courier-dev/courier/internal/server"
+	"github.com/courier-dev/courier/internal/topics"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -38,6 +43,9 @@ func (b *Broker) handleFindCoordinator(_ context.Context, req *server.Request) s
 	keys := r.CoordinatorKeys
 	if r.Version < 4 {
 		keys = []string{r.CoordinatorKey}
+	}
+	if r.CoordinatorType == coordinatorGroup {
+		b.ensureOffsetsTopic()
 	}
 	host, port := b.advertised(req)
 	for _, key := range keys {
@@ -65,21 +73,36 @@ func (b *Broker) handleFindCoordinator(_ context.Context, req *server.Request) s
 	return server.Immediate(resp)
 }
 
-// groupRebalanceDelayEnv sets group.initial.rebalance.delay.ms until the
-// broker config has a field for it; it is the variable a future
-// --group-initial-rebalance-delay flag would map to.
-const groupRebalanceDelayEnv = "COURIER_GROUP_INITIAL_REBALANCE_DELAY"
+// offsetsTopic is Kafka's internal topic of committed offsets.
+const offsetsTopic = "__consumer_offsets"
+
+// ensureOffsetsTopic creates __consumer_offsets, marked internal, unless
+// it exists. Failure only costs clients the sight of it, so it is logged.
+func (b *Broker) ensureOffsetsTopic() {
+	if _, ok := b.topics.Get(offsetsTopic); ok {
+		return
+	}
+	b.adminMu.Lock()
+	defer b.adminMu.Unlock()
+	t, err := b.topics.Create(offsetsTopic, 1, nil, true)
+	if errors.Is(err, topics.ErrTopicExists) {
+		return
+	}
+	if err == nil {
+		if err = os.RemoveAll(b.partitionDir(offsetsTopic, 0)); err == nil {
+			err = b.openTopic(t)
+		}
+	}
+	if err != nil {
+		b.cfg.Logger.Error("create internal topic", "topic", offsetsTopic, "err", err)
+	}
+}
 
 // groupOptions configures the group coordinator.
 func (b *Broker) groupOptions() []group.Opt {
 	opts := []group.Opt{group.WithLogger(b.cfg.Logger)}
-	if v := os.Getenv(groupRebalanceDelayEnv); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			b.cfg.Logger.Warn("ignoring bad "+groupRebalanceDelayEnv, "value", v, "err", err)
-		} else {
-			opts = append(opts, group.InitialRebalanceDelay(d))
-		}
+	if b.cfg.GroupInitialRebalanceDelay >= 0 {
+		opts = append(opts, group.InitialRebalanceDelay(b.cfg.GroupInitialRebalanceDelay))
 	}
 	return opts
 }

@@ -21,12 +21,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
-// fastGroups makes brokers started by the test wait only briefly for
-// members to gather before a new group's first rebalance.
-func fastGroups(t *testing.T) {
-	t.Setenv("COURIER_GROUP_INITIAL_REBALANCE_DELAY", "100ms")
-}
-
 // groupMember is a kgo group consumer that records what it consumed and
 // commits everything it processed before allowing a rebalance, so that a
 // partition's next owner starts exactly where it stopped.
@@ -206,7 +200,6 @@ func TestConsumerGroups(t *testing.T) {
 		{"cooperative-sticky", func() kgo.GroupBalancer { return kgo.CooperativeStickyBalancer() }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fastGroups(t)
 			b := testbroker.Start(t)
 			const topic, perPart = "locations", 50
 			createTopic(t, b.Addr, topic, 2, nil)

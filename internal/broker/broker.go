@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -260,7 +261,8 @@ func (b *Broker) startBackground() {
 	if b.cfg.Sync == storage.SyncInterval {
 		b.every(b.cfg.SyncInterval, func() {
 			b.forEachPartition(func(p *partition) {
-				if err := p.log.Sync(); err != nil {
+				// A log closed by a concurrent topic deletion has nothing left to sync.
+				if err := p.log.Sync(); err != nil && !errors.Is(err, fs.ErrClosed) {
 					b.cfg.Logger.Error("interval fsync failed", "partition", p.topic+"-"+strconv.Itoa(int(p.index)), "err", err)
 				}
 			})
@@ -268,7 +270,7 @@ func (b *Broker) startBackground() {
 	}
 	b.every(b.cfg.RetentionCheckInterval, func() {
 		b.forEachPartition(func(p *partition) {
-			if err := p.log.ApplyRetention(); err != nil {
+			if err := p.log.ApplyRetention(); err != nil && !errors.Is(err, fs.ErrClosed) {
 				b.cfg.Logger.Error("retention failed", "partition", p.topic+"-"+strconv.Itoa(int(p.index)), "err", err)
 			}
 		})

@@ -34,6 +34,10 @@ type Config struct {
 	// DefaultPartitions is the partition count of auto-created topics and
 	// of CreateTopics requests that leave it to the broker.
 	DefaultPartitions int32
+	// GroupInitialRebalanceDelay is how long a new group waits for more
+	// members before its first rebalance (Kafka's
+	// group.initial.rebalance.delay.ms); negative means the default, 3s.
+	GroupInitialRebalanceDelay time.Duration
 	// Logger receives the broker's logs; nil discards them.
 	Logger *slog.Logger
 }

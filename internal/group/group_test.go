@@ -535,13 +535,12 @@ func TestBadJoins(t *testing.T) {
 
 func TestPendingMemberIDLapses(t *testing.T) {
 	h := newHarness(t)
-	m1 := h.stableOne("c1")
+	h.stableOne("c1")
 	first := h.join("c2", "")
 	h.expectJoinError(first, kerr.MemberIDRequired)
 	h.expectState(Stable) // a handed-out id alone does not rebalance
 	h.advance(session + time.Second)
 	h.expectJoinError(h.join("c2", first.resp.MemberID), kerr.UnknownMemberID)
-	_ = m1
 }
 
 func TestFollowerThatNeverSyncsIsRemoved(t *testing.T) {
@@ -608,13 +607,11 @@ func TestDeleteGroupAndOffsets(t *testing.T) {
 	if code := h.g.Delete(h.now); code != kerr.NonEmptyGroup.Code {
 		t.Fatalf("delete live group: %v", kerr.ErrorForCode(code))
 	}
-	sub := kmsg.ConsumerMemberMetadata{Topics: []string{"t"}}
-	_ = sub
-	code, _ := h.g.DeleteOffsets(h.now, []TopicPartition{{"t", 0}})
-	if code != 0 {
-		// the consumer metadata here is not parseable, so every topic
-		// counts as subscribed: per-partition error, not group error
-		t.Fatalf("delete offsets: %v", kerr.ErrorForCode(code))
+	// The members' metadata is not a consumer subscription, so every
+	// topic counts as subscribed: a per-partition error.
+	code, codes := h.g.DeleteOffsets(h.now, []TopicPartition{{"t", 0}})
+	if code != 0 || codes[0] != kerr.GroupSubscribedToTopic.Code {
+		t.Fatalf("delete offsets: %v %v", kerr.ErrorForCode(code), codes)
 	}
 	h.g.Leave(h.now, []kmsg.LeaveGroupRequestMember{{MemberID: m}})
 	h.expectState(Empty)
@@ -641,4 +638,62 @@ func TestDeleteOffsetsOfUnsubscribedTopic(t *testing.T) {
 	if _, ok := h.g.Offsets()[TopicPartition{"old", 0}]; ok {
 		t.Fatal("offset of unsubscribed topic not deleted")
 	}
+}
+
+func TestLeaveByInstanceIDAndPendingMember(t *testing.T) {
+	h := newHarness(t)
+	s := h.joined(h.join("c1", "", withInstance("i1")), 1)
+	h.sync(s, 1, nil)
+	pending := h.join("c2", "")
+	h.expectJoinError(pending, kerr.MemberIDRequired)
+	inst, other := "i1", "i9"
+	codes := h.g.Leave(h.now, []kmsg.LeaveGroupRequestMember{
+		{InstanceID: &inst},               // an administrator removing a static member
+		{InstanceID: &other},              // unknown instance
+		{MemberID: pending.resp.MemberID}, // a handed-out id that never joined
+	})
+	if codes[0] != 0 || codes[1] != kerr.UnknownMemberID.Code || codes[2] != 0 {
+		t.Fatalf("codes %v", codes)
+	}
+	h.expectState(Empty)
+}
+
+func TestRejoinWithSameProtocolsGetsSameGeneration(t *testing.T) {
+	h := newHarness(t)
+	m1 := h.stableOne("c1")
+	p2 := h.joinNew("c2")
+	h.join("c1", m1)
+	m2 := h.joined(p2, 2)
+	h.expectState(CompletingRebalance)
+	// c2 lost its join answer and asks again: same generation, no new
+	// rebalance.
+	again := h.join("c2", m2)
+	h.joined(again, 2)
+	h.expectState(CompletingRebalance)
+	// A sync naming another protocol is refused.
+	req := kmsg.NewPtrSyncGroupRequest()
+	req.Version = 5
+	req.Group, req.MemberID, req.Generation = "g", m2, 2
+	other := "roundrobin"
+	req.Protocol = &other
+	var got *kmsg.SyncGroupResponse
+	h.g.Sync(h.now, req, func(r *kmsg.SyncGroupResponse) { got = r })
+	if kerr.ErrorForCode(got.ErrorCode) != kerr.InconsistentGroupProtocol {
+		t.Fatalf("sync with another protocol: %v", kerr.ErrorForCode(got.ErrorCode))
+	}
+	// A changed subscription does rebalance.
+	h.join("c2", m2, withMetadata("new topics"))
+	h.expectState(PreparingRebalance)
+}
+
+func TestRebalanceAnswersWaitingSyncs(t *testing.T) {
+	h := newHarness(t)
+	m1 := h.stableOne("c1")
+	p2 := h.joinNew("c2")
+	h.join("c1", m1)
+	m2 := h.joined(p2, 2)
+	s2 := h.sync(m2, 2, nil) // waits for the leader
+	h.joinNew("c3")          // a new member restarts the rebalance
+	h.syncError(s2, kerr.RebalanceInProgress)
+	h.expectState(PreparingRebalance)
 }

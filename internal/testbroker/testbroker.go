@@ -40,7 +40,8 @@ func StartAt(t testing.TB, dataDir string, opts ...Option) *Broker {
 	cfg := run.Config{
 		Addr:            "127.0.0.1:0",
 		MaxRequestBytes: 100 << 20,
-		Broker:          broker.Config{DataDir: dataDir, AutoCreateTopics: true},
+		// A short initial rebalance delay keeps group tests quick.
+		Broker: broker.Config{DataDir: dataDir, AutoCreateTopics: true, GroupInitialRebalanceDelay: 100 * time.Millisecond},
 	}
 	for _, o := range opts {
 		o(&cfg)
