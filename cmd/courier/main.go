@@ -39,6 +39,7 @@ func newRootCommand() *cobra.Command {
 		newTopicCommand(),
 		newProduceCommand(),
 		newConsumeCommand(),
+		newGroupCommand(),
 		newBenchCommand(),
 	)
 	return root

@@ -1,7 +1,8 @@
-// Package ctl administers topics on any Kafka-compatible cluster, Courier's
-// or Apache Kafka's, using only the public Kafka protocol through franz-go's
-// kadm: create, list, describe, delete and add partitions, plus the plain-text
-// tables the courier CLI prints for them.
+// Package ctl administers topics and consumer groups on any Kafka-compatible
+// cluster, Courier's or Apache Kafka's, using only the public Kafka protocol
+// through franz-go's kadm: topics (create, list, describe, delete, add
+// partitions) and groups (list, describe with lag, delete, seek), plus the
+// plain-text tables the courier CLI prints for them.
 //
 // Promises:
 //   - Every operation talks to the cluster through an [Admin]; nothing here
@@ -9,7 +10,7 @@
 //     any broker that speaks the Kafka protocol.
 //   - A Kafka error code is turned into a message a person can act on
 //     ("topic rider-updates already exists", "unknown topic rider-updates")
-//     by [TopicError], which still unwraps to the *kerr.Error so callers can
+//     by [TopicError] (and [GroupError] for groups), which still unwraps to the *kerr.Error so callers can
 //     test it with errors.Is.
 //   - Optional information a broker may not provide (topic IDs, configs, log
 //     directory sizes) degrades to "-" or a note instead of failing the
