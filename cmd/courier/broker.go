@@ -65,6 +65,7 @@ process (kill -9), but a power loss can take the last interval's writes.`,
 	f.Int32Var(&cfg.Broker.DefaultPartitions, "default-partitions", 1, "partitions of auto-created topics")
 	f.DurationVar(&cfg.Broker.RetentionCheckInterval, "retention-check-interval", 30*time.Second, "how often retention deletes old segments")
 	f.DurationVar(&cfg.Broker.GroupInitialRebalanceDelay, "group-initial-rebalance-delay", 3*time.Second, "how long a new consumer group waits for more members before its first rebalance")
+	f.DurationVar(&cfg.Broker.OffsetsRetention, "offsets-retention", 7*24*time.Hour, "how long an empty group's committed offsets are kept (offsets.retention.minutes)")
 	f.Int32Var(&cfg.Broker.NodeID, "node-id", 1, "this broker's node id")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")

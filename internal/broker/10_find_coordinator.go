@@ -104,5 +104,8 @@ func (b *Broker) groupOptions() []group.Opt {
 	if b.cfg.GroupInitialRebalanceDelay >= 0 {
 		opts = append(opts, group.InitialRebalanceDelay(b.cfg.GroupInitialRebalanceDelay))
 	}
+	if b.cfg.OffsetsRetention > 0 {
+		opts = append(opts, group.OffsetsRetention(b.cfg.OffsetsRetention))
+	}
 	return opts
 }

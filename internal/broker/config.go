@@ -38,6 +38,9 @@ type Config struct {
 	// members before its first rebalance (Kafka's
 	// group.initial.rebalance.delay.ms); negative means the default, 3s.
 	GroupInitialRebalanceDelay time.Duration
+	// OffsetsRetention is how long an empty group's committed offsets are
+	// kept (Kafka's offsets.retention.minutes); 0 means the default, 7 days.
+	OffsetsRetention time.Duration
 	// Logger receives the broker's logs; nil discards them.
 	Logger *slog.Logger
 }
