@@ -4,8 +4,10 @@ package broker
 // never leaves a topic half-known), then the partition logs.
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/courier-dev/courier/internal/topics"
 )
@@ -51,8 +53,19 @@ func (b *Broker) deleteTopic(name string) (topics.Topic, error) {
 			b.cfg.Logger.Error("delete partition log", "topic", name, "partition", p.index, "err", err)
 		}
 	}
+	// As in Kafka, the groups' offsets of the topic go with it, so that a
+	// topic created again under the name starts without them.
+	ctx, cancel := context.WithTimeout(context.Background(), offsetsDeleteTimeout)
+	defer cancel()
+	if err := b.groups.DeleteTopicOffsets(name)(ctx); err != nil {
+		b.cfg.Logger.Error("delete committed offsets of deleted topic", "topic", name, "err", err)
+	}
 	return t, nil
 }
+
+// offsetsDeleteTimeout bounds deleteTopic's wait for the deletion of the
+// topic's committed offsets to be durable (one fsync of the offsets log).
+const offsetsDeleteTimeout = 10 * time.Second
 
 // addPartitions raises a topic's partition count.
 func (b *Broker) addPartitions(name string, total int32) (topics.Topic, error) {

@@ -355,6 +355,46 @@ func (c *Coordinator) DeleteGroup(group string) (code int16, wait func(context.C
 	return 0, c.wait(seq)
 }
 
+// DeleteTopicOffsets deletes every group's committed offsets of topic
+// (see Group.DeleteTopicOffsets); the broker calls it once a topic is
+// deleted, so that a topic created again under the name does not inherit
+// them. wait returns once the deletions are durable.
+func (c *Coordinator) DeleteTopicOffsets(topic string) (wait func(context.Context) error) {
+	c.mu.Lock()
+	entries := c.entryList()
+	c.mu.Unlock()
+	var (
+		last            uint64
+		failed          error
+		deleted, groups int
+	)
+	for _, e := range entries {
+		e.mu.Lock()
+		if !e.removed {
+			now := c.cfg.clock.Now()
+			if n := e.g.DeleteTopicOffsets(now, topic); n > 0 {
+				deleted += n
+				groups++
+				seq, err := c.settle(e, now)
+				last = max(last, seq)
+				if err != nil && failed == nil {
+					failed = err
+				}
+			}
+		}
+		e.mu.Unlock()
+	}
+	if deleted > 0 {
+		c.cfg.logger.Info("deleted offsets of a deleted topic", "topic", topic, "offsets", deleted, "groups", groups)
+	}
+	return func(ctx context.Context) error {
+		if failed != nil {
+			return failed
+		}
+		return c.log.wait(ctx, last)
+	}
+}
+
 // Describe returns a group's DescribeGroups entry; ok is false when the
 // group does not exist.
 func (c *Coordinator) Describe(group string) (d kmsg.DescribeGroupsResponseGroup, ok bool) {

@@ -113,6 +113,29 @@ func (g *Group) DeleteOffsets(now time.Time, parts []TopicPartition) (int16, []i
 	return 0, codes
 }
 
+// DeleteTopicOffsets deletes the offsets committed for any partition of
+// topic, as Kafka does when the topic is deleted, whatever the group's
+// state. An empty group left without offsets is deleted with them, as
+// Kafka does. It returns how many offsets were deleted.
+func (g *Group) DeleteTopicOffsets(now time.Time, topic string) int {
+	if g.state == Dead {
+		return 0
+	}
+	n := 0
+	for tp := range g.offsets {
+		if tp.Topic == topic {
+			delete(g.offsets, tp)
+			g.out = append(g.out, record{kind: kindOffsetDelete, group: g.id, tp: tp})
+			n++
+		}
+	}
+	if n > 0 && g.state == Empty && len(g.offsets) == 0 && len(g.pending) == 0 {
+		g.transition(Dead, now)
+		g.out = append(g.out, record{kind: kindGroupDelete, group: g.id})
+	}
+	return n
+}
+
 // subscribedTopics decodes the members' consumer protocol subscriptions;
 // nil when one cannot be read (then every topic counts as subscribed).
 func (g *Group) subscribedTopics() map[string]bool {

@@ -3,7 +3,11 @@
 // directory (package brokerproc), and drive it with third-party Kafka
 // clients as users would: kcat (librdkafka) and kafkajs (Node.js, the script
 // in kafkajs/). Each test checks byte for byte that what a client reads back
-// is what it, or another client, wrote.
+// is what it, or another client, wrote. Consumer groups are checked the
+// same way: the seed's flow (two members of user-1 splitting rider-updates,
+// a user-2 member reading everything, a stopped or killed member's
+// partitions taken over from the committed offsets, an idle third member)
+// with kafkajs consumers (kafkajs/groups.js) and kcat -G.
 //
 // The clients are not Go dependencies. scripts/test.sh installs them (kcat
 // from Debian, kafkajs with `npm ci` in kafkajs/) and sets

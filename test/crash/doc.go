@@ -10,6 +10,10 @@
 //   - Torn tail: garbage appended to the active segment (as a crash in the
 //     middle of a write leaves it) must be cut off at restart, keeping
 //     every whole record and letting producing continue at the next offset.
+//   - Kill between commits: a group member commits offsets while the broker
+//     is SIGKILLed right after an acknowledged commit (and while commits are
+//     in flight); after restart the group's offsets are exactly the last
+//     acknowledged ones, and a new member resumes from them.
 //
 // Every test is bounded in time; each file runs in well under 30 seconds.
 package crash

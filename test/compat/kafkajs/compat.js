@@ -7,16 +7,14 @@
 // compares that byte for byte with what it asked to send. Keys, values and
 // header values travel as base64 both ways, so any bytes survive JSON.
 //
-// Reading back: kafkajs's only consumer is a group consumer (JoinGroup,
-// SyncGroup, Heartbeat, OffsetCommit), which Courier does not serve yet.
-// So this script reads with kafkajs's own lower layers, which need no group:
+// Reading back: kafkajs's only consumer is a group consumer; groups.js
+// tests that one. This script checks plain fetching from explicit offsets,
+// so it reads with kafkajs's own lower layers, which need no group:
 // a Cluster (require('kafkajs/src/cluster'), built with the same options
 // Kafka#[CREATE_CLUSTER] passes) finds each partition's leader, and that
 // Broker's fetch() sends Fetch requests from explicit offsets, decoded by
 // kafkajs's own record-batch decoder (gzip included). These are internal
 // modules, pinned by the exact "kafkajs": "2.2.4" dependency.
-// TODO(consumer groups): once the broker serves the group APIs, also read
-// back with kafka.consumer({ groupId }) and compare it the same way.
 //
 // Spec (stdin):
 //   { "brokers": ["127.0.0.1:PORT"], "topic": "t", "numPartitions": 2,
