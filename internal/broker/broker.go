@@ -99,6 +99,12 @@ func Open(cfg Config) (*Broker, error) {
 			return nil, err
 		}
 	}
+	unknownTopic := func(t string) bool { _, ok := b.topics.Get(t); return !ok }
+	if err := b.groups.DeleteOffsetsWhere(unknownTopic)(context.Background()); err != nil {
+		b.closeLogs()
+		b.groups.Close()
+		return nil, fmt.Errorf("drop offsets of deleted topics: %w", err)
+	}
 	cfg.Logger.Info("broker state loaded", "data", cfg.DataDir, "topics", len(b.parts), "took", time.Since(start).Round(time.Millisecond))
 	b.startBackground()
 	return b, nil

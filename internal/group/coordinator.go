@@ -356,10 +356,18 @@ func (c *Coordinator) DeleteGroup(group string) (code int16, wait func(context.C
 }
 
 // DeleteTopicOffsets deletes every group's committed offsets of topic
-// (see Group.DeleteTopicOffsets); the broker calls it once a topic is
+// (see Group.DeleteOffsetsWhere); the broker calls it once a topic is
 // deleted, so that a topic created again under the name does not inherit
 // them. wait returns once the deletions are durable.
 func (c *Coordinator) DeleteTopicOffsets(topic string) (wait func(context.Context) error) {
+	return c.DeleteOffsetsWhere(func(t string) bool { return t == topic })
+}
+
+// DeleteOffsetsWhere deletes every group's committed offsets of the topics
+// for which drop is true. At start the broker drops offsets of topics that
+// no longer exist: a crash between a topic's deletion and its offsets'
+// leaves them behind. wait returns once the deletions are durable.
+func (c *Coordinator) DeleteOffsetsWhere(drop func(topic string) bool) (wait func(context.Context) error) {
 	c.mu.Lock()
 	entries := c.entryList()
 	c.mu.Unlock()
@@ -372,7 +380,7 @@ func (c *Coordinator) DeleteTopicOffsets(topic string) (wait func(context.Contex
 		e.mu.Lock()
 		if !e.removed {
 			now := c.cfg.clock.Now()
-			if n := e.g.DeleteTopicOffsets(now, topic); n > 0 {
+			if n := e.g.DeleteOffsetsWhere(now, drop); n > 0 {
 				deleted += n
 				groups++
 				seq, err := c.settle(e, now)
@@ -385,7 +393,7 @@ func (c *Coordinator) DeleteTopicOffsets(topic string) (wait func(context.Contex
 		e.mu.Unlock()
 	}
 	if deleted > 0 {
-		c.cfg.logger.Info("deleted offsets of a deleted topic", "topic", topic, "offsets", deleted, "groups", groups)
+		c.cfg.logger.Info("deleted offsets of deleted topics", "offsets", deleted, "groups", groups)
 	}
 	return func(ctx context.Context) error {
 		if failed != nil {

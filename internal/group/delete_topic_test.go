@@ -76,3 +76,14 @@ func TestDeleteTopicOffsetsAfterClose(t *testing.T) {
 		t.Fatal("a deletion after Close reported success")
 	}
 }
+
+func TestDeleteOffsetsWhereKeepsOtherTopics(t *testing.T) {
+	dir := t.TempDir()
+	c := openCoordinator(t, dir, NewFakeClock(t0))
+	commit(t, c, "g", -1, "", map[TopicPartition]int64{{"keep", 0}: 5, {"gone-1", 0}: 7, {"gone-2", 3}: 9})
+	if err := c.DeleteOffsetsWhere(func(topic string) bool { return topic != "keep" })(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	expectOffsets(t, openCoordinator(t, dir, NewFakeClock(t0)), "g", map[TopicPartition]int64{{"keep", 0}: 5})
+}

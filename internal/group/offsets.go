@@ -113,17 +113,18 @@ func (g *Group) DeleteOffsets(now time.Time, parts []TopicPartition) (int16, []i
 	return 0, codes
 }
 
-// DeleteTopicOffsets deletes the offsets committed for any partition of
-// topic, as Kafka does when the topic is deleted, whatever the group's
-// state. An empty group left without offsets is deleted with them, as
-// Kafka does. It returns how many offsets were deleted.
-func (g *Group) DeleteTopicOffsets(now time.Time, topic string) int {
+// DeleteOffsetsWhere deletes the offsets committed for any partition of a
+// topic for which drop is true, as Kafka does when a topic is deleted,
+// whatever the group's state. An empty group left without offsets is
+// deleted with them, as Kafka does. It returns how many offsets were
+// deleted.
+func (g *Group) DeleteOffsetsWhere(now time.Time, drop func(topic string) bool) int {
 	if g.state == Dead {
 		return 0
 	}
 	n := 0
 	for tp := range g.offsets {
-		if tp.Topic == topic {
+		if drop(tp.Topic) {
 			delete(g.offsets, tp)
 			g.out = append(g.out, record{kind: kindOffsetDelete, group: g.id, tp: tp})
 			n++
