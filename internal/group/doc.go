@@ -4,7 +4,7 @@
 //
 // It has three layers, each testable alone:
 //
-//   - Group (group.go, membership.go, offsets.go) is one group's state
+//   - Group (group.go, join.go, membership.go, offsets.go) is one group's state
 //     machine in the manner of etcd's raft: no locks, no I/O, no clock.
 //     Every input carries the current time; responses to requests that wait
 //     (a JoinGroup until the rebalance completes, a follower's SyncGroup
