@@ -28,6 +28,7 @@ type Broker struct {
 	groups    *group.Coordinator
 	clusterID string
 	metrics   *Metrics
+	lock      *dataLock
 
 	// mu guards the partition table; handlers hold it shared only to
 	// look partitions up, never across I/O.
@@ -76,6 +77,15 @@ func Open(cfg Config) (*Broker, error) {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
 	var err error
+	if b.lock, err = lockDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	opened := false
+	defer func() {
+		if !opened {
+			b.lock.release()
+		}
+	}()
 	if b.topics, err = topics.Open(b.metaDir()); err != nil {
 		return nil, err
 	}
@@ -107,6 +117,7 @@ func Open(cfg Config) (*Broker, error) {
 	}
 	cfg.Logger.Info("broker state loaded", "data", cfg.DataDir, "topics", len(b.parts), "took", time.Since(start).Round(time.Millisecond))
 	b.startBackground()
+	opened = true
 	return b, nil
 }
 
@@ -225,7 +236,7 @@ func (b *Broker) Close() error {
 	b.mu.Unlock()
 	close(b.stop)
 	b.bg.Wait()
-	return errors.Join(b.groups.Close(), b.closeLogs())
+	return errors.Join(b.groups.Close(), b.closeLogs(), b.lock.release())
 }
 
 // closeLogs closes every open log.

@@ -10,9 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/courier-dev/courier/internal/broker"
 	"github.com/courier-dev/courier/internal/run"
 	"github.com/courier-dev/courier/internal/testbroker"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -315,3 +317,12 @@ func TestFetchLongPollWakesOnProduce(t *testing.T) {
 }
 
 type runConfig = run.Config
+
+func TestSecondBrokerOnSameDataDirRefused(t *testing.T) {
+	dir := t.TempDir()
+	testbroker.StartAt(t, dir)
+	_, err := broker.Open(broker.Config{DataDir: dir})
+	if err == nil || !strings.Contains(err.Error(), "in use by another broker") {
+		t.Fatalf("second broker on %s: %v", dir, err)
+	}
+}
