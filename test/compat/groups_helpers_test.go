@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/brokerproc"
+	"github.com/courier-dev/courier/internal/testwait"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -165,21 +166,10 @@ func (b *tail) String() string {
 	return string(b.buf)
 }
 
-// waitFor polls cond every 50ms until it returns "" (done) or timeout
-// passes, then fails the test with cond's last complaint.
+// waitFor is testwait.For, named for this package's tests.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() string) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		why := cond()
-		if why == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s: %s", timeout, what, why)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testwait.For(t, timeout, what, cond)
 }
 
 // committed returns a group's committed offsets of topic, by partition.

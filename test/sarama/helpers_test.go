@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
+	"github.com/courier-dev/courier/internal/testwait"
 )
 
 // kafkaVersion is the Kafka version sarama is told the broker runs; it
@@ -170,21 +171,10 @@ func committed(t *testing.T, admin sarama.ClusterAdmin, group, topic string, n i
 	return out
 }
 
-// waitFor polls cond every 50ms until it returns "" (done) or timeout
-// passes, then fails the test with cond's last complaint.
+// waitFor is testwait.For, named for this package's tests.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() string) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
-		why := cond()
-		if why == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s: %s", timeout, what, why)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testwait.For(t, timeout, what, cond)
 }
 
 // seq returns from, from+1, ..., to-1.
