@@ -28,14 +28,22 @@ func (b *Broker) handleFetch(_ context.Context, req *server.Request) server.Repl
 }
 
 // fetch reads, and if need be waits, until the request can be answered.
+// The common case, data already there, costs one read; only a fetch that
+// must wait subscribes to the partitions' append notifications.
 func (b *Broker) fetch(ctx context.Context, r *kmsg.FetchRequest) kmsg.Response {
+	resp, n, hadErr := b.fetchOnce(r)
+	if n >= int(r.MinBytes) || hadErr || ctxDone(ctx) {
+		return resp
+	}
 	wait := time.Duration(r.MaxWaitMillis) * time.Millisecond
 	wait = min(max(wait, 0), maxFetchWait)
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	for {
+		// Subscribe, then read again, so that no append can slip between
+		// the read and the wait.
 		notify := b.fetchNotifiers(r)
-		resp, n, hadErr := b.fetchOnce(r)
+		resp, n, hadErr = b.fetchOnce(r)
 		if n >= int(r.MinBytes) || hadErr || len(notify) == 0 || ctxDone(ctx) {
 			return resp
 		}
@@ -46,8 +54,7 @@ func (b *Broker) fetch(ctx context.Context, r *kmsg.FetchRequest) kmsg.Response 
 		for _, ch := range notify {
 			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)})
 		}
-		chosen, _, _ := reflect.Select(cases)
-		if chosen < 2 {
+		if chosen, _, _ := reflect.Select(cases); chosen < 2 {
 			resp, _, _ = b.fetchOnce(r)
 			return resp
 		}
@@ -55,8 +62,7 @@ func (b *Broker) fetch(ctx context.Context, r *kmsg.FetchRequest) kmsg.Response 
 }
 
 // fetchNotifiers returns the append notifications of the requested
-// partitions, taken before reading so that no append can slip between the
-// read and the wait.
+// partitions.
 func (b *Broker) fetchNotifiers(r *kmsg.FetchRequest) []<-chan struct{} {
 	var out []<-chan struct{}
 	for _, rt := range r.Topics {
