@@ -267,3 +267,22 @@ func describe(m map[string][]int32) string {
 	}
 	return strings.TrimSpace(s.String())
 }
+
+// offsetReader is a group member (kafkajs or kcat) whose reads are known.
+type offsetReader interface {
+	offsets(p int32) []int64
+}
+
+// upTo reports "" once the members together read p through end-1.
+func upTo[M offsetReader](p int32, end int64, ms ...M) string {
+	high := int64(-1)
+	for _, m := range ms {
+		for _, o := range m.offsets(p) {
+			high = max(high, o)
+		}
+	}
+	if high < end-1 {
+		return fmt.Sprintf("partition %d read up to %d, want %d", p, high, end-1)
+	}
+	return ""
+}

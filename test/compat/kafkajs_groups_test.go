@@ -230,20 +230,6 @@ func (m *jsMember) check(t *testing.T, produced map[int32][]jsProduced) {
 // jsProduced is a record the test produced.
 type jsProduced struct{ key, value string }
 
-// upTo reports "" once every member together read p through end-1.
-func upTo(p int32, end int64, ms ...*jsMember) string {
-	high := int64(-1)
-	for _, m := range ms {
-		for _, o := range m.offsets(p) {
-			high = max(high, o)
-		}
-	}
-	if high < end-1 {
-		return fmt.Sprintf("partition %d read up to %d, want %d", p, high, end-1)
-	}
-	return ""
-}
-
 // assignments renders the members' latest assignments.
 func assignments(ms ...*jsMember) map[string][]int32 {
 	out := map[string][]int32{}

@@ -186,20 +186,6 @@ func kcatAssignments(ms ...*kcatMember) string {
 	return strings.Join(s, " ")
 }
 
-// kcatUpTo reports "" once the members together read p through end-1.
-func kcatUpTo(p int32, end int64, ms ...*kcatMember) string {
-	high := int64(-1)
-	for _, m := range ms {
-		for _, o := range m.offsets(p) {
-			high = max(high, o)
-		}
-	}
-	if high < end-1 {
-		return fmt.Sprintf("partition %d read up to %d, want %d", p, high, end-1)
-	}
-	return ""
-}
-
 func TestKcatConsumerGroups(t *testing.T) {
 	bin := requireKcat(t)
 	// librdkafka's default eager range assignor, and its incremental
@@ -250,10 +236,10 @@ func kcatConsumerGroups(t *testing.T, bin, strategy string) {
 	produce("first", n1)
 	waitFor(t, wait, "the first updates to be read", func() string {
 		for _, p := range []int32{0, 1} {
-			if why := kcatUpTo(p, end(p), a, bm); why != "" {
+			if why := upTo(p, end(p), a, bm); why != "" {
 				return "user-1: " + why
 			}
-			if why := kcatUpTo(p, end(p), c); why != "" {
+			if why := upTo(p, end(p), c); why != "" {
 				return "user-2: " + why
 			}
 		}
@@ -293,10 +279,10 @@ func kcatConsumerGroups(t *testing.T, bin, strategy string) {
 	produce("second", n2)
 	waitFor(t, wait, "the second updates to be read", func() string {
 		for _, p := range []int32{0, 1} {
-			if why := kcatUpTo(p, end(p), bm); why != "" {
+			if why := upTo(p, end(p), bm); why != "" {
 				return "B: " + why
 			}
-			if why := kcatUpTo(p, end(p), c); why != "" {
+			if why := upTo(p, end(p), c); why != "" {
 				return "C: " + why
 			}
 		}
@@ -348,11 +334,11 @@ func kcatConsumerGroups(t *testing.T, bin, strategy string) {
 	produce("third", 5)
 	waitFor(t, wait, "the third updates to be read", func() string {
 		for _, p := range []int32{0, 1} {
-			if why := kcatUpTo(p, end(p), bm, d, e); why != "" {
+			if why := upTo(p, end(p), bm, d, e); why != "" {
 				return why
 			}
 		}
-		return kcatUpTo(0, end(0), c) + kcatUpTo(1, end(1), c)
+		return upTo(0, end(0), c) + upTo(1, end(1), c)
 	})
 	for _, p := range []int32{0, 1} {
 		cons := consumption{partition: p, byMember: map[string][]int64{}}
