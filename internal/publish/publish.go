@@ -101,6 +101,13 @@ func EnsureTopic(ctx context.Context, adm *kadm.Client, topic string, mode regio
 		if resp.Err != nil && !errors.Is(resp.Err, kerr.TopicAlreadyExists) {
 			return fmt.Errorf("create topic %s: %w", topic, resp.Err)
 		}
+		if err == nil && resp.Err == nil {
+			// Created with region.Count partitions, which every mode can
+			// use. Listing again could answer from the client's metadata
+			// cache (kadm caches for MetadataMinAge), which still says
+			// the topic is unknown.
+			return nil
+		}
 	}
 }
 

@@ -1,0 +1,134 @@
+package main
+
+// gateway.go wires `courier gateway` flags to package gateway: the HTTP
+// entry point that rider apps send their locations to.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/courier-dev/courier/internal/gateway"
+	"github.com/courier-dev/courier/internal/publish"
+	"github.com/courier-dev/courier/internal/region"
+	"github.com/courier-dev/courier/internal/rider"
+	"github.com/spf13/cobra"
+)
+
+// bboxString formats a box as --city-bbox takes it.
+func bboxString(b region.BBox) string {
+	return fmt.Sprintf("%g,%g,%g,%g", b.MinLat, b.MinLon, b.MaxLat, b.MaxLon)
+}
+
+// newGatewayCommand returns `courier gateway`.
+func newGatewayCommand() *cobra.Command {
+	var (
+		cf                  clientFlags
+		cfg                 gateway.Config
+		addr, mode, bbox    string
+		logLevel, logFormat string
+		shutdownTimeout     time.Duration
+	)
+	cfg.Limits = rider.DefaultLimits
+	cmd := &cobra.Command{
+		Use:   "gateway",
+		Short: "Serve the HTTP API that rider apps send locations to",
+		Long: `Serve the HTTP API that rider apps send locations to, publishing every
+update to the topic (acks=all) before answering 202:
+
+  POST /v1/locations             JSON array or NDJSON of {rider_id, lat, lon, ts}
+  PUT  /v1/riders/{id}/location  one {lat, lon, ts}
+  GET  /v1/riders/{id}/live      the rider's updates as Server-Sent Events
+  GET  /v1/healthz               200 "ok" while the cluster answers, else 503
+
+ts is RFC 3339 or Unix milliseconds; a missing ts means now. A bad update is
+answered 400 naming the field, and nothing of its request is published.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newLogger(cmd.ErrOrStderr(), logLevel, logFormat)
+			if err != nil {
+				return err
+			}
+			cfg.Logger = logger
+			if cfg.Publish.Mode, err = region.ParseMode(mode); err != nil {
+				return fmt.Errorf("--partition-by: %w", err)
+			}
+			box, err := region.ParseBBox(bbox)
+			if err != nil {
+				return fmt.Errorf("--city-bbox: %w", err)
+			}
+			cfg.Publish.City = region.City{Name: "custom", Box: box}
+			if box == region.Bengaluru.Box {
+				cfg.Publish.City = region.Bengaluru
+			}
+			cfg.Publish.ClientOpts = cf.opts()
+			return runGateway(cmd.Context(), addr, cfg, shutdownTimeout)
+		},
+	}
+	cf.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&addr, "addr", "127.0.0.1:8081", "HTTP address to listen on")
+	f.StringVar(&cfg.Publish.Topic, "topic", publish.DefaultTopic, "topic the updates are published to")
+	f.StringVar(&mode, "partition-by", string(region.ByRegion), "partitioning: region (one partition per region of the city) or rider (key hash)")
+	f.StringVar(&bbox, "city-bbox", bboxString(region.Bengaluru.Box), "city bounding box minLat,minLon,maxLat,maxLon (regions are its triangles)")
+	f.BoolVar(&cfg.Publish.CreateTopic, "create-topic", true, "create the topic if it does not exist (one partition per region)")
+	f.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", gateway.DefaultMaxBodyBytes, "largest request body; larger is answered 413")
+	f.IntVar(&cfg.MaxBatch, "max-batch", gateway.DefaultMaxBatch, "most updates in one POST; more is answered 400")
+	f.DurationVar(&cfg.Limits.MaxFuture, "max-future", rider.DefaultLimits.MaxFuture, "how far ahead of this clock a ts may be (negative: no limit)")
+	f.DurationVar(&cfg.Limits.MaxAge, "max-age", rider.DefaultLimits.MaxAge, "how old a ts may be (negative: no limit)")
+	f.DurationVar(&cfg.PublishTimeout, "publish-timeout", gateway.DefaultPublishTimeout, "how long a request waits for the cluster's acknowledgement before it is answered 503")
+	f.DurationVar(&shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long Ctrl-C waits for requests in flight")
+	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&logFormat, "log-format", "text", "text or json")
+	return cmd
+}
+
+// gatewayListening, if set (by tests), is told the listener's address.
+var gatewayListening func(net.Addr)
+
+// runGateway serves until ctx is cancelled, then shuts down: live streams
+// end, requests in flight are answered (up to shutdownTimeout), and the
+// clients are closed.
+func runGateway(ctx context.Context, addr string, cfg gateway.Config, shutdownTimeout time.Duration) error {
+	g, err := gateway.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer g.Close()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           g.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute, // no WriteTimeout: live streams last
+		IdleTimeout:       2 * time.Minute,
+	}
+	srv.RegisterOnShutdown(g.CloseLive)
+	if gatewayListening != nil {
+		gatewayListening(ln.Addr())
+	}
+	cfg.Logger.Info("gateway listening", "addr", ln.Addr().String(), "topic", cfg.Publish.Topic, "partition_by", cfg.Publish.Mode)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	cfg.Logger.Info("gateway shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	g.Close()
+	st := g.Stats()
+	cfg.Logger.Info("gateway stopped", "requests", st.Requests, "accepted", st.Accepted, "rejected", st.Rejected)
+	return err
+}

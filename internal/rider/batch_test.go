@@ -1,0 +1,95 @@
+package rider
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseBatch(t *testing.T) {
+	tests := []struct {
+		name   string
+		body   string
+		n      int    // updates expected
+		errHas string // error substring expected
+	}{
+		{"array", `[{"rider_id":"a","lat":1,"lon":2,"ts":"2026-11-25T12:59:00Z"},{"rider_id":"b","lat":3,"lon":4,"ts":1795611540000}]`, 2, ""},
+		{"ndjson", "{\"rider_id\":\"a\",\"lat\":1,\"lon\":2}\n\n{\"rider_id\":\"b\",\"lat\":3,\"lon\":4}\n", 2, ""},
+		{"ndjson no newline at end", `{"rider_id":"a","lat":1,"lon":2}`, 1, ""},
+		{"leading space array", "  \n[{\"rider_id\":\"a\",\"lat\":1,\"lon\":2}]", 1, ""},
+		{"empty body", "", 0, "no locations"},
+		{"empty array", "[]", 0, "no locations"},
+		{"bad lat in array", `[{"rider_id":"a","lat":1,"lon":2},{"rider_id":"b","lat":91,"lon":2}]`, 0, "locations[1].lat: must be between -90 and 90"},
+		{"missing lon", `{"rider_id":"a","lat":1}`, 0, "locations[0].lon: is required"},
+		{"lat as string", `[{"rider_id":"a","lat":"x","lon":2}]`, 0, "lat"},
+		{"bad ts", `{"rider_id":"a","lat":1,"lon":2,"ts":"noon"}`, 0, "locations[0].ts: must be RFC 3339"},
+		{"future ts", `{"rider_id":"a","lat":1,"lon":2,"ts":"2027-01-01T00:00:00Z"}`, 0, "locations[0].ts: is more than"},
+		{"truncated array", `[{"rider_id":"a","lat":1,"lon":2}`, 0, "invalid JSON"},
+		{"trailing data", `[{"rider_id":"a","lat":1,"lon":2}] x`, 0, "invalid JSON"},
+		{"garbage ndjson line", "{\"rider_id\":\"a\",\"lat\":1,\"lon\":2}\nnope\n", 0, "locations[1]: invalid JSON"},
+		{"too many", strings.Repeat("{\"rider_id\":\"a\",\"lat\":1,\"lon\":2}\n", 4), 0, "too many"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			locs, err := ParseBatch(strings.NewReader(tt.body), 3, now, DefaultLimits)
+			if tt.errHas != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.errHas) {
+					t.Fatalf("err = %v, want it to contain %q", err, tt.errHas)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(locs) != tt.n {
+				t.Fatalf("got %d updates, want %d", len(locs), tt.n)
+			}
+		})
+	}
+}
+
+func TestParseBatchDefaultsTSAndKeepsOrder(t *testing.T) {
+	locs, err := ParseBatch(strings.NewReader(`[{"rider_id":"a","lat":1,"lon":2},{"rider_id":"b","lat":3,"lon":4,"ts":1795611540000}]`), 10, now, DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !locs[0].TS.Equal(now) || locs[0].RiderID != "a" {
+		t.Fatalf("first = %+v, want rider a at now", locs[0])
+	}
+	if !locs[1].TS.Equal(time.UnixMilli(1795611540000)) || locs[1].Lat != 3 {
+		t.Fatalf("second = %+v", locs[1])
+	}
+	var fe *FieldError
+	_, err = ParseBatch(strings.NewReader(`{"rider_id":"","lat":1,"lon":2}`), 10, now, DefaultLimits)
+	if !errors.As(err, &fe) || fe.Field != "rider_id" {
+		t.Fatalf("err = %v, want FieldError on rider_id", err)
+	}
+}
+
+// FuzzParseBatch: any body is either rejected with an error or yields
+// updates that are all valid and survive the topic's encoding.
+func FuzzParseBatch(f *testing.F) {
+	f.Add(`[{"rider_id":"a","lat":1,"lon":2,"ts":"2026-11-25T12:59:00Z"}]`)
+	f.Add("{\"rider_id\":\"a\",\"lat\":1,\"lon\":2}\n{\"rider_id\":\"b\",\"lat\":-3.5,\"lon\":4e1,\"ts\":1795611540000}")
+	f.Add(`[{"rider_id":"a","lat":1e400,"lon":2}]`)
+	f.Add(`[`)
+	f.Fuzz(func(t *testing.T, body string) {
+		locs, err := ParseBatch(strings.NewReader(body), 100, now, DefaultLimits)
+		if err != nil {
+			return
+		}
+		for i := range locs {
+			if err := locs[i].Validate(i, now, DefaultLimits); err != nil {
+				t.Fatalf("accepted invalid update %+v: %v", locs[i], err)
+			}
+			back, err := Decode(locs[i].AppendJSON(nil))
+			if err != nil {
+				t.Fatalf("encoded update does not decode: %v", err)
+			}
+			if back.RiderID != locs[i].RiderID || back.Lat != locs[i].Lat || back.Lon != locs[i].Lon || back.TS.UnixMilli() != locs[i].TS.UnixMilli() {
+				t.Fatalf("round trip changed %+v into %+v", locs[i], back)
+			}
+		}
+	})
+}
