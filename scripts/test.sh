@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine: installs what the tests
-# need (kcat from Debian, kafkajs from npm into test/compat/kafkajs), then
+# need (kcat, PostgreSQL and chromium from Debian; kafkajs and playwright-core
+# from npm into test/compat/kafkajs and test/web), then
 # runs every Go test (unit, integration over TCP, kcat/kafkajs compatibility,
 # crash) and a short run of each fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PATH:/usr/local/go/bin
 
-if ! command -v kcat >/dev/null 2>&1; then
-  echo "== installing kcat"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat >/dev/null
+# Debian packages the tests drive: kcat (librdkafka), PostgreSQL (the
+# sink's production database; tests start private servers, see
+# internal/pgtest) and chromium (the demo page's browser test).
+missing=()
+command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing ${missing[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-if [ -f test/compat/kafkajs/package.json ]; then
-  echo "== installing kafkajs"
-  (cd test/compat/kafkajs && npm ci --no-audit --no-fund --loglevel=error)
-fi
+for dir in test/compat/kafkajs test/web; do
+  echo "== npm ci in $dir"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+done
 
-export COURIER_REQUIRE_COMPAT=1
+export COURIER_REQUIRE_COMPAT=1 COURIER_REQUIRE_PG=1 COURIER_REQUIRE_BROWSER=1
 echo "== go vet"
 go vet ./...
 echo "== go test"

@@ -42,5 +42,9 @@ func newRootCommand() *cobra.Command {
 		newGroupCommand(),
 		newBenchCommand(),
 	)
+	root.AddCommand(newGatewayCommand())
+	root.AddCommand(newSimulateCommand())
+	root.AddCommand(newSinkCommand())
+	root.AddCommand(newDemoCommand())
 	return root
 }

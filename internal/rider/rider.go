@@ -94,6 +94,10 @@ func (l *Location) Validate(index int, now time.Time, lim Limits) error {
 	if math.IsNaN(l.Lon) || l.Lon < -180 || l.Lon > 180 {
 		return &FieldError{index, "lon", "must be between -180 and 180"}
 	}
+	if y := l.TS.Year(); y < 1 || y > 9999 {
+		// Beyond RFC 3339 and the databases' timestamp range.
+		return &FieldError{index, "ts", "must be within years 1 to 9999"}
+	}
 	if lim.MaxFuture > 0 && l.TS.After(now.Add(lim.MaxFuture)) {
 		return &FieldError{index, "ts", fmt.Sprintf("is more than %s in the future", lim.MaxFuture)}
 	}

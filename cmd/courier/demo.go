@@ -1,0 +1,78 @@
+package main
+
+// demo.go wires `courier demo` to package demo: the whole rider pipeline in
+// one process, with a web page.
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/courier-dev/courier/internal/demo"
+	"github.com/courier-dev/courier/internal/region"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// newDemoCommand returns `courier demo`.
+func newDemoCommand() *cobra.Command {
+	var (
+		cfg                 demo.Config
+		brokers, bbox       string
+		rate                = rateValue(2000)
+		mode                string
+		logLevel, logFormat string
+	)
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the rider-location pipeline with a live web page",
+		Long: "Run the whole rider-location pipeline in one process: an embedded broker\n" +
+			"(data in --data), the rider-updates topic with one partition per region,\n" +
+			"simulated riders posting through the HTTP gateway, the db-writer consumer\n" +
+			"group writing batches into --db, a live-map consumer group, and a web page\n" +
+			"at --addr. Ctrl-C stops everything cleanly; running it again resumes.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newLogger(cmd.ErrOrStderr(), logLevel, logFormat)
+			if err != nil {
+				return err
+			}
+			cfg.Logger = logger
+			if brokers != "" {
+				cfg.Brokers = strings.Split(brokers, ",")
+			}
+			cfg.Rate = float64(rate)
+			if cfg.Mode, err = region.ParseMode(mode); err != nil {
+				return err
+			}
+			cfg.City = region.Bengaluru
+			if bbox != "" {
+				if cfg.City.Box, err = region.ParseBBox(bbox); err != nil {
+					return err
+				}
+				cfg.City.Name = "city " + bbox
+			}
+			cfg.Status = cmd.ErrOrStderr()
+			cfg.StatusTTY = cmd.ErrOrStderr() == os.Stderr && term.IsTerminal(int(os.Stderr.Fd()))
+			cfg.Ready = func(webURL, kafkaAddr string) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "courier demo: open %s  (Kafka on %s, database %s; Ctrl-C to stop)\n", webURL, kafkaAddr, cfg.DB)
+			}
+			return demo.Run(cmd.Context(), cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.WebAddr, "addr", "127.0.0.1:8080", "address of the web page (and of the gateway's /v1 routes)")
+	f.StringVar(&cfg.DataDir, "data", "./data", "embedded broker's data directory")
+	f.StringVar(&cfg.BrokerAddr, "kafka-addr", "127.0.0.1:9092", "embedded broker's Kafka listener (kcat, courier consume ... can connect to it)")
+	f.StringVar(&brokers, "brokers", "", "use this Kafka cluster (comma-separated seed brokers) instead of the embedded broker")
+	f.StringVar(&cfg.DB, "db", "sqlite:riders.db", "database DSN: sqlite:PATH or postgres://...")
+	f.StringVar(&cfg.Topic, "topic", "rider-updates", "topic of rider updates")
+	f.IntVar(&cfg.Riders, "riders", 500, "simulated riders")
+	f.Var(&rate, "rate", "simulated updates per second, in total (e.g. 2000, 2000/s, 2k/s)")
+	f.IntVar(&cfg.Sinks, "sinks", 2, "members of the db-writer consumer group (each a sink)")
+	f.StringVar(&mode, "partition-by", "region", "partitioning: region (one partition per region) or rider (hash of the rider id)")
+	f.StringVar(&bbox, "city-bbox", "", "city bounding box minLat,minLon,maxLat,maxLon (default: Bengaluru)")
+	f.StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	return cmd
+}

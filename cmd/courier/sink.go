@@ -1,0 +1,101 @@
+package main
+
+// sink.go wires `courier sink`, the consumer group that writes rider
+// updates to the database in batches (package sink).
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/courier-dev/courier/internal/publish"
+	"github.com/courier-dev/courier/internal/ridersdb"
+	"github.com/courier-dev/courier/internal/sink"
+	"github.com/spf13/cobra"
+)
+
+// sinkStatsEvery is how often `courier sink` logs its counters.
+const sinkStatsEvery = 5 * time.Second
+
+// newSinkCommand returns `courier sink`.
+func newSinkCommand() *cobra.Command {
+	var (
+		cf                  clientFlags
+		cfg                 sink.Config
+		dsn                 string
+		logLevel, logFormat string
+	)
+	cmd := &cobra.Command{
+		Use:   "sink",
+		Short: "Consume rider updates in a group and write them to the database in batches",
+		Long: `Consume rider updates in a consumer group and write them to the database
+in batches, one transaction each, committing offsets only after the database
+commit. Run several with the same --group to split the partitions.
+
+--db is sqlite:PATH (WAL, synchronous=NORMAL; add ?synchronous=full to
+survive power loss) or postgres://USER@HOST:PORT/DB.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			logger, err := newLogger(cmd.ErrOrStderr(), logLevel, logFormat)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			octx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			db, err := ridersdb.Open(octx, dsn)
+			cancel()
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			cfg.ClientOpts, cfg.DB, cfg.Logger = cf.opts(), db, logger
+			s, err := sink.New(cfg)
+			if err != nil {
+				return err
+			}
+			done := make(chan struct{})
+			go logSinkStats(ctx, s, done)
+			err = s.Run(ctx)
+			close(done)
+			if err != nil {
+				return fmt.Errorf("sink: %w", err)
+			}
+			st := s.Stats()
+			logger.Info("sink totals", "consumed", st.Consumed, "inserted", st.Inserted, "duplicates", st.Duplicates, "invalid", st.Invalid, "transactions", st.Transactions)
+			return nil
+		},
+	}
+	cf.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&cfg.Topic, "topic", publish.DefaultTopic, "topic to consume")
+	f.StringVar(&cfg.Group, "group", sink.DefaultGroup, "consumer group")
+	f.StringVar(&dsn, "db", "sqlite:riders.db", "database: sqlite:PATH or postgres://...")
+	f.IntVar(&cfg.BatchRows, "batch-rows", sink.DefaultBatchRows, "most records per transaction")
+	f.DurationVar(&cfg.BatchDelay, "batch-delay", sink.DefaultBatchDelay, "longest a record waits for its batch to fill")
+	f.StringVar(&cfg.InstanceID, "instance-id", "", "static group membership id (optional)")
+	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&logFormat, "log-format", "text", "text or json")
+	return cmd
+}
+
+// logSinkStats logs the sink's counters every sinkStatsEvery until done.
+func logSinkStats(ctx context.Context, s *sink.Sink, done <-chan struct{}) {
+	t := time.NewTicker(sinkStatsEvery)
+	defer t.Stop()
+	var prev sink.Stats
+	for {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		st := s.Stats()
+		rate := float64(st.Consumed-prev.Consumed) / sinkStatsEvery.Seconds()
+		s.Logger().Info("sink stats", "consumed", st.Consumed, "per_sec", int64(rate), "inserted", st.Inserted,
+			"duplicates", st.Duplicates, "invalid", st.Invalid, "transactions", st.Transactions,
+			"delay_p50", st.DelayP50, "delay_p99", st.DelayP99, "partitions", st.Partitions)
+		prev = st
+	}
+}

@@ -1,0 +1,188 @@
+package ridersdb
+
+// postgres.go is the PostgreSQL dialect (pgx/v5, a connection pool).
+//
+// WriteBatch runs one transaction of three statements: COPY the batch into
+// a per-connection temporary staging table (ON COMMIT DELETE ROWS, created
+// once when the connection opens), INSERT its rows into rider_locations
+// skipping known (partition, offset), and upsert rider_latest from each
+// rider's newest staged row (DISTINCT ON). Durability is the server's:
+// with the default synchronous_commit=on a committed batch survives a
+// crash of the server or the machine.
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/courier-dev/courier/internal/rider"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// pgSchema creates the tables. rider_latest leaves room in its pages so
+// that most updates are HOT (no index change). It runs under an advisory lock, so that
+// processes opening a new database at once do not race.
+const pgSchema = `
+SELECT pg_advisory_xact_lock(7220513011);
+CREATE TABLE IF NOT EXISTS rider_locations (
+	kafka_partition integer          NOT NULL,
+	kafka_offset    bigint           NOT NULL,
+	rider_id        text             NOT NULL,
+	lat             double precision NOT NULL,
+	lon             double precision NOT NULL,
+	ts              timestamptz      NOT NULL,
+	PRIMARY KEY (kafka_partition, kafka_offset)
+);
+CREATE TABLE IF NOT EXISTS rider_latest (
+	rider_id        text             NOT NULL PRIMARY KEY,
+	lat             double precision NOT NULL,
+	lon             double precision NOT NULL,
+	ts              timestamptz      NOT NULL,
+	kafka_partition integer          NOT NULL,
+	kafka_offset    bigint           NOT NULL,
+	updated_at      timestamptz      NOT NULL DEFAULT now()
+) WITH (fillfactor = 70);`
+
+// pgStaging is the per-connection staging table.
+const pgStaging = `CREATE TEMP TABLE IF NOT EXISTS rider_staging (
+	kafka_partition integer, kafka_offset bigint, rider_id text,
+	lat double precision, lon double precision, ts timestamptz
+) ON COMMIT DELETE ROWS`
+
+// pgStagingCols are rider_staging's columns in COPY order.
+var pgStagingCols = []string{"kafka_partition", "kafka_offset", "rider_id", "lat", "lon", "ts"}
+
+const (
+	pgInsertHistory = `INSERT INTO rider_locations (kafka_partition, kafka_offset, rider_id, lat, lon, ts)
+SELECT kafka_partition, kafka_offset, rider_id, lat, lon, ts FROM pg_temp.rider_staging
+ON CONFLICT DO NOTHING`
+	// pgUpsertTail is the rule of newer: ts, then (partition, offset).
+	pgUpsertTail = `
+ON CONFLICT (rider_id) DO UPDATE SET
+	lat = excluded.lat, lon = excluded.lon, ts = excluded.ts,
+	kafka_partition = excluded.kafka_partition, kafka_offset = excluded.kafka_offset,
+	updated_at = excluded.updated_at
+WHERE (excluded.ts, excluded.kafka_partition, excluded.kafka_offset) >
+	(rider_latest.ts, rider_latest.kafka_partition, rider_latest.kafka_offset)`
+	pgUpsertLatest = `INSERT INTO rider_latest (rider_id, lat, lon, ts, kafka_partition, kafka_offset, updated_at)
+SELECT DISTINCT ON (rider_id) rider_id, lat, lon, ts, kafka_partition, kafka_offset, now()
+FROM pg_temp.rider_staging
+ORDER BY rider_id, ts DESC, kafka_partition DESC, kafka_offset DESC` + pgUpsertTail
+	pgInsertOneHistory = `INSERT INTO rider_locations (kafka_partition, kafka_offset, rider_id, lat, lon, ts)
+VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`
+	pgInsertOneLatest = `INSERT INTO rider_latest (rider_id, lat, lon, ts, kafka_partition, kafka_offset, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, now())` + pgUpsertTail
+)
+
+// pgDB implements DB on PostgreSQL.
+type pgDB struct {
+	pool *pgxpool.Pool
+}
+
+// openPostgres connects a pool and creates the schema.
+func openPostgres(ctx context.Context, dsn string) (DB, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("ridersdb: %w", err)
+	}
+	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+		_, err := c.Exec(ctx, pgStaging)
+		return err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("ridersdb: connect: %w", err)
+	}
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, pgSchema)
+		return err
+	})
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("ridersdb: create schema: %w", err)
+	}
+	return &pgDB{pool: pool}, nil
+}
+
+// WriteBatch implements DB.
+func (d *pgDB) WriteBatch(ctx context.Context, us []Update) (int, error) {
+	if len(us) == 0 {
+		return 0, nil
+	}
+	var inserted int64
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		src := pgx.CopyFromSlice(len(us), func(i int) ([]any, error) {
+			u := &us[i]
+			return []any{u.Partition, u.Offset, u.RiderID, u.Lat, u.Lon, u.TS}, nil
+		})
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"pg_temp", "rider_staging"}, pgStagingCols, src); err != nil {
+			return fmt.Errorf("copy to staging: %w", err)
+		}
+		tag, err := tx.Exec(ctx, pgInsertHistory)
+		if err != nil {
+			return fmt.Errorf("insert history: %w", err)
+		}
+		inserted = tag.RowsAffected()
+		if _, err := tx.Exec(ctx, pgUpsertLatest); err != nil {
+			return fmt.Errorf("upsert latest: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("ridersdb: write batch: %w", err)
+	}
+	return int(inserted), nil
+}
+
+// InsertOne implements DB.
+func (d *pgDB) InsertOne(ctx context.Context, l rider.Location, seq int64) error {
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, pgInsertOneHistory, DirectPartition, seq, l.RiderID, l.Lat, l.Lon, l.TS); err != nil {
+			return fmt.Errorf("insert history: %w", err)
+		}
+		if _, err := tx.Exec(ctx, pgInsertOneLatest, l.RiderID, l.Lat, l.Lon, l.TS, DirectPartition, seq); err != nil {
+			return fmt.Errorf("upsert latest: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("ridersdb: insert one: %w", err)
+	}
+	return nil
+}
+
+// Latest implements DB.
+func (d *pgDB) Latest(ctx context.Context, limit int) ([]LatestRow, error) {
+	rows, err := d.pool.Query(ctx, `SELECT rider_id, lat, lon, ts, kafka_partition FROM rider_latest ORDER BY ts DESC, rider_id LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("ridersdb: latest: %w", err)
+	}
+	defer rows.Close()
+	var out []LatestRow
+	for rows.Next() {
+		var r LatestRow
+		var ts time.Time
+		if err := rows.Scan(&r.RiderID, &r.Lat, &r.Lon, &ts, &r.Partition); err != nil {
+			return nil, fmt.Errorf("ridersdb: latest: %w", err)
+		}
+		r.TS = ts.UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Counts implements DB. Both are full counts, linear in the table sizes.
+func (d *pgDB) Counts(ctx context.Context) (history, riders int64, err error) {
+	err = d.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM rider_locations), (SELECT count(*) FROM rider_latest)`).Scan(&history, &riders)
+	if err != nil {
+		err = fmt.Errorf("ridersdb: counts: %w", err)
+	}
+	return history, riders, err
+}
+
+// Close implements DB.
+func (d *pgDB) Close() error {
+	d.pool.Close()
+	return nil
+}

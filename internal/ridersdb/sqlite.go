@@ -1,0 +1,302 @@
+package ridersdb
+
+// sqlite.go is the SQLite dialect (modernc.org/sqlite, pure Go).
+//
+// Durability: the database runs in WAL mode. With synchronous=NORMAL (the
+// default) a committed transaction survives a crash of the process (the
+// WAL is in the OS page cache) but the last transactions may be lost on a
+// power loss or kernel crash; "?synchronous=full" in the DSN fsyncs the
+// WAL at every commit and survives those too, at some throughput cost.
+//
+// All writes go through one connection (SQLite has a single writer
+// anyway); reads use a separate small pool, which WAL lets run beside a
+// write. Rows are written by multi-row INSERT statements of up to
+// sqliteChunk rows, prepared once: in modernc.org/sqlite the cost per
+// statement, not per row, dominates.
+//
+// ts and updated_at are INTEGER Unix microseconds (UTC), which sort and
+// compare like the times they stand for.
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/courier-dev/courier/internal/rider"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// sqliteChunk is the number of rows per multi-row INSERT statement.
+const sqliteChunk = 250
+
+// sqliteSchema creates the tables; WITHOUT ROWID clusters each table on
+// its primary key, so no second index is kept.
+const sqliteSchema = `
+CREATE TABLE IF NOT EXISTS rider_locations (
+	kafka_partition INTEGER NOT NULL,
+	kafka_offset    INTEGER NOT NULL,
+	rider_id        TEXT    NOT NULL,
+	lat             REAL    NOT NULL,
+	lon             REAL    NOT NULL,
+	ts              INTEGER NOT NULL,
+	PRIMARY KEY (kafka_partition, kafka_offset)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rider_latest (
+	rider_id        TEXT    NOT NULL PRIMARY KEY,
+	lat             REAL    NOT NULL,
+	lon             REAL    NOT NULL,
+	ts              INTEGER NOT NULL,
+	kafka_partition INTEGER NOT NULL,
+	kafka_offset    INTEGER NOT NULL,
+	updated_at      INTEGER NOT NULL
+) WITHOUT ROWID;`
+
+const (
+	sqliteHistoryHead = `INSERT INTO rider_locations (kafka_partition, kafka_offset, rider_id, lat, lon, ts) VALUES `
+	sqliteHistoryRow  = `(?,?,?,?,?,?)`
+	sqliteHistoryTail = ` ON CONFLICT DO NOTHING`
+	sqliteLatestHead  = `INSERT INTO rider_latest (rider_id, lat, lon, ts, kafka_partition, kafka_offset, updated_at) VALUES `
+	sqliteLatestRow   = `(?,?,?,?,?,?,?)`
+	// The row-value comparison is the rule of newer: ts, then
+	// (partition, offset).
+	sqliteLatestTail = ` ON CONFLICT (rider_id) DO UPDATE SET
+	lat = excluded.lat, lon = excluded.lon, ts = excluded.ts,
+	kafka_partition = excluded.kafka_partition, kafka_offset = excluded.kafka_offset,
+	updated_at = excluded.updated_at
+WHERE (excluded.ts, excluded.kafka_partition, excluded.kafka_offset) >
+	(rider_latest.ts, rider_latest.kafka_partition, rider_latest.kafka_offset)`
+)
+
+// sqliteDB implements DB on SQLite.
+type sqliteDB struct {
+	w, r *sql.DB // w has one connection and takes every write
+
+	mu        sync.Mutex // serializes writers and guards args
+	args      []any
+	histChunk *sql.Stmt // sqliteChunk rows
+	latChunk  *sql.Stmt
+	histOne   *sql.Stmt
+	latOne    *sql.Stmt
+}
+
+// sqlitePath splits a DSN into a file path and the synchronous level.
+func sqlitePath(dsn string) (path, level string, err error) {
+	rest := dsn
+	for _, p := range []string{"sqlite://", "sqlite:", "file:"} {
+		if strings.HasPrefix(rest, p) {
+			rest = rest[len(p):]
+			break
+		}
+	}
+	path, query, _ := strings.Cut(rest, "?")
+	if path == "" || path == ":memory:" {
+		return "", "", fmt.Errorf("ridersdb: %q: SQLite needs a file path", dsn)
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil {
+		return "", "", fmt.Errorf("ridersdb: %q: %w", dsn, err)
+	}
+	level = "NORMAL"
+	for k, v := range q {
+		switch k {
+		case "synchronous":
+			switch s := strings.ToUpper(v[len(v)-1]); s {
+			case "NORMAL", "FULL", "EXTRA":
+				level = s
+			default:
+				return "", "", fmt.Errorf("ridersdb: %q: synchronous must be normal, full or extra", dsn)
+			}
+		default:
+			return "", "", fmt.Errorf("ridersdb: %q: unknown parameter %q (known: synchronous)", dsn, k)
+		}
+	}
+	return path, level, nil
+}
+
+// openSQLite opens the file named by dsn, creating it and the schema.
+func openSQLite(ctx context.Context, dsn string) (DB, error) {
+	path, level, err := sqlitePath(dsn)
+	if err != nil {
+		return nil, err
+	}
+	base := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(" + level + ")"
+	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	d := &sqliteDB{w: w}
+	if err := d.init(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("ridersdb: open %s: %w", path, err)
+	}
+	d.r, err = sql.Open("sqlite", base+"&_pragma=query_only(1)")
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	d.r.SetMaxOpenConns(4)
+	return d, nil
+}
+
+// init creates the schema and prepares the write statements.
+func (d *sqliteDB) init(ctx context.Context) error {
+	if _, err := d.w.ExecContext(ctx, sqliteSchema); err != nil {
+		return err
+	}
+	var err error
+	prep := func(q string) *sql.Stmt {
+		if err != nil {
+			return nil
+		}
+		var s *sql.Stmt
+		s, err = d.w.PrepareContext(ctx, q)
+		return s
+	}
+	d.histChunk = prep(sqliteHistorySQL(sqliteChunk))
+	d.latChunk = prep(sqliteLatestSQL(sqliteChunk))
+	d.histOne = prep(sqliteHistorySQL(1))
+	d.latOne = prep(sqliteLatestSQL(1))
+	d.args = make([]any, 0, 7*sqliteChunk)
+	return err
+}
+
+// sqliteHistorySQL is the history INSERT of n rows.
+func sqliteHistorySQL(n int) string {
+	return sqliteHistoryHead + strings.Repeat(sqliteHistoryRow+",", n-1) + sqliteHistoryRow + sqliteHistoryTail
+}
+
+// sqliteLatestSQL is the latest upsert of n rows.
+func sqliteLatestSQL(n int) string {
+	return sqliteLatestHead + strings.Repeat(sqliteLatestRow+",", n-1) + sqliteLatestRow + sqliteLatestTail
+}
+
+// WriteBatch implements DB.
+func (d *sqliteDB) WriteBatch(ctx context.Context, us []Update) (int, error) {
+	if len(us) == 0 {
+		return 0, nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("ridersdb: begin: %w", err)
+	}
+	defer tx.Rollback()
+	inserted := 0
+	for i := 0; i < len(us); i += sqliteChunk {
+		chunk := us[i:min(i+sqliteChunk, len(us))]
+		args := d.args[:0]
+		for j := range chunk {
+			u := &chunk[j]
+			args = append(args, u.Partition, u.Offset, u.RiderID, u.Lat, u.Lon, u.TS.UnixMicro())
+		}
+		n, err := d.exec(ctx, tx, d.histChunk, sqliteHistorySQL, len(chunk), args)
+		if err != nil {
+			return 0, fmt.Errorf("ridersdb: insert history: %w", err)
+		}
+		inserted += int(n)
+	}
+	latest := newestPerRider(us)
+	now := time.Now().UnixMicro()
+	for i := 0; i < len(latest); i += sqliteChunk {
+		chunk := latest[i:min(i+sqliteChunk, len(latest))]
+		args := d.args[:0]
+		for _, u := range chunk {
+			args = append(args, u.RiderID, u.Lat, u.Lon, u.TS.UnixMicro(), u.Partition, u.Offset, now)
+		}
+		if _, err := d.exec(ctx, tx, d.latChunk, sqliteLatestSQL, len(chunk), args); err != nil {
+			return 0, fmt.Errorf("ridersdb: upsert latest: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("ridersdb: commit: %w", err)
+	}
+	return inserted, nil
+}
+
+// exec runs a statement of n rows: the prepared full-chunk one, or a
+// statement built for a shorter tail. It returns the rows changed.
+func (d *sqliteDB) exec(ctx context.Context, tx *sql.Tx, full *sql.Stmt, build func(int) string, n int, args []any) (int64, error) {
+	var res sql.Result
+	var err error
+	if n == sqliteChunk {
+		res, err = tx.StmtContext(ctx, full).ExecContext(ctx, args...)
+	} else {
+		res, err = tx.ExecContext(ctx, build(n), args...)
+	}
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// InsertOne implements DB.
+func (d *sqliteDB) InsertOne(ctx context.Context, l rider.Location, seq int64) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("ridersdb: begin: %w", err)
+	}
+	defer tx.Rollback()
+	ts := l.TS.UnixMicro()
+	if _, err := tx.StmtContext(ctx, d.histOne).ExecContext(ctx, DirectPartition, seq, l.RiderID, l.Lat, l.Lon, ts); err != nil {
+		return fmt.Errorf("ridersdb: insert history: %w", err)
+	}
+	if _, err := tx.StmtContext(ctx, d.latOne).ExecContext(ctx, l.RiderID, l.Lat, l.Lon, ts, DirectPartition, seq, time.Now().UnixMicro()); err != nil {
+		return fmt.Errorf("ridersdb: upsert latest: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("ridersdb: commit: %w", err)
+	}
+	return nil
+}
+
+// Latest implements DB.
+func (d *sqliteDB) Latest(ctx context.Context, limit int) ([]LatestRow, error) {
+	rows, err := d.r.QueryContext(ctx, `SELECT rider_id, lat, lon, ts, kafka_partition FROM rider_latest ORDER BY ts DESC, rider_id LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("ridersdb: latest: %w", err)
+	}
+	defer rows.Close()
+	var out []LatestRow
+	for rows.Next() {
+		var r LatestRow
+		var ts int64
+		if err := rows.Scan(&r.RiderID, &r.Lat, &r.Lon, &ts, &r.Partition); err != nil {
+			return nil, fmt.Errorf("ridersdb: latest: %w", err)
+		}
+		r.TS = time.UnixMicro(ts).UTC()
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Counts implements DB. Both are full counts, linear in the table sizes.
+func (d *sqliteDB) Counts(ctx context.Context) (history, riders int64, err error) {
+	err = d.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM rider_locations), (SELECT count(*) FROM rider_latest)`).Scan(&history, &riders)
+	if err != nil {
+		err = fmt.Errorf("ridersdb: counts: %w", err)
+	}
+	return history, riders, err
+}
+
+// Close implements DB.
+func (d *sqliteDB) Close() error {
+	var err error
+	if d.r != nil {
+		err = d.r.Close()
+	}
+	if e := d.w.Close(); err == nil {
+		err = e
+	}
+	return err
+}

@@ -1,0 +1,7 @@
+// Package sinkcrash holds the exactly-once-after-crash test of the sink:
+// the real courier binary runs as a broker and as `courier sink`, the sink
+// is SIGKILLed at random moments while it writes and restarted each time,
+// and at the end the database (SQLite and PostgreSQL) must hold every
+// produced record exactly once, at its (partition, offset), with its
+// content, and each rider's newest update as its latest.
+package sinkcrash
