@@ -72,5 +72,6 @@ a consumer missed a record or read one twice.`,
 	fi, err := os.Stderr.Stat()
 	stderrIsTerminal := err == nil && fi.Mode()&os.ModeCharDevice != 0
 	f.BoolVar(&progress, "progress", stderrIsTerminal, "draw progress bars on standard error (default: if it is a terminal)")
+	cmd.AddCommand(newBenchPipelineCommand())
 	return cmd
 }

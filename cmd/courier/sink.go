@@ -32,8 +32,9 @@ func newSinkCommand() *cobra.Command {
 in batches, one transaction each, committing offsets only after the database
 commit. Run several with the same --group to split the partitions.
 
---db is sqlite:PATH (WAL, synchronous=NORMAL; add ?synchronous=full to
-survive power loss) or postgres://USER@HOST:PORT/DB.`,
+--db is sqlite:PATH (WAL, fsynced at every commit; ?synchronous=normal
+skips the fsync, which can lose the last batches on a power loss) or
+postgres://USER@HOST:PORT/DB.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger, err := newLogger(cmd.ErrOrStderr(), logLevel, logFormat)

@@ -2,21 +2,28 @@ package ridersdb
 
 // postgres.go is the PostgreSQL dialect (pgx/v5, a connection pool).
 //
-// WriteBatch runs one transaction of three statements: COPY the batch into
-// a per-connection temporary staging table (ON COMMIT DELETE ROWS, created
-// once when the connection opens), INSERT its rows into rider_locations
-// skipping known (partition, offset), and upsert rider_latest from each
-// rider's newest staged row (DISTINCT ON). Durability is the server's:
-// with the default synchronous_commit=on a committed batch survives a
-// crash of the server or the machine.
+// WriteBatch runs one transaction. History rows are COPYed straight into
+// rider_locations, the fastest way into PostgreSQL; if the batch was
+// (partly) written before, a redelivery after a crash, the COPY fails on
+// the primary key and the transaction is retried through a per-connection
+// temporary staging table (ON COMMIT DELETE ROWS) with INSERT ... ON
+// CONFLICT DO NOTHING. rider_latest is upserted from arrays (unnest) of
+// each rider's newest update, sorted by rider id so that concurrent
+// writers lock rows in one order and cannot deadlock. Durability is the
+// server's: with the default synchronous_commit=on a committed batch
+// survives a crash of the server or the machine.
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/courier-dev/courier/internal/rider"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -66,9 +73,8 @@ ON CONFLICT (rider_id) DO UPDATE SET
 WHERE (excluded.ts, excluded.kafka_partition, excluded.kafka_offset) >
 	(rider_latest.ts, rider_latest.kafka_partition, rider_latest.kafka_offset)`
 	pgUpsertLatest = `INSERT INTO rider_latest (rider_id, lat, lon, ts, kafka_partition, kafka_offset, updated_at)
-SELECT DISTINCT ON (rider_id) rider_id, lat, lon, ts, kafka_partition, kafka_offset, now()
-FROM pg_temp.rider_staging
-ORDER BY rider_id, ts DESC, kafka_partition DESC, kafka_offset DESC` + pgUpsertTail
+SELECT r, la, lo, t, p, o, now()
+FROM unnest($1::text[], $2::float8[], $3::float8[], $4::timestamptz[], $5::int[], $6::bigint[]) AS u(r, la, lo, t, p, o)` + pgUpsertTail
 	pgInsertOneHistory = `INSERT INTO rider_locations (kafka_partition, kafka_offset, rider_id, lat, lon, ts)
 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`
 	pgInsertOneLatest = `INSERT INTO rider_latest (rider_id, lat, lon, ts, kafka_partition, kafka_offset, updated_at)
@@ -105,34 +111,80 @@ func openPostgres(ctx context.Context, dsn string) (DB, error) {
 	return &pgDB{pool: pool}, nil
 }
 
+// pgHistoryCols are rider_locations' columns in COPY order.
+var pgHistoryCols = pgStagingCols
+
 // WriteBatch implements DB.
 func (d *pgDB) WriteBatch(ctx context.Context, us []Update) (int, error) {
 	if len(us) == 0 {
 		return 0, nil
 	}
+	latest := latestArrays(us)
+	inserted, err := d.writeBatch(ctx, us, latest, false)
+	if isUniqueViolation(err) {
+		// Some rows are already there: a redelivered batch.
+		inserted, err = d.writeBatch(ctx, us, latest, true)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("ridersdb: write batch: %w", err)
+	}
+	return inserted, nil
+}
+
+// writeBatch runs the batch's transaction: COPY into history directly, or
+// through staging (skipping rows already there) when redelivered is set.
+func (d *pgDB) writeBatch(ctx context.Context, us []Update, latest []any, redelivered bool) (int, error) {
 	var inserted int64
 	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
 		src := pgx.CopyFromSlice(len(us), func(i int) ([]any, error) {
 			u := &us[i]
 			return []any{u.Partition, u.Offset, u.RiderID, u.Lat, u.Lon, u.TS}, nil
 		})
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"pg_temp", "rider_staging"}, pgStagingCols, src); err != nil {
-			return fmt.Errorf("copy to staging: %w", err)
+		if !redelivered {
+			n, err := tx.CopyFrom(ctx, pgx.Identifier{"rider_locations"}, pgHistoryCols, src)
+			if err != nil {
+				return fmt.Errorf("copy to history: %w", err)
+			}
+			inserted = n
+		} else {
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"pg_temp", "rider_staging"}, pgStagingCols, src); err != nil {
+				return fmt.Errorf("copy to staging: %w", err)
+			}
+			tag, err := tx.Exec(ctx, pgInsertHistory)
+			if err != nil {
+				return fmt.Errorf("insert history: %w", err)
+			}
+			inserted = tag.RowsAffected()
 		}
-		tag, err := tx.Exec(ctx, pgInsertHistory)
-		if err != nil {
-			return fmt.Errorf("insert history: %w", err)
-		}
-		inserted = tag.RowsAffected()
-		if _, err := tx.Exec(ctx, pgUpsertLatest); err != nil {
+		if _, err := tx.Exec(ctx, pgUpsertLatest, latest...); err != nil {
 			return fmt.Errorf("upsert latest: %w", err)
 		}
 		return nil
 	})
-	if err != nil {
-		return 0, fmt.Errorf("ridersdb: write batch: %w", err)
+	return int(inserted), err
+}
+
+// latestArrays returns the upsert's parameters: column arrays of each
+// rider's newest update, sorted by rider id.
+func latestArrays(us []Update) []any {
+	newest := newestPerRider(us)
+	slices.SortFunc(newest, func(a, b *Update) int { return strings.Compare(a.RiderID, b.RiderID) })
+	ids := make([]string, len(newest))
+	lats := make([]float64, len(newest))
+	lons := make([]float64, len(newest))
+	tss := make([]time.Time, len(newest))
+	parts := make([]int32, len(newest))
+	offs := make([]int64, len(newest))
+	for i, u := range newest {
+		ids[i], lats[i], lons[i], tss[i], parts[i], offs[i] = u.RiderID, u.Lat, u.Lon, u.TS, u.Partition, u.Offset
 	}
-	return int(inserted), nil
+	return []any{ids, lats, lons, tss, parts, offs}
+}
+
+// isUniqueViolation reports a primary key conflict (SQLSTATE 23505).
+func isUniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
 // InsertOne implements DB.

@@ -2,11 +2,14 @@ package ridersdb
 
 // sqlite.go is the SQLite dialect (modernc.org/sqlite, pure Go).
 //
-// Durability: the database runs in WAL mode. With synchronous=NORMAL (the
-// default) a committed transaction survives a crash of the process (the
-// WAL is in the OS page cache) but the last transactions may be lost on a
-// power loss or kernel crash; "?synchronous=full" in the DSN fsyncs the
-// WAL at every commit and survives those too, at some throughput cost.
+// Durability: the database runs in WAL mode with synchronous=FULL (the
+// default): the WAL is fsynced at every commit, so a committed transaction
+// survives a power loss or kernel crash too. This matters because the sink
+// commits its Kafka offsets after the database commit: a commit that a
+// power loss could undo would lose those updates for good.
+// "?synchronous=normal" in the DSN skips the fsync (a committed transaction
+// still survives a crash of the process) for throughput where losing the
+// last transactions is acceptable.
 //
 // All writes go through one connection (SQLite has a single writer
 // anyway); reads use a separate small pool, which WAL lets run beside a
@@ -100,7 +103,7 @@ func sqlitePath(dsn string) (path, level string, err error) {
 	if err != nil {
 		return "", "", fmt.Errorf("ridersdb: %q: %w", dsn, err)
 	}
-	level = "NORMAL"
+	level = "FULL"
 	for k, v := range q {
 		switch k {
 		case "synchronous":
