@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/courier-dev/courier/internal/demo"
-	"github.com/courier-dev/courier/internal/region"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -17,11 +16,11 @@ import (
 // newDemoCommand returns `courier demo`.
 func newDemoCommand() *cobra.Command {
 	var (
-		cfg                 demo.Config
-		brokers, bbox       string
-		rate                = rateValue(2000)
-		mode                string
-		logLevel, logFormat string
+		cfg     demo.Config
+		brokers string
+		city    cityFlags
+		logs    logFlags
+		rate    = rateValue(2000)
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -33,24 +32,16 @@ func newDemoCommand() *cobra.Command {
 			"at --addr. Ctrl-C stops everything cleanly; running it again resumes.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			logger, err := newLogger(cmd.ErrOrStderr(), logLevel, logFormat)
-			if err != nil {
+			var err error
+			if cfg.Logger, err = logs.logger(cmd.ErrOrStderr()); err != nil {
 				return err
 			}
-			cfg.Logger = logger
 			if brokers != "" {
 				cfg.Brokers = strings.Split(brokers, ",")
 			}
 			cfg.Rate = float64(rate)
-			if cfg.Mode, err = region.ParseMode(mode); err != nil {
+			if cfg.City, cfg.Mode, err = city.parse(); err != nil {
 				return err
-			}
-			cfg.City = region.Bengaluru
-			if bbox != "" {
-				if cfg.City.Box, err = region.ParseBBox(bbox); err != nil {
-					return err
-				}
-				cfg.City.Name = "city " + bbox
 			}
 			cfg.Status = cmd.ErrOrStderr()
 			cfg.StatusTTY = cmd.ErrOrStderr() == os.Stderr && term.IsTerminal(int(os.Stderr.Fd()))
@@ -70,9 +61,7 @@ func newDemoCommand() *cobra.Command {
 	f.IntVar(&cfg.Riders, "riders", 500, "simulated riders")
 	f.Var(&rate, "rate", "simulated updates per second, in total (e.g. 2000, 2000/s, 2k/s)")
 	f.IntVar(&cfg.Sinks, "sinks", 2, "members of the db-writer consumer group (each a sink)")
-	f.StringVar(&mode, "partition-by", "region", "partitioning: region (one partition per region) or rider (hash of the rider id)")
-	f.StringVar(&bbox, "city-bbox", "", "city bounding box minLat,minLon,maxLat,maxLon (default: Bengaluru)")
-	f.StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn or error")
-	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	city.register(cmd)
+	logs.register(cmd, "warn")
 	return cmd
 }

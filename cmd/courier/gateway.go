@@ -6,31 +6,25 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"time"
 
 	"github.com/courier-dev/courier/internal/gateway"
 	"github.com/courier-dev/courier/internal/publish"
-	"github.com/courier-dev/courier/internal/region"
 	"github.com/courier-dev/courier/internal/rider"
 	"github.com/spf13/cobra"
 )
 
-// bboxString formats a box as --city-bbox takes it.
-func bboxString(b region.BBox) string {
-	return fmt.Sprintf("%g,%g,%g,%g", b.MinLat, b.MinLon, b.MaxLat, b.MaxLon)
-}
-
 // newGatewayCommand returns `courier gateway`.
 func newGatewayCommand() *cobra.Command {
 	var (
-		cf                  clientFlags
-		cfg                 gateway.Config
-		addr, mode, bbox    string
-		logLevel, logFormat string
-		shutdownTimeout     time.Duration
+		cf              clientFlags
+		cfg             gateway.Config
+		city            cityFlags
+		logs            logFlags
+		addr            string
+		shutdownTimeout time.Duration
 	)
 	cfg.Limits = rider.DefaultLimits
 	cmd := &cobra.Command{
@@ -48,21 +42,12 @@ ts is RFC 3339 or Unix milliseconds; a missing ts means now. A bad update is
 answered 400 naming the field, and nothing of its request is published.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			logger, err := newLogger(cmd.ErrOrStderr(), logLevel, logFormat)
-			if err != nil {
+			var err error
+			if cfg.Logger, err = logs.logger(cmd.ErrOrStderr()); err != nil {
 				return err
 			}
-			cfg.Logger = logger
-			if cfg.Publish.Mode, err = region.ParseMode(mode); err != nil {
-				return fmt.Errorf("--partition-by: %w", err)
-			}
-			box, err := region.ParseBBox(bbox)
-			if err != nil {
-				return fmt.Errorf("--city-bbox: %w", err)
-			}
-			cfg.Publish.City = region.City{Name: "custom", Box: box}
-			if box == region.Bengaluru.Box {
-				cfg.Publish.City = region.Bengaluru
+			if cfg.Publish.City, cfg.Publish.Mode, err = city.parse(); err != nil {
+				return err
 			}
 			cfg.Publish.ClientOpts = cf.opts()
 			return runGateway(cmd.Context(), addr, cfg, shutdownTimeout)
@@ -72,8 +57,7 @@ answered 400 naming the field, and nothing of its request is published.`,
 	f := cmd.Flags()
 	f.StringVar(&addr, "addr", "127.0.0.1:8081", "HTTP address to listen on")
 	f.StringVar(&cfg.Publish.Topic, "topic", publish.DefaultTopic, "topic the updates are published to")
-	f.StringVar(&mode, "partition-by", string(region.ByRegion), "partitioning: region (one partition per region of the city) or rider (key hash)")
-	f.StringVar(&bbox, "city-bbox", bboxString(region.Bengaluru.Box), "city bounding box minLat,minLon,maxLat,maxLon (regions are its triangles)")
+	city.register(cmd)
 	f.BoolVar(&cfg.Publish.CreateTopic, "create-topic", true, "create the topic if it does not exist (one partition per region)")
 	f.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", gateway.DefaultMaxBodyBytes, "largest request body; larger is answered 413")
 	f.IntVar(&cfg.MaxBatch, "max-batch", gateway.DefaultMaxBatch, "most updates in one POST; more is answered 400")
@@ -81,8 +65,7 @@ answered 400 naming the field, and nothing of its request is published.`,
 	f.DurationVar(&cfg.Limits.MaxAge, "max-age", rider.DefaultLimits.MaxAge, "how old a ts may be (negative: no limit)")
 	f.DurationVar(&cfg.PublishTimeout, "publish-timeout", gateway.DefaultPublishTimeout, "how long a request waits for the cluster's acknowledgement before it is answered 503")
 	f.DurationVar(&shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long Ctrl-C waits for requests in flight")
-	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
-	f.StringVar(&logFormat, "log-format", "text", "text or json")
+	logs.register(cmd, "info")
 	return cmd
 }
 

@@ -26,14 +26,15 @@ import (
 // newSimulateCommand returns `courier simulate`.
 func newSimulateCommand() *cobra.Command {
 	var (
-		cf                  clientFlags
-		cfg                 simulate.Config
-		rate                = rateValue(50000)
-		gatewayURL, dsn     string
-		topic, mode, bbox   string
-		createTopic         bool
-		progress            bool
-		logLevel, logFormat string
+		cf              clientFlags
+		cfg             simulate.Config
+		rate            = rateValue(50000)
+		gatewayURL, dsn string
+		topic           string
+		city            cityFlags
+		logs            logFlags
+		createTopic     bool
+		progress        bool
 	)
 	cmd := &cobra.Command{
 		Use:   "simulate",
@@ -54,19 +55,16 @@ update is dropped. The run ends after --duration or --count, or on Ctrl-C,
 and prints "sent N updates in D (R updates/s achieved, target T/s), F failed".`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			logger, err := newLogger(cmd.ErrOrStderr(), logLevel, logFormat)
-			if err != nil {
+			var (
+				pm  region.Mode
+				err error
+			)
+			if cfg.Logger, err = logs.logger(cmd.ErrOrStderr()); err != nil {
 				return err
 			}
-			cfg.Logger = logger
 			cfg.Rate = float64(rate)
-			box, err := region.ParseBBox(bbox)
-			if err != nil {
-				return fmt.Errorf("--city-bbox: %w", err)
-			}
-			cfg.City = region.City{Name: "custom", Box: box}
-			if box == region.Bengaluru.Box {
-				cfg.City = region.Bengaluru
+			if cfg.City, pm, err = city.parse(); err != nil {
+				return err
 			}
 			if gatewayURL != "" && dsn != "" {
 				return errors.New("--gateway and --direct exclude each other: send through the gateway, straight to the database, or (neither) to the broker")
@@ -84,10 +82,6 @@ and prints "sent N updates in D (R updates/s achieved, target T/s), F failed".`,
 				defer db.Close()
 				target = simulate.DirectTarget(db)
 			default:
-				pm, err := region.ParseMode(mode)
-				if err != nil {
-					return fmt.Errorf("--partition-by: %w", err)
-				}
 				pub, err := publish.New(ctx, publish.Config{
 					ClientOpts: cf.opts(), Topic: topic, City: cfg.City, Mode: pm, CreateTopic: createTopic,
 				})
@@ -113,8 +107,7 @@ and prints "sent N updates in D (R updates/s achieved, target T/s), F failed".`,
 	f.StringVar(&gatewayURL, "gateway", "", "send through the gateway at this base URL (e.g. http://127.0.0.1:8081) instead of to the broker")
 	f.StringVar(&dsn, "direct", "", "write each update as its own INSERT in this database (sqlite:PATH or postgres://...), no broker")
 	f.StringVar(&topic, "topic", publish.DefaultTopic, "topic to publish to (broker mode)")
-	f.StringVar(&mode, "partition-by", string(region.ByRegion), "partitioning in broker mode: region (one partition per region of the city) or rider (key hash)")
-	f.StringVar(&bbox, "city-bbox", bboxString(region.Bengaluru.Box), "city bounding box minLat,minLon,maxLat,maxLon the riders move in")
+	city.register(cmd)
 	f.BoolVar(&createTopic, "create-topic", true, "create the topic if it does not exist (broker mode; one partition per region)")
 	f.IntVar(&cfg.BatchSize, "batch-size", simulate.DefaultBatchSize, "updates per publish or gateway request (--direct: always 1)")
 	f.IntVar(&cfg.Concurrency, "concurrency", simulate.DefaultConcurrency, "publishes, requests or inserts in flight at once")
@@ -122,8 +115,7 @@ and prints "sent N updates in D (R updates/s achieved, target T/s), F failed".`,
 	fi, err := os.Stderr.Stat()
 	stderrIsTerminal := err == nil && fi.Mode()&os.ModeCharDevice != 0
 	f.BoolVar(&progress, "progress", stderrIsTerminal, "draw a progress bar on standard error (default: if it is a terminal)")
-	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	logs.register(cmd, "info")
 	return cmd
 }
 

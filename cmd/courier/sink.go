@@ -20,10 +20,10 @@ const sinkStatsEvery = 5 * time.Second
 // newSinkCommand returns `courier sink`.
 func newSinkCommand() *cobra.Command {
 	var (
-		cf                  clientFlags
-		cfg                 sink.Config
-		dsn                 string
-		logLevel, logFormat string
+		cf   clientFlags
+		cfg  sink.Config
+		dsn  string
+		logs logFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "sink",
@@ -37,7 +37,7 @@ skips the fsync, which can lose the last batches on a power loss) or
 postgres://USER@HOST:PORT/DB.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			logger, err := newLogger(cmd.ErrOrStderr(), logLevel, logFormat)
+			logger, err := logs.logger(cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -74,8 +74,7 @@ postgres://USER@HOST:PORT/DB.`,
 	f.IntVar(&cfg.BatchRows, "batch-rows", sink.DefaultBatchRows, "most records per transaction")
 	f.DurationVar(&cfg.BatchDelay, "batch-delay", sink.DefaultBatchDelay, "longest a record waits for its batch to fill")
 	f.StringVar(&cfg.InstanceID, "instance-id", "", "static group membership id (optional)")
-	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
-	f.StringVar(&logFormat, "log-format", "text", "text or json")
+	logs.register(cmd, "info")
 	return cmd
 }
 
