@@ -15,11 +15,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/courier-dev/courier/internal/bench"
 	"github.com/courier-dev/courier/internal/publish"
 	"github.com/courier-dev/courier/internal/region"
 	"github.com/courier-dev/courier/internal/ridersdb"
 	"github.com/courier-dev/courier/internal/simulate"
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 )
 
@@ -141,46 +141,7 @@ const progressInterval = 200 * time.Millisecond
 // drawProgress draws a bar of sent (towards count, or open-ended if count is
 // 0) on w until the returned stop is called. A nil w draws nothing.
 func drawProgress(w io.Writer, count int64, sent *atomic.Int64) (stop func()) {
-	if w == nil {
-		return func() {}
-	}
-	max := count
-	if max <= 0 {
-		max = -1 // a spinner
-	}
-	bar := progressbar.NewOptions64(max,
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription("sent"),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("upd"),
-		progressbar.OptionThrottle(progressInterval),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(w) }),
-		progressbar.OptionSetRenderBlankState(true),
-	)
-	done, exited := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(exited)
-		t := time.NewTicker(progressInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-t.C:
-				_ = bar.Set64(sent.Load())
-			case <-done:
-				return
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		<-exited
-		_ = bar.Set64(sent.Load())
-		if !bar.IsFinished() {
-			_ = bar.Exit()
-		}
-	}
+	return bench.Progress(w, "sent", "upd", count, sent)
 }
 
 // rateValue is a --rate flag: updates per second, written "50000",

@@ -6,7 +6,10 @@ package server
 import (
 	"context"
 	"net"
+	"sync/atomic"
 	"time"
+
+	"github.com/courier-dev/courier/internal/auth"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -35,6 +38,37 @@ type ConnInfo struct {
 	Remote net.Addr
 	// Local is the address the client connected to.
 	Local net.Addr
+	// Listener is the name of the listener the connection arrived on
+	// (e.g. "PLAINTEXT", "SASL_SSL"); "" for a server with one unnamed
+	// listener.
+	Listener string
+
+	principal atomic.Pointer[auth.Principal]
+}
+
+// Principal is who the connection authenticated as: auth.Anonymous until
+// a TLS client certificate or a SASL exchange says otherwise. It may change
+// on re-authentication, so a handler reads it once per request.
+func (c *ConnInfo) Principal() auth.Principal {
+	if p := c.principal.Load(); p != nil {
+		return *p
+	}
+	return auth.Anonymous
+}
+
+// SetPrincipal records the connection's authenticated principal.
+func (c *ConnInfo) SetPrincipal(p auth.Principal) { c.principal.Store(&p) }
+
+// RemoteHost is the client's IP address as ACLs match it ("" if unknown).
+func (c *ConnInfo) RemoteHost() string {
+	if c.Remote == nil {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(c.Remote.String())
+	if err != nil {
+		return c.Remote.String()
+	}
+	return host
 }
 
 // Reply produces a request's response. The server calls it on the
