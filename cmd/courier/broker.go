@@ -18,6 +18,10 @@ func newBrokerCommand() *cobra.Command {
 		logLevel   string
 		logFormat  string
 		maxRequest int32
+		listeners  []string
+		advertised []string
+		quotaBy    string
+		authorizer string
 	)
 	cmd := &cobra.Command{
 		Use:   "broker",
@@ -45,6 +49,16 @@ process (kill -9), but a power loss can take the last interval's writes.`,
 				return fmt.Errorf("--max-request-bytes %d is too small (minimum 1024)", maxRequest)
 			}
 			cfg.MaxRequestBytes = maxRequest
+			if err := securityFlags(cmd, &cfg, listeners, advertised, quotaBy); err != nil {
+				return err
+			}
+			switch authorizer {
+			case "on":
+				cfg.Broker.AuthorizerEnabled = true
+			case "off":
+			default:
+				return fmt.Errorf("--authorizer must be on or off, not %q", authorizer)
+			}
 			logger, err := newLogger(cmd.ErrOrStderr(), logLevel, logFormat)
 			if err != nil {
 				return err
@@ -68,6 +82,9 @@ process (kill -9), but a power loss can take the last interval's writes.`,
 	f.DurationVar(&cfg.Broker.OffsetsRetention, "offsets-retention", 7*24*time.Hour, "how long an empty group's committed offsets are kept (offsets.retention.minutes)")
 	f.Int32Var(&cfg.Broker.NodeID, "node-id", 1, "this broker's node id")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	addSecurityFlags(f, &cfg, &listeners, &advertised, &quotaBy)
+	f.StringVar(&authorizer, "authorizer", "off", "on: every request is checked against the ACLs (courier acl), and what no ACL allows is denied; off: everything is allowed")
+	f.StringSliceVar(&cfg.Broker.SuperUsers, "super-users", nil, "principals allowed everything whatever the ACLs say, e.g. User:admin (comma-separated)")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	return cmd
 }

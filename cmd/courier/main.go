@@ -46,5 +46,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newSimulateCommand())
 	root.AddCommand(newSinkCommand())
 	root.AddCommand(newDemoCommand())
+	root.AddCommand(newUserCommand())
+	root.AddCommand(newACLCommand())
 	return root
 }

@@ -49,10 +49,17 @@ func (b *Broker) handleProduce(_ context.Context, req *server.Request) server.Re
 		*st = kmsg.NewProduceResponseTopic()
 		st.Topic = rt.Topic
 		st.Partitions = make([]kmsg.ProduceResponseTopicPartition, len(rt.Partitions))
+		// WRITE on the topic; it also covers idempotent batches (KIP-679).
+		writable := b.allowed(req, opWrite, rtTopic, rt.Topic)
 		for j, rp := range rt.Partitions {
 			sp := &st.Partitions[j]
 			*sp = kmsg.NewProduceResponseTopicPartition()
 			sp.Partition = rp.Partition
+			if !writable {
+				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+				sp.BaseOffset = -1
+				continue
+			}
 			p := b.lookup(rt.Topic, rp.Partition)
 			if p == nil {
 				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code

@@ -24,14 +24,38 @@ const maxFetchWait = 30 * time.Second
 
 func (b *Broker) handleFetch(_ context.Context, req *server.Request) server.Reply {
 	r := req.Msg.(*kmsg.FetchRequest)
-	return func(ctx context.Context) kmsg.Response { return b.fetch(ctx, r) }
+	denied := b.fetchDenied(req, r)
+	return func(ctx context.Context) kmsg.Response { return b.fetch(ctx, r, denied) }
+}
+
+// fetchDenied marks the requested topics req may not READ (by index in
+// r.Topics; nil when all are readable). A v13+ topic id that names no
+// topic is left to answer UNKNOWN_TOPIC_ID.
+func (b *Broker) fetchDenied(req *server.Request, r *kmsg.FetchRequest) []bool {
+	if !b.cfg.AuthorizerEnabled {
+		return nil
+	}
+	var denied []bool
+	for i, rt := range r.Topics {
+		name := b.fetchTopicName(r, rt)
+		if name == "" && r.Version >= 13 {
+			continue
+		}
+		if !b.allowed(req, opRead, rtTopic, name) {
+			if denied == nil {
+				denied = make([]bool, len(r.Topics))
+			}
+			denied[i] = true
+		}
+	}
+	return denied
 }
 
 // fetch reads, and if need be waits, until the request can be answered.
 // The common case, data already there, costs one read; only a fetch that
 // must wait subscribes to the partitions' append notifications.
-func (b *Broker) fetch(ctx context.Context, r *kmsg.FetchRequest) kmsg.Response {
-	resp, n, hadErr := b.fetchOnce(r)
+func (b *Broker) fetch(ctx context.Context, r *kmsg.FetchRequest, denied []bool) kmsg.Response {
+	resp, n, hadErr := b.fetchOnce(r, denied)
 	if n >= int(r.MinBytes) || hadErr || ctxDone(ctx) {
 		return resp
 	}
@@ -42,8 +66,8 @@ func (b *Broker) fetch(ctx context.Context, r *kmsg.FetchRequest) kmsg.Response 
 	for {
 		// Subscribe, then read again, so that no append can slip between
 		// the read and the wait.
-		notify := b.fetchNotifiers(r)
-		resp, n, hadErr = b.fetchOnce(r)
+		notify := b.fetchNotifiers(r, denied)
+		resp, n, hadErr = b.fetchOnce(r, denied)
 		if n >= int(r.MinBytes) || hadErr || len(notify) == 0 || ctxDone(ctx) {
 			return resp
 		}
@@ -55,7 +79,7 @@ func (b *Broker) fetch(ctx context.Context, r *kmsg.FetchRequest) kmsg.Response 
 			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)})
 		}
 		if chosen, _, _ := reflect.Select(cases); chosen < 2 {
-			resp, _, _ = b.fetchOnce(r)
+			resp, _, _ = b.fetchOnce(r, denied)
 			return resp
 		}
 	}
@@ -63,9 +87,12 @@ func (b *Broker) fetch(ctx context.Context, r *kmsg.FetchRequest) kmsg.Response 
 
 // fetchNotifiers returns the append notifications of the requested
 // partitions.
-func (b *Broker) fetchNotifiers(r *kmsg.FetchRequest) []<-chan struct{} {
+func (b *Broker) fetchNotifiers(r *kmsg.FetchRequest, denied []bool) []<-chan struct{} {
 	var out []<-chan struct{}
-	for _, rt := range r.Topics {
+	for i, rt := range r.Topics {
+		if denied != nil && denied[i] {
+			continue
+		}
 		name := b.fetchTopicName(r, rt)
 		for _, rp := range rt.Partitions {
 			if p := b.lookup(name, rp.Partition); p != nil {
@@ -87,15 +114,16 @@ func (b *Broker) fetchTopicName(r *kmsg.FetchRequest, rt kmsg.FetchRequestTopic)
 
 // fetchOnce reads every requested partition once. It returns the response,
 // the record bytes in it, and whether any partition had an error (which
-// answers the fetch at once).
-func (b *Broker) fetchOnce(r *kmsg.FetchRequest) (*kmsg.FetchResponse, int, bool) {
+// answers the fetch at once). Topics marked in denied answer
+// TOPIC_AUTHORIZATION_FAILED.
+func (b *Broker) fetchOnce(r *kmsg.FetchRequest, denied []bool) (*kmsg.FetchResponse, int, bool) {
 	resp := r.ResponseKind().(*kmsg.FetchResponse)
 	budget := int64(r.MaxBytes)
 	if r.Version < 3 || budget <= 0 {
 		budget = 1<<31 - 1
 	}
 	total, hadErr := 0, false
-	for _, rt := range r.Topics {
+	for i, rt := range r.Topics {
 		st := kmsg.NewFetchResponseTopic()
 		st.Topic = rt.Topic
 		st.TopicID = rt.TopicID
@@ -105,6 +133,13 @@ func (b *Broker) fetchOnce(r *kmsg.FetchRequest) (*kmsg.FetchResponse, int, bool
 			sp.Partition = rp.Partition
 			// Kafka always sends a records field; librdkafka rejects null.
 			sp.RecordBatches = []byte{}
+			if denied != nil && denied[i] {
+				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+				sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = -1, -1, -1
+				hadErr = true
+				st.Partitions = append(st.Partitions, sp)
+				continue
+			}
 			n, err := b.fetchPartition(name, r, rp, &sp, budget, total == 0)
 			if err != nil {
 				hadErr = true

@@ -18,7 +18,15 @@ func (b *Broker) handleListOffsets(_ context.Context, req *server.Request) serve
 	for _, rt := range r.Topics {
 		st := kmsg.NewListOffsetsResponseTopic()
 		st.Topic = rt.Topic
+		describable := b.allowed(req, opDescribe, rtTopic, rt.Topic)
 		for _, rp := range rt.Partitions {
+			if !describable {
+				sp := kmsg.NewListOffsetsResponseTopicPartition()
+				sp.Partition, sp.Timestamp, sp.Offset = rp.Partition, -1, -1
+				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+				st.Partitions = append(st.Partitions, sp)
+				continue
+			}
 			st.Partitions = append(st.Partitions, b.listOffset(rt.Topic, rp))
 		}
 		resp.Topics = append(resp.Topics, st)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/courier-dev/courier/internal/acl"
 	"github.com/courier-dev/courier/internal/server"
 	"github.com/courier-dev/courier/internal/topics"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -26,18 +27,40 @@ func (b *Broker) handleMetadata(_ context.Context, req *server.Request) server.R
 	// v0 asks for every topic with an empty list; later versions with null.
 	if r.Topics == nil || (r.Version == 0 && len(r.Topics) == 0) {
 		for _, t := range b.topics.List() {
-			resp.Topics = append(resp.Topics, b.metadataTopic(t))
+			// Topics the principal may not DESCRIBE are left out silently.
+			if b.allowed(req, opDescribe, rtTopic, t.Name) {
+				resp.Topics = append(resp.Topics, b.metadataTopic(t))
+			}
 		}
-		return server.Immediate(resp)
+		return b.metadataReply(req, r, resp)
 	}
 	for _, rt := range r.Topics {
-		resp.Topics = append(resp.Topics, b.metadataRequestedTopic(rt, r.AllowAutoTopicCreation || r.Version < 4))
+		resp.Topics = append(resp.Topics, b.metadataRequestedTopic(req, rt, r.AllowAutoTopicCreation || r.Version < 4))
+	}
+	return b.metadataReply(req, r, resp)
+}
+
+// metadataReply fills the authorized-operations fields the request asks
+// for (v8+; the cluster's only in v8-v10) and answers.
+func (b *Broker) metadataReply(req *server.Request, r *kmsg.MetadataRequest, resp *kmsg.MetadataResponse) server.Reply {
+	if r.Version >= 8 && r.IncludeTopicAuthorizedOperations {
+		for i := range resp.Topics {
+			if mt := &resp.Topics[i]; mt.ErrorCode == 0 && mt.Topic != nil {
+				mt.AuthorizedOperations = b.authorizedOps(req, rtTopic, *mt.Topic)
+			}
+		}
+	}
+	if r.Version >= 8 && r.Version <= 10 && r.IncludeClusterAuthorizedOperations {
+		resp.AuthorizedOperations = b.authorizedOps(req, rtCluster, acl.ClusterName)
 	}
 	return server.Immediate(resp)
 }
 
-// metadataRequestedTopic answers for one named (or, v10+, id-addressed) topic.
-func (b *Broker) metadataRequestedTopic(rt kmsg.MetadataRequestTopic, allowCreate bool) kmsg.MetadataResponseTopic {
+// metadataRequestedTopic answers for one named (or, v10+, id-addressed)
+// topic. Without DESCRIBE on it the answer is TOPIC_AUTHORIZATION_FAILED,
+// whether it exists or not (a topic id is echoed, never its name); an
+// unknown topic is auto-created only with CREATE on the cluster or on it.
+func (b *Broker) metadataRequestedTopic(req *server.Request, rt kmsg.MetadataRequestTopic, allowCreate bool) kmsg.MetadataResponseTopic {
 	name := ""
 	if rt.Topic != nil {
 		name = *rt.Topic
@@ -47,6 +70,16 @@ func (b *Broker) metadataRequestedTopic(rt kmsg.MetadataRequestTopic, allowCreat
 		mt := kmsg.NewMetadataResponseTopic()
 		mt.TopicID = rt.TopicID
 		mt.ErrorCode = kerr.UnknownTopicID.Code
+		return mt
+	}
+	if !b.allowed(req, opDescribe, rtTopic, name) {
+		mt := kmsg.NewMetadataResponseTopic()
+		if rt.Topic != nil {
+			mt.Topic = &name
+		} else {
+			mt.TopicID = rt.TopicID
+		}
+		mt.ErrorCode = kerr.TopicAuthorizationFailed.Code
 		return mt
 	}
 	if t, ok := b.topics.Get(name); ok {
@@ -60,6 +93,10 @@ func (b *Broker) metadataRequestedTopic(rt kmsg.MetadataRequestTopic, allowCreat
 	}
 	if !allowCreate || !b.cfg.AutoCreateTopics {
 		mt.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		return mt
+	}
+	if !b.allowedCluster(req, opCreate) && !b.allowed(req, opCreate, rtTopic, name) {
+		mt.ErrorCode = kerr.TopicAuthorizationFailed.Code
 		return mt
 	}
 	t, err := b.createTopic(name, b.cfg.DefaultPartitions, nil)
@@ -92,18 +129,4 @@ func (b *Broker) metadataTopic(t topics.Topic) kmsg.MetadataResponseTopic {
 		mt.Partitions[i] = p
 	}
 	return mt
-}
-
-// advertised is the address clients should use: the configured one, or
-// the address this connection reached.
-func (b *Broker) advertised(req *server.Request) (string, int32) {
-	if b.cfg.AdvertisedHost != "" {
-		return b.cfg.AdvertisedHost, b.cfg.AdvertisedPort
-	}
-	if req != nil && req.Conn != nil && req.Conn.Local != nil {
-		if host, port, err := SplitHostPort(req.Conn.Local.String()); err == nil {
-			return host, port
-		}
-	}
-	return "127.0.0.1", 9092
 }

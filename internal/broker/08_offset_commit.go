@@ -24,6 +24,8 @@ func (b *Broker) handleOffsetCommit(_ context.Context, req *server.Request) serv
 		commits []group.Commit
 		slots   []*int16 // error code of each commit's partition in resp
 	)
+	// READ on the group, then on each topic.
+	groupOK := b.allowed(req, opRead, rtGroup, r.Group)
 	resp.Topics = make([]kmsg.OffsetCommitResponseTopic, len(r.Topics))
 	for ti, rt := range r.Topics {
 		st := &resp.Topics[ti]
@@ -33,14 +35,19 @@ func (b *Broker) handleOffsetCommit(_ context.Context, req *server.Request) serv
 		if r.Version >= 10 {
 			name, known = b.topicName(rt.TopicID)
 		}
+		topicOK := groupOK && known && b.allowed(req, opRead, rtTopic, name)
 		st.Partitions = make([]kmsg.OffsetCommitResponseTopicPartition, len(rt.Partitions))
 		for pi, rp := range rt.Partitions {
 			sp := &st.Partitions[pi]
 			*sp = kmsg.NewOffsetCommitResponseTopicPartition()
 			sp.Partition = rp.Partition
 			switch {
+			case !groupOK:
+				sp.ErrorCode = kerr.GroupAuthorizationFailed.Code
 			case !known:
 				sp.ErrorCode = kerr.UnknownTopicID.Code
+			case !topicOK:
+				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
 			case b.lookup(name, rp.Partition) == nil:
 				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 			default:

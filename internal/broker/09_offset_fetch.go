@@ -37,6 +37,22 @@ func (b *Broker) handleOffsetFetch(_ context.Context, req *server.Request) serve
 	r := req.Msg.(*kmsg.OffsetFetchRequest)
 	resp := r.ResponseKind().(*kmsg.OffsetFetchResponse)
 	if r.Version < 8 {
+		if !b.allowed(req, opDescribe, rtGroup, r.Group) {
+			resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+			if r.Version < 2 { // no top-level error code: each partition's
+				for _, t := range r.Topics {
+					rt := kmsg.NewOffsetFetchResponseTopic()
+					rt.Topic = t.Topic
+					for _, p := range t.Partitions {
+						rp := kmsg.NewOffsetFetchResponseTopicPartition()
+						rp.Partition, rp.Offset, rp.ErrorCode = p, -1, kerr.GroupAuthorizationFailed.Code
+						rt.Partitions = append(rt.Partitions, rp)
+					}
+					resp.Topics = append(resp.Topics, rt)
+				}
+			}
+			return server.Immediate(resp)
+		}
 		var topics []fetchTopic
 		if r.Topics != nil {
 			topics = []fetchTopic{}
@@ -44,7 +60,7 @@ func (b *Broker) handleOffsetFetch(_ context.Context, req *server.Request) serve
 				topics = append(topics, fetchTopic{name: t.Topic, known: true, parts: t.Partitions})
 			}
 		}
-		code, got := b.fetchGroupOffsets(r.Version, r.Group, topics)
+		code, got := b.fetchGroupOffsets(req, r.Version, r.Group, topics)
 		if r.Version >= 2 {
 			resp.ErrorCode = code
 		}
@@ -64,6 +80,13 @@ func (b *Broker) handleOffsetFetch(_ context.Context, req *server.Request) serve
 		return server.Immediate(resp)
 	}
 	for _, rg := range r.Groups {
+		if !b.allowed(req, opDescribe, rtGroup, rg.Group) {
+			g := kmsg.NewOffsetFetchResponseGroup()
+			g.Group = rg.Group
+			g.ErrorCode = kerr.GroupAuthorizationFailed.Code
+			resp.Groups = append(resp.Groups, g)
+			continue
+		}
 		var topics []fetchTopic
 		if rg.Topics != nil {
 			topics = []fetchTopic{}
@@ -75,7 +98,7 @@ func (b *Broker) handleOffsetFetch(_ context.Context, req *server.Request) serve
 				topics = append(topics, ft)
 			}
 		}
-		code, got := b.fetchGroupOffsets(r.Version, rg.Group, topics)
+		code, got := b.fetchGroupOffsets(req, r.Version, rg.Group, topics)
 		g := kmsg.NewOffsetFetchResponseGroup()
 		g.Group = rg.Group
 		g.ErrorCode = code
@@ -102,8 +125,9 @@ type answeredTopic struct {
 }
 
 // fetchGroupOffsets answers one group: the requested partitions, or every
-// committed offset when topics is nil.
-func (b *Broker) fetchGroupOffsets(version int16, groupID string, topics []fetchTopic) (int16, []answeredTopic) {
+// committed offset when topics is nil. Topics req may not DESCRIBE are
+// left out of the latter and answer TOPIC_AUTHORIZATION_FAILED when named.
+func (b *Broker) fetchGroupOffsets(req *server.Request, version int16, groupID string, topics []fetchTopic) (int16, []answeredTopic) {
 	if groupID == "" {
 		return kerr.InvalidGroupID.Code, nil
 	}
@@ -118,6 +142,9 @@ func (b *Broker) fetchGroupOffsets(version int16, groupID string, topics []fetch
 		}
 		var out []answeredTopic
 		for name, parts := range byTopic {
+			if !b.allowed(req, opDescribe, rtTopic, name) {
+				continue
+			}
 			at := answeredTopic{name: name, parts: parts}
 			if version >= 10 {
 				t, ok := b.topics.Get(name)
@@ -135,11 +162,14 @@ func (b *Broker) fetchGroupOffsets(version int16, groupID string, topics []fetch
 	var out []answeredTopic
 	for _, t := range topics {
 		at := answeredTopic{name: t.name, id: t.id}
+		describable := !t.known || b.allowed(req, opDescribe, rtTopic, t.name)
 		for _, p := range t.parts {
 			fp := fetchedPartition{partition: p, offset: -1, epoch: -1, metadata: &noMeta}
 			switch o, ok := offsets[group.TopicPartition{Topic: t.name, Partition: p}]; {
 			case !t.known:
 				fp.code = kerr.UnknownTopicID.Code
+			case !describable:
+				fp.code = kerr.TopicAuthorizationFailed.Code
 			case ok:
 				fp.offset, fp.epoch, fp.metadata = o.Offset, o.LeaderEpoch, o.Metadata
 			}

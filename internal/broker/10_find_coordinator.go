@@ -54,6 +54,10 @@ func (b *Broker) handleFindCoordinator(_ context.Context, req *server.Request) s
 		c.NodeID, c.Port = -1, -1
 		switch r.CoordinatorType {
 		case coordinatorGroup:
+			if !b.allowed(req, opDescribe, rtGroup, key) {
+				c.ErrorCode = kerr.GroupAuthorizationFailed.Code
+				break
+			}
 			c.NodeID, c.Host, c.Port = b.cfg.NodeID, host, port
 		case coordinatorTransaction:
 			c.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code

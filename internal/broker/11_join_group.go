@@ -11,11 +11,17 @@ import (
 
 	"github.com/courier-dev/courier/internal/group"
 	"github.com/courier-dev/courier/internal/server"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 func (b *Broker) handleJoinGroup(_ context.Context, req *server.Request) server.Reply {
 	r := req.Msg.(*kmsg.JoinGroupRequest)
+	if !b.allowed(req, opRead, rtGroup, r.Group) {
+		resp := r.ResponseKind().(*kmsg.JoinGroupResponse)
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return server.Immediate(resp)
+	}
 	ch := b.groups.Join(r, groupClient(req))
 	return func(ctx context.Context) kmsg.Response { return awaitGroupReply(ctx, ch) }
 }

@@ -7,12 +7,17 @@ import (
 	"context"
 
 	"github.com/courier-dev/courier/internal/server"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 func (b *Broker) handleLeaveGroup(_ context.Context, req *server.Request) server.Reply {
 	r := req.Msg.(*kmsg.LeaveGroupRequest)
 	resp := r.ResponseKind().(*kmsg.LeaveGroupResponse)
+	if !b.allowed(req, opRead, rtGroup, r.Group) {
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return server.Immediate(resp)
+	}
 	members := r.Members
 	if r.Version < 3 {
 		members = []kmsg.LeaveGroupRequestMember{{MemberID: r.MemberID}}

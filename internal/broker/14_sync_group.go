@@ -8,11 +8,17 @@ import (
 	"context"
 
 	"github.com/courier-dev/courier/internal/server"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 func (b *Broker) handleSyncGroup(_ context.Context, req *server.Request) server.Reply {
 	r := req.Msg.(*kmsg.SyncGroupRequest)
+	if !b.allowed(req, opRead, rtGroup, r.Group) {
+		resp := r.ResponseKind().(*kmsg.SyncGroupResponse)
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return server.Immediate(resp)
+	}
 	ch := b.groups.Sync(r)
 	return func(ctx context.Context) kmsg.Response { return awaitGroupReply(ctx, ch) }
 }

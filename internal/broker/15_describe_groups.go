@@ -2,7 +2,8 @@ package broker
 
 // 15_describe_groups.go handles DescribeGroups. An unknown group is
 // reported Dead (v0-v5) or GROUP_ID_NOT_FOUND (v6+, KIP-1043), as Kafka
-// does. Without ACLs every operation is authorized.
+// does. Each group needs DESCRIBE (GROUP_AUTHORIZATION_FAILED otherwise,
+// whether it exists or not).
 
 import (
 	"context"
@@ -12,14 +13,17 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// groupAuthorizedOperations is READ, DELETE and DESCRIBE: what Kafka
-// reports for a group when everything is allowed.
-const groupAuthorizedOperations = 1<<int32(kmsg.ACLOperationRead) | 1<<int32(kmsg.ACLOperationDelete) | 1<<int32(kmsg.ACLOperationDescribe)
-
 func (b *Broker) handleDescribeGroups(_ context.Context, req *server.Request) server.Reply {
 	r := req.Msg.(*kmsg.DescribeGroupsRequest)
 	resp := r.ResponseKind().(*kmsg.DescribeGroupsResponse)
 	for _, id := range r.Groups {
+		if !b.allowed(req, opDescribe, rtGroup, id) {
+			d := kmsg.NewDescribeGroupsResponseGroup()
+			d.Group = id
+			d.ErrorCode = kerr.GroupAuthorizationFailed.Code
+			resp.Groups = append(resp.Groups, d)
+			continue
+		}
 		d, ok := b.groups.Describe(id)
 		switch {
 		case id == "":
@@ -34,7 +38,7 @@ func (b *Broker) handleDescribeGroups(_ context.Context, req *server.Request) se
 				d.ErrorMessage = &msg
 			}
 		case r.IncludeAuthorizedOperations:
-			d.AuthorizedOperations = groupAuthorizedOperations
+			d.AuthorizedOperations = b.authorizedOps(req, rtGroup, id)
 		}
 		d.Group = id
 		resp.Groups = append(resp.Groups, d)

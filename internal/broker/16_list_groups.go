@@ -1,7 +1,8 @@
 package broker
 
 // 16_list_groups.go handles ListGroups, with the states filter (v4+) and
-// the types filter (v5+; every group here is "classic").
+// the types filter (v5+; every group here is "classic"). Groups the
+// principal may not see are left out.
 
 import (
 	"context"
@@ -23,7 +24,13 @@ func (b *Broker) handleListGroups(_ context.Context, req *server.Request) server
 			return server.Immediate(resp)
 		}
 	}
+	// DESCRIBE on the cluster lists every group; otherwise only the groups
+	// the principal may DESCRIBE.
+	all := b.allowedCluster(req, opDescribe)
 	for _, g := range b.groups.List() {
+		if !all && !b.allowed(req, opDescribe, rtGroup, g.Group) {
+			continue
+		}
 		if len(r.StatesFilter) > 0 {
 			match := false
 			for _, s := range r.StatesFilter {

@@ -21,12 +21,19 @@ func (b *Broker) handleCreateTopics(_ context.Context, req *server.Request) serv
 	for _, rt := range r.Topics {
 		seen[rt.Topic]++
 	}
+	// CREATE on the cluster covers every topic; otherwise CREATE on each.
+	clusterCreate := b.allowedCluster(req, opCreate)
 	for _, rt := range r.Topics {
 		st := kmsg.NewCreateTopicsResponseTopic()
 		st.Topic = rt.Topic
 		if seen[rt.Topic] > 1 {
 			st.ErrorCode = kerr.InvalidRequest.Code
 			st.ErrorMessage = errorMessage(fmt.Errorf("topic %q named more than once in one request", rt.Topic))
+			resp.Topics = append(resp.Topics, st)
+			continue
+		}
+		if !clusterCreate && !b.allowed(req, opCreate, rtTopic, rt.Topic) {
+			st.ErrorCode = kerr.TopicAuthorizationFailed.Code
 			resp.Topics = append(resp.Topics, st)
 			continue
 		}
@@ -39,6 +46,10 @@ func (b *Broker) handleCreateTopics(_ context.Context, req *server.Request) serv
 			st.NumPartitions = t.Partitions
 			st.ReplicationFactor = 1
 			st.Configs = describeTopicConfigsForCreate(t)
+			if !b.allowed(req, opDescribeConfigs, rtTopic, rt.Topic) {
+				st.Configs = nil
+				st.ConfigErrorCode = kerr.TopicAuthorizationFailed.Code
+			}
 		}
 		resp.Topics = append(resp.Topics, st)
 	}

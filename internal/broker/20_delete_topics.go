@@ -45,6 +45,14 @@ func (b *Broker) handleDeleteTopics(_ context.Context, req *server.Request) serv
 		}
 		n := name
 		st.Topic = &n
+		if !b.allowed(req, opDelete, rtTopic, name) {
+			if t.name == nil && !b.allowed(req, opDescribe, rtTopic, name) {
+				st.Topic = nil // named by id: the name is not the client's to see
+			}
+			st.ErrorCode = kerr.TopicAuthorizationFailed.Code
+			resp.Topics = append(resp.Topics, st)
+			continue
+		}
 		deleted, err := b.deleteTopic(name)
 		if err != nil {
 			if _, known := b.topics.Get(name); !known {

@@ -16,12 +16,15 @@ func (b *Broker) handleDeleteRecords(_ context.Context, req *server.Request) ser
 	for _, rt := range r.Topics {
 		st := kmsg.NewDeleteRecordsResponseTopic()
 		st.Topic = rt.Topic
+		deletable := b.allowed(req, opDelete, rtTopic, rt.Topic)
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewDeleteRecordsResponseTopicPartition()
 			sp.Partition = rp.Partition
 			sp.LowWatermark = -1
 			p := b.lookup(rt.Topic, rp.Partition)
 			switch {
+			case !deletable:
+				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
 			case p == nil:
 				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 			default:

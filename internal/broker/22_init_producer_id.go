@@ -22,6 +22,11 @@ func (b *Broker) handleInitProducerID(_ context.Context, req *server.Request) se
 		b.cfg.Logger.Warn("transactional producer refused: transactions are not supported", "transactional_id", *r.TransactionalID)
 		return server.Immediate(resp)
 	}
+	// KIP-679: IDEMPOTENT_WRITE on the cluster, or WRITE on any topic.
+	if !b.allowedCluster(req, opIdempotentWrite) && !b.allowedAnyTopic(req, opWrite) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return server.Immediate(resp)
+	}
 	// An idempotent producer re-initializing (KIP-360) keeps its id with a
 	// bumped epoch, which resets its sequence numbers.
 	if r.ProducerID >= 0 && r.ProducerEpoch >= 0 && r.ProducerEpoch < 32767 {

@@ -18,6 +18,7 @@ func (b *Broker) handleOffsetForLeaderEpoch(_ context.Context, req *server.Reque
 	for _, rt := range r.Topics {
 		st := kmsg.NewOffsetForLeaderEpochResponseTopic()
 		st.Topic = rt.Topic
+		describable := b.allowed(req, opDescribe, rtTopic, rt.Topic)
 		for _, rp := range rt.Partitions {
 			sp := kmsg.NewOffsetForLeaderEpochResponseTopicPartition()
 			sp.Partition = rp.Partition
@@ -25,6 +26,8 @@ func (b *Broker) handleOffsetForLeaderEpoch(_ context.Context, req *server.Reque
 			sp.EndOffset = -1
 			p := b.lookup(rt.Topic, rp.Partition)
 			switch {
+			case !describable:
+				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
 			case p == nil:
 				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 			case rp.CurrentLeaderEpoch > 0:

@@ -24,6 +24,10 @@ func (b *Broker) handleDescribeConfigs(_ context.Context, req *server.Request) s
 		var entries []configEntry
 		switch rr.ResourceType {
 		case kmsg.ConfigResourceTypeTopic:
+			if !b.allowed(req, opDescribeConfigs, rtTopic, rr.ResourceName) {
+				sr.ErrorCode = kerr.TopicAuthorizationFailed.Code
+				break
+			}
 			t, ok := b.topics.Get(rr.ResourceName)
 			if !ok {
 				sr.ErrorCode = kerr.UnknownTopicOrPartition.Code
@@ -31,6 +35,10 @@ func (b *Broker) handleDescribeConfigs(_ context.Context, req *server.Request) s
 			}
 			entries = topicConfigEntries(t)
 		case kmsg.ConfigResourceTypeBroker:
+			if !b.allowedCluster(req, opDescribeConfigs) {
+				sr.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+				break
+			}
 			if rr.ResourceName != "" && rr.ResourceName != strconv.Itoa(int(b.cfg.NodeID)) {
 				sr.ErrorCode = kerr.InvalidRequest.Code
 				msg := "unknown broker " + rr.ResourceName

@@ -20,6 +20,11 @@ func (b *Broker) handleAlterConfigs(_ context.Context, req *server.Request) serv
 		sr := kmsg.NewAlterConfigsResponseResource()
 		sr.ResourceType = rr.ResourceType
 		sr.ResourceName = rr.ResourceName
+		if code := b.alterConfigsAuthCode(req, rr.ResourceType, rr.ResourceName); code != 0 {
+			sr.ErrorCode = code
+			resp.Resources = append(resp.Resources, sr)
+			continue
+		}
 		if rr.ResourceType != kmsg.ConfigResourceTypeTopic {
 			sr.ErrorCode = kerr.InvalidRequest.Code
 			sr.ErrorMessage = errorMessage(fmt.Errorf("only topic configs can be altered"))
@@ -38,6 +43,22 @@ func (b *Broker) handleAlterConfigs(_ context.Context, req *server.Request) serv
 		resp.Resources = append(resp.Resources, sr)
 	}
 	return server.Immediate(resp)
+}
+
+// alterConfigsAuthCode checks ALTER_CONFIGS on a topic, or on the cluster
+// for a broker resource: TOPIC_ or CLUSTER_AUTHORIZATION_FAILED, or 0.
+func (b *Broker) alterConfigsAuthCode(req *server.Request, rt kmsg.ConfigResourceType, name string) int16 {
+	switch rt {
+	case kmsg.ConfigResourceTypeTopic:
+		if !b.allowed(req, opAlterConfigs, rtTopic, name) {
+			return kerr.TopicAuthorizationFailed.Code
+		}
+	case kmsg.ConfigResourceTypeBroker, kmsg.ConfigResourceTypeBrokerLogger:
+		if !b.allowedCluster(req, opAlterConfigs) {
+			return kerr.ClusterAuthorizationFailed.Code
+		}
+	}
+	return 0
 }
 
 // alterTopicConfigs validates and (unless validateOnly) sets a topic's configs.

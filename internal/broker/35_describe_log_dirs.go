@@ -8,12 +8,17 @@ import (
 	"path/filepath"
 
 	"github.com/courier-dev/courier/internal/server"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 func (b *Broker) handleDescribeLogDirs(_ context.Context, req *server.Request) server.Reply {
 	r := req.Msg.(*kmsg.DescribeLogDirsRequest)
 	resp := r.ResponseKind().(*kmsg.DescribeLogDirsResponse)
+	if !b.allowedCluster(req, opDescribe) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code // v3+; before, no dirs say it
+		return server.Immediate(resp)
+	}
 	dir := kmsg.NewDescribeLogDirsResponseDir()
 	dir.Dir, _ = filepath.Abs(b.logsDir())
 	dir.TotalBytes, dir.UsableBytes = -1, -1

@@ -8,6 +8,7 @@ import (
 
 	"github.com/courier-dev/courier/internal/server"
 	"github.com/courier-dev/courier/internal/topics"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -17,6 +18,11 @@ func (b *Broker) handleCreatePartitions(_ context.Context, req *server.Request) 
 	for _, rt := range r.Topics {
 		st := kmsg.NewCreatePartitionsResponseTopic()
 		st.Topic = rt.Topic
+		if !b.allowed(req, opAlter, rtTopic, rt.Topic) {
+			st.ErrorCode = kerr.TopicAuthorizationFailed.Code
+			resp.Topics = append(resp.Topics, st)
+			continue
+		}
 		err := b.createPartitions(rt, r.ValidateOnly)
 		st.ErrorCode = errorCode(err)
 		st.ErrorMessage = errorMessage(err)

@@ -19,6 +19,11 @@ func (b *Broker) handleDeleteGroups(_ context.Context, req *server.Request) serv
 	for _, id := range r.Groups {
 		g := kmsg.NewDeleteGroupsResponseGroup()
 		g.Group = id
+		if !b.allowed(req, opDelete, rtGroup, id) {
+			g.ErrorCode = kerr.GroupAuthorizationFailed.Code
+			resp.Groups = append(resp.Groups, g)
+			continue
+		}
 		code, wait := b.groups.DeleteGroup(id)
 		g.ErrorCode = code
 		if code != 0 {

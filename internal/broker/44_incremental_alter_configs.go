@@ -19,6 +19,11 @@ func (b *Broker) handleIncrementalAlterConfigs(_ context.Context, req *server.Re
 		sr := kmsg.NewIncrementalAlterConfigsResponseResource()
 		sr.ResourceType = rr.ResourceType
 		sr.ResourceName = rr.ResourceName
+		if code := b.alterConfigsAuthCode(req, rr.ResourceType, rr.ResourceName); code != 0 {
+			sr.ErrorCode = code
+			resp.Resources = append(resp.Resources, sr)
+			continue
+		}
 		if rr.ResourceType != kmsg.ConfigResourceTypeTopic {
 			sr.ErrorCode = kerr.InvalidRequest.Code
 			sr.ErrorMessage = errorMessage(fmt.Errorf("only topic configs can be altered"))

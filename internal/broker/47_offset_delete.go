@@ -16,6 +16,10 @@ import (
 func (b *Broker) handleOffsetDelete(_ context.Context, req *server.Request) server.Reply {
 	r := req.Msg.(*kmsg.OffsetDeleteRequest)
 	resp := r.ResponseKind().(*kmsg.OffsetDeleteResponse)
+	if !b.allowed(req, opDelete, rtGroup, r.Group) {
+		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+		return server.Immediate(resp)
+	}
 	var (
 		parts []group.TopicPartition
 		slots []*int16
@@ -26,10 +30,15 @@ func (b *Broker) handleOffsetDelete(_ context.Context, req *server.Request) serv
 		*st = kmsg.NewOffsetDeleteResponseTopic()
 		st.Topic = rt.Topic
 		st.Partitions = make([]kmsg.OffsetDeleteResponseTopicPartition, len(rt.Partitions))
+		readable := b.allowed(req, opRead, rtTopic, rt.Topic)
 		for pi, rp := range rt.Partitions {
 			sp := &st.Partitions[pi]
 			*sp = kmsg.NewOffsetDeleteResponseTopicPartition()
 			sp.Partition = rp.Partition
+			if !readable {
+				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
+				continue
+			}
 			if b.lookup(rt.Topic, rp.Partition) == nil {
 				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 				continue

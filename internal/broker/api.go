@@ -39,20 +39,29 @@ func init() {
 		kmsg.SyncGroup.Int16():               {0, 5, (*Broker).handleSyncGroup},
 		kmsg.DescribeGroups.Int16():          {0, 6, (*Broker).handleDescribeGroups},
 		kmsg.ListGroups.Int16():              {0, 5, (*Broker).handleListGroups},
+		kmsg.SASLHandshake.Int16():           {0, 1, (*Broker).handleSASLHandshake}, // v0 only answered UNSUPPORTED_VERSION (conn_sasl.go)
 		kmsg.ApiVersions.Int16():             {0, 4, (*Broker).handleAPIVersions},
 		kmsg.CreateTopics.Int16():            {0, 7, (*Broker).handleCreateTopics},
 		kmsg.DeleteTopics.Int16():            {0, 6, (*Broker).handleDeleteTopics},
 		kmsg.DeleteRecords.Int16():           {0, 2, (*Broker).handleDeleteRecords},
 		kmsg.InitProducerID.Int16():          {0, 5, (*Broker).handleInitProducerID},
 		kmsg.OffsetForLeaderEpoch.Int16():    {0, 4, (*Broker).handleOffsetForLeaderEpoch},
+		kmsg.DescribeACLs.Int16():            {0, 3, (*Broker).handleDescribeACLs},
+		kmsg.CreateACLs.Int16():              {0, 3, (*Broker).handleCreateACLs},
+		kmsg.DeleteACLs.Int16():              {0, 3, (*Broker).handleDeleteACLs},
 		kmsg.DescribeConfigs.Int16():         {0, 4, (*Broker).handleDescribeConfigs},
 		kmsg.AlterConfigs.Int16():            {0, 2, (*Broker).handleAlterConfigs},
 		kmsg.DescribeLogDirs.Int16():         {0, 4, (*Broker).handleDescribeLogDirs},
+		kmsg.SASLAuthenticate.Int16():        {0, 2, (*Broker).handleSASLAuthenticate},
 		kmsg.DeleteGroups.Int16():            {0, 3, (*Broker).handleDeleteGroups},
 		kmsg.OffsetDelete.Int16():            {0, 0, (*Broker).handleOffsetDelete},
 		kmsg.CreatePartitions.Int16():        {0, 3, (*Broker).handleCreatePartitions},
 		kmsg.IncrementalAlterConfigs.Int16(): {0, 1, (*Broker).handleIncrementalAlterConfigs},
 		kmsg.DescribeCluster.Int16():         {0, 1, (*Broker).handleDescribeCluster},
+
+		// SCRAM users (KIP-554).
+		kmsg.DescribeUserSCRAMCredentials.Int16(): {0, 0, (*Broker).handleDescribeUserSCRAMCredentials},
+		kmsg.AlterUserSCRAMCredentials.Int16():    {0, 0, (*Broker).handleAlterUserSCRAMCredentials},
 	}
 }
 

@@ -15,9 +15,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/courier-dev/courier/internal/acl"
 	"github.com/courier-dev/courier/internal/group"
 	"github.com/courier-dev/courier/internal/storage"
 	"github.com/courier-dev/courier/internal/topics"
+	"github.com/courier-dev/courier/internal/users"
 )
 
 // Broker is a single-node Kafka broker's state and request handlers.
@@ -29,6 +31,11 @@ type Broker struct {
 	clusterID string
 	metrics   *Metrics
 	lock      *dataLock
+	// acls holds the ACLs (DATA/meta/acls.json), opened even when
+	// enforcement is off; see Config.AuthorizerEnabled.
+	acls *acl.Authorizer
+	// users holds the SASL/SCRAM credentials (DATA/meta/users.json).
+	users *users.Store
 
 	// mu guards the partition table; handlers hold it shared only to
 	// look partitions up, never across I/O.
@@ -96,6 +103,12 @@ func Open(cfg Config) (*Broker, error) {
 		return nil, err
 	}
 	if err := b.removeOrphanDirs(); err != nil {
+		return nil, err
+	}
+	if b.acls, err = acl.Open(b.metaDir(), cfg.SuperUsers); err != nil {
+		return nil, err
+	}
+	if b.users, err = users.Open(b.metaDir()); err != nil {
 		return nil, err
 	}
 	if b.groups, err = group.Open(filepath.Join(b.metaDir(), "groups"), b.groupOptions()...); err != nil {

@@ -22,6 +22,10 @@ type Config struct {
 	// connect to; when empty the listener's address is used.
 	AdvertisedHost string
 	AdvertisedPort int32
+	// AdvertisedListeners maps a listener's name (its protocol, e.g.
+	// SASL_SSL) to the address advertised to clients connected to it; it
+	// takes precedence over AdvertisedHost/Port (see listeners.go).
+	AdvertisedListeners map[string]HostPort
 	// Sync chooses when appends are fsynced (see storage.SyncMode).
 	Sync storage.SyncMode
 	// SyncInterval is the interval flusher's period in SyncInterval mode.
@@ -41,6 +45,16 @@ type Config struct {
 	// OffsetsRetention is how long an empty group's committed offsets are
 	// kept (Kafka's offsets.retention.minutes); 0 means the default, 7 days.
 	OffsetsRetention time.Duration
+	// AuthorizerEnabled turns ACL enforcement on: every request is checked
+	// against the ACLs in DATA/meta/acls.json as Kafka's authorizer does
+	// (nothing is allowed without a matching ALLOW, except for super
+	// users), and CreateAcls, DescribeAcls and DeleteAcls are served. Off,
+	// everything is allowed and those APIs answer SECURITY_DISABLED, as a
+	// Kafka broker without an authorizer does; the ACLs are kept.
+	AuthorizerEnabled bool
+	// SuperUsers are principals ("User:admin") allowed everything when
+	// the authorizer is enabled (Kafka's super.users).
+	SuperUsers []string
 	// Logger receives the broker's logs; nil discards them.
 	Logger *slog.Logger
 }

@@ -14,6 +14,7 @@ type config struct {
 	output       io.Writer
 	readyTimeout time.Duration
 	stopTimeout  time.Duration
+	listeners    []string // protocols of extra listeners (Listener)
 }
 
 func defaultConfig() config {
@@ -52,3 +53,11 @@ func ReadyTimeout(d time.Duration) Opt { return func(c *config) { c.readyTimeout
 // before it kills the process (default 15s, more than the broker's own
 // shutdown grace).
 func StopTimeout(d time.Duration) Opt { return func(c *config) { c.stopTimeout = d } }
+
+// Listener adds a listener with protocol proto (SSL, SASL_PLAINTEXT,
+// SASL_SSL) on a free loopback port, beside the PLAINTEXT one at Addr: the
+// broker gets --listener flags for both. Broker.ListenerAddr tells its
+// address. TLS listeners need Args("--tls-cert", ..., "--tls-key", ...).
+func Listener(proto string) Opt {
+	return func(c *config) { c.listeners = append(c.listeners, proto) }
+}

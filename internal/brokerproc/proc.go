@@ -32,6 +32,8 @@ type Broker struct {
 	httpAddr string
 	cfg      config
 	tail     *tailBuffer
+	// listeners are the extra listeners' addresses by protocol.
+	listeners map[string]string
 
 	mu   sync.Mutex
 	proc *process // the current process; nil before the first start
@@ -77,6 +79,12 @@ func Start(bin, dataDir string, opts ...Opt) (*Broker, error) {
 		if b.httpAddr, err = FreeAddr(); err != nil {
 			return nil, err
 		}
+		b.listeners = make(map[string]string)
+		for _, proto := range cfg.listeners {
+			if b.listeners[proto], err = FreeAddr(); err != nil {
+				return nil, err
+			}
+		}
 		err = b.start()
 		if err == nil {
 			return b, nil
@@ -92,6 +100,10 @@ func Start(bin, dataDir string, opts ...Opt) (*Broker, error) {
 // Addr is the Kafka listener, "127.0.0.1:PORT"; it stays the same across
 // restarts.
 func (b *Broker) Addr() string { return b.addr }
+
+// ListenerAddr is the address of the listener added with Listener(proto),
+// "" if there is none.
+func (b *Broker) ListenerAddr(proto string) string { return b.listeners[proto] }
 
 // HTTPAddr is the metrics endpoint's listener, "127.0.0.1:PORT".
 func (b *Broker) HTTPAddr() string { return b.httpAddr }
@@ -133,6 +145,12 @@ func (b *Broker) start() error {
 		return errors.New("brokerproc: broker is already running")
 	}
 	args := []string{"broker", "--addr", b.addr, "--data", b.dataDir, "--http-addr", b.httpAddr}
+	if len(b.listeners) > 0 {
+		args = []string{"broker", "--listener", "PLAINTEXT://" + b.addr, "--data", b.dataDir, "--http-addr", b.httpAddr}
+		for _, proto := range b.cfg.listeners {
+			args = append(args, "--listener", proto+"://"+b.listeners[proto])
+		}
+	}
 	if b.cfg.fsync != "" {
 		args = append(args, "--fsync", b.cfg.fsync)
 	}

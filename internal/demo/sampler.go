@@ -40,13 +40,13 @@ type totals struct {
 
 // groupView is a consumer group as the page shows it.
 type groupView struct {
-	Group    string         `json:"group"`
-	State    string         `json:"state"`
-	Protocol string         `json:"protocol"`
-	Members  []memberView   `json:"members"`
-	Offsets  []offsetView   `json:"offsets"`
-	Lag      int64          `json:"lag"`
-	Err      string         `json:"error,omitempty"`
+	Group    string       `json:"group"`
+	State    string       `json:"state"`
+	Protocol string       `json:"protocol"`
+	Members  []memberView `json:"members"`
+	Offsets  []offsetView `json:"offsets"`
+	Lag      int64        `json:"lag"`
+	Err      string       `json:"error,omitempty"`
 }
 
 type memberView struct {

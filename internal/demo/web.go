@@ -24,12 +24,12 @@ const mapMaxAge = 30 * time.Second
 // cityView is the static part of the page: the city, its streets and
 // regions.
 type cityView struct {
-	Name    string        `json:"name"`
-	Box     region.BBox   `json:"box"`
-	Regions []string      `json:"regions"`
-	Mode    region.Mode   `json:"mode"`
-	Topic   string        `json:"topic"`
-	Streets [][4]float64  `json:"streets"`
+	Name    string       `json:"name"`
+	Box     region.BBox  `json:"box"`
+	Regions []string     `json:"regions"`
+	Mode    region.Mode  `json:"mode"`
+	Topic   string       `json:"topic"`
+	Streets [][4]float64 `json:"streets"`
 }
 
 // stateView is what the page polls.

@@ -1,5 +1,6 @@
 // Package run assembles a running broker process: the broker's state, the
-// Kafka listener, the HTTP metrics endpoint, and an orderly shutdown when
+// Kafka listeners (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL) served by one
+// network server, the HTTP metrics endpoint, and an orderly shutdown when
 // the context ends. Tests use it to start the same broker the binary runs.
 package run
 
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/broker"
+	"github.com/courier-dev/courier/internal/quota"
 	"github.com/courier-dev/courier/internal/server"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -21,16 +23,48 @@ import (
 // Config is a broker process's settings.
 type Config struct {
 	Broker broker.Config
-	// Addr is the Kafka listener's address.
+	// Listeners are the Kafka listeners; when empty, one PLAINTEXT
+	// listener on Addr.
+	Listeners []Listener
+	// Addr is the PLAINTEXT listener's address when Listeners is empty.
 	Addr string
-	// AdvertisedAddr overrides the address given to clients.
+	// AdvertisedAddr overrides the address given to clients of every
+	// listener without an entry in AdvertisedListeners.
 	AdvertisedAddr string
+	// AdvertisedListeners maps listener names to the "host:port" given to
+	// their clients (default: the address the client reached).
+	AdvertisedListeners map[string]string
 	// HTTPAddr serves /metrics and /debug/pprof; empty disables it.
 	HTTPAddr string
 	// MaxRequestBytes bounds a request frame.
 	MaxRequestBytes int32
-	// Ready, when set, receives the Kafka listener's address once serving.
+	// TLS holds the certificates of SSL and SASL_SSL listeners.
+	TLS TLSConfig
+	// SASLMechanisms are the mechanisms SASL listeners offer (nil: PLAIN,
+	// SCRAM-SHA-256, SCRAM-SHA-512).
+	SASLMechanisms []string
+	// SASLReauthInterval is KIP-368's connections.max.reauth.ms (0: off).
+	SASLReauthInterval time.Duration
+	// Limits bound connections and their cost; zero fields take
+	// package server's defaults.
+	Limits Limits
+	// Quota sets produce and fetch byte-rate quotas (zero: none).
+	Quota quota.Config
+	// Ready, when set, receives the first listener's address once serving.
 	Ready func(addr net.Addr)
+	// ReadyListeners, when set, receives every listener's address by
+	// name once serving.
+	ReadyListeners func(map[string]net.Addr)
+}
+
+// Limits are the network layer's limits (see server.Config for each).
+type Limits struct {
+	MaxConnections      int
+	MaxConnectionsPerIP int
+	IdleTimeout         time.Duration
+	RequestReadTimeout  time.Duration
+	AuthTimeout         time.Duration
+	MaxInflightBytes    int64
 }
 
 // ShutdownGrace bounds how long in-flight requests may take at shutdown.
@@ -39,32 +73,68 @@ const ShutdownGrace = 10 * time.Second
 // Broker runs a broker until ctx ends, then shuts it down cleanly:
 // in-flight requests are answered, logs are synced and closed.
 func Broker(ctx context.Context, cfg Config) error {
-	if cfg.AdvertisedAddr != "" {
-		host, port, err := broker.SplitHostPort(cfg.AdvertisedAddr)
-		if err != nil {
-			return fmt.Errorf("--advertised-addr: %w", err)
-		}
-		cfg.Broker.AdvertisedHost, cfg.Broker.AdvertisedPort = host, port
+	listeners := cfg.Listeners
+	if len(listeners) == 0 {
+		listeners = []Listener{{Name: server.Plaintext, Addr: cfg.Addr}}
+	}
+	if err := ValidateListeners(listeners); err != nil {
+		return err
+	}
+	if err := advertise(&cfg, listeners); err != nil {
+		return err
+	}
+	lcfgs, err := listenerConfigs(listeners, cfg.TLS)
+	if err != nil {
+		return err
 	}
 	b, err := broker.Open(cfg.Broker)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		b.Close()
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
 	logger := cfg.Broker.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	srv := server.New(server.Config{MaxRequestBytes: cfg.MaxRequestBytes, Logger: logger, Observer: b.Metrics()}, b)
+	scfg := server.Config{
+		MaxRequestBytes:     cfg.MaxRequestBytes,
+		MaxInflightBytes:    cfg.Limits.MaxInflightBytes,
+		MaxConnections:      cfg.Limits.MaxConnections,
+		MaxConnectionsPerIP: cfg.Limits.MaxConnectionsPerIP,
+		IdleTimeout:         cfg.Limits.IdleTimeout,
+		RequestReadTimeout:  cfg.Limits.RequestReadTimeout,
+		AuthTimeout:         cfg.Limits.AuthTimeout,
+		ReauthInterval:      cfg.SASLReauthInterval,
+		Quotas:              quota.New(cfg.Quota),
+		Logger:              logger,
+		Observer:            b.Metrics(),
+	}
+	if anySASL(lcfgs) {
+		if scfg.SASL, err = saslServer(b, cfg.SASLMechanisms); err != nil {
+			b.Close()
+			return err
+		}
+	}
+	lns := make([]net.Listener, 0, len(listeners))
+	closeAll := func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}
+	for _, l := range listeners {
+		ln, err := net.Listen("tcp", l.Addr)
+		if err != nil {
+			closeAll()
+			b.Close()
+			return fmt.Errorf("listen on %s (%s): %w", l.Addr, l.Name, err)
+		}
+		lns = append(lns, ln)
+	}
+	srv := server.New(scfg, b)
 	var httpSrv *http.Server
 	if cfg.HTTPAddr != "" {
 		hln, err := net.Listen("tcp", cfg.HTTPAddr)
 		if err != nil {
-			ln.Close()
+			closeAll()
 			b.Close()
 			return fmt.Errorf("listen on %s (--http-addr): %w", cfg.HTTPAddr, err)
 		}
@@ -75,15 +145,21 @@ func Broker(ctx context.Context, cfg Config) error {
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = httpSrv.Serve(hln) }()
-		if logger != nil {
-			logger.Info("metrics endpoint", "addr", "http://"+hln.Addr().String()+"/metrics")
-		}
+		logger.Info("metrics endpoint", "addr", "http://"+hln.Addr().String()+"/metrics")
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	logger.Info("broker listening", "addr", ln.Addr().String(), "data", cfg.Broker.DataDir, "cluster", b.ClusterID())
+	serveErr := make(chan error, len(lns))
+	addrs := make(map[string]net.Addr, len(lns))
+	for i, ln := range lns {
+		go func() { serveErr <- srv.ServeListener(ln, lcfgs[i]) }()
+		addrs[listeners[i].Name] = ln.Addr()
+		logger.Info("broker listening", "listener", listeners[i].Name, "addr", ln.Addr().String())
+	}
+	logger.Info("broker started", "data", cfg.Broker.DataDir, "cluster", b.ClusterID())
 	if cfg.Ready != nil {
-		cfg.Ready(ln.Addr())
+		cfg.Ready(lns[0].Addr())
+	}
+	if cfg.ReadyListeners != nil {
+		cfg.ReadyListeners(addrs)
 	}
 	var runErr error
 	select {
@@ -94,6 +170,7 @@ func Broker(ctx context.Context, cfg Config) error {
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
 	defer cancel()
 	_ = srv.Shutdown(sctx)
+	closeAll()
 	if httpSrv != nil {
 		_ = httpSrv.Shutdown(sctx)
 	}
@@ -105,4 +182,32 @@ func Broker(ctx context.Context, cfg Config) error {
 	}
 	logger.Info("stopped")
 	return runErr
+}
+
+// advertise fills the broker's advertised addresses from AdvertisedAddr
+// and AdvertisedListeners.
+func advertise(cfg *Config, listeners []Listener) error {
+	if cfg.AdvertisedAddr != "" {
+		host, port, err := broker.SplitHostPort(cfg.AdvertisedAddr)
+		if err != nil {
+			return fmt.Errorf("--advertised-addr: %w", err)
+		}
+		cfg.Broker.AdvertisedHost, cfg.Broker.AdvertisedPort = host, port
+	}
+	if len(cfg.AdvertisedListeners) == 0 {
+		return nil
+	}
+	adv := make(map[string]broker.HostPort, len(cfg.AdvertisedListeners))
+	for name, addr := range cfg.AdvertisedListeners {
+		if !hasListener(listeners, name) {
+			return fmt.Errorf("--advertised-listener %s://%s: no %s listener", name, addr, name)
+		}
+		host, port, err := broker.SplitHostPort(addr)
+		if err != nil {
+			return fmt.Errorf("--advertised-listener %s: %w", name, err)
+		}
+		adv[name] = broker.HostPort{Host: host, Port: port}
+	}
+	cfg.Broker.AdvertisedListeners = adv
+	return nil
 }

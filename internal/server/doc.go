@@ -14,4 +14,20 @@
 //     Responses leave in request order.
 //   - Shutdown stops accepting, stops reading new requests, answers the ones
 //     in flight and then closes every connection.
+//   - One server serves several listeners (ServeListener), each PLAINTEXT,
+//     SSL, SASL_PLAINTEXT or SASL_SSL. TLS handshakes run on the
+//     connection's goroutine within Config.RequestReadTimeout; on SSL a
+//     verified client certificate's subject (RFC 2253) is the principal.
+//     On SASL listeners nothing but ApiVersions, SaslHandshake and
+//     SaslAuthenticate is handled before authentication (anything else
+//     closes the connection), a failed exchange is answered and then the
+//     connection closed, and an expired session (KIP-368) closes it at the
+//     next other request.
+//   - A connection's cost is bounded: connections over the total or
+//     per-IP limit are closed on accept without blocking it; idle
+//     connections, frames that stall once started and slow authentications
+//     time out; request bytes in flight per connection are capped; a frame's
+//     buffer grows with the bytes received, never from the declared size
+//     alone. A client over its quota is answered at once with a throttle
+//     time and its connection is not read again until it has passed.
 package server

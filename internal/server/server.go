@@ -1,30 +1,88 @@
 package server
 
-// server.go owns the listener, the set of live connections and shutdown.
+// server.go owns the listeners, the set of live connections, the limits on
+// them, and shutdown.
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/courier-dev/courier/internal/auth"
+	"github.com/courier-dev/courier/internal/quota"
 )
 
-// Config tunes the network layer.
+// Config tunes the network layer. Zero values mean the defaults given.
 type Config struct {
 	// MaxRequestBytes bounds one request frame; a larger frame closes the
 	// connection before its body is read (Kafka's socket.request.max.bytes).
+	// Default 100 MiB.
 	MaxRequestBytes int32
 	// MaxInFlight bounds the requests read but not yet answered per
-	// connection; reading pauses when it is reached.
+	// connection; reading pauses when it is reached. Default 32.
 	MaxInFlight int
+	// MaxInflightBytes bounds the request bytes read but not yet answered
+	// per connection; reading pauses while they exceed it (a frame larger
+	// than it waits until nothing else is in flight). Default
+	// MaxRequestBytes.
+	MaxInflightBytes int64
+	// MaxConnections bounds the open connections; more are accepted and
+	// closed at once. Default 10000; negative means no limit.
+	MaxConnections int
+	// MaxConnectionsPerIP bounds the open connections from one IP address
+	// (Kafka's max.connections.per.ip). Default 1000; negative: no limit.
+	MaxConnectionsPerIP int
+	// IdleTimeout closes a connection that sends no request for this long
+	// (Kafka's connections.max.idle.ms). Default 10m; negative: never.
+	IdleTimeout time.Duration
+	// RequestReadTimeout bounds reading one frame once its first byte has
+	// arrived, and the TLS handshake. Default 30s.
+	RequestReadTimeout time.Duration
+	// AuthTimeout bounds the time from connecting to the first successful
+	// SASL authentication on SASL listeners. Default 30s.
+	AuthTimeout time.Duration
+	// SASL runs the SASL exchanges of SASL_PLAINTEXT and SASL_SSL
+	// listeners; required when there is one.
+	SASL auth.SASLServer
+	// ReauthInterval is the longest a SASL session lasts before the client
+	// must re-authenticate (KIP-368's connections.max.reauth.ms); 0: forever.
+	ReauthInterval time.Duration
+	// Quotas throttles produce and fetch byte rates; nil: no quotas.
+	Quotas *quota.Manager
 	// Logger receives connection-level events; nil discards them.
 	Logger *slog.Logger
 	// Observer receives per-request measurements; nil ignores them.
 	Observer Observer
+}
+
+// Listener protocols, Kafka's security.protocol values. A listener is named
+// by its protocol.
+const (
+	Plaintext     = "PLAINTEXT"
+	SSL           = "SSL"
+	SASLPlaintext = "SASL_PLAINTEXT"
+	SASLSSL       = "SASL_SSL"
+)
+
+// ListenerConfig says how connections accepted on one listener are secured.
+type ListenerConfig struct {
+	// Name is the listener's name (its protocol), reported in
+	// ConnInfo.Listener.
+	Name string
+	// TLS, when set, wraps every connection in TLS (SSL, SASL_SSL). On a
+	// listener without SASL a verified client certificate's subject becomes
+	// the principal.
+	TLS *tls.Config
+	// SASL requires SASL authentication before any request but
+	// ApiVersions, SaslHandshake and SaslAuthenticate.
+	SASL bool
 }
 
 // Server accepts Kafka connections and dispatches their requests.
@@ -33,10 +91,13 @@ type Server struct {
 	handler Handler
 
 	nextConnID atomic.Uint64
+	rejected   atomic.Int64 // connections refused since the last log line
+	lastReject atomic.Int64 // unix nanos of that log line
 
 	mu       sync.Mutex
-	ln       net.Listener
+	lns      map[net.Listener]struct{}
 	conns    map[*conn]struct{}
+	perIP    map[netip.Addr]int
 	closing  bool
 	connsWG  sync.WaitGroup
 	baseCtx  context.Context
@@ -51,6 +112,24 @@ func New(cfg Config, h Handler) *Server {
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = 32
 	}
+	if cfg.MaxInflightBytes <= 0 {
+		cfg.MaxInflightBytes = int64(cfg.MaxRequestBytes)
+	}
+	if cfg.MaxConnections == 0 {
+		cfg.MaxConnections = 10000
+	}
+	if cfg.MaxConnectionsPerIP == 0 {
+		cfg.MaxConnectionsPerIP = 1000
+	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = 10 * time.Minute
+	}
+	if cfg.RequestReadTimeout <= 0 {
+		cfg.RequestReadTimeout = 30 * time.Second
+	}
+	if cfg.AuthTimeout <= 0 {
+		cfg.AuthTimeout = 30 * time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -58,21 +137,32 @@ func New(cfg Config, h Handler) *Server {
 		cfg.Observer = nopObserver{}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{cfg: cfg, handler: h, conns: make(map[*conn]struct{}), baseCtx: ctx, cancelFn: cancel}
+	return &Server{
+		cfg: cfg, handler: h, baseCtx: ctx, cancelFn: cancel,
+		lns: make(map[net.Listener]struct{}), conns: make(map[*conn]struct{}), perIP: make(map[netip.Addr]int),
+	}
 }
 
 // ErrServerClosed is returned by Serve after Shutdown.
 var ErrServerClosed = errors.New("server closed")
 
-// Serve accepts connections on ln until Shutdown. It always returns a
-// non-nil error: ErrServerClosed after Shutdown.
-func (s *Server) Serve(ln net.Listener) error {
+// Serve accepts plaintext connections on ln until Shutdown, as
+// ServeListener with an unnamed listener.
+func (s *Server) Serve(ln net.Listener) error { return s.ServeListener(ln, ListenerConfig{}) }
+
+// ServeListener accepts connections on ln, secured as l says, until
+// Shutdown. It may be called for several listeners at once. It always
+// returns a non-nil error: ErrServerClosed after Shutdown.
+func (s *Server) ServeListener(ln net.Listener, l ListenerConfig) error {
+	if l.SASL && s.cfg.SASL == nil {
+		return fmt.Errorf("listener %s: SASL listener without a SASL server", l.Name)
+	}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
 		return ErrServerClosed
 	}
-	s.ln = ln
+	s.lns[ln] = struct{}{}
 	s.mu.Unlock()
 	for {
 		nc, err := ln.Accept()
@@ -87,25 +177,41 @@ func (s *Server) Serve(ln net.Listener) error {
 			if errors.As(err, &ne) && ne.Timeout() {
 				continue
 			}
-			return fmt.Errorf("accept on %s: %w", ln.Addr(), err)
+			if errors.Is(err, net.ErrClosed) {
+				return fmt.Errorf("accept on %s: %w", ln.Addr(), err)
+			}
+			// EMFILE and friends: back off briefly rather than spin or quit.
+			s.cfg.Logger.Warn("accept failed", "listener", l.Name, "err", err)
+			time.Sleep(50 * time.Millisecond)
+			continue
 		}
 		if tc, ok := nc.(*net.TCPConn); ok {
 			_ = tc.SetNoDelay(true)
 		}
-		s.start(nc)
+		s.start(nc, l)
 	}
 }
 
-// start registers a connection and runs it.
-func (s *Server) start(nc net.Conn) {
-	c := newConn(s, nc, s.nextConnID.Add(1))
+// start registers a connection and runs it, or closes it at once when a
+// connection limit is reached. It never blocks on the client.
+func (s *Server) start(nc net.Conn, l ListenerConfig) {
+	ip := remoteIP(nc)
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
 		nc.Close()
 		return
 	}
+	if (s.cfg.MaxConnections > 0 && len(s.conns) >= s.cfg.MaxConnections) ||
+		(s.cfg.MaxConnectionsPerIP > 0 && s.perIP[ip] >= s.cfg.MaxConnectionsPerIP) {
+		s.mu.Unlock()
+		nc.Close()
+		s.logRejected(ip)
+		return
+	}
+	c := newConn(s, nc, s.nextConnID.Add(1), l)
 	s.conns[c] = struct{}{}
+	s.perIP[ip]++
 	s.connsWG.Add(1)
 	s.mu.Unlock()
 	s.cfg.Observer.ConnOpened()
@@ -115,8 +221,41 @@ func (s *Server) start(nc net.Conn) {
 		c.run()
 		s.mu.Lock()
 		delete(s.conns, c)
+		if s.perIP[ip]--; s.perIP[ip] <= 0 {
+			delete(s.perIP, ip)
+		}
 		s.mu.Unlock()
 	}()
+}
+
+// remoteIP is the client's address without the port (the zero Addr when
+// the connection is not TCP).
+func remoteIP(nc net.Conn) netip.Addr {
+	if ta, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		return ta.AddrPort().Addr().Unmap()
+	}
+	return netip.Addr{}
+}
+
+// logRejected logs refused connections at most once every 10 seconds, with
+// how many were refused since the last line.
+func (s *Server) logRejected(ip netip.Addr) {
+	n := s.rejected.Add(1)
+	now := time.Now().UnixNano()
+	last := s.lastReject.Load()
+	if now-last < int64(10*time.Second) || !s.lastReject.CompareAndSwap(last, now) {
+		return
+	}
+	s.rejected.Add(-n)
+	s.cfg.Logger.Warn("connection limit reached: refusing connections", "refused", n, "last_ip", ip.String(),
+		"max_connections", s.cfg.MaxConnections, "max_connections_per_ip", s.cfg.MaxConnectionsPerIP)
+}
+
+// Conns reports the number of open connections.
+func (s *Server) Conns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
 }
 
 // Shutdown stops accepting, stops reading new requests, lets every
@@ -126,8 +265,8 @@ func (s *Server) start(nc net.Conn) {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
-	if s.ln != nil {
-		s.ln.Close()
+	for ln := range s.lns {
+		ln.Close()
 	}
 	for c := range s.conns {
 		c.stopReading()

@@ -16,8 +16,12 @@ import (
 
 // Broker is a running test broker.
 type Broker struct {
-	// Addr is the Kafka listener, "127.0.0.1:PORT".
+	// Addr is the first Kafka listener (the PLAINTEXT one unless the
+	// options configure others), "127.0.0.1:PORT".
 	Addr string
+	// Addrs are all Kafka listeners' addresses by name (PLAINTEXT, SSL,
+	// SASL_PLAINTEXT, SASL_SSL).
+	Addrs map[string]string
 	// DataDir is the broker's data directory.
 	DataDir string
 
@@ -47,13 +51,19 @@ func StartAt(t testing.TB, dataDir string, opts ...Option) *Broker {
 		o(&cfg)
 	}
 	ready := make(chan net.Addr, 1)
+	readyAll := make(chan map[string]net.Addr, 1)
 	cfg.Ready = func(a net.Addr) { ready <- a }
+	cfg.ReadyListeners = func(m map[string]net.Addr) { readyAll <- m }
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Broker{DataDir: dataDir, cancel: cancel, done: make(chan error, 1)}
 	go func() { b.done <- run.Broker(ctx, cfg) }()
 	select {
 	case a := <-ready:
 		b.Addr = a.String()
+		b.Addrs = make(map[string]string)
+		for name, a := range <-readyAll {
+			b.Addrs[name] = a.String()
+		}
 	case err := <-b.done:
 		cancel()
 		t.Fatalf("broker did not start: %v", err)
@@ -80,5 +90,18 @@ func (b *Broker) Stop(t testing.TB) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Error("broker did not stop within 30s")
+	}
+}
+
+// Listener adds a listener of protocol proto (SSL, SASL_PLAINTEXT,
+// SASL_SSL) on a free loopback port beside the PLAINTEXT one, which stays
+// Addr; Addrs[proto] is its address. TLS listeners also need the run
+// config's TLS files, SASL ones users in the broker's store.
+func Listener(proto string) Option {
+	return func(c *run.Config) {
+		if len(c.Listeners) == 0 {
+			c.Listeners = []run.Listener{{Name: "PLAINTEXT", Addr: c.Addr}}
+		}
+		c.Listeners = append(c.Listeners, run.Listener{Name: proto, Addr: "127.0.0.1:0"})
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+
+	"github.com/courier-dev/courier/internal/atomicfile"
 )
 
 // MaxPartitions bounds a topic's partition count; each partition costs open
@@ -213,39 +215,5 @@ func (s *Store) persistLocked() error {
 	if err != nil {
 		return fmt.Errorf("encode topic metadata: %w", err)
 	}
-	return WriteFileAtomic(s.path, data)
-}
-
-// WriteFileAtomic replaces path with data so that a crash leaves either the
-// old or the new content: write a temporary file, fsync it, rename it over
-// path, fsync the directory.
-func WriteFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", tmp, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("sync %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename %s: %w", tmp, err)
-	}
-	d, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return fmt.Errorf("open dir of %s: %w", path, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync dir of %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.Write(s.path, data, 0o644)
 }

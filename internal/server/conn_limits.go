@@ -1,0 +1,179 @@
+package server
+
+// conn_limits.go keeps one connection's cost bounded: read deadlines (idle
+// connections, frames that stall half-way, slow authentication), reading
+// large frames incrementally, pausing while too many request bytes are in
+// flight, and muting a client that a quota throttled.
+
+import (
+	"io"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// readHeader reads a frame's 4-byte size. Waiting for its first byte is
+// bounded by the idle timeout (and, before SASL authentication, by the
+// authentication deadline); the rest must follow within the request read
+// timeout.
+func (c *conn) readHeader(buf []byte) error {
+	var deadline time.Time
+	if c.srv.cfg.IdleTimeout > 0 {
+		deadline = time.Now().Add(c.srv.cfg.IdleTimeout)
+	}
+	if c.sasl.enabled && !c.sasl.authenticated && (deadline.IsZero() || c.sasl.authDeadline.Before(deadline)) {
+		deadline = c.sasl.authDeadline
+	}
+	_ = c.nc.SetReadDeadline(deadline) // zero: none
+	if c.isStopped() {                 // stopReading may have raced with the deadline above
+		return io.EOF
+	}
+	n, err := io.ReadAtLeast(c.rw, buf, 1)
+	if err != nil || n == len(buf) {
+		return err
+	}
+	_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.RequestReadTimeout))
+	_, err = io.ReadFull(c.rw, buf[n:])
+	return err
+}
+
+// readChunk is the size above which a frame's buffer grows as its bytes
+// arrive instead of being allocated whole from the size the client declared.
+const readChunk = 64 << 10
+
+// readBody reads a size-byte frame body within the request read timeout.
+// Frames larger than readChunk are read into a buffer that grows fourfold
+// as it fills (at most size), so a client that declares a large frame and
+// stalls costs at most 4× what it sent, and a large frame is copied about a
+// third of its size extra.
+func (c *conn) readBody(size int) ([]byte, error) {
+	_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.RequestReadTimeout))
+	if size <= readChunk {
+		body := make([]byte, size)
+		_, err := io.ReadFull(c.rw, body)
+		return body, err
+	}
+	body := make([]byte, readChunk)
+	n := 0
+	for n < size {
+		if n == len(body) {
+			grown := make([]byte, min(4*len(body), size))
+			copy(grown, body[:n])
+			body = grown
+		}
+		m, err := io.ReadFull(c.rw, body[n:])
+		n += m
+		if err != nil {
+			return nil, err
+		}
+	}
+	return body, nil
+}
+
+// waitInflight waits until a frame of size bytes fits within the
+// connection's in-flight byte budget (or nothing else is in flight). It
+// returns false when the connection is stopping.
+func (c *conn) waitInflight(size int64, writerDone <-chan struct{}) bool {
+	max := c.srv.cfg.MaxInflightBytes
+	for {
+		cur := c.inflight.Load()
+		if cur == 0 || cur+size <= max {
+			return true
+		}
+		select {
+		case <-c.drained:
+		case <-writerDone:
+			return false
+		case <-c.stopped:
+			return false
+		}
+	}
+}
+
+// answered releases a request's bytes from the in-flight budget.
+func (c *conn) answered(size int) {
+	c.inflight.Add(-int64(size))
+	select {
+	case c.drained <- struct{}{}:
+	default:
+	}
+}
+
+// muteFor mutes the connection's reading until now+d (or later, if
+// already muted longer).
+func (c *conn) muteFor(now time.Time, d time.Duration) {
+	until := now.Add(d).UnixNano()
+	for {
+		cur := c.muteUntil.Load()
+		if cur >= until || c.muteUntil.CompareAndSwap(cur, until) {
+			return
+		}
+	}
+}
+
+// waitMuted waits out a quota throttle before the next request is read or
+// handled (KIP-219: the response goes at once, then the channel is muted).
+// It returns false when the connection is stopping.
+func (c *conn) waitMuted(writerDone <-chan struct{}) bool {
+	if c.isStopped() {
+		return false
+	}
+	until := c.muteUntil.Load()
+	if until == 0 {
+		return true
+	}
+	d := time.Until(time.Unix(0, until))
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-writerDone:
+		return false
+	case <-c.stopped:
+		return false
+	}
+}
+
+// throttle records a fetch response's record bytes against the fetch quota
+// and reports the throttle (produce's was computed when the request was
+// read) in the response, muting the connection for it.
+func (c *conn) throttle(p *pending, resp kmsg.Response) {
+	q := c.srv.cfg.Quotas
+	if q == nil {
+		return
+	}
+	if fr, ok := resp.(*kmsg.FetchResponse); ok {
+		n := 0
+		for i := range fr.Topics {
+			for j := range fr.Topics[i].Partitions {
+				n += len(fr.Topics[i].Partitions[j].RecordBatches)
+			}
+		}
+		if n > 0 {
+			now := time.Now()
+			if d := q.Fetch(q.KeyFor(p.clientID, c.info.Principal()), n, now); d > p.throttle {
+				p.throttle = d
+				c.muteFor(now, d)
+			}
+		}
+	}
+	if p.throttle <= 0 {
+		return
+	}
+	ms := int32(min(p.throttle.Milliseconds(), 1<<31-1))
+	if ms == 0 {
+		ms = 1
+	}
+	if tr, ok := resp.(kmsg.ThrottleResponse); ok {
+		if cur, _ := tr.Throttle(); cur >= ms {
+			return
+		}
+	}
+	if st, ok := resp.(kmsg.SetThrottleResponse); ok {
+		st.SetThrottle(ms)
+	}
+}
