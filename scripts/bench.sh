@@ -89,7 +89,7 @@ listening() { (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() {
 	local p i
 	for ((i = 0; i < 100; i++)); do
-		p=$((20000 + RANDOM % 40000))
+		p=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768+), where clients' own ports are
 		listening "$p" || {
 			echo "$p"
 			return

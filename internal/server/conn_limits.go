@@ -7,6 +7,7 @@ package server
 
 import (
 	"io"
+	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -37,15 +38,20 @@ func (c *conn) readHeader(buf []byte) error {
 	return err
 }
 
-// readChunk is the size above which a frame's buffer grows as its bytes
-// arrive instead of being allocated whole from the size the client declared.
-const readChunk = 64 << 10
+// readChunk is the size above which a frame is not allocated whole from
+// the size the client declared, but read in chunks of this size as its
+// bytes arrive.
+const readChunk = 128 << 10
+
+// chunkPool recycles the chunks large frames are read into, so that reading
+// a large frame allocates only its final contiguous body.
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, readChunk); return &b }}
 
 // readBody reads a size-byte frame body within the request read timeout.
-// Frames larger than readChunk are read into a buffer that grows fourfold
-// as it fills (at most size), so a client that declares a large frame and
-// stalls costs at most 4× what it sent, and a large frame is copied about a
-// third of its size extra.
+// A frame larger than readChunk is read into pooled chunks as its bytes
+// arrive and assembled into one body at the end, so that a client that
+// declares a large frame and stalls holds at most what it sent plus one
+// chunk, at the cost of one copy of the frame.
 func (c *conn) readBody(size int) ([]byte, error) {
 	_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.RequestReadTimeout))
 	if size <= readChunk {
@@ -53,19 +59,22 @@ func (c *conn) readBody(size int) ([]byte, error) {
 		_, err := io.ReadFull(c.rw, body)
 		return body, err
 	}
-	body := make([]byte, readChunk)
-	n := 0
-	for n < size {
-		if n == len(body) {
-			grown := make([]byte, min(4*len(body), size))
-			copy(grown, body[:n])
-			body = grown
+	chunks := make([]*[]byte, 0, (size+readChunk-1)/readChunk)
+	defer func() {
+		for _, ch := range chunks {
+			chunkPool.Put(ch)
 		}
-		m, err := io.ReadFull(c.rw, body[n:])
-		n += m
-		if err != nil {
+	}()
+	for left := size; left > 0; left -= readChunk {
+		ch := chunkPool.Get().(*[]byte)
+		chunks = append(chunks, ch)
+		if _, err := io.ReadFull(c.rw, (*ch)[:min(left, readChunk)]); err != nil {
 			return nil, err
 		}
+	}
+	body := make([]byte, size)
+	for i, ch := range chunks {
+		copy(body[i*readChunk:], (*ch)[:min(size-i*readChunk, readChunk)])
 	}
 	return body, nil
 }

@@ -26,8 +26,8 @@
 //   - A connection's cost is bounded: connections over the total or
 //     per-IP limit are closed on accept without blocking it; idle
 //     connections, frames that stall once started and slow authentications
-//     time out; request bytes in flight per connection are capped; a frame's
-//     buffer grows with the bytes received, never from the declared size
-//     alone. A client over its quota is answered at once with a throttle
+//     time out; request bytes in flight per connection are capped; a large
+//     frame is read in pooled chunks as its bytes arrive, never allocated
+//     from the declared size alone. A client over its quota is answered at once with a throttle
 //     time and its connection is not read again until it has passed.
 package server
