@@ -100,6 +100,13 @@ func TestKcatSASLSSL(t *testing.T) {
 		t.Fatalf("alice consume over PLAIN: %q, %v\n%s", out, err, e)
 	}
 
+	// SCRAM-SHA-256 (bob's mechanism) sees the topic the ACLs let it
+	// describe, and only that one.
+	out, e, err = run(t, nil, nil, kcat, append(s.kcatArgs("SCRAM-SHA-256", "bob", bobPass), "-L", "-J")...)
+	if err != nil || !strings.Contains(string(out), `"topic":"orders"`) || strings.Contains(string(out), `"topic":"secret"`) {
+		t.Fatalf("bob metadata over SCRAM-SHA-256: %v\n%s\n%s", err, out, e)
+	}
+
 	// Refused: each with the error Kafka gives.
 	cases := []struct {
 		name string
@@ -107,6 +114,8 @@ func TestKcatSASLSSL(t *testing.T) {
 		want string // in kcat's stderr, case-insensitive
 	}{
 		{"wrong password", append(s.kcatArgs("SCRAM-SHA-512", "alice", "nope"), "-L", "-m", "5"), "authentication"},
+		{"wrong password over SCRAM-SHA-256", append(s.kcatArgs("SCRAM-SHA-256", "bob", "nope"), "-L", "-m", "5"), "authentication"},
+		{"wrong password over PLAIN", append(s.kcatArgs("PLAIN", "alice", "nope"), "-L", "-m", "5"), "authentication"},
 		{"unknown user", append(s.kcatArgs("SCRAM-SHA-512", "mallory", "x"), "-L", "-m", "5"), "authentication"},
 		{"wrong mechanism for the user", append(s.kcatArgs("SCRAM-SHA-256", "alice", alicePass), "-L", "-m", "5"), "authentication"},
 		{"topic not allowed", append(alice, "-C", "-t", "secret", "-p", "0", "-o", "beginning", "-e", "-m", "5"), "topic authorization failed"},
@@ -149,6 +158,9 @@ func TestKafkajsSASLSSL(t *testing.T) {
 		{"bob scram-sha-256 produce and consume", spec("scram-sha-256", "bob", bobPass, "roundtrip", "orders", "allowed-js"), "ok"},
 		{"alice plain produce and consume", spec("plain", "alice", alicePass, "roundtrip", "orders", "allowed-js-2"), "ok"},
 		{"wrong password", spec("scram-sha-512", "alice", "nope", "produce", "orders", ""), "SASL_AUTHENTICATION_FAILED"},
+		{"wrong password over scram-sha-256", spec("scram-sha-256", "bob", "nope", "produce", "orders", ""), "SASL_AUTHENTICATION_FAILED"},
+		{"wrong password over plain", spec("plain", "alice", "nope", "produce", "orders", ""), "SASL_AUTHENTICATION_FAILED"},
+		{"alice scram-sha-512 produce", spec("scram-sha-512", "alice", alicePass, "produce", "orders", ""), "ok"},
 		{"topic not allowed", spec("scram-sha-256", "bob", bobPass, "produce", "secret", ""), "TOPIC_AUTHORIZATION_FAILED"},
 		{"group with describe only", spec("scram-sha-256", "bob", bobPass, "roundtrip", "orders", "describe-only"), "GROUP_AUTHORIZATION_FAILED"},
 		// With no ACL on the group, FindCoordinator answers
@@ -168,6 +180,54 @@ func TestKafkajsSASLSSL(t *testing.T) {
 			}
 			if res.Result != c.want {
 				t.Fatalf("got %q (%s), want %q\nstderr %s", res.Result, res.Error, c.want, e)
+			}
+		})
+	}
+}
+
+// TestKcatMutualTLS: an SSL listener requiring client certificates; the
+// certificate's subject is the principal ACLs name.
+func TestKcatMutualTLS(t *testing.T) {
+	kcat := requireKcat(t)
+	dir := t.TempDir()
+	certs, err := testcerts.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	carolCert, carolKey, err := certs.Client("carol", certs.Subject("carol"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := brokerproc.StartT(t, courierBin, filepath.Join(dir, "data"), brokerproc.Listener("SSL"),
+		brokerproc.Args("--tls-cert", certs.ServerCert, "--tls-key", certs.ServerKey, "--tls-client-ca", certs.CAFile,
+			"--authorizer", "on", "--super-users", "User:ANONYMOUS", "--auto-create-topics=false"))
+	// The PLAINTEXT listener's anonymous super user sets things up, as an
+	// operator on the broker's host would.
+	courierCLI(t, "", "topic", "create", "shipments", "--partitions", "1", "--brokers", b.Addr())
+	courierCLI(t, "", "topic", "create", "payroll", "--partitions", "1", "--brokers", b.Addr())
+	courierCLI(t, "", "acl", "add", "--allow-principal", "User:CN=carol,O=courier-test", "--operation", "write",
+		"--operation", "read", "--operation", "describe", "--topic", "shipments", "--brokers", b.Addr())
+	ssl := []string{"-b", b.ListenerAddr("SSL"), "-X", "security.protocol=SSL", "-X", "ssl.ca.location=" + certs.CAFile}
+	carol := append(append([]string(nil), ssl...), "-X", "ssl.certificate.location="+carolCert, "-X", "ssl.key.location="+carolKey)
+
+	if _, e, err := run(t, []byte("box-1\n"), nil, kcat, append(carol, "-P", "-t", "shipments", "-p", "0")...); err != nil {
+		t.Fatalf("carol produce: %v\n%s", err, e)
+	}
+	out, e, err := run(t, nil, nil, kcat, append(carol, "-C", "-t", "shipments", "-p", "0", "-o", "beginning", "-c", "1", "-e", "-f", "%s\n")...)
+	if err != nil || string(out) != "box-1\n" {
+		t.Fatalf("carol consume: %q %v\n%s", out, err, e)
+	}
+	for name, c := range map[string]struct {
+		args []string
+		want string
+	}{
+		"topic not allowed": {append(carol, "-P", "-t", "payroll", "-p", "0"), "topic authorization failed"},
+		"no certificate":    {append(ssl, "-L", "-m", "5"), "ssl"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			out, e, err := run(t, []byte("x\n"), func(line string) bool { return strings.Contains(strings.ToLower(line), c.want) }, kcat, c.args...)
+			if !strings.Contains(strings.ToLower(string(e)), c.want) {
+				t.Fatalf("kcat %v: want %q in its errors; exit %v\nstdout %s\nstderr %s", c.args, c.want, err, out, e)
 			}
 		})
 	}
