@@ -26,11 +26,9 @@ begin_marker='<!-- BEGIN bench-pipeline.sh results -->'
 end_marker='<!-- END bench-pipeline.sh results -->'
 data_root=${BENCH_DATA_ROOT:-${TMPDIR:-/tmp}}
 
-log() { printf 'bench-pipeline.sh: %s\n' "$*" >&2; }
-die() {
-	log "$*"
-	exit 1
-}
+script_name=bench-pipeline.sh
+# shellcheck source=lib.sh
+. scripts/lib.sh
 if [[ $out != - ]]; then
 	[[ -f $out ]] && grep -qF "$begin_marker" "$out" && grep -qF "$end_marker" "$out" ||
 		die "$out must exist and hold the lines '$begin_marker' and '$end_marker'"
@@ -55,27 +53,13 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-listening() { (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {
-	local p i
-	for ((i = 0; i < 100; i++)); do
-		p=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768+), where clients' own ports are
-		listening "$p" || {
-			echo "$p"
-			return
-		}
-	done
-	die "no free port found"
-}
-
 log "building bin/courier"
 go build -o bin/courier ./cmd/courier
 
 kport=$(free_port)
 bin/courier broker --addr "127.0.0.1:$kport" --data "$work/broker" --http-addr '' --log-level warn >"$work/broker.log" 2>&1 &
 broker_pid=$!
-for ((i = 0; i < 300; i++)); do listening "$kport" && break; sleep 0.1; done
-listening "$kport" || die "broker did not start: $(cat "$work/broker.log")"
+wait_port "$kport" "$broker_pid" || die "broker did not start: $(cat "$work/broker.log")"
 
 # PostgreSQL with settings for a write-heavy server (shared_buffers,
 # max_wal_size); fsync and synchronous_commit stay on.

@@ -39,11 +39,9 @@ fi
 begin_marker='<!-- BEGIN bench.sh results -->'
 end_marker='<!-- END bench.sh results -->'
 
-log() { printf 'bench.sh: %s\n' "$*" >&2; }
-die() {
-	log "$*"
-	exit 1
-}
+script_name=bench.sh
+# shellcheck source=lib.sh
+. scripts/lib.sh
 
 if [[ $dry_run == 0 ]]; then
 	[[ -f $out ]] && grep -qF "$begin_marker" "$out" && grep -qF "$end_marker" "$out" ||
@@ -80,34 +78,6 @@ stop() {
 	done
 	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null || true
-}
-
-# listening PORT: whether something accepts connections on 127.0.0.1:PORT.
-listening() { (: <"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# free_port prints a port nothing listens on.
-free_port() {
-	local p i
-	for ((i = 0; i < 100; i++)); do
-		p=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768+), where clients' own ports are
-		listening "$p" || {
-			echo "$p"
-			return
-		}
-	done
-	die "no free port found"
-}
-
-# wait_port PORT PID: wait up to 30s until PID listens on PORT; fails if PID
-# exits or time runs out.
-wait_port() {
-	local port=$1 pid=$2 i
-	for ((i = 0; i < 300; i++)); do
-		listening "$port" && return 0
-		kill -0 "$pid" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
 }
 
 # start_kfake: starts kfake-peer on a free port; sets addr and pid.
