@@ -65,7 +65,7 @@ func newConn(s *Server, nc net.Conn, id uint64, l ListenerConfig) *conn {
 		nc:      nc,
 		rw:      nc,
 		l:       l,
-		info:    ConnInfo{ID: id, Remote: nc.RemoteAddr(), Local: nc.LocalAddr(), Listener: l.Name},
+		info:    ConnInfo{ID: id, Remote: nc.RemoteAddr(), Local: nc.LocalAddr(), Listener: l.Name, remoteHost: hostOf(nc.RemoteAddr())},
 		ctx:     ctx,
 		cancel:  cancel,
 		stopped: make(chan struct{}),

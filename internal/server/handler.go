@@ -44,6 +44,9 @@ type ConnInfo struct {
 	Listener string
 
 	principal atomic.Pointer[auth.Principal]
+	// remoteHost caches RemoteHost for connections the server made: ACL
+	// checks read it on every request.
+	remoteHost string
 }
 
 // Principal is who the connection authenticated as: auth.Anonymous until
@@ -61,12 +64,20 @@ func (c *ConnInfo) SetPrincipal(p auth.Principal) { c.principal.Store(&p) }
 
 // RemoteHost is the client's IP address as ACLs match it ("" if unknown).
 func (c *ConnInfo) RemoteHost() string {
-	if c.Remote == nil {
+	if c.remoteHost != "" {
+		return c.remoteHost
+	}
+	return hostOf(c.Remote)
+}
+
+// hostOf is addr's IP address without the port.
+func hostOf(addr net.Addr) string {
+	if addr == nil {
 		return ""
 	}
-	host, _, err := net.SplitHostPort(c.Remote.String())
+	host, _, err := net.SplitHostPort(addr.String())
 	if err != nil {
-		return c.Remote.String()
+		return addr.String()
 	}
 	return host
 }
