@@ -233,6 +233,14 @@ func (d *pgDB) Counts(ctx context.Context) (history, riders int64, err error) {
 	return history, riders, err
 }
 
+// Riders implements DB.
+func (d *pgDB) Riders(ctx context.Context) (n int64, err error) {
+	if err = d.pool.QueryRow(ctx, `SELECT count(*) FROM rider_latest`).Scan(&n); err != nil {
+		err = fmt.Errorf("ridersdb: count riders: %w", err)
+	}
+	return n, err
+}
+
 // Close implements DB.
 func (d *pgDB) Close() error {
 	d.pool.Close()

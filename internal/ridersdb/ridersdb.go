@@ -51,8 +51,11 @@ type DB interface {
 	InsertOne(ctx context.Context, l rider.Location, seq int64) error
 	// Latest returns up to limit riders' latest locations, newest first.
 	Latest(ctx context.Context, limit int) ([]LatestRow, error)
-	// Counts returns the number of history rows and of riders.
+	// Counts returns the number of history rows and of riders. It counts
+	// the history table whole: cheap for a check, slow on a large table.
 	Counts(ctx context.Context) (history, riders int64, err error)
+	// Riders returns the number of riders (rows of rider_latest).
+	Riders(ctx context.Context) (int64, error)
 	// Close closes the database.
 	Close() error
 }

@@ -171,6 +171,9 @@ func checkCounts(t *testing.T, db ridersdb.DB, history, riders int64) {
 	if h != history || r != riders {
 		t.Errorf("Counts = %d history, %d riders; want %d, %d", h, r, history, riders)
 	}
+	if n, err := db.Riders(context.Background()); err != nil || n != riders {
+		t.Errorf("Riders = %d, %v; want %d", n, err, riders)
+	}
 }
 
 // checkLatest compares Latest with w, finding each wanted row's lat/lon in

@@ -292,6 +292,14 @@ func (d *sqliteDB) Counts(ctx context.Context) (history, riders int64, err error
 	return history, riders, err
 }
 
+// Riders implements DB.
+func (d *sqliteDB) Riders(ctx context.Context) (n int64, err error) {
+	if err = d.r.QueryRowContext(ctx, `SELECT count(*) FROM rider_latest`).Scan(&n); err != nil {
+		err = fmt.Errorf("ridersdb: count riders: %w", err)
+	}
+	return n, err
+}
+
 // Close implements DB.
 func (d *sqliteDB) Close() error {
 	var err error
