@@ -226,6 +226,7 @@ func (f *fakeDB) WriteBatch(context.Context, []ridersdb.Update) (int, error) {
 }
 func (f *fakeDB) Latest(context.Context, int) ([]ridersdb.LatestRow, error) { return nil, nil }
 func (f *fakeDB) Counts(context.Context) (int64, int64, error)              { return 0, 0, nil }
+func (f *fakeDB) Riders(context.Context) (int64, error)                     { return 0, nil }
 func (f *fakeDB) Close() error                                              { return nil }
 
 func TestRunDirect(t *testing.T) {
