@@ -40,16 +40,29 @@ var batchTypes = map[string]bool{
 	"text/plain":           true,
 }
 
-// postLocations handles POST /v1/locations.
-func (g *Gateway) postLocations(w http.ResponseWriter, r *http.Request) {
-	g.requests.Add(1)
-	if err := checkType(r, batchTypes); err != nil {
+// singleTypes are the content types PUT accepts.
+var singleTypes = map[string]bool{"application/json": true}
+
+// acceptBody checks the request's content type against types and reads
+// its body; if either fails, the request has been answered (415, 413, 400).
+func (g *Gateway) acceptBody(w http.ResponseWriter, r *http.Request, types map[string]bool) ([]byte, bool) {
+	if err := checkType(r, types); err != nil {
 		g.reject(w, http.StatusUnsupportedMediaType, err)
-		return
+		return nil, false
 	}
 	body, status, err := g.readBody(w, r)
 	if err != nil {
 		g.reject(w, status, err)
+		return nil, false
+	}
+	return body, true
+}
+
+// postLocations handles POST /v1/locations.
+func (g *Gateway) postLocations(w http.ResponseWriter, r *http.Request) {
+	g.requests.Add(1)
+	body, ok := g.acceptBody(w, r, batchTypes)
+	if !ok {
 		return
 	}
 	locs, err := rider.ParseBatch(bytes.NewReader(body), g.cfg.MaxBatch, time.Now(), g.cfg.Limits)
@@ -69,13 +82,8 @@ func (g *Gateway) putLocation(w http.ResponseWriter, r *http.Request) {
 		g.reject(w, http.StatusBadRequest, &rider.FieldError{Index: -1, Field: "rider_id", Msg: err.Error()})
 		return
 	}
-	if err := checkType(r, map[string]bool{"application/json": true}); err != nil {
-		g.reject(w, http.StatusUnsupportedMediaType, err)
-		return
-	}
-	body, status, err := g.readBody(w, r)
-	if err != nil {
-		g.reject(w, status, err)
+	body, ok := g.acceptBody(w, r, singleTypes)
+	if !ok {
 		return
 	}
 	loc, err := parseOne(body, id, time.Now(), g.cfg.Limits)
