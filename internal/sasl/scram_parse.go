@@ -47,6 +47,9 @@ func parseClientFirst(mech string, msg []byte) (clientFirst, error) {
 	if !utf8.Valid(msg) {
 		return clientFirst{}, malformed(mech, "client-first message is not UTF-8")
 	}
+	if bytes.ContainsAny(msg, "\r\n") {
+		return clientFirst{}, malformed(mech, "client-first message holds a line break")
+	}
 	s := string(msg)
 	flag, rest, ok := strings.Cut(s, ",")
 	if !ok {
@@ -113,6 +116,11 @@ func parseClientFinal(mech string, msg []byte) (clientFinal, error) {
 	}
 	if !utf8.Valid(msg) {
 		return clientFinal{}, malformed(mech, "client-final message is not UTF-8")
+	}
+	// Go's base64 decoders skip CR and LF, so "p=ab\ncd" would pass for
+	// "p=abcd"; no SCRAM attribute holds them, so refuse them outright.
+	if bytes.ContainsAny(msg, "\r\n") {
+		return clientFinal{}, malformed(mech, "client-final message holds a line break")
 	}
 	i := bytes.LastIndex(msg, []byte(",p="))
 	if i < 0 {
