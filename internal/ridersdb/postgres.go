@@ -206,39 +206,23 @@ func (d *pgDB) InsertOne(ctx context.Context, l rider.Location, seq int64) error
 
 // Latest implements DB.
 func (d *pgDB) Latest(ctx context.Context, limit int) ([]LatestRow, error) {
-	rows, err := d.pool.Query(ctx, `SELECT rider_id, lat, lon, ts, kafka_partition FROM rider_latest ORDER BY ts DESC, rider_id LIMIT $1`, limit)
+	rs, err := d.pool.Query(ctx, latestSQL+"$1", limit)
 	if err != nil {
 		return nil, fmt.Errorf("ridersdb: latest: %w", err)
 	}
-	defer rows.Close()
-	var out []LatestRow
-	for rows.Next() {
-		var r LatestRow
-		var ts time.Time
-		if err := rows.Scan(&r.RiderID, &r.Lat, &r.Lon, &ts, &r.Partition); err != nil {
-			return nil, fmt.Errorf("ridersdb: latest: %w", err)
-		}
-		r.TS = ts.UTC()
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	defer rs.Close()
+	var ts time.Time
+	return scanLatest(rs, &ts, func() time.Time { return ts })
 }
 
 // Counts implements DB. Both are full counts, linear in the table sizes.
 func (d *pgDB) Counts(ctx context.Context) (history, riders int64, err error) {
-	err = d.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM rider_locations), (SELECT count(*) FROM rider_latest)`).Scan(&history, &riders)
-	if err != nil {
-		err = fmt.Errorf("ridersdb: counts: %w", err)
-	}
-	return history, riders, err
+	return scanCounts(d.pool.QueryRow(ctx, countsSQL))
 }
 
 // Riders implements DB.
-func (d *pgDB) Riders(ctx context.Context) (n int64, err error) {
-	if err = d.pool.QueryRow(ctx, `SELECT count(*) FROM rider_latest`).Scan(&n); err != nil {
-		err = fmt.Errorf("ridersdb: count riders: %w", err)
-	}
-	return n, err
+func (d *pgDB) Riders(ctx context.Context) (int64, error) {
+	return scanRiders(d.pool.QueryRow(ctx, ridersSQL))
 }
 
 // Close implements DB.

@@ -265,39 +265,23 @@ func (d *sqliteDB) InsertOne(ctx context.Context, l rider.Location, seq int64) e
 
 // Latest implements DB.
 func (d *sqliteDB) Latest(ctx context.Context, limit int) ([]LatestRow, error) {
-	rows, err := d.r.QueryContext(ctx, `SELECT rider_id, lat, lon, ts, kafka_partition FROM rider_latest ORDER BY ts DESC, rider_id LIMIT ?`, limit)
+	rs, err := d.r.QueryContext(ctx, latestSQL+"?", limit)
 	if err != nil {
 		return nil, fmt.Errorf("ridersdb: latest: %w", err)
 	}
-	defer rows.Close()
-	var out []LatestRow
-	for rows.Next() {
-		var r LatestRow
-		var ts int64
-		if err := rows.Scan(&r.RiderID, &r.Lat, &r.Lon, &ts, &r.Partition); err != nil {
-			return nil, fmt.Errorf("ridersdb: latest: %w", err)
-		}
-		r.TS = time.UnixMicro(ts).UTC()
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	defer rs.Close()
+	var ts int64
+	return scanLatest(rs, &ts, func() time.Time { return time.UnixMicro(ts) })
 }
 
 // Counts implements DB. Both are full counts, linear in the table sizes.
 func (d *sqliteDB) Counts(ctx context.Context) (history, riders int64, err error) {
-	err = d.r.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM rider_locations), (SELECT count(*) FROM rider_latest)`).Scan(&history, &riders)
-	if err != nil {
-		err = fmt.Errorf("ridersdb: counts: %w", err)
-	}
-	return history, riders, err
+	return scanCounts(d.r.QueryRowContext(ctx, countsSQL))
 }
 
 // Riders implements DB.
-func (d *sqliteDB) Riders(ctx context.Context) (n int64, err error) {
-	if err = d.r.QueryRowContext(ctx, `SELECT count(*) FROM rider_latest`).Scan(&n); err != nil {
-		err = fmt.Errorf("ridersdb: count riders: %w", err)
-	}
-	return n, err
+func (d *sqliteDB) Riders(ctx context.Context) (int64, error) {
+	return scanRiders(d.r.QueryRowContext(ctx, ridersSQL))
 }
 
 // Close implements DB.
