@@ -34,8 +34,11 @@ func (b *Broker) handleMetadata(_ context.Context, req *server.Request) server.R
 		}
 		return b.metadataReply(req, r, resp)
 	}
+	// One request may create only so many topics (a client naming
+	// thousands of unknown topics must not fill the broker in one go).
+	creates := b.cfg.AutoCreateTopicsPerRequest
 	for _, rt := range r.Topics {
-		resp.Topics = append(resp.Topics, b.metadataRequestedTopic(req, rt, r.AllowAutoTopicCreation || r.Version < 4))
+		resp.Topics = append(resp.Topics, b.metadataRequestedTopic(req, rt, r.AllowAutoTopicCreation || r.Version < 4, &creates))
 	}
 	return b.metadataReply(req, r, resp)
 }
@@ -60,7 +63,9 @@ func (b *Broker) metadataReply(req *server.Request, r *kmsg.MetadataRequest, res
 // topic. Without DESCRIBE on it the answer is TOPIC_AUTHORIZATION_FAILED,
 // whether it exists or not (a topic id is echoed, never its name); an
 // unknown topic is auto-created only with CREATE on the cluster or on it.
-func (b *Broker) metadataRequestedTopic(req *server.Request, rt kmsg.MetadataRequestTopic, allowCreate bool) kmsg.MetadataResponseTopic {
+//
+// creates is what remains of the request's auto-creation budget.
+func (b *Broker) metadataRequestedTopic(req *server.Request, rt kmsg.MetadataRequestTopic, allowCreate bool, creates *int) kmsg.MetadataResponseTopic {
 	name := ""
 	if rt.Topic != nil {
 		name = *rt.Topic
@@ -99,8 +104,14 @@ func (b *Broker) metadataRequestedTopic(req *server.Request, rt kmsg.MetadataReq
 		mt.ErrorCode = kerr.TopicAuthorizationFailed.Code
 		return mt
 	}
+	if *creates <= 0 {
+		mt.ErrorCode = kerr.UnknownTopicOrPartition.Code
+		return mt
+	}
+	*creates--
 	t, err := b.createTopic(name, b.cfg.DefaultPartitions, nil)
 	if err != nil && !errors.Is(err, topics.ErrTopicExists) {
+		b.cfg.Logger.Warn("auto-creating topic failed", "topic", name, "err", err)
 		mt.ErrorCode = errorCode(err)
 		return mt
 	}
@@ -119,9 +130,15 @@ func (b *Broker) metadataTopic(t topics.Topic) kmsg.MetadataResponseTopic {
 	mt.TopicID = t.ID
 	mt.IsInternal = t.Internal
 	mt.Partitions = make([]kmsg.MetadataResponseTopicPartition, t.Partitions)
+	// A partition being created is in the metadata a moment before it is
+	// served: answer it as Kafka does one whose leader is not elected yet.
+	open := int32(len(b.topicPartitions(t.Name)))
 	for i := range mt.Partitions {
 		p := kmsg.NewMetadataResponseTopicPartition()
 		p.Partition = int32(i)
+		if int32(i) >= open {
+			p.ErrorCode = kerr.LeaderNotAvailable.Code
+		}
 		p.Leader = b.cfg.NodeID
 		p.LeaderEpoch = 0
 		p.Replicas = []int32{b.cfg.NodeID}

@@ -17,7 +17,6 @@ package broker
 import (
 	"context"
 	"errors"
-	"os"
 
 	"github.com/courier-dev/courier/internal/group"
 	"github.com/courier-dev/courier/internal/server"
@@ -86,18 +85,8 @@ func (b *Broker) ensureOffsetsTopic() {
 	if _, ok := b.topics.Get(offsetsTopic); ok {
 		return
 	}
-	b.adminMu.Lock()
-	defer b.adminMu.Unlock()
-	t, err := b.topics.Create(offsetsTopic, 1, nil, true)
-	if errors.Is(err, topics.ErrTopicExists) {
-		return
-	}
-	if err == nil {
-		if err = os.RemoveAll(b.partitionDir(offsetsTopic, 0)); err == nil {
-			err = b.openTopic(t)
-		}
-	}
-	if err != nil {
+	_, err := b.createTopicWith(offsetsTopic, 1, nil, true)
+	if err != nil && !errors.Is(err, topics.ErrTopicExists) {
 		b.cfg.Logger.Error("create internal topic", "topic", offsetsTopic, "err", err)
 	}
 }

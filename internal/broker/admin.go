@@ -1,36 +1,84 @@
 package broker
 
-// admin.go changes the set of topics: the metadata store first (so a crash
-// never leaves a topic half-known), then the partition logs.
+// admin.go changes the set of topics. A new topic's partitions are created
+// first, invisible, and the topic is added to the metadata (made visible)
+// only once all exist, so a failed creation leaves nothing behind. A
+// deleted topic leaves the metadata first (so a crash never leaves it
+// half-known), then each partition directory is renamed with the -delete
+// suffix and removed (a crash in between is finished at the next start).
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/courier-dev/courier/internal/topics"
 )
 
-// createTopic persists a new topic and opens its partitions.
+// createTopic creates a topic's partitions and then persists it.
 func (b *Broker) createTopic(name string, partitions int32, configs map[string]string) (topics.Topic, error) {
+	return b.createTopicWith(name, partitions, configs, false)
+}
+
+// createTopicWith is createTopic that can mark the topic internal.
+func (b *Broker) createTopicWith(name string, partitions int32, configs map[string]string, internal bool) (topics.Topic, error) {
 	b.adminMu.Lock()
 	defer b.adminMu.Unlock()
-	t, err := b.topics.Create(name, partitions, configs, false)
+	t, err := b.topics.NewTopic(name, partitions, configs, internal)
 	if err != nil {
 		return topics.Topic{}, err
 	}
-	// A directory left by an earlier topic of the same name must not
-	// resurface as this topic's data.
-	for i := int32(0); i < partitions; i++ {
-		if err := os.RemoveAll(b.partitionDir(name, i)); err != nil {
-			return topics.Topic{}, fmt.Errorf("clear %s: %w", b.partitionDir(name, i), err)
-		}
-	}
-	if err := b.openTopic(t); err != nil {
+	if err := b.checkPartitionBudget(partitions); err != nil {
 		return topics.Topic{}, err
 	}
+	opened, err := b.newPartitions(t, 0)
+	if err != nil {
+		return topics.Topic{}, err
+	}
+	if err := b.topics.Add(t); err != nil {
+		b.discardPartitions(opened)
+		return topics.Topic{}, err
+	}
+	b.publishPartitions(t, opened)
 	return t, nil
+}
+
+// newPartitions opens new, empty partitions of t from index first on.
+// A directory already there (left by an earlier topic of that name whose
+// deletion failed) must not resurface as this topic's data: it is moved
+// to quarantine, never deleted.
+func (b *Broker) newPartitions(t topics.Topic, first int32) ([]*partition, error) {
+	for i := first; i < t.Partitions; i++ {
+		dir := b.partitionDir(t.Name, i)
+		if _, err := os.Stat(dir); err == nil {
+			dst, err := b.moveToQuarantine(dir, "leftover")
+			if err != nil {
+				return nil, err
+			}
+			b.cfg.Logger.Warn("a directory for the new partition already existed; moved it to quarantine", "path", dir, "quarantined_as", dst)
+		}
+	}
+	opened, err := b.openPartitions(t, first)
+	if err != nil {
+		for i := first; i < t.Partitions; i++ {
+			_ = os.RemoveAll(b.partitionDir(t.Name, i)) // made just now, empty
+		}
+		return nil, err
+	}
+	return opened, nil
+}
+
+// discardPartitions removes partitions created for a topic that could not
+// be added: they are empty and nobody has seen them.
+func (b *Broker) discardPartitions(ps []*partition) {
+	for _, p := range ps {
+		if err := p.log.Delete(); err != nil {
+			b.cfg.Logger.Error("remove partition of a failed topic creation", "topic", p.topic, "partition", p.index, "err", err)
+		}
+	}
 }
 
 // deleteTopic forgets a topic durably, then removes its logs.
@@ -47,9 +95,9 @@ func (b *Broker) deleteTopic(name string) (topics.Topic, error) {
 	delete(b.byID, t.ID)
 	b.mu.Unlock()
 	for _, p := range ps {
-		if err := p.log.Delete(); err != nil {
-			// The topic is gone from the metadata; the orphan directory is
-			// removed at the next start.
+		if err := b.removePartition(p, t); err != nil {
+			// The topic is gone from the metadata; the directory is moved
+			// to quarantine at the next start.
 			b.cfg.Logger.Error("delete partition log", "topic", name, "partition", p.index, "err", err)
 		}
 	}
@@ -63,25 +111,60 @@ func (b *Broker) deleteTopic(name string) (topics.Topic, error) {
 	return t, nil
 }
 
+// removePartition closes a deleted topic's partition, renames its
+// directory with the -delete suffix (durably), then removes it.
+func (b *Broker) removePartition(p *partition, t topics.Topic) error {
+	cerr := p.log.Close()
+	dir := b.partitionDir(p.topic, p.index)
+	doomed := dir + "." + strconv.FormatInt(time.Now().UnixNano(), 36) + deleteSuffix
+	if err := os.Rename(dir, doomed); err != nil {
+		return errors.Join(cerr, fmt.Errorf("rename %s for deletion: %w", dir, err))
+	}
+	if err := syncDir(b.logsDir()); err != nil {
+		return errors.Join(cerr, err)
+	}
+	if err := os.RemoveAll(doomed); err != nil {
+		return errors.Join(cerr, fmt.Errorf("remove %s: %w", doomed, err))
+	}
+	return cerr
+}
+
 // offsetsDeleteTimeout bounds deleteTopic's wait for the deletion of the
 // topic's committed offsets to be durable (one fsync of the offsets log).
 const offsetsDeleteTimeout = 10 * time.Second
 
-// addPartitions raises a topic's partition count.
+// addPartitions raises a topic's partition count: the new partitions are
+// created first and published only once the new count is persisted.
 func (b *Broker) addPartitions(name string, total int32) (topics.Topic, error) {
 	b.adminMu.Lock()
 	defer b.adminMu.Unlock()
-	t, err := b.topics.SetPartitions(name, total)
+	t, ok := b.topics.Get(name)
+	if !ok {
+		return topics.Topic{}, fmt.Errorf("%w: %s", topics.ErrUnknownTopic, name)
+	}
+	if total <= t.Partitions || total > topics.MaxPartitions {
+		return topics.Topic{}, fmt.Errorf("%w: topic %s has %d partitions; new total %d must be larger and at most %d",
+			topics.ErrInvalidPartitions, name, t.Partitions, total, topics.MaxPartitions)
+	}
+	if err := b.checkPartitionBudget(total - t.Partitions); err != nil {
+		return topics.Topic{}, err
+	}
+	grown := t
+	grown.Partitions = total
+	opened, err := b.newPartitions(grown, t.Partitions)
 	if err != nil {
 		return topics.Topic{}, err
 	}
-	if err := b.openTopic(t); err != nil {
+	if grown, err = b.topics.SetPartitions(name, total); err != nil {
+		b.discardPartitions(opened)
 		return topics.Topic{}, err
 	}
-	return t, nil
+	b.publishPartitions(grown, opened)
+	return grown, nil
 }
 
-// setTopicConfigs replaces a topic's configs and applies them to its logs.
+// setTopicConfigs replaces a topic's configs and applies them to its logs
+// (and to the partitions' metadata copies).
 func (b *Broker) setTopicConfigs(name string, configs map[string]string) (topics.Topic, error) {
 	b.adminMu.Lock()
 	defer b.adminMu.Unlock()
@@ -92,6 +175,9 @@ func (b *Broker) setTopicConfigs(name string, configs map[string]string) (topics
 	sc := storageConfig(t)
 	for _, p := range b.topicPartitions(name) {
 		p.log.SetConfig(sc)
+		if err := writePartitionMeta(b.partitionDir(name, p.index), t, p.index); err != nil {
+			b.cfg.Logger.Warn("write partition metadata copy", "topic", name, "partition", p.index, "err", err)
+		}
 	}
 	return t, nil
 }

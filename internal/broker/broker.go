@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -93,7 +92,10 @@ func Open(cfg Config) (*Broker, error) {
 			b.lock.release()
 		}
 	}()
-	if b.topics, err = topics.Open(b.metaDir()); err != nil {
+	if b.topics, err = b.openTopicStore(); err != nil {
+		return nil, err
+	}
+	if err := b.checkMetadataPresent(); err != nil {
 		return nil, err
 	}
 	if b.pids, err = openProducerIDs(filepath.Join(b.metaDir(), "producer-ids")); err != nil {
@@ -102,7 +104,7 @@ func Open(cfg Config) (*Broker, error) {
 	if b.clusterID, err = loadClusterID(filepath.Join(b.metaDir(), "cluster-id")); err != nil {
 		return nil, err
 	}
-	if err := b.removeOrphanDirs(); err != nil {
+	if err := b.sweepLogsDir(); err != nil {
 		return nil, err
 	}
 	if b.acls, err = acl.Open(b.metaDir(), cfg.SuperUsers); err != nil {
@@ -135,27 +137,54 @@ func Open(cfg Config) (*Broker, error) {
 }
 
 // openTopic opens (creating as needed) the logs of t's partitions that are
-// not open yet.
+// not open yet, and publishes them. On error it closes what it opened.
 func (b *Broker) openTopic(t topics.Topic) error {
 	b.mu.RLock()
 	have := len(b.parts[t.Name])
 	b.mu.RUnlock()
+	opened, err := b.openPartitions(t, int32(have))
+	if err != nil {
+		return err
+	}
+	b.publishPartitions(t, opened)
+	return nil
+}
+
+// openPartitions opens the logs of t's partitions from index first on,
+// without publishing them. Each partition directory gets its
+// partition.metadata copy if it lacks one.
+func (b *Broker) openPartitions(t topics.Topic, first int32) ([]*partition, error) {
+	// The name becomes a path: never build one from an unchecked name.
+	if err := topics.ValidateName(t.Name); err != nil {
+		return nil, fmt.Errorf("open topic: %w", err)
+	}
 	var opened []*partition
-	for i := int32(have); i < t.Partitions; i++ {
-		l, err := storage.Open(b.partitionDir(t.Name, i), storageConfig(t), b.storageOptions())
+	for i := first; i < t.Partitions; i++ {
+		dir := b.partitionDir(t.Name, i)
+		l, err := storage.Open(dir, storageConfig(t), b.storageOptions())
 		if err != nil {
 			for _, p := range opened {
 				p.log.Close()
 			}
-			return fmt.Errorf("open partition %s-%d: %w", t.Name, i, err)
+			return nil, fmt.Errorf("open partition %s-%d: %w", t.Name, i, err)
 		}
+		b.metrics.recovery.add(l.Recovery())
 		opened = append(opened, &partition{topic: t.Name, index: i, log: l})
+		if _, err := readPartitionMeta(dir); err != nil {
+			if err := writePartitionMeta(dir, t, i); err != nil {
+				b.cfg.Logger.Warn("write partition metadata copy", "topic", t.Name, "partition", i, "err", err)
+			}
+		}
 	}
+	return opened, nil
+}
+
+// publishPartitions makes opened partitions of t reachable by handlers.
+func (b *Broker) publishPartitions(t topics.Topic, opened []*partition) {
 	b.mu.Lock()
 	b.parts[t.Name] = append(b.parts[t.Name], opened...)
 	b.byID[t.ID] = t.Name
 	b.mu.Unlock()
-	return nil
 }
 
 // storageOptions are the broker-wide storage settings.
@@ -175,41 +204,6 @@ func storageConfig(t topics.Topic) storage.Config {
 		LogAppendTime:      ts == "LogAppendTime",
 		IndexIntervalBytes: int32(min(t.Int64("index.interval.bytes"), 1<<31-1)),
 	}
-}
-
-// removeOrphanDirs deletes partition directories that belong to no known
-// topic partition: leftovers of a deletion interrupted by a crash.
-func (b *Broker) removeOrphanDirs() error {
-	entries, err := os.ReadDir(b.logsDir())
-	if err != nil {
-		return fmt.Errorf("list %s: %w", b.logsDir(), err)
-	}
-	for _, e := range entries {
-		if b.isLivePartitionDir(e.Name()) {
-			continue
-		}
-		path := filepath.Join(b.logsDir(), e.Name())
-		b.cfg.Logger.Warn("removing orphaned partition directory", "path", path)
-		if err := os.RemoveAll(path); err != nil {
-			return fmt.Errorf("remove orphan %s: %w", path, err)
-		}
-	}
-	return nil
-}
-
-// isLivePartitionDir reports whether a logs/ entry names a partition of a
-// known topic.
-func (b *Broker) isLivePartitionDir(name string) bool {
-	i := strings.LastIndexByte(name, '-')
-	if i <= 0 {
-		return false
-	}
-	n, err := strconv.ParseInt(name[i+1:], 10, 32)
-	if err != nil {
-		return false
-	}
-	t, ok := b.topics.Get(name[:i])
-	return ok && n >= 0 && int32(n) < t.Partitions && strconv.Itoa(int(n)) == name[i+1:]
 }
 
 // lookup returns a partition, or nil.

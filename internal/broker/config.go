@@ -55,6 +55,20 @@ type Config struct {
 	// SuperUsers are principals ("User:admin") allowed everything when
 	// the authorizer is enabled (Kafka's super.users).
 	SuperUsers []string
+	// RebuildMetadata rebuilds the topic metadata from the partition
+	// directories at start (adding topics the metadata lacks; a damaged
+	// metadata file is moved to DATA/quarantine first). Without it, a
+	// missing or damaged metadata file stops the start.
+	RebuildMetadata bool
+	// MaxPartitions bounds the partitions of all topics together; creating
+	// more is refused with POLICY_VIOLATION. Each partition keeps its
+	// active segment file open, so 0 means a default derived from the
+	// open-file limit (see defaultMaxPartitions).
+	MaxPartitions int
+	// AutoCreateTopicsPerRequest bounds how many topics one Metadata
+	// request may auto-create; further unknown topics in it answer
+	// UNKNOWN_TOPIC_OR_PARTITION (retriable). 0 means 20.
+	AutoCreateTopicsPerRequest int
 	// Logger receives the broker's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -78,6 +92,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.MaxPartitions <= 0 {
+		c.MaxPartitions = defaultMaxPartitions()
+	}
+	if c.AutoCreateTopicsPerRequest <= 0 {
+		c.AutoCreateTopicsPerRequest = 20
 	}
 	return c
 }

@@ -41,6 +41,8 @@ func errorCode(err error) int16 {
 		return kerr.InvalidReplicationFactor.Code
 	case errors.Is(err, errInvalidReplicaAssignment):
 		return kerr.InvalidReplicaAssignment.Code
+	case errors.As(err, new(errPartitionLimit)):
+		return kerr.PolicyViolation.Code
 	default:
 		return kerr.KafkaStorageError.Code
 	}

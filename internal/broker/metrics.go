@@ -21,6 +21,10 @@ type Metrics struct {
 	bytesOut    prometheus.Counter
 	connections prometheus.Gauge
 	apiNames    [128]string
+	// recovery counts start-up damage (metrics_recovery.go); quarantined
+	// counts data directory entries moved aside, by reason.
+	recovery    recoveryMetrics
+	quarantined *prometheus.CounterVec
 }
 
 func newMetrics() *Metrics {
@@ -37,6 +41,11 @@ func newMetrics() *Metrics {
 		bytesIn:     prometheus.NewCounter(prometheus.CounterOpts{Name: "courier_bytes_in_total", Help: "Request bytes read."}),
 		bytesOut:    prometheus.NewCounter(prometheus.CounterOpts{Name: "courier_bytes_out_total", Help: "Response bytes written."}),
 		connections: prometheus.NewGauge(prometheus.GaugeOpts{Name: "courier_connections", Help: "Open client connections."}),
+		recovery:    newRecoveryMetrics(),
+		quarantined: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "courier_quarantined_total",
+			Help: "Data directory entries the broker moved to DATA/quarantine at start, by reason (unknown directory, damaged metadata).",
+		}, []string{"reason"}),
 	}
 	for i := range m.apiNames {
 		m.apiNames[i] = kmsg.NameForKey(int16(i))
@@ -45,6 +54,7 @@ func newMetrics() *Metrics {
 		}
 	}
 	m.registry.MustRegister(m.requests, m.latency, m.bytesIn, m.bytesOut, m.connections,
+		m.recovery.events, m.recovery.bytes, m.quarantined,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

@@ -43,6 +43,7 @@ type Log struct {
 	dirGen   uint64        // bumped on every segment file creation
 
 	producers *producerState // guarded by appendMu
+	report    RecoveryReport // what Open found and did; written only by Open
 
 	dirSyncedGen uint64 // guarded by syncMu: dirGen covered by the last directory fsync
 	filesClosed  bool   // guarded by syncMu: Close has closed the files

@@ -1,27 +1,39 @@
 package storage
 
 // This file brings a partition directory to a consistent state at Open,
-// after a clean shutdown or a crash:
+// after a clean shutdown or a crash, without ever deleting data it cannot
+// prove worthless:
 //
-//  1. Leftover .tmp and .deleted files, and index files without a segment,
-//     are removed.
+//  1. Leftover .tmp and .deleted files (interrupted atomic writes and
+//     deletions already decided), and index files without a segment, are
+//     removed.
 //  2. Segments are walked oldest first. A segment with sane index files was
 //     sealed cleanly (index files are written only after its data is
 //     fsynced), so its batch headers are read without CRC checks. The last
 //     segment, and any segment whose index files are missing or malformed,
-//     is verified batch by batch (framing, CRC, record count, offset
-//     continuity). The first bad batch and everything after it is
-//     truncated; segments after a truncated one, or after a gap in offsets,
-//     should not exist and are removed.
-//  3. The walk rebuilds each segment's in-memory indexes and replays every
-//     batch header into the idempotent-producer state.
-//  4. The log start offset is the larger of the checkpoint and the first
-//     segment's base. A checkpoint beyond the recovered end (data lost in a
-//     crash after DeleteRecords) empties the log and restarts it there, so
-//     offsets are never reused.
+//     is verified batch by batch (framing, CRC, record count, dense offsets).
+//  3. Damage is mapped (damage.go) and handled by what it is:
+//     - a bad range at the very end of the last segment with nothing valid
+//       after it is a torn tail: it is cut (its bytes are kept in the
+//       quarantine folder unless they are all zeros);
+//     - anything else, in any segment, is repaired (repair.go): unreadable
+//       bytes go to the quarantine folder, every valid batch after them is
+//       kept, in a segment of its own, and an intact batch whose base
+//       offset was damaged gets the offset its neighbours prove. The walk
+//       then starts again on the repaired directory.
+//  4. Offsets missing between segments (a segment file lost, or a damaged
+//     region) are a gap: the log serves around it, as Kafka does after
+//     compaction, and consumers skip it. A segment that overlaps the one
+//     before it is moved to the quarantine folder.
+//  5. The log start offset is the larger of the checkpoint and the first
+//     segment's base. A checkpoint beyond the recovered end cannot be
+//     trusted (it would empty the log): it is moved to the quarantine
+//     folder and ignored.
 //
-// Everything kept is then fsynced, so the durable watermark starts at the
-// high watermark.
+// The walk rebuilds each segment's in-memory indexes and replays every
+// batch header into the idempotent-producer state. Everything kept is then
+// fsynced, so the durable watermark starts at the high watermark. What was
+// done is logged and counted in the log's RecoveryReport.
 
 import (
 	"errors"
@@ -34,74 +46,139 @@ import (
 	"strings"
 )
 
-// recover loads the directory into l. It runs before l is shared.
+// RecoveryReport counts what Open found and did to a partition directory.
+// The broker adds it to /metrics.
+type RecoveryReport struct {
+	// TornTailBytes were cut from the end of the last segment.
+	TornTailBytes int64
+	// DamagedRegions unreadable ranges (DamagedBytes in all) were moved to
+	// the quarantine folder; the batches around them were kept.
+	DamagedRegions int
+	DamagedBytes   int64
+	// RestampedBatches were intact batches whose base offset was damaged.
+	RestampedBatches int
+	// OffsetGaps are ranges of offsets missing between segments
+	// (MissingOffsets in all); reads skip them.
+	OffsetGaps     int
+	MissingOffsets int64
+	// QuarantinedFiles were moved aside whole: segments overlapping the
+	// log, a log start offset checkpoint beyond its end.
+	QuarantinedFiles int
+	// IndexesRebuilt counts sealed segments whose index files were
+	// missing, malformed or stale.
+	IndexesRebuilt int
+}
+
+// Changed reports whether recovery changed the directory's data: cut a
+// torn tail, repaired a segment or moved a file to quarantine. (Gaps and
+// rebuilt indexes are not changes: a gap stays and is found again at every
+// start.)
+func (r RecoveryReport) Changed() bool {
+	return r.TornTailBytes > 0 || r.DamagedRegions > 0 || r.RestampedBatches > 0 || r.QuarantinedFiles > 0
+}
+
+// Recovery returns what Open found and did.
+func (l *Log) Recovery() RecoveryReport { return l.report }
+
+// recover loads the directory into l. It runs before l is shared. Each
+// repair changes the directory, so the walk restarts after one; every
+// repair removes the damage it handled, so the walk settles.
 func (l *Log) recover() error {
+	limit := -1
+	for pass := 0; ; pass++ {
+		repaired, nsegs, err := l.recoverPass()
+		if err != nil || !repaired {
+			return err
+		}
+		if limit < 0 {
+			limit = 2*nsegs + 4
+		}
+		if pass >= limit {
+			return fmt.Errorf("recovery did not settle after %d repair passes", pass+1)
+		}
+		for _, s := range l.segs {
+			s.f.Close()
+		}
+		l.segs = nil
+		l.producers = newProducerState()
+	}
+}
+
+// recoverPass walks the directory once. It returns repaired=true, with the
+// walk abandoned, after repairing a segment.
+func (l *Log) recoverPass() (repaired bool, nsegs int, err error) {
 	cfg := l.cfg.Load()
 	nowMs := l.opts.Now().UnixMilli()
 	bases, err := l.cleanDir()
 	if err != nil {
-		return err
+		return false, 0, err
 	}
-	ckpt, err := readCheckpoint(l.fs, l.dir)
-	if errors.Is(err, errBadCheckpoint) {
-		l.logger.Warn("ignoring log start offset checkpoint", "err", err)
-	} else if err != nil {
-		return err
+	ckpt, err := l.loadCheckpoint()
+	if err != nil {
+		return false, 0, err
 	}
 
 	var (
 		sc        batchScanner
-		toSync    []*segment // truncated or rebuilt: fsync, then (if sealed) write index files
+		toSync    []*segment // cut: fsync, then (if sealed) write index files
 		needIndex []*segment
 	)
 	for i, base := range bases {
 		last := i == len(bases)-1
-		if n := len(l.segs); n > 0 && base != l.segs[n-1].next {
-			l.logger.Warn("segment does not continue the log; removing it and all later segments",
-				"segment", segmentName(base), "expected_base", l.segs[n-1].next)
-			if err := l.removeBases(bases[i:]); err != nil {
-				return err
+		if n := len(l.segs); n > 0 {
+			prev := l.segs[n-1]
+			if base < prev.next {
+				if err := l.quarantineOverlap(base, prev); err != nil {
+					return false, 0, err
+				}
+				continue
 			}
-			break
+			if base > prev.next {
+				l.logger.Warn("offsets missing between segments; reads skip the gap",
+					"after_segment", prev.logPath, "missing_offsets", fmt.Sprintf("%d-%d", prev.next, base-1))
+				l.report.OffsetGaps++
+				l.report.MissingOffsets += base - prev.next
+			}
 		}
 		seg, size, err := l.openSegmentFile(base, nowMs)
 		if err != nil {
-			return err
+			return false, 0, err
 		}
 		l.segs = append(l.segs, seg) // from here on, openLog closes it on error
 		var loaded *segIndex
 		if !last {
 			loaded = l.loadIndex(seg, size, bases[i+1]-base)
 		}
-		badAt, why, err := l.scanSegment(&sc, seg, size, loaded == nil, cfg.IndexIntervalBytes)
+		pending, badAt, err := l.scanSegment(&sc, seg, size, loaded == nil, cfg.IndexIntervalBytes)
 		if err != nil {
-			return err
+			return false, 0, err
 		}
 		if badAt >= 0 {
-			l.logger.Warn("truncating segment at its first bad batch",
-				"segment", seg.logPath, "position", badAt, "bytes", size-badAt, "reason", why)
-			if err := seg.f.Truncate(badAt); err != nil {
-				return fmt.Errorf("truncate %s to %d: %w", seg.logPath, badAt, err)
+			dm, err := mapDamage(seg.f, size, seg.base)
+			if err != nil {
+				return false, 0, fmt.Errorf("map damage in %s: %w", seg.logPath, err)
+			}
+			if !last || dm.damaged() || dm.tail == nil || dm.tail.from != seg.size {
+				return true, len(bases), l.repairSegment(seg, size, &dm)
+			}
+			if err := l.cutTornTail(seg, dm.tail); err != nil {
+				return false, 0, err
 			}
 			toSync = append(toSync, seg)
-			if !last {
-				l.logger.Warn("removing segments after a truncated one", "count", len(bases)-i-1, "first", segmentName(bases[i+1]))
-				if err := l.removeBases(bases[i+1:]); err != nil {
-					return err
-				}
-			}
-			break // seg is now the last segment
+		}
+		for i := range pending {
+			l.producers.update(&pending[i].h, pending[i].appendTime)
 		}
 		if last {
 			break
 		}
 		if seg.size == 0 {
-			// An empty segment before the end holds nothing (Courier never
-			// rolls an empty segment); drop it rather than keep a hole.
+			// An empty file holds nothing (Courier never rolls an empty
+			// segment); drop it rather than keep a hole.
 			l.logger.Warn("removing empty non-final segment", "segment", seg.logPath)
 			l.segs = l.segs[:len(l.segs)-1]
 			if err := seg.remove(l.fs); err != nil {
-				return err
+				return false, 0, err
 			}
 			continue
 		}
@@ -110,7 +187,7 @@ func (l *Log) recover() error {
 			if loaded != nil {
 				l.logger.Info("segment index files disagree with the data; rewriting them", "segment", seg.logPath)
 			}
-			toSync = append(toSync, seg)
+			l.report.IndexesRebuilt++
 			needIndex = append(needIndex, seg)
 		}
 	}
@@ -118,27 +195,100 @@ func (l *Log) recover() error {
 	if len(l.segs) == 0 {
 		seg, err := createSegment(l.fs, l.dir, ckpt, nowMs)
 		if err != nil {
-			return err
+			return false, 0, err
 		}
 		l.segs = append(l.segs, seg)
 	}
 	active := l.segs[len(l.segs)-1]
 	l.hwm = active.next
-	l.logStart = max(ckpt, l.segs[0].base)
-	if l.logStart > l.hwm {
-		if err := l.restartAt(ckpt, nowMs); err != nil {
-			return err
+	if ckpt > l.hwm {
+		if err := l.distrustCheckpoint(ckpt); err != nil {
+			return false, 0, err
 		}
-		active = l.segs[0]
+		ckpt = 0
 	}
+	l.logStart = max(ckpt, l.segs[0].base)
 	l.producers.evictBelow(l.logStart)
 	// The active segment will grow past any index files it has, which would
 	// then describe a prefix only; drop them so that index files always mean
 	// "sealed and durable". Close writes them again.
 	if err := active.removeIndexFiles(l.fs); err != nil {
+		return false, 0, err
+	}
+	return false, len(bases), l.persistRecovered(active, toSync, needIndex)
+}
+
+// loadCheckpoint reads the log start offset checkpoint. A malformed one
+// (it is replaced atomically, so only outside damage makes one) is moved to
+// the quarantine folder and ignored.
+func (l *Log) loadCheckpoint() (int64, error) {
+	ckpt, err := readCheckpoint(l.fs, l.dir)
+	if errors.Is(err, errBadCheckpoint) {
+		dst, qerr := l.quarantineFile(filepath.Join(l.dir, checkpointName), "malformed")
+		if qerr != nil {
+			return 0, qerr
+		}
+		l.logger.Error("log start offset checkpoint malformed; moved to quarantine and ignored", "err", err, "quarantined_as", dst)
+		l.report.QuarantinedFiles++
+		return 0, nil
+	}
+	return ckpt, err
+}
+
+// distrustCheckpoint handles a log start offset checkpoint beyond the
+// recovered end. Honouring it would make every retained batch unreadable,
+// and nothing proves it right (a crash that lost the tail after
+// DeleteRecords looks the same as a damaged file), so the data wins: the
+// file goes to quarantine and the log starts at its first segment.
+func (l *Log) distrustCheckpoint(ckpt int64) error {
+	dst, err := l.quarantineFile(filepath.Join(l.dir, checkpointName), "beyond-end")
+	if err != nil {
 		return err
 	}
-	return l.persistRecovered(active, toSync, needIndex)
+	l.logger.Error("log start offset checkpoint lies beyond the log end; keeping the data and ignoring it",
+		"checkpoint", ckpt, "log_end", l.hwm, "quarantined_as", dst)
+	l.report.QuarantinedFiles++
+	return nil
+}
+
+// quarantineOverlap moves aside a segment whose first offset lies inside
+// the segment before it: two files claim the same offsets, and the earlier
+// one is kept.
+func (l *Log) quarantineOverlap(base int64, prev *segment) error {
+	s := newSegment(l.dir, base, nil)
+	dst, err := l.quarantineFile(s.logPath, "overlaps")
+	if err != nil {
+		return err
+	}
+	l.logger.Error("segment overlaps the one before it; moved to quarantine",
+		"segment", s.logPath, "previous", prev.logPath, "previous_end", prev.next, "quarantined_as", dst)
+	l.report.QuarantinedFiles++
+	return s.removeIndexFiles(l.fs)
+}
+
+// cutTornTail cuts the unreadable end of the last segment, keeping its
+// bytes in quarantine unless they are all zeros (space a crash allocated
+// but never wrote).
+func (l *Log) cutTornTail(seg *segment, tail *region) error {
+	zero, err := allZero(seg.f, tail.from, tail.to)
+	if err != nil {
+		return fmt.Errorf("read torn tail of %s: %w", seg.logPath, err)
+	}
+	kept := "no (all zero bytes)"
+	if !zero {
+		name := fmt.Sprintf("%s%s.%d-%d.torn-tail", segmentName(seg.base), logSuffix, tail.from, tail.to)
+		if err := l.quarantineRange(seg.f, tail.from, tail.to, name); err != nil {
+			return fmt.Errorf("quarantine torn tail of %s: %w", seg.logPath, err)
+		}
+		kept = filepath.Join(l.quarantineDir(), name)
+	}
+	l.logger.Warn("truncating segment at its first bad batch (torn tail)",
+		"segment", seg.logPath, "position", tail.from, "bytes", tail.to-tail.from, "reason", tail.why, "kept_in_quarantine", kept)
+	if err := seg.f.Truncate(tail.from); err != nil {
+		return fmt.Errorf("truncate %s to %d: %w", seg.logPath, tail.from, err)
+	}
+	l.report.TornTailBytes += tail.to - tail.from
+	return nil
 }
 
 // cleanDir removes leftovers of interrupted work and returns the base
@@ -235,12 +385,19 @@ func sameIndex(loaded, rebuilt *segIndex) bool {
 	return slices.Equal(loaded.offsets, rebuilt.offsets) && slices.Equal(loaded.times, rebuilt.times)
 }
 
+// producerUpdate is one idempotent batch header found by a scan, applied
+// to the producer state only once its segment is known to be sound.
+type producerUpdate struct {
+	h          batchHeader
+	appendTime int64
+}
+
 // scanSegment walks seg's first size bytes, rebuilding its index, size,
-// next offset and first timestamp and replaying producer state. With verify
-// it also checks CRCs. It returns the position of the first bad batch and
-// why (badAt < 0 if none), or an I/O error, in which case nothing may be
-// concluded or truncated.
-func (l *Log) scanSegment(sc *batchScanner, seg *segment, size int64, verify bool, interval int32) (badAt int64, why error, err error) {
+// next offset and first timestamp, and returns the idempotent batches it
+// saw. With verify it also checks CRCs. It returns the position of the
+// first bad batch (badAt < 0 if none), having set seg up to it, or an I/O
+// error, in which case nothing may be concluded or changed.
+func (l *Log) scanSegment(sc *batchScanner, seg *segment, size int64, verify bool, interval int32) (pending []producerUpdate, badAt int64, err error) {
 	sc.reset(seg.f, 0, size, seg.base, verify)
 	seg.idx = newSegIndex()
 	for sc.next() {
@@ -262,48 +419,17 @@ func (l *Log) scanSegment(sc *batchScanner, seg *segment, size int64, verify boo
 			if h.attributes&attrLogAppendTime != 0 {
 				appendTime = h.maxTimestamp
 			}
-			l.producers.update(h, appendTime)
+			pending = append(pending, producerUpdate{h: *h, appendTime: appendTime})
 		}
 	}
 	if sc.ioErr != nil {
-		return -1, nil, fmt.Errorf("scan segment %s: %w", seg.logPath, sc.ioErr)
+		return nil, -1, fmt.Errorf("scan segment %s: %w", seg.logPath, sc.ioErr)
 	}
 	seg.size = sc.pos
 	if sc.bad != nil {
-		return sc.pos, sc.bad, nil
+		return pending, sc.pos, nil
 	}
-	return -1, nil, nil
-}
-
-// removeBases deletes the files of segments that were never opened.
-func (l *Log) removeBases(bases []int64) error {
-	for _, b := range bases {
-		if err := newSegment(l.dir, b, nil).remove(l.fs); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// restartAt replaces every segment with one empty segment at offset, for a
-// checkpointed log start beyond the recovered end.
-func (l *Log) restartAt(offset, nowMs int64) error {
-	l.logger.Warn("log start offset checkpoint is beyond the recovered log end; restarting the log there",
-		"log_start", offset, "recovered_end", l.hwm)
-	for _, s := range l.segs {
-		if err := s.remove(l.fs); err != nil {
-			return err
-		}
-	}
-	l.segs = nil
-	seg, err := createSegment(l.fs, l.dir, offset, nowMs)
-	if err != nil {
-		return err
-	}
-	l.segs = []*segment{seg}
-	l.hwm, l.logStart = offset, offset
-	l.producers = newProducerState()
-	return nil
+	return pending, -1, nil
 }
 
 // persistRecovered fsyncs what recovery changed and the active segment,

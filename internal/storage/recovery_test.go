@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -102,7 +103,87 @@ func TestTornTailTruncation(t *testing.T) {
 	}
 }
 
-func TestCorruptByteTruncation(t *testing.T) {
+// readBatchList reads the whole log from its start and returns its
+// batches in order (each validated).
+func readBatchList(t testing.TB, l *Log) [][]byte {
+	t.Helper()
+	batches, err := SplitBatches(readAll(t, l))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return batches
+}
+
+// quarantined returns the contents of every file in dir's quarantine
+// folder.
+func quarantined(t testing.TB, dir string) [][]byte {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(dir, quarantineDirName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, quarantineDirName, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// checkNothingLost checks the recovery invariant for a log whose batches
+// were written as want: every batch is either readable, byte for byte at
+// its offset, or (if damaged is set for it) its damaged bytes are in the
+// quarantine folder; readable batches are in offset order; the log then
+// takes an append right after its last batch. It returns the recovered
+// batches.
+func checkNothingLost(t *testing.T, dir string, want [][]byte, damaged map[int][]byte) [][]byte {
+	t.Helper()
+	l := openTest(t, dir, Config{}, Options{})
+	defer l.Close()
+	got := readBatchList(t, l)
+	q := bytes.Join(quarantined(t, dir), []byte("|"))
+	byBase := map[int64][]byte{}
+	for _, b := range got {
+		byBase[parseHeader(b).baseOffset] = b
+	}
+	for i, w := range want {
+		base := parseHeader(w).baseOffset
+		d, isDamaged := damaged[i]
+		if g, ok := byBase[base]; ok && (bytes.Equal(g, w) || isDamaged && bytes.Equal(g, d)) {
+			continue // intact, or damaged only where nothing checks
+		}
+		if !isDamaged {
+			t.Fatalf("undamaged batch %d (offset %d) lost; recovered %d batches", i, base, len(got))
+		}
+		if !bytes.Contains(q, d) && !bytes.Equal(d, make([]byte, len(d))) {
+			t.Fatalf("damaged batch %d (offset %d) neither readable nor in quarantine; quarantine has %d bytes, got %d batches", i, base, len(q), len(got))
+		}
+	}
+	var next int64
+	if n := len(got); n > 0 {
+		h := parseHeader(got[n-1])
+		next = h.lastOffset() + 1
+	}
+	if l.HighWatermark() != next {
+		t.Fatalf("hwm %d, last batch ends at %d", l.HighWatermark(), next)
+	}
+	if _, res := mustAppend(t, l, batch(1)); res.BaseOffset != next {
+		t.Fatalf("append at %d, want %d", res.BaseOffset, next)
+	}
+	return got
+}
+
+// TestCorruptByteKeepsOtherBatches flips one byte anywhere in a segment:
+// only the batch holding it may leave the log (into quarantine), and not
+// even that one when the byte is in its base offset (restamped from its
+// neighbours) or its partition leader epoch (not checked).
+func TestCorruptByteKeepsOtherBatches(t *testing.T) {
 	src := t.TempDir()
 	batches := writeBatches(t, src, Config{}, 6)
 	data, err := os.ReadFile(filepath.Join(src, segmentName(0)+logSuffix))
@@ -110,8 +191,8 @@ func TestCorruptByteTruncation(t *testing.T) {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(5, 6))
-	positions := []int{0, 8, 11, 16, 17, 21, 30, 57, 60, len(data) - 1}
-	for i := 0; i < 40; i++ {
+	positions := []int{0, 7, 8, 11, 16, 17, 21, 30, 57, 60, len(data) - 1, len(data) - 80}
+	for i := 0; i < 60; i++ {
 		positions = append(positions, rng.IntN(len(data)))
 	}
 	for _, p := range positions {
@@ -121,19 +202,24 @@ func TestCorruptByteTruncation(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, segmentName(0)+logSuffix), damaged, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		// The batch holding p is lost with everything after it, unless p is
-		// in its partitionLeaderEpoch, the one field nothing checks.
-		want := keptBatches(batches, p)
-		start := len(bytes.Join(batches[:want], nil))
-		if rel := p - start; rel >= offLeaderEpoch && rel < offMagic {
-			l := openTest(t, dir, Config{}, Options{})
-			if l.HighWatermark() != int64(seqAfter(batches)) {
-				t.Fatalf("flip in leader epoch at %d lost data", p)
-			}
-			l.Close()
-			continue
+		hit := keptBatches(batches, p)
+		start := len(bytes.Join(batches[:hit], nil))
+		t.Logf("flip at %d (batch %d field %d)", p, hit, p-start)
+		got := checkNothingLost(t, dir, batches, map[int][]byte{hit: damaged[start : start+len(batches[hit])]})
+		rel := p - start
+		survives := rel < offBaseOffset+8 || (rel >= offLeaderEpoch && rel < offMagic)
+		if survives && len(got) != len(batches) {
+			t.Fatalf("flip at %d (field offset %d) lost a batch", p, rel)
 		}
-		checkRecovered(t, dir, batches, want)
+		if !survives && len(got) != len(batches)-1 {
+			t.Fatalf("flip at %d (field offset %d): %d batches recovered, want %d", p, rel, len(got), len(batches)-1)
+		}
+		// A second start finds nothing left to do.
+		l := openTest(t, dir, Config{}, Options{})
+		if r := l.Recovery(); r.Changed() {
+			t.Fatalf("flip at %d: second start still repairs: %+v", p, r)
+		}
+		l.Close()
 	}
 }
 
@@ -185,34 +271,39 @@ func multiSegment(t *testing.T, dir string) (batches [][]byte, bases []int64) {
 	return batches, bases
 }
 
-func TestRecoveryRemovesSegmentsAfterCorruption(t *testing.T) {
-	dir := t.TempDir()
-	batches, bases := multiSegment(t, dir)
-	// Damage the second segment's last batch and drop its index so the
-	// damage is found (a sealed segment is otherwise trusted).
-	seg := filepath.Join(dir, segmentName(bases[1]))
-	os.Remove(seg + indexSuffix)
-	data, _ := os.ReadFile(seg + logSuffix)
-	data[len(data)-3] ^= 1
-	os.WriteFile(seg+logSuffix, data, 0o644)
+// TestRecoveryKeepsSegmentsAfterCorruption damages a batch header in a
+// sealed segment: the damaged batch goes to quarantine, every other batch
+// of that segment and every later segment stays readable.
+func TestRecoveryKeepsSegmentsAfterCorruption(t *testing.T) {
+	for _, field := range []struct {
+		name string
+		at   int
+	}{{"length", offBatchLength + 1}, {"magic", offMagic}, {"records", batchHeaderSize + 3}} {
+		t.Run(field.name, func(t *testing.T) {
+			dir := t.TempDir()
+			batches, bases := multiSegment(t, dir)
+			// The second segment's second batch. Its index files go too: a
+			// cleanly sealed segment is trusted at start (as in Kafka) and
+			// only its batch headers are read, so damage inside records is
+			// found only when the segment is verified.
+			seg := filepath.Join(dir, segmentName(bases[1])+logSuffix)
+			os.Remove(filepath.Join(dir, segmentName(bases[1])+indexSuffix))
+			data, _ := os.ReadFile(seg)
+			hit := int(bases[1]/2) + 1
+			pos := len(batches[hit-1])
+			orig := bytes.Clone(data[pos : pos+len(batches[hit])])
+			data[pos+field.at] ^= 0x40
+			os.WriteFile(seg, data, 0o644)
 
-	l := openTest(t, dir, Config{}, Options{})
-	defer l.Close()
-	if len(l.segs) != 2 {
-		t.Fatalf("%d segments remain, want 2", len(l.segs))
-	}
-	if got := segmentFiles(t, dir); len(got) != 2 {
-		t.Fatalf("segment files left: %v", got)
-	}
-	// Everything before the damaged batch survives.
-	keep := int(bases[2]/2) - 1
-	if got := readAll(t, l); !bytes.Equal(got, bytes.Join(batches[:keep], nil)) {
-		t.Fatalf("recovered %d bytes, want %d batches", len(got), keep)
-	}
-	for _, b := range bases[2:] {
-		if _, err := os.Stat(filepath.Join(dir, segmentName(b)+indexSuffix)); !errors.Is(err, fs.ErrNotExist) {
-			t.Fatalf("index of removed segment %d left behind", b)
-		}
+			got := checkNothingLost(t, dir, batches, map[int][]byte{hit: data[pos : pos+len(orig)]})
+			if len(got) != len(batches)-1 {
+				t.Fatalf("%d batches recovered, want %d", len(got), len(batches)-1)
+			}
+			q := bytes.Join(quarantined(t, dir), nil)
+			if !bytes.Contains(q, data[pos:pos+len(orig)]) {
+				t.Fatal("damaged batch not in quarantine")
+			}
+		})
 	}
 }
 
@@ -287,31 +378,51 @@ func TestRecoveryCleansLeftovers(t *testing.T) {
 	}
 }
 
-func TestRecoveryGapRemovesLaterSegments(t *testing.T) {
+// TestRecoveryServesAroundMissingSegment loses a middle segment file: the
+// later segments stay, reads skip the gap, the gap is reported.
+func TestRecoveryServesAroundMissingSegment(t *testing.T) {
 	dir := t.TempDir()
-	_, bases := multiSegment(t, dir)
-	// Lose a whole middle segment: what follows no longer continues.
+	batches, bases := multiSegment(t, dir)
 	os.Remove(filepath.Join(dir, segmentName(bases[2])+logSuffix))
 	l := openTest(t, dir, Config{}, Options{})
 	defer l.Close()
-	if l.HighWatermark() != bases[2] || len(segmentFiles(t, dir)) != 2 {
-		t.Fatalf("hwm %d with %d segments; want %d with 2", l.HighWatermark(), len(segmentFiles(t, dir)), bases[2])
+	if l.HighWatermark() != 60 || len(segmentFiles(t, dir)) != len(bases)-1 {
+		t.Fatalf("hwm %d with %d segments; want 60 with %d", l.HighWatermark(), len(segmentFiles(t, dir)), len(bases)-1)
+	}
+	lost := int(bases[3]-bases[2]) / 2
+	first := int(bases[2]) / 2
+	want := append(slices.Clone(batches[:first]), batches[first+lost:]...)
+	if got := readAll(t, l); !bytes.Equal(got, bytes.Join(want, nil)) {
+		t.Fatalf("read %d bytes, want %d", len(got), len(bytes.Join(want, nil)))
+	}
+	// A read inside the gap returns the first batch after it.
+	b, err := l.Read(bases[2], 1)
+	if err != nil || parseHeader(b).baseOffset != bases[3] {
+		t.Fatalf("read in gap: base %d, %v", parseHeader(b).baseOffset, err)
+	}
+	if r := l.Recovery(); r.OffsetGaps != 1 || r.MissingOffsets != bases[3]-bases[2] {
+		t.Fatalf("report %+v", r)
 	}
 }
 
-func TestRecoveryCheckpointBeyondEnd(t *testing.T) {
+// TestRecoveryDistrustsCheckpointBeyondEnd: a log start checkpoint beyond
+// the log's end would make every batch unreadable; the data wins.
+func TestRecoveryDistrustsCheckpointBeyondEnd(t *testing.T) {
 	dir := t.TempDir()
-	writeBatches(t, dir, Config{}, 2) // offsets 0..2
-	if err := writeCheckpoint(osFS{}, dir, 50); err != nil {
+	batches := writeBatches(t, dir, Config{}, 2) // offsets 0..2
+	if err := writeCheckpoint(osFS{}, dir, 99999999); err != nil {
 		t.Fatal(err)
 	}
 	l := openTest(t, dir, Config{}, Options{})
 	defer l.Close()
-	if l.LogStartOffset() != 50 || l.HighWatermark() != 50 {
-		t.Fatalf("start %d hwm %d, want 50 50", l.LogStartOffset(), l.HighWatermark())
+	if l.LogStartOffset() != 0 || l.HighWatermark() != 3 {
+		t.Fatalf("start %d hwm %d, want 0 3", l.LogStartOffset(), l.HighWatermark())
 	}
-	if _, res := mustAppend(t, l, batch(1)); res.BaseOffset != 50 {
-		t.Fatalf("append at %d", res.BaseOffset)
+	if !bytes.Equal(readAll(t, l), bytes.Join(batches, nil)) {
+		t.Fatal("data lost")
+	}
+	if q := quarantined(t, dir); len(q) != 1 || string(q[0]) != "99999999\n" {
+		t.Fatalf("checkpoint not quarantined: %q", q)
 	}
 }
 
@@ -327,9 +438,11 @@ func TestRecoveryBadCheckpointIgnored(t *testing.T) {
 }
 
 // FuzzRecovery writes valid batches, then appends or overwrites arbitrary
-// bytes. Open must not fail or panic, must keep a prefix of the damaged
-// file made of whole valid batches with continuing offsets (at least the
-// undamaged batches), and the log must then take an append and read it.
+// bytes. Open must not fail or panic; every original batch whose bytes
+// survived the damage must be readable at its offset or kept in the
+// quarantine folder; what is readable must be valid batches in offset
+// order; the log must take an append after them; and a second Open must
+// find nothing more to repair.
 func FuzzRecovery(f *testing.F) {
 	next := batch(2).encode()
 	binary.BigEndian.PutUint64(next, 6) // a valid continuation of the seed log
@@ -340,6 +453,7 @@ func FuzzRecovery(f *testing.F) {
 	f.Add(next[:40], uint16(0), false)
 	f.Add(next, uint16(30), true)
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 49}, uint16(1), false)
+	f.Add([]byte{0xff, 0xff, 0xff}, uint16(8), true)
 	f.Fuzz(func(t *testing.T, junk []byte, at uint16, overwrite bool) {
 		dir := t.TempDir()
 		fsys := &faultFS{noSync: true}
@@ -359,9 +473,7 @@ func FuzzRecovery(f *testing.F) {
 		if err := l.Close(); err != nil {
 			t.Fatal(err)
 		}
-		orig := bytes.Join(batches, nil)
-		damaged := bytes.Clone(orig)
-		undamaged := len(batches)
+		damaged := bytes.Join(batches, nil)
 		if overwrite {
 			p := int(at) % (len(damaged) + 1)
 			end := p + len(junk)
@@ -369,49 +481,57 @@ func FuzzRecovery(f *testing.F) {
 				damaged = append(damaged, make([]byte, end-len(damaged))...)
 			}
 			copy(damaged[p:], junk)
-			undamaged = keptBatches(batches, p)
 		} else {
 			damaged = append(damaged, junk...)
 		}
-		path := filepath.Join(dir, segmentName(0)+logSuffix)
-		if err := os.WriteFile(path, damaged, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, segmentName(0)+logSuffix), damaged, 0o644); err != nil {
 			t.Fatal(err)
 		}
 
 		l = open()
-		defer l.Close()
-		kept, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.HasPrefix(damaged, kept) {
-			t.Fatal("recovered file is not a prefix of the damaged file")
-		}
-		if len(kept) < len(bytes.Join(batches[:undamaged], nil)) {
-			t.Fatalf("recovery dropped undamaged batches: kept %d bytes", len(kept))
-		}
-		split, err := SplitBatches(kept)
-		if err != nil {
-			t.Fatalf("recovered file does not split: %v", err)
-		}
-		var want int64
-		for _, b := range split {
-			h, err := validateBatch(b, 1<<30)
-			if err != nil || h.baseOffset != want {
-				t.Fatalf("recovered batch at offset %d invalid (base %d): %v", want, h.baseOffset, err)
+		got := readBatchList(t, l)
+		q := bytes.Join(quarantined(t, dir), []byte("|"))
+		var prevEnd int64
+		byBase := map[int64][]byte{}
+		for _, b := range got {
+			h := parseHeader(b)
+			if h.baseOffset < prevEnd {
+				t.Fatalf("batch at offset %d after one ending at %d", h.baseOffset, prevEnd)
 			}
-			want = h.lastOffset() + 1
+			prevEnd = h.lastOffset() + 1
+			byBase[h.baseOffset] = b
 		}
-		if l.HighWatermark() != want {
-			t.Fatalf("hwm %d, recovered batches end at %d", l.HighWatermark(), want)
+		pos := 0
+		for i, b := range batches {
+			intact := bytes.Equal(damaged[pos:min(pos+len(b), len(damaged))], b)
+			pos += len(b)
+			if !intact {
+				continue
+			}
+			if g := byBase[parseHeader(b).baseOffset]; !bytes.Equal(g, b) && !bytes.Contains(q, b) {
+				t.Fatalf("intact batch %d neither readable nor quarantined", i)
+			}
+		}
+		if l.HighWatermark() != prevEnd {
+			t.Fatalf("hwm %d, recovered batches end at %d", l.HighWatermark(), prevEnd)
 		}
 		raw, res := mustAppend(t, l, batch(1))
-		if res.BaseOffset != want {
-			t.Fatalf("append at %d, want %d", res.BaseOffset, want)
+		if res.BaseOffset != prevEnd {
+			t.Fatalf("append at %d, want %d", res.BaseOffset, prevEnd)
 		}
-		got, err := l.Read(want, 1<<20)
-		if err != nil || !bytes.Equal(got, raw) {
+		if b, err := l.Read(prevEnd, 1<<20); err != nil || !bytes.Equal(b, raw) {
 			t.Fatalf("read back after recovery: %v", err)
+		}
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+		l = open()
+		defer l.Close()
+		if r := l.Recovery(); r.Changed() {
+			t.Fatalf("second open repaired again: %+v", r)
+		}
+		if l.HighWatermark() != prevEnd+1 {
+			t.Fatalf("second open: hwm %d, want %d", l.HighWatermark(), prevEnd+1)
 		}
 	})
 }

@@ -38,6 +38,12 @@ type batchScanner struct {
 
 	bad   error
 	ioErr error
+	// badBase reports that the batch at pos is whole and (when verifying)
+	// its CRC holds, but its base offset is not the expected one; badH is
+	// its header. badEnd is set by the caller that decides to restamp it.
+	badBase bool
+	badH    batchHeader
+	badEnd  int64
 
 	buf    []byte // window storage, at most scanWindow
 	win    []byte // valid bytes of the window
@@ -108,9 +114,9 @@ func (s *batchScanner) next() bool {
 	if err := h.checkContents(); err != nil {
 		return s.stop("batch at %d: %w", s.pos, err)
 	}
-	if s.expect >= 0 && h.baseOffset != s.expect {
-		return s.stop("batch at %d has base offset %d, want %d: %w", s.pos, h.baseOffset, s.expect, ErrCorruptMessage)
-	}
+	// The CRC is checked before the base offset, which it does not cover,
+	// so that a base offset mismatch on a verified batch means the records
+	// themselves are intact.
 	if s.verify {
 		crc, err := s.crc(s.pos+offAttributes, s.pos+h.size())
 		if err != nil {
@@ -120,6 +126,10 @@ func (s *batchScanner) next() bool {
 		if crc != h.crc {
 			return s.stop("batch at %d: CRC %#08x, computed %#08x: %w", s.pos, h.crc, crc, ErrCorruptMessage)
 		}
+	}
+	if s.expect >= 0 && h.baseOffset != s.expect {
+		s.badBase, s.badH = s.verify, h
+		return s.stop("batch at %d has base offset %d, want %d: %w", s.pos, h.baseOffset, s.expect, ErrCorruptMessage)
 	}
 	s.h, s.hpos = h, s.pos
 	s.pos += h.size()

@@ -26,6 +26,10 @@ var (
 	ErrInvalidTopic      = errors.New("invalid topic name")
 	ErrInvalidPartitions = errors.New("invalid number of partitions")
 	ErrInvalidConfig     = errors.New("invalid topic config")
+	// ErrBadMetadata means the metadata file exists but cannot be trusted:
+	// it does not parse, or an entry breaks the rules every topic created
+	// through the broker follows. Open refuses it rather than guess.
+	ErrBadMetadata = errors.New("topic metadata damaged")
 )
 
 // Topic is one topic's metadata.
@@ -50,7 +54,8 @@ func (t *Topic) clone() Topic {
 
 // Store is the durable set of topics. It is safe for concurrent use.
 type Store struct {
-	path string
+	path  string
+	fresh bool // no metadata file existed at Open
 
 	mu     sync.RWMutex
 	topics map[string]*Topic
@@ -62,7 +67,11 @@ type fileFormat struct {
 	Topics  []*Topic `json:"topics"`
 }
 
-// Open loads the store kept at dir/topics.json, or starts an empty one.
+// Open loads the store kept at dir/topics.json, or starts an empty one
+// (Fresh then reports true). Every entry is validated: a file that does
+// not parse or holds an entry that breaks the rules (a bad name, which
+// would also make a bad path, a partition count out of range, an invalid
+// config, a duplicate name or id) is refused with ErrBadMetadata.
 func Open(dir string) (*Store, error) {
 	s := &Store{path: filepath.Join(dir, "topics.json"), topics: make(map[string]*Topic)}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -71,6 +80,7 @@ func Open(dir string) (*Store, error) {
 	_ = os.Remove(s.path + ".tmp")
 	data, err := os.ReadFile(s.path)
 	if errors.Is(err, os.ErrNotExist) {
+		s.fresh = true
 		return s, nil
 	}
 	if err != nil {
@@ -78,15 +88,49 @@ func Open(dir string) (*Store, error) {
 	}
 	var ff fileFormat
 	if err := json.Unmarshal(data, &ff); err != nil {
-		return nil, fmt.Errorf("parse topic metadata %s: %w", s.path, err)
+		return nil, fmt.Errorf("parse %s: %v: %w", s.path, err, ErrBadMetadata)
 	}
-	for _, t := range ff.Topics {
+	ids := make(map[[16]byte]string, len(ff.Topics))
+	for i, t := range ff.Topics {
+		if t == nil {
+			return nil, fmt.Errorf("%s: entry %d is null: %w", s.path, i, ErrBadMetadata)
+		}
+		if err := t.validate(); err != nil {
+			return nil, fmt.Errorf("%s: entry %d (%q): %v: %w", s.path, i, t.Name, err, ErrBadMetadata)
+		}
+		if _, dup := s.topics[t.Name]; dup {
+			return nil, fmt.Errorf("%s: entry %d: topic %q listed twice: %w", s.path, i, t.Name, ErrBadMetadata)
+		}
+		if other, dup := ids[t.ID]; dup {
+			return nil, fmt.Errorf("%s: entry %d: topic %q has the id of %q: %w", s.path, i, t.Name, other, ErrBadMetadata)
+		}
+		ids[t.ID] = t.Name
 		if t.Configs == nil {
 			t.Configs = map[string]string{}
 		}
 		s.topics[t.Name] = t
 	}
 	return s, nil
+}
+
+// Fresh reports that no metadata file existed when the store was opened.
+func (s *Store) Fresh() bool { return s.fresh }
+
+// Path is the metadata file.
+func (s *Store) Path() string { return s.path }
+
+// validate checks a loaded topic against the rules Create enforces.
+func (t *Topic) validate() error {
+	if err := ValidateName(t.Name); err != nil {
+		return err
+	}
+	if t.Partitions < 1 || t.Partitions > MaxPartitions {
+		return fmt.Errorf("%w: %d (must be 1..%d)", ErrInvalidPartitions, t.Partitions, MaxPartitions)
+	}
+	if t.ID == ([16]byte{}) {
+		return errors.New("topic id is zero")
+	}
+	return ValidateConfigs(t.Configs)
 }
 
 // Get returns a copy of the named topic.
@@ -115,33 +159,59 @@ func (s *Store) List() []Topic {
 // Create adds a topic after validating its name, partition count and
 // configs, and persists the change before returning it.
 func (s *Store) Create(name string, partitions int32, configs map[string]string, internal bool) (Topic, error) {
-	if err := ValidateName(name); err != nil {
+	t, err := s.NewTopic(name, partitions, configs, internal)
+	if err != nil {
 		return Topic{}, err
 	}
-	if partitions < 1 || partitions > MaxPartitions {
-		return Topic{}, fmt.Errorf("%w: %d (must be 1..%d)", ErrInvalidPartitions, partitions, MaxPartitions)
-	}
-	if err := ValidateConfigs(configs); err != nil {
-		return Topic{}, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.topics[name]; ok {
-		return Topic{}, fmt.Errorf("%w: %s", ErrTopicExists, name)
-	}
-	t := &Topic{Name: name, Partitions: partitions, Configs: map[string]string{}, Internal: internal}
+	return t, s.Add(t)
+}
+
+// NewTopic validates a topic to be created and gives it a fresh id, without
+// adding it: the broker creates the partitions first and adds the topic
+// (makes it visible) only once they all exist.
+func (s *Store) NewTopic(name string, partitions int32, configs map[string]string, internal bool) (Topic, error) {
+	t := Topic{Name: name, Partitions: partitions, Configs: map[string]string{}, Internal: internal}
 	for k, v := range configs {
 		t.Configs[k] = v
 	}
 	if _, err := rand.Read(t.ID[:]); err != nil {
 		return Topic{}, fmt.Errorf("topic id: %w", err)
 	}
-	s.topics[name] = t
-	if err := s.persistLocked(); err != nil {
-		delete(s.topics, name)
+	if err := t.validate(); err != nil {
 		return Topic{}, err
 	}
-	return t.clone(), nil
+	s.mu.RLock()
+	_, exists := s.topics[name]
+	s.mu.RUnlock()
+	if exists {
+		return Topic{}, fmt.Errorf("%w: %s", ErrTopicExists, name)
+	}
+	return t, nil
+}
+
+// Add makes a topic made by NewTopic (or rebuilt from partition
+// directories) part of the store and persists the change.
+func (s *Store) Add(t Topic) error {
+	if err := t.validate(); err != nil {
+		return err
+	}
+	c := t.clone()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.topics[t.Name]; ok {
+		return fmt.Errorf("%w: %s", ErrTopicExists, t.Name)
+	}
+	for _, o := range s.topics {
+		if o.ID == t.ID {
+			return fmt.Errorf("topic %s: id already used by %s", t.Name, o.Name)
+		}
+	}
+	s.topics[t.Name] = &c
+	if err := s.persistLocked(); err != nil {
+		delete(s.topics, t.Name)
+		return err
+	}
+	return nil
 }
 
 // Delete removes a topic and persists the change.

@@ -112,3 +112,50 @@ func TestOpenRejectsCorruptMetadata(t *testing.T) {
 		t.Fatal("opened corrupt metadata")
 	}
 }
+
+// TestOpenRefusesDamagedMetadata: every entry of topics.json is checked on
+// load; a bad one stops the open with ErrBadMetadata naming it, and never
+// becomes a path.
+func TestOpenRefusesDamagedMetadata(t *testing.T) {
+	id := `[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]`
+	id2 := `[2,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]`
+	tests := []struct{ name, file, mention string }{
+		{"not json", `{"version":1,"topics":[`, "parse"},
+		{"negative partitions", `{"version":1,"topics":[{"name":"a","id":` + id + `,"partitions":-1}]}`, `"a"`},
+		{"zero partitions", `{"version":1,"topics":[{"name":"a","id":` + id + `,"partitions":0}]}`, `"a"`},
+		{"path in name", `{"version":1,"topics":[{"name":"../../evil","id":` + id + `,"partitions":1}]}`, "evil"},
+		{"empty name", `{"version":1,"topics":[{"name":"","id":` + id + `,"partitions":1}]}`, "entry 0"},
+		{"zero id", `{"version":1,"topics":[{"name":"a","id":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0],"partitions":1}]}`, "id"},
+		{"bad config", `{"version":1,"topics":[{"name":"a","id":` + id + `,"partitions":1,"configs":{"retention.ms":"soon"}}]}`, "retention.ms"},
+		{"duplicate name", `{"version":1,"topics":[{"name":"a","id":` + id + `,"partitions":1},{"name":"a","id":` + id2 + `,"partitions":1}]}`, "twice"},
+		{"duplicate id", `{"version":1,"topics":[{"name":"a","id":` + id + `,"partitions":1},{"name":"b","id":` + id + `,"partitions":1}]}`, `"a"`},
+		{"null entry", `{"version":1,"topics":[null]}`, "null"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "topics.json"), []byte(tc.file), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Open(dir)
+			if !errors.Is(err, ErrBadMetadata) || !strings.Contains(err.Error(), tc.mention) {
+				t.Fatalf("Open = %v, want ErrBadMetadata mentioning %q", err, tc.mention)
+			}
+		})
+	}
+}
+
+func TestOpenReportsFresh(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil || !s.Fresh() {
+		t.Fatalf("fresh store: %v, fresh=%v", err, s != nil && s.Fresh())
+	}
+	if _, err := s.Create("a", 1, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(dir)
+	if err != nil || s.Fresh() {
+		t.Fatalf("reopened store: %v, fresh=%v", err, s != nil && s.Fresh())
+	}
+}
