@@ -35,6 +35,8 @@ type Broker struct {
 	acls *acl.Authorizer
 	// users holds the SASL/SCRAM credentials (DATA/meta/users.json).
 	users *users.Store
+	// files bounds the open files of sealed segments of every partition.
+	files *storage.FileCache
 
 	// mu guards the partition table; handlers hold it shared only to
 	// look partitions up, never across I/O.
@@ -77,6 +79,7 @@ func Open(cfg Config) (*Broker, error) {
 		byID:    make(map[[16]byte]string),
 		stop:    make(chan struct{}),
 		metrics: newMetrics(),
+		files:   storage.NewFileCache(segmentFileCacheSize()),
 	}
 	b.metrics.registry.MustRegister(partitionCollector{b})
 	if err := os.MkdirAll(b.logsDir(), 0o755); err != nil {
@@ -123,6 +126,12 @@ func Open(cfg Config) (*Broker, error) {
 			b.groups.Close()
 			return nil, err
 		}
+	}
+	// The logs left the fsync of what they recovered to this one call.
+	if err := syncFilesystem(b.cfg.DataDir); err != nil {
+		b.closeLogs()
+		b.groups.Close()
+		return nil, err
 	}
 	unknownTopic := func(t string) bool { _, ok := b.topics.Get(t); return !ok }
 	if err := b.groups.DeleteOffsetsWhere(unknownTopic)(context.Background()); err != nil {
@@ -187,9 +196,10 @@ func (b *Broker) publishPartitions(t topics.Topic, opened []*partition) {
 	b.mu.Unlock()
 }
 
-// storageOptions are the broker-wide storage settings.
+// storageOptions are the broker-wide storage settings. Recovery's fsyncs
+// are left to one syncfs in Open (new partitions have nothing to fsync).
 func (b *Broker) storageOptions() storage.Options {
-	return storage.Options{Sync: b.cfg.Sync, Logger: b.cfg.Logger}
+	return storage.Options{Sync: b.cfg.Sync, Logger: b.cfg.Logger, Files: b.files, SkipRecoverySync: true}
 }
 
 // storageConfig maps a topic's configs to its logs' settings.

@@ -17,9 +17,13 @@ const fallbackMaxPartitions = 10000
 // other files, as much again for the closed segments' file cache, and each
 // partition needs one file for its active segment.
 func partitionsForFileLimit(nofile int64) int {
-	reserve := min(nofile/8, 1024)
-	return int(max(nofile-2*reserve, 1))
+	return int(max(nofile-2*fileReserve(nofile), 1))
 }
+
+// fileReserve is an eighth of the open-file limit, at most 1024: what is
+// kept for connections and other files, and what the closed segments' file
+// cache may hold.
+func fileReserve(nofile int64) int64 { return max(min(nofile/8, 1024), 1) }
 
 // errPartitionLimit is POLICY_VIOLATION with the reason in the message.
 type errPartitionLimit struct{ have, adding, limit int }

@@ -13,9 +13,26 @@ import "syscall"
 // connections and to the cache of closed segments' files (each an eighth,
 // at most 1024).
 func defaultMaxPartitions() int {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur <= 0 {
-		return fallbackMaxPartitions
+	if n := fileLimit(); n > 0 {
+		return partitionsForFileLimit(n)
 	}
-	return partitionsForFileLimit(int64(min(lim.Cur, 1<<30)))
+	return fallbackMaxPartitions
+}
+
+// segmentFileCacheSize is the share of the open-file limit given to
+// sealed segments' files.
+func segmentFileCacheSize() int {
+	if n := fileLimit(); n > 0 {
+		return int(fileReserve(n))
+	}
+	return 1024
+}
+
+// fileLimit is the soft open-file limit, or 0 if unknown.
+func fileLimit() int64 {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0
+	}
+	return int64(min(lim.Cur, 1<<30))
 }

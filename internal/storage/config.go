@@ -38,6 +38,14 @@ type Options struct {
 	Sync   SyncMode
 	Now    func() time.Time // injectable clock for retention, rolling and LogAppendTime; nil = time.Now
 	Logger *slog.Logger     // nil = slog.Default()
+	// Files bounds the open files of sealed segments across the logs that
+	// share it; nil uses a process-wide cache of 1024.
+	Files *FileCache
+	// SkipRecoverySync leaves the fsync of what Open recovered to the
+	// caller, which must make the whole filesystem durable (syncfs) before
+	// serving: a broker opening thousands of partitions then pays one
+	// syncfs instead of two fsyncs per partition.
+	SkipRecoverySync bool
 }
 
 // Kafka's defaults for the topic configs above.
@@ -85,6 +93,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Files == nil {
+		o.Files = defaultFileCache
 	}
 	return o
 }

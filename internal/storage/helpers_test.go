@@ -165,7 +165,7 @@ func crash(l *Log) {
 	l.closed = true
 	l.mu.Unlock()
 	for _, s := range l.segs {
-		s.f.Close()
+		s.closeFile(l.opts.Files)
 	}
 }
 
@@ -190,6 +190,8 @@ type faultFS struct {
 	mu      sync.Mutex
 	onSync  func(name string) error
 	onWrite func(name string, p []byte, off int64) error
+	// syncedDirs lists every directory fsync, in order.
+	syncedDirs []string
 }
 
 func (f *faultFS) setSync(h func(string) error) { f.mu.Lock(); f.onSync = h; f.mu.Unlock() }
@@ -209,6 +211,9 @@ func (f *faultFS) OpenFile(name string, flag int, perm os.FileMode) (file, error
 
 func (f *faultFS) SyncDir(path string) error {
 	f.dirSyncs.Add(1)
+	f.mu.Lock()
+	f.syncedDirs = append(f.syncedDirs, path)
+	f.mu.Unlock()
 	if f.noSync {
 		return nil
 	}

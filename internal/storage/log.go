@@ -46,6 +46,7 @@ type Log struct {
 	report    RecoveryReport // what Open found and did; written only by Open
 
 	dirSyncedGen uint64 // guarded by syncMu: dirGen covered by the last directory fsync
+	parentDirty  bool   // guarded by syncMu: Open created the directory; its parent awaits an fsync
 	filesClosed  bool   // guarded by syncMu: Close has closed the files
 
 	durable atomic.Int64          // every offset below it is fsynced
@@ -89,12 +90,15 @@ func openLog(fsys fileSystem, dir string, cfg Config, opts Options) (*Log, error
 		producers: newProducerState(),
 	}
 	l.SetConfig(cfg)
+	if _, err := fsys.ReadDir(dir); errors.Is(err, fs.ErrNotExist) {
+		l.parentDirty = true
+	}
 	if err := fsys.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open log %s: %w", dir, err)
 	}
 	if err := l.recover(); err != nil {
 		for _, s := range l.segs {
-			s.f.Close()
+			s.closeFile(l.opts.Files)
 		}
 		return nil, fmt.Errorf("open log %s: %w", dir, err)
 	}
@@ -195,11 +199,12 @@ func (l *Log) appendLocked(batch []byte, h *batchHeader, cfg *Config) (res Appen
 	base, pos := l.hwm, seg.size
 	stampBatch(batch, base, appendTime)
 	h.baseOffset = base
-	if _, err := seg.f.WriteAt(batch, pos); err != nil {
+	f := seg.pinnedFile()
+	if _, err := f.WriteAt(batch, pos); err != nil {
 		err = fmt.Errorf("append to %s: write %d bytes to %s at %d: %w", l.dir, len(batch), seg.logPath, pos, err)
 		// Nothing was published, so the log is intact if the file is cut
 		// back; if even that fails, stop writing to it.
-		if terr := seg.f.Truncate(pos); terr != nil {
+		if terr := f.Truncate(pos); terr != nil {
 			l.fail(fmt.Errorf("%w (and truncating back failed: %v)", err, terr))
 		}
 		return res, rolled, err
@@ -256,7 +261,7 @@ func (l *Log) shouldRoll(seg *segment, cfg *Config, size int64, h *batchHeader, 
 // index files and fsyncing the directory are left to the next Sync, which
 // Append triggers in the background. Caller holds appendMu.
 func (l *Log) roll(nowMs int64) (*segment, error) {
-	seg, err := createSegment(l.fs, l.dir, l.hwm, nowMs)
+	seg, err := createSegment(l.fs, l.opts.Files, l.dir, l.hwm, nowMs)
 	if err != nil {
 		return nil, fmt.Errorf("roll %s: %w", l.dir, err)
 	}
@@ -348,7 +353,7 @@ func (l *Log) Close() error {
 	}
 	errs := []error{err}
 	for _, s := range segs {
-		if cerr := s.f.Close(); cerr != nil {
+		if cerr := s.closeFile(l.opts.Files); cerr != nil {
 			errs = append(errs, fmt.Errorf("close %s: %w", s.logPath, cerr))
 		}
 	}

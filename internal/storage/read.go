@@ -44,7 +44,12 @@ func (l *Log) Read(offset int64, maxBytes int32) ([]byte, error) {
 		return nil, err
 	}
 	interval := int64(l.cfg.Load().IndexIntervalBytes)
-	b, err := readBatches(v, offset, int64(max(maxBytes, 1)), 2*interval)
+	f, release, err := v.seg.acquire(l.fs, l.opts.Files)
+	var b []byte
+	if err == nil {
+		b, err = readBatches(v, f, offset, int64(max(maxBytes, 1)), 2*interval)
+		release()
+	}
 	if err != nil {
 		// Retention may have deleted (and closed) the segment since locate,
 		// or Close may have closed it.
@@ -87,12 +92,12 @@ func (l *Log) locate(offset int64) (v view, found bool, err error) {
 	return segs[i].view(), true, nil
 }
 
-// readBatches reads from segment view v the batches beginning with the one
+// readBatches reads from segment view v (whose file is f) the batches beginning with the one
 // holding offset, up to maxBytes (at least the first whole batch). It reads
 // slack+maxBytes bytes from the indexed position below offset in one go,
 // which normally covers both the walk to the target batch and the result;
 // a second read is needed only when it does not.
-func readBatches(v view, offset, maxBytes, slack int64) ([]byte, error) {
+func readBatches(v view, f file, offset, maxBytes, slack int64) ([]byte, error) {
 	end := v.size
 	var pos int64
 	if rel := offset - v.seg.base; rel > 0 {
@@ -103,7 +108,7 @@ func readBatches(v view, offset, maxBytes, slack int64) ([]byte, error) {
 	fill := func(at, n int64) error {
 		n = min(n, end-at)
 		buf, bufPos = make([]byte, n), at
-		got, err := v.seg.f.ReadAt(buf, at)
+		got, err := f.ReadAt(buf, at)
 		if int64(got) < n {
 			if err == nil || errors.Is(err, io.EOF) {
 				err = fmt.Errorf("segment %s ends at %d, before its published size %d: %w", v.seg.logPath, at+int64(got), end, ErrCorruptMessage)
@@ -187,39 +192,50 @@ func (l *Log) OffsetForTime(ts int64) (offset int64, timestamp int64, err error)
 		if v.maxTs < ts || v.next <= logStart {
 			continue
 		}
-		// Every batch up to the last time entry below ts is older than ts.
-		pos := lookupOffset(v.offsets, lookupTime(v.times, ts))
-		sc.reset(v.seg.f, pos, v.size, -1, false)
-		for sc.next() {
-			if sc.h.maxTimestamp >= ts && sc.h.lastOffset() >= logStart {
-				raw := make([]byte, sc.h.size())
-				if _, err := v.seg.f.ReadAt(raw, sc.hpos); err != nil {
-					if l.LogStartOffset() > logStart {
-						break // retention removed the segment under us; look further
-					}
-					return -1, -1, fmt.Errorf("offset for time %d in %s: read batch at %d: %w", ts, l.dir, sc.hpos, err)
-				}
-				h := sc.h
-				off, found, ok, err := recordAtOrAfter(raw, &h, ts, logStart)
-				if err != nil {
-					return -1, -1, fmt.Errorf("offset for time %d in %s: %w", ts, l.dir, err)
-				}
-				if ok {
-					return off, found, nil
-				}
-			}
-		}
-		if sc.ioErr != nil {
+		off, found, ok, err := l.offsetForTimeIn(&sc, v, ts, logStart)
+		if err != nil {
 			if l.LogStartOffset() > logStart {
 				continue // retention removed the segment under us; look further
 			}
-			return -1, -1, fmt.Errorf("offset for time %d in %s: %w", ts, l.dir, sc.ioErr)
+			return -1, -1, fmt.Errorf("offset for time %d in %s: %w", ts, l.dir, err)
 		}
-		if sc.bad != nil {
-			return -1, -1, fmt.Errorf("offset for time %d in %s: %w", ts, l.dir, sc.bad)
+		if ok {
+			return off, found, nil
 		}
 	}
 	return -1, -1, nil
+}
+
+// offsetForTimeIn is OffsetForTime within one segment.
+func (l *Log) offsetForTimeIn(sc *batchScanner, v view, ts, logStart int64) (offset, timestamp int64, ok bool, err error) {
+	f, release, err := v.seg.acquire(l.fs, l.opts.Files)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	defer release()
+	// Every batch up to the last time entry below ts is older than ts.
+	pos := lookupOffset(v.offsets, lookupTime(v.times, ts))
+	sc.reset(f, pos, v.size, -1, false)
+	for sc.next() {
+		if sc.h.maxTimestamp < ts || sc.h.lastOffset() < logStart {
+			continue
+		}
+		raw := make([]byte, sc.h.size())
+		if _, err := f.ReadAt(raw, sc.hpos); err != nil {
+			return 0, 0, false, fmt.Errorf("read batch at %d: %w", sc.hpos, err)
+		}
+		h := sc.h
+		if offset, timestamp, ok, err = recordAtOrAfter(raw, &h, ts, logStart); err != nil || ok {
+			return offset, timestamp, ok, err
+		}
+	}
+	if sc.ioErr != nil {
+		return 0, 0, false, sc.ioErr
+	}
+	if sc.bad != nil {
+		return 0, 0, false, sc.bad
+	}
+	return 0, 0, false, nil
 }
 
 // MaxTimestamp returns the largest batch timestamp in the log and the last

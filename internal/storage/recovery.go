@@ -97,7 +97,7 @@ func (l *Log) recover() error {
 			return fmt.Errorf("recovery did not settle after %d repair passes", pass+1)
 		}
 		for _, s := range l.segs {
-			s.f.Close()
+			s.closeFile(l.opts.Files)
 		}
 		l.segs = nil
 		l.producers = newProducerState()
@@ -154,7 +154,7 @@ func (l *Log) recoverPass() (repaired bool, nsegs int, err error) {
 			return false, 0, err
 		}
 		if badAt >= 0 {
-			dm, err := mapDamage(seg.f, size, seg.base)
+			dm, err := mapDamage(seg.pinnedFile(), size, seg.base)
 			if err != nil {
 				return false, 0, fmt.Errorf("map damage in %s: %w", seg.logPath, err)
 			}
@@ -177,7 +177,7 @@ func (l *Log) recoverPass() (repaired bool, nsegs int, err error) {
 			// segment); drop it rather than keep a hole.
 			l.logger.Warn("removing empty non-final segment", "segment", seg.logPath)
 			l.segs = l.segs[:len(l.segs)-1]
-			if err := seg.remove(l.fs); err != nil {
+			if err := seg.remove(l.fs, l.opts.Files); err != nil {
 				return false, 0, err
 			}
 			continue
@@ -190,10 +190,14 @@ func (l *Log) recoverPass() (repaired bool, nsegs int, err error) {
 			l.report.IndexesRebuilt++
 			needIndex = append(needIndex, seg)
 		}
+		// A sealed segment's file is needed again only by readers: the
+		// cache may close it (so a log of many segments never holds them
+		// all open).
+		seg.unpin(l.opts.Files)
 	}
 
 	if len(l.segs) == 0 {
-		seg, err := createSegment(l.fs, l.dir, ckpt, nowMs)
+		seg, err := createSegment(l.fs, l.opts.Files, l.dir, ckpt, nowMs)
 		if err != nil {
 			return false, 0, err
 		}
@@ -215,7 +219,7 @@ func (l *Log) recoverPass() (repaired bool, nsegs int, err error) {
 	if err := active.removeIndexFiles(l.fs); err != nil {
 		return false, 0, err
 	}
-	return false, len(bases), l.persistRecovered(active, toSync, needIndex)
+	return false, len(bases), l.persistRecovered(active, toSync, needIndex, len(bases) == 0)
 }
 
 // loadCheckpoint reads the log start offset checkpoint. A malformed one
@@ -255,7 +259,7 @@ func (l *Log) distrustCheckpoint(ckpt int64) error {
 // the segment before it: two files claim the same offsets, and the earlier
 // one is kept.
 func (l *Log) quarantineOverlap(base int64, prev *segment) error {
-	s := newSegment(l.dir, base, nil)
+	s := newSegment(l.dir, base)
 	dst, err := l.quarantineFile(s.logPath, "overlaps")
 	if err != nil {
 		return err
@@ -270,21 +274,21 @@ func (l *Log) quarantineOverlap(base int64, prev *segment) error {
 // bytes in quarantine unless they are all zeros (space a crash allocated
 // but never wrote).
 func (l *Log) cutTornTail(seg *segment, tail *region) error {
-	zero, err := allZero(seg.f, tail.from, tail.to)
+	zero, err := allZero(seg.pinnedFile(), tail.from, tail.to)
 	if err != nil {
 		return fmt.Errorf("read torn tail of %s: %w", seg.logPath, err)
 	}
 	kept := "no (all zero bytes)"
 	if !zero {
 		name := fmt.Sprintf("%s%s.%d-%d.torn-tail", segmentName(seg.base), logSuffix, tail.from, tail.to)
-		if err := l.quarantineRange(seg.f, tail.from, tail.to, name); err != nil {
+		if err := l.quarantineRange(seg.pinnedFile(), tail.from, tail.to, name); err != nil {
 			return fmt.Errorf("quarantine torn tail of %s: %w", seg.logPath, err)
 		}
 		kept = filepath.Join(l.quarantineDir(), name)
 	}
 	l.logger.Warn("truncating segment at its first bad batch (torn tail)",
 		"segment", seg.logPath, "position", tail.from, "bytes", tail.to-tail.from, "reason", tail.why, "kept_in_quarantine", kept)
-	if err := seg.f.Truncate(tail.from); err != nil {
+	if err := seg.pinnedFile().Truncate(tail.from); err != nil {
 		return fmt.Errorf("truncate %s to %d: %w", seg.logPath, tail.from, err)
 	}
 	l.report.TornTailBytes += tail.to - tail.from
@@ -337,7 +341,7 @@ func (l *Log) cleanDir() ([]int64, error) {
 // openSegmentFile opens an existing segment file and returns it with the
 // file's size.
 func (l *Log) openSegmentFile(base, nowMs int64) (*segment, int64, error) {
-	seg := newSegment(l.dir, base, nil)
+	seg := newSegment(l.dir, base)
 	f, err := l.fs.OpenFile(seg.logPath, os.O_RDWR, 0)
 	if err != nil {
 		return nil, 0, fmt.Errorf("open segment %s: %w", seg.logPath, err)
@@ -347,7 +351,7 @@ func (l *Log) openSegmentFile(base, nowMs int64) (*segment, int64, error) {
 		f.Close()
 		return nil, 0, fmt.Errorf("stat segment %s: %w", seg.logPath, err)
 	}
-	seg.f = f
+	seg.pin(l.opts.Files, f)
 	seg.created = nowMs
 	seg.modified = st.ModTime().UnixMilli()
 	return seg, st.Size(), nil
@@ -398,7 +402,7 @@ type producerUpdate struct {
 // first bad batch (badAt < 0 if none), having set seg up to it, or an I/O
 // error, in which case nothing may be concluded or changed.
 func (l *Log) scanSegment(sc *batchScanner, seg *segment, size int64, verify bool, interval int32) (pending []producerUpdate, badAt int64, err error) {
-	sc.reset(seg.f, 0, size, seg.base, verify)
+	sc.reset(seg.pinnedFile(), 0, size, seg.base, verify)
 	seg.idx = newSegIndex()
 	for sc.next() {
 		h := &sc.h
@@ -432,28 +436,59 @@ func (l *Log) scanSegment(sc *batchScanner, seg *segment, size int64, verify boo
 	return pending, -1, nil
 }
 
-// persistRecovered fsyncs what recovery changed and the active segment,
-// writes index files for sealed segments that needed them, and fsyncs the
-// directory.
-func (l *Log) persistRecovered(active *segment, toSync, needIndex []*segment) error {
-	for _, s := range append(toSync, active) {
-		if s.removed.Load() || !slices.Contains(l.segs, s) {
-			continue
-		}
-		if err := s.f.Sync(); err != nil {
-			return fmt.Errorf("fsync %s: %w", s.logPath, err)
+// persistRecovered makes what recovery kept durable: it fsyncs what
+// recovery changed and the active segment, writes index files for sealed
+// segments that needed them (after fsyncing their data), and fsyncs the
+// directory. A log with no segment files had nothing to make durable: its
+// directory is fsynced by the first sync that has data. With
+// Options.SkipRecoverySync the caller fsyncs the whole filesystem instead
+// (one syncfs for every partition of a broker).
+func (l *Log) persistRecovered(active *segment, toSync, needIndex []*segment, fresh bool) error {
+	if fresh {
+		l.dirGen++
+		return nil
+	}
+	skip := l.opts.SkipRecoverySync
+	if !skip {
+		for _, s := range append(toSync, active) {
+			if s.removed.Load() || !slices.Contains(l.segs, s) {
+				continue
+			}
+			if err := s.pinnedFile().Sync(); err != nil {
+				return fmt.Errorf("fsync %s: %w", s.logPath, err)
+			}
 		}
 	}
 	for _, s := range needIndex {
 		if s == active || !slices.Contains(l.segs, s) {
 			continue
 		}
+		if err := l.syncSealed(s); err != nil {
+			return err
+		}
 		if err := s.writeIndexFiles(l.fs, &s.idx); err != nil {
 			l.logger.Warn("persist rebuilt segment index", "segment", s.logPath, "err", err)
 		}
 	}
+	if skip {
+		return nil
+	}
 	if err := l.fs.SyncDir(l.dir); err != nil {
 		return fmt.Errorf("fsync directory %s: %w", l.dir, err)
+	}
+	return nil
+}
+
+// syncSealed fsyncs a sealed segment's data (opening its file if the cache
+// closed it).
+func (l *Log) syncSealed(s *segment) error {
+	f, release, err := s.acquire(l.fs, l.opts.Files)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("fsync %s: %w", s.logPath, err)
 	}
 	return nil
 }

@@ -82,13 +82,13 @@ func (l *Log) repairSegment(seg *segment, size int64, dm *damageMap) error {
 	for _, r := range dm.restamps {
 		l.logger.Warn("batch base offset contradicts its neighbours; restamping it",
 			"segment", seg.logPath, "position", r.pos, "stored_base_offset", r.stored, "base_offset", r.want)
-		if _, err := seg.f.WriteAt(putBaseOffset(r.want), r.pos+offBaseOffset); err != nil {
+		if _, err := seg.pinnedFile().WriteAt(putBaseOffset(r.want), r.pos+offBaseOffset); err != nil {
 			return fmt.Errorf("restamp batch at %d in %s: %w", r.pos, seg.logPath, err)
 		}
 		l.report.RestampedBatches++
 	}
 	if len(dm.restamps) > 0 {
-		if err := seg.f.Sync(); err != nil {
+		if err := seg.pinnedFile().Sync(); err != nil {
 			return fmt.Errorf("fsync %s: %w", seg.logPath, err)
 		}
 	}
@@ -105,7 +105,7 @@ func (l *Log) repairSegment(seg *segment, size int64, dm *damageMap) error {
 	}
 	damaged := dm.regions
 	if dm.tail != nil {
-		zero, err := allZero(seg.f, dm.tail.from, dm.tail.to)
+		zero, err := allZero(seg.pinnedFile(), dm.tail.from, dm.tail.to)
 		if err != nil {
 			return err
 		}
@@ -115,7 +115,7 @@ func (l *Log) repairSegment(seg *segment, size int64, dm *damageMap) error {
 	}
 	for _, r := range damaged {
 		name := fmt.Sprintf("%s%s.%d-%d.damaged", segmentName(seg.base), logSuffix, r.from, r.to)
-		if err := l.quarantineRange(seg.f, r.from, r.to, name); err != nil {
+		if err := l.quarantineRange(seg.pinnedFile(), r.from, r.to, name); err != nil {
 			return fmt.Errorf("quarantine %s [%d, %d): %w", seg.logPath, r.from, r.to, err)
 		}
 		l.logger.Error("unreadable bytes in segment moved to quarantine; the batches around them are kept",
@@ -131,10 +131,10 @@ func (l *Log) repairSegment(seg *segment, size int64, dm *damageMap) error {
 	}
 	first := dm.runs[0]
 	if first.from == 0 {
-		if err := seg.f.Truncate(first.to); err != nil {
+		if err := seg.pinnedFile().Truncate(first.to); err != nil {
 			return fmt.Errorf("cut %s to %d: %w", seg.logPath, first.to, err)
 		}
-		if err := seg.f.Sync(); err != nil {
+		if err := seg.pinnedFile().Sync(); err != nil {
 			return fmt.Errorf("fsync %s: %w", seg.logPath, err)
 		}
 	} else {
@@ -156,7 +156,7 @@ func (l *Log) repairSegment(seg *segment, size int64, dm *damageMap) error {
 // quarantine first, never overwritten.
 func (l *Log) writeRunSegment(seg *segment, r run) error {
 	path := filepath.Join(l.dir, segmentName(r.base)+logSuffix)
-	if same, err := sameBytes(l.fs, path, seg.f, r.from, r.to); err != nil {
+	if same, err := sameBytes(l.fs, path, seg.pinnedFile(), r.from, r.to); err != nil {
 		return err
 	} else if same {
 		return nil // written by an earlier, interrupted repair
@@ -166,7 +166,7 @@ func (l *Log) writeRunSegment(seg *segment, r run) error {
 			return err
 		}
 	}
-	if err := copyRangeAtomic(l.fs, seg.f, r.from, r.to, path); err != nil {
+	if err := copyRangeAtomic(l.fs, seg.pinnedFile(), r.from, r.to, path); err != nil {
 		return err
 	}
 	l.logger.Warn("batches after a damaged region kept in a segment of their own",

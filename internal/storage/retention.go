@@ -160,7 +160,7 @@ func (l *Log) removeSegments(doomed []*segment) error {
 	defer l.syncMu.Unlock()
 	var errs []error
 	for _, s := range doomed {
-		if err := s.remove(l.fs); err != nil {
+		if err := s.remove(l.fs, l.opts.Files); err != nil {
 			errs = append(errs, err)
 		}
 	}

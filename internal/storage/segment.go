@@ -45,7 +45,8 @@ func parseSegmentName(name, suffix string) (int64, bool) {
 
 // segment is one segment file and what the log knows about it.
 //
-// Locking: base, paths and f never change. The mutable fields are written
+// Locking: base and paths never change; the file is managed by file (see
+// filecache.go). The mutable fields are written
 // only by a goroutine holding both Log.appendMu and Log.mu (or by Open before
 // the log is shared), so either lock is enough to read them. Read snapshots
 // them under Log.mu.
@@ -54,7 +55,7 @@ type segment struct {
 	logPath   string
 	indexPath string
 	timePath  string
-	f         file
+	file      segFile
 
 	size int64 // bytes of whole, published batches; the next write position
 	next int64 // offset after the segment's last batch (base if empty)
@@ -72,14 +73,13 @@ type segment struct {
 	removed atomic.Bool
 }
 
-func newSegment(dir string, base int64, f file) *segment {
+func newSegment(dir string, base int64) *segment {
 	stem := filepath.Join(dir, segmentName(base))
 	return &segment{
 		base:      base,
 		logPath:   stem + logSuffix,
 		indexPath: stem + indexSuffix,
 		timePath:  stem + timeIndexSuffix,
-		f:         f,
 		next:      base,
 		idx:       newSegIndex(),
 		firstTs:   -1,
@@ -90,13 +90,13 @@ func newSegment(dir string, base int64, f file) *segment {
 // invariant that offsets are never reused: an existing file of that name is
 // an error, not something to overwrite. The caller arranges a directory
 // fsync.
-func createSegment(fsys fileSystem, dir string, base, nowMs int64) (*segment, error) {
-	s := newSegment(dir, base, nil)
+func createSegment(fsys fileSystem, files *FileCache, dir string, base, nowMs int64) (*segment, error) {
+	s := newSegment(dir, base)
 	f, err := fsys.OpenFile(s.logPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("create segment %s: %w", s.logPath, err)
 	}
-	s.f = f
+	s.pin(files, f)
 	s.created, s.modified = nowMs, nowMs
 	return s, nil
 }
@@ -149,15 +149,15 @@ func (s *segment) removeIndexFiles(fsys fileSystem) error {
 	return errors.Join(errs...)
 }
 
-// remove closes the segment (if open) and deletes its files. The log file is first
-// renamed to .deleted so that a crash part way leaves no half-deleted
-// segment that Open would take for live data; Open deletes leftovers.
-func (s *segment) remove(fsys fileSystem) error {
+// remove closes the segment (now, or when its last reader is done) and
+// deletes its files. The log file is first renamed to .deleted so that a
+// crash part way leaves no half-deleted segment that Open would take for
+// live data; Open deletes leftovers. A reader still holding the file reads
+// on (the name is gone, the file is not).
+func (s *segment) remove(fsys fileSystem, files *FileCache) error {
 	var errs []error
-	if s.f != nil {
-		if err := s.f.Close(); err != nil && !errors.Is(err, fs.ErrClosed) {
-			errs = append(errs, fmt.Errorf("close %s: %w", s.logPath, err))
-		}
+	if err := s.closeFile(files); err != nil && !errors.Is(err, fs.ErrClosed) {
+		errs = append(errs, fmt.Errorf("close %s: %w", s.logPath, err))
 	}
 	doomed := s.logPath + deletedSuffix
 	if err := fsys.Rename(s.logPath, doomed); err != nil {

@@ -9,6 +9,7 @@ package storage
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 )
 
@@ -59,12 +60,17 @@ func (l *Log) syncLocked() error {
 	gen := l.dirGen
 	l.mu.RUnlock()
 
+	// Nothing written since the last sync: an idle partition costs the
+	// interval flusher no fsync (a broker may hold thousands).
+	if target <= l.durable.Load() && len(pending) == 0 {
+		return nil
+	}
 	dirDirty := gen != l.dirSyncedGen
 	for _, s := range pending {
 		if s.removed.Load() {
 			continue // retention got there first; its removal waits for syncMu
 		}
-		if err := s.f.Sync(); err != nil {
+		if err := s.pinnedFile().Sync(); err != nil {
 			return l.fail(fmt.Errorf("sync %s: fsync %s: %w", l.dir, s.logPath, err))
 		}
 		// Sealed and durable: index files may now mark it clean. They are
@@ -74,7 +80,7 @@ func (l *Log) syncLocked() error {
 		}
 		dirDirty = true
 	}
-	if err := active.f.Sync(); err != nil {
+	if err := active.pinnedFile().Sync(); err != nil {
 		return l.fail(fmt.Errorf("sync %s: fsync %s: %w", l.dir, active.logPath, err))
 	}
 	if dirDirty {
@@ -83,12 +89,26 @@ func (l *Log) syncLocked() error {
 		}
 		l.dirSyncedGen = gen
 	}
+	if l.parentDirty {
+		// Open created the partition directory: its entry in the parent
+		// must be durable before any data in it is reported durable.
+		if err := l.fs.SyncDir(filepath.Dir(l.dir)); err != nil {
+			return l.fail(fmt.Errorf("sync %s: fsync parent directory: %w", l.dir, err))
+		}
+		l.parentDirty = false
+	}
 	if len(pending) > 0 {
 		l.mu.Lock()
 		l.unsynced = slices.DeleteFunc(slices.Clone(l.unsynced), func(s *segment) bool {
 			return slices.Contains(pending, s)
 		})
 		l.mu.Unlock()
+		// Sealed and durable: the file may now be closed when idle.
+		for _, s := range pending {
+			if !s.removed.Load() {
+				s.unpin(l.opts.Files)
+			}
+		}
 	}
 	if target > l.durable.Load() {
 		l.durable.Store(target)

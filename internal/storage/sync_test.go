@@ -2,6 +2,8 @@ package storage
 
 import (
 	"errors"
+	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -165,5 +167,49 @@ func TestFsyncFailureIsSticky(t *testing.T) {
 	}
 	if _, err := l.Append(batch(1).encode()); !errors.Is(err, errInjected) {
 		t.Fatalf("Append after fsync failure = %v", err)
+	}
+}
+
+// TestSyncCostsNothingWhenIdle: a partition with nothing new to make
+// durable is not fsynced again (a broker's interval flusher visits every
+// partition every second), and a new partition's directory, and its entry
+// in the parent, are fsynced by the first sync with data, before that data
+// is reported durable.
+func TestSyncCostsNothingWhenIdle(t *testing.T) {
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "topic-0")
+	fsys := &faultFS{}
+	l, err := openLog(fsys, dir, Config{}, Options{Logger: quietLogger(), Sync: SyncAlways})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if n := fsys.fileSyncs.Load() + fsys.dirSyncs.Load(); n != 0 {
+		t.Fatalf("opening an empty partition cost %d fsyncs", n)
+	}
+	for i := 0; i < 3; i++ {
+		if err := l.Sync(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := fsys.fileSyncs.Load() + fsys.dirSyncs.Load(); n != 0 {
+		t.Fatalf("idle syncs cost %d fsyncs", n)
+	}
+	_, res := mustAppend(t, l, batch(1))
+	if err := l.WaitDurable(res.LastOffset); err != nil {
+		t.Fatal(err)
+	}
+	fsys.mu.Lock()
+	synced := slices.Clone(fsys.syncedDirs)
+	fsys.mu.Unlock()
+	if !slices.Contains(synced, dir) || !slices.Contains(synced, parent) {
+		t.Fatalf("first durable append fsynced directories %v, want %s and %s", synced, dir, parent)
+	}
+	before := fsys.fileSyncs.Load()
+	if err := l.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if fsys.fileSyncs.Load() != before {
+		t.Fatal("a sync with nothing new fsynced again")
 	}
 }
