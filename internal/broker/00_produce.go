@@ -76,6 +76,16 @@ func (b *Broker) handleProduce(_ context.Context, req *server.Request) server.Re
 		}
 	}
 	if r.Acks == 0 {
+		if b.cfg.Sync == storage.SyncAlways && len(waits) > 0 {
+			// Nobody waits for the answer, but consumers see the records
+			// only once fsynced: fsync now rather than at the next flush.
+			return func(context.Context) kmsg.Response {
+				for _, w := range waits {
+					_ = w.log.WaitDurable(w.offset)
+				}
+				return nil
+			}
+		}
 		return func(context.Context) kmsg.Response { return nil }
 	}
 	if b.cfg.Sync != storage.SyncAlways || len(waits) == 0 {

@@ -166,9 +166,22 @@ func (b *Broker) fetchPartition(topic string, r *kmsg.FetchRequest, rp kmsg.Fetc
 		}
 		return 0, errors.New("unknown partition")
 	}
+	if sp.ErrorCode = b.checkLeaderEpoch(rp.CurrentLeaderEpoch); sp.ErrorCode != 0 {
+		return 0, errors.New("leader epoch mismatch")
+	}
 	sp.HighWatermark = p.log.HighWatermark()
 	sp.LastStableOffset = sp.HighWatermark
 	sp.LogStartOffset = p.log.LogStartOffset()
+	if r.Version >= 12 && rp.LastFetchedEpoch >= 0 {
+		// The fetcher says which epoch its last record came from (KIP-595):
+		// if that epoch ended before its position, its log diverged, and
+		// the answer says where instead of returning records.
+		epoch, end := p.log.EndOffsetForEpoch(rp.LastFetchedEpoch)
+		if epoch < rp.LastFetchedEpoch || end < rp.FetchOffset {
+			sp.DivergingEpoch.Epoch, sp.DivergingEpoch.EndOffset = epoch, end
+			return 0, nil
+		}
+	}
 	limit := int64(rp.PartitionMaxBytes)
 	if budget < limit {
 		limit = budget

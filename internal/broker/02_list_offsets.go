@@ -40,14 +40,14 @@ func (b *Broker) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartiti
 	sp.Partition = rp.Partition
 	sp.Timestamp = -1
 	sp.Offset = -1
-	sp.LeaderEpoch = 0
+	sp.LeaderEpoch = -1
 	p := b.lookup(topic, rp.Partition)
 	if p == nil {
 		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 		return sp
 	}
-	if rp.CurrentLeaderEpoch > 0 {
-		sp.ErrorCode = kerr.UnknownLeaderEpoch.Code
+	if code := b.checkLeaderEpoch(rp.CurrentLeaderEpoch); code != 0 {
+		sp.ErrorCode = code
 		return sp
 	}
 	switch ts := rp.Timestamp; {
@@ -66,6 +66,11 @@ func (b *Broker) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartiti
 			return sp
 		}
 		sp.Offset, sp.Timestamp = off, found
+	}
+	if sp.ErrorCode == 0 && sp.Offset >= 0 {
+		// The epoch that wrote the offset, so a consumer can validate its
+		// position later (KIP-320).
+		sp.LeaderEpoch = p.log.EpochAt(sp.Offset)
 	}
 	return sp
 }

@@ -140,7 +140,7 @@ func (b *Broker) metadataTopic(t topics.Topic) kmsg.MetadataResponseTopic {
 			p.ErrorCode = kerr.LeaderNotAvailable.Code
 		}
 		p.Leader = b.cfg.NodeID
-		p.LeaderEpoch = 0
+		p.LeaderEpoch = b.epoch
 		p.Replicas = []int32{b.cfg.NodeID}
 		p.ISR = []int32{b.cfg.NodeID}
 		mt.Partitions[i] = p

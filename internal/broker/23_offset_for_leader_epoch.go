@@ -1,8 +1,11 @@
 package broker
 
-// 23_offset_for_leader_epoch.go answers OffsetForLeaderEpoch. Courier's
-// leader epoch never changes (one node, epoch 0), so the end offset of
-// epoch 0 is the high watermark and there is never a truncation to detect.
+// 23_offset_for_leader_epoch.go answers OffsetForLeaderEpoch (KIP-101,
+// KIP-320): where a leader epoch ended in a partition's log. A consumer
+// whose last record came from epoch E asks after the epoch changed; an end
+// offset below its position means the log was truncated under it (a crash
+// lost records it had read), and it must reset rather than skip the
+// offsets that were written again.
 
 import (
 	"context"
@@ -30,13 +33,10 @@ func (b *Broker) handleOffsetForLeaderEpoch(_ context.Context, req *server.Reque
 				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
 			case p == nil:
 				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
-			case rp.CurrentLeaderEpoch > 0:
-				sp.ErrorCode = kerr.UnknownLeaderEpoch.Code
-			case rp.LeaderEpoch > 0:
-				// An epoch this node never had: undefined, as Kafka answers.
 			default:
-				sp.LeaderEpoch = 0
-				sp.EndOffset = p.log.HighWatermark()
+				if sp.ErrorCode = b.checkLeaderEpoch(rp.CurrentLeaderEpoch); sp.ErrorCode == 0 {
+					sp.LeaderEpoch, sp.EndOffset = p.log.EndOffsetForEpoch(rp.LeaderEpoch)
+				}
 			}
 			st.Partitions = append(st.Partitions, sp)
 		}

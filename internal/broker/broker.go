@@ -37,6 +37,8 @@ type Broker struct {
 	users *users.Store
 	// files bounds the open files of sealed segments of every partition.
 	files *storage.FileCache
+	// epoch is this run's leader epoch of every partition (leader_epoch.go).
+	epoch int32
 
 	// mu guards the partition table; handlers hold it shared only to
 	// look partitions up, never across I/O.
@@ -107,6 +109,9 @@ func Open(cfg Config) (*Broker, error) {
 	if b.clusterID, err = loadClusterID(filepath.Join(b.metaDir(), "cluster-id")); err != nil {
 		return nil, err
 	}
+	if b.epoch, err = nextLeaderEpoch(filepath.Join(b.metaDir(), "leader-epoch")); err != nil {
+		return nil, err
+	}
 	if err := b.sweepLogsDir(); err != nil {
 		return nil, err
 	}
@@ -139,7 +144,7 @@ func Open(cfg Config) (*Broker, error) {
 		b.groups.Close()
 		return nil, fmt.Errorf("drop offsets of deleted topics: %w", err)
 	}
-	cfg.Logger.Info("broker state loaded", "data", cfg.DataDir, "topics", len(b.parts), "took", time.Since(start).Round(time.Millisecond))
+	cfg.Logger.Info("broker state loaded", "data", cfg.DataDir, "topics", len(b.parts), "leader_epoch", b.epoch, "took", time.Since(start).Round(time.Millisecond))
 	b.startBackground()
 	opened = true
 	return b, nil
@@ -199,7 +204,7 @@ func (b *Broker) publishPartitions(t topics.Topic, opened []*partition) {
 // storageOptions are the broker-wide storage settings. Recovery's fsyncs
 // are left to one syncfs in Open (new partitions have nothing to fsync).
 func (b *Broker) storageOptions() storage.Options {
-	return storage.Options{Sync: b.cfg.Sync, Logger: b.cfg.Logger, Files: b.files, SkipRecoverySync: true}
+	return storage.Options{Sync: b.cfg.Sync, Logger: b.cfg.Logger, Files: b.files, SkipRecoverySync: true, LeaderEpoch: b.epoch}
 }
 
 // storageConfig maps a topic's configs to its logs' settings.
@@ -290,18 +295,18 @@ func (b *Broker) forEachPartition(fn func(*partition)) {
 
 // background loops -------------------------------------------------------
 
-// startBackground runs the interval flusher and the retention loop.
+// startBackground runs the interval flusher and the retention loop. With
+// --fsync always the flusher is a backstop: it makes visible (fsyncs) what
+// no producer waited for. Idle partitions cost it nothing.
 func (b *Broker) startBackground() {
-	if b.cfg.Sync == storage.SyncInterval {
-		b.every(b.cfg.SyncInterval, func() {
-			b.forEachPartition(func(p *partition) {
-				// A log closed by a concurrent topic deletion has nothing left to sync.
-				if err := p.log.Sync(); err != nil && !errors.Is(err, fs.ErrClosed) {
-					b.cfg.Logger.Error("interval fsync failed", "partition", p.topic+"-"+strconv.Itoa(int(p.index)), "err", err)
-				}
-			})
+	b.every(b.cfg.SyncInterval, func() {
+		b.forEachPartition(func(p *partition) {
+			// A log closed by a concurrent topic deletion has nothing left to sync.
+			if err := p.log.Sync(); err != nil && !errors.Is(err, fs.ErrClosed) {
+				b.cfg.Logger.Error("interval fsync failed", "partition", p.topic+"-"+strconv.Itoa(int(p.index)), "err", err)
+			}
 		})
-	}
+	})
 	b.every(b.cfg.RetentionCheckInterval, func() {
 		b.forEachPartition(func(p *partition) {
 			if err := p.log.ApplyRetention(); err != nil && !errors.Is(err, fs.ErrClosed) {

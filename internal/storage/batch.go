@@ -154,13 +154,13 @@ func validateBatch(b []byte, maxMessageBytes int32) (batchHeader, error) {
 }
 
 // stampBatch rewrites the header bytes the broker owns, in place: the base
-// offset, the partition leader epoch (0: Courier has a single leader epoch)
-// and, for LogAppendTime topics (appendTime >= 0), the max timestamp and the
+// offset, the partition leader epoch (the epoch of this broker run) and,
+// for LogAppendTime topics (appendTime >= 0), the max timestamp and the
 // timestamp-type bit, which are under the CRC and so force a CRC rewrite.
-func stampBatch(b []byte, baseOffset, appendTime int64) {
+func stampBatch(b []byte, baseOffset int64, epoch int32, appendTime int64) {
 	be := binary.BigEndian
 	be.PutUint64(b[offBaseOffset:], uint64(baseOffset))
-	be.PutUint32(b[offLeaderEpoch:], 0)
+	be.PutUint32(b[offLeaderEpoch:], uint32(epoch))
 	if appendTime < 0 {
 		return
 	}

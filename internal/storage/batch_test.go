@@ -107,7 +107,7 @@ func TestSplitBatches(t *testing.T) {
 func TestStampBatchLogAppendTime(t *testing.T) {
 	orig := batch(4).at(5_000).encode()
 	b := bytes.Clone(orig)
-	stampBatch(b, 1234, 9_999)
+	stampBatch(b, 1234, 7, 9_999)
 	if _, err := validateBatch(b, 1<<20); err != nil {
 		t.Fatalf("stamped batch does not validate: %v", err)
 	}
@@ -118,7 +118,7 @@ func TestStampBatchLogAppendTime(t *testing.T) {
 	if err := ob.ReadFrom(orig); err != nil {
 		t.Fatal(err)
 	}
-	if rb.FirstOffset != 1234 || rb.PartitionLeaderEpoch != 0 || rb.MaxTimestamp != 9_999 || rb.Attributes&attrLogAppendTime == 0 {
+	if rb.FirstOffset != 1234 || rb.PartitionLeaderEpoch != 7 || rb.MaxTimestamp != 9_999 || rb.Attributes&attrLogAppendTime == 0 {
 		t.Fatalf("stamped header: offset %d epoch %d maxTs %d attrs %#x", rb.FirstOffset, rb.PartitionLeaderEpoch, rb.MaxTimestamp, rb.Attributes)
 	}
 	if rb.FirstTimestamp != ob.FirstTimestamp || rb.NumRecords != 4 || !bytes.Equal(rb.Records, ob.Records) {
@@ -130,7 +130,7 @@ func TestStampBatchLogAppendTime(t *testing.T) {
 
 	// CreateTime: only the offset and epoch change, the CRC stays.
 	c := bytes.Clone(orig)
-	stampBatch(c, 77, -1)
+	stampBatch(c, 77, 7, -1)
 	if !bytes.Equal(c[offMagic:], orig[offMagic:]) || binary.BigEndian.Uint64(c) != 77 {
 		t.Fatal("CreateTime stamp touched CRC-covered bytes")
 	}

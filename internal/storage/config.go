@@ -41,6 +41,10 @@ type Options struct {
 	// Files bounds the open files of sealed segments across the logs that
 	// share it; nil uses a process-wide cache of 1024.
 	Files *FileCache
+	// LeaderEpoch is the leader epoch appends are stamped with (KIP-101):
+	// the broker starts a new one at every start. It also bounds the
+	// epochs stored batches may carry (see epoch.go).
+	LeaderEpoch int32
 	// SkipRecoverySync leaves the fsync of what Open recovered to the
 	// caller, which must make the whole filesystem durable (syncfs) before
 	// serving: a broker opening thousands of partitions then pays one

@@ -35,14 +35,15 @@ type Log struct {
 	// Published state: guarded by mu, and (except unsynced) written only
 	// with appendMu held too, so appendMu alone also suffices to read it.
 	segs     []*segment    // oldest first, the last is active; replaced, never edited in place
-	hwm      int64         // next offset to assign; every offset below is readable
+	end      int64         // log end offset: the next offset to assign
 	logStart int64         // first readable offset
 	closed   bool          // Close has begun
-	notify   chan struct{} // closed when hwm advances; nil until Notify asks
+	notify   chan struct{} // closed when the high watermark advances; nil until Notify asks
 	unsynced []*segment    // rolled segments whose data and index files await Sync
 	dirGen   uint64        // bumped on every segment file creation
 
 	producers *producerState // guarded by appendMu
+	epochs    epochCache     // guarded by mu (readers) and appendMu with mu (writers)
 	report    RecoveryReport // what Open found and did; written only by Open
 
 	dirSyncedGen uint64 // guarded by syncMu: dirGen covered by the last directory fsync
@@ -102,7 +103,7 @@ func openLog(fsys fileSystem, dir string, cfg Config, opts Options) (*Log, error
 		}
 		return nil, fmt.Errorf("open log %s: %w", dir, err)
 	}
-	l.durable.Store(l.hwm) // recover fsynced everything it kept
+	l.durable.Store(l.end) // recover fsynced everything it kept
 	return l, nil
 }
 
@@ -196,8 +197,8 @@ func (l *Log) appendLocked(batch []byte, h *batchHeader, cfg *Config) (res Appen
 		rolled = true
 	}
 
-	base, pos := l.hwm, seg.size
-	stampBatch(batch, base, appendTime)
+	base, pos := l.end, seg.size
+	stampBatch(batch, base, l.opts.LeaderEpoch, appendTime)
 	h.baseOffset = base
 	f := seg.pinnedFile()
 	if _, err := f.WriteAt(batch, pos); err != nil {
@@ -222,10 +223,10 @@ func (l *Log) appendLocked(batch []byte, h *batchHeader, cfg *Config) (res Appen
 	seg.size += int64(len(batch))
 	seg.next = last + 1
 	seg.modified = nowMs
-	l.hwm = last + 1
-	if l.notify != nil {
-		close(l.notify)
-		l.notify = nil // made on demand by Notify, so appends nobody waits for allocate nothing
+	l.end = last + 1
+	l.epochs.assign(l.opts.LeaderEpoch, base)
+	if l.opts.Sync != SyncAlways {
+		l.wakeLocked() // with SyncAlways readers wait for the fsync instead
 	}
 	logStart := l.logStart
 	l.mu.Unlock()
@@ -246,7 +247,7 @@ func (l *Log) shouldRoll(seg *segment, cfg *Config, size int64, h *batchHeader, 
 	if seg.size+size > cfg.SegmentBytes {
 		return true
 	}
-	if l.hwm+int64(h.lastOffsetDelta)-seg.base > math.MaxInt32 {
+	if l.end+int64(h.lastOffsetDelta)-seg.base > math.MaxInt32 {
 		return true
 	}
 	waited := nowMs - seg.created
@@ -261,7 +262,7 @@ func (l *Log) shouldRoll(seg *segment, cfg *Config, size int64, h *batchHeader, 
 // index files and fsyncing the directory are left to the next Sync, which
 // Append triggers in the background. Caller holds appendMu.
 func (l *Log) roll(nowMs int64) (*segment, error) {
-	seg, err := createSegment(l.fs, l.opts.Files, l.dir, l.hwm, nowMs)
+	seg, err := createSegment(l.fs, l.opts.Files, l.dir, l.end, nowMs)
 	if err != nil {
 		return nil, fmt.Errorf("roll %s: %w", l.dir, err)
 	}
@@ -283,13 +284,38 @@ func (l *Log) LogStartOffset() int64 {
 	return l.logStart
 }
 
-// HighWatermark returns the next offset to be assigned. Every offset below
-// it is readable (Courier has no replicas, so the log end offset and the
-// high watermark coincide).
+// HighWatermark returns the offset below which consumers may read. With
+// SyncAlways it is the durable offset, so that no consumer ever sees a
+// record a power loss could take back; otherwise it is the log end offset
+// (Courier has no replicas to wait for).
 func (l *Log) HighWatermark() int64 {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	return l.hwm
+	return l.highWatermarkLocked()
+}
+
+// highWatermarkLocked is HighWatermark with mu held.
+func (l *Log) highWatermarkLocked() int64 {
+	if l.opts.Sync == SyncAlways {
+		return min(l.durable.Load(), l.end)
+	}
+	return l.end
+}
+
+// LogEndOffset returns the next offset to be assigned.
+func (l *Log) LogEndOffset() int64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.end
+}
+
+// wakeLocked closes the notification channel after the high watermark
+// moved. Caller holds mu.
+func (l *Log) wakeLocked() {
+	if l.notify != nil && !l.closed { // Close closed it for good
+		close(l.notify)
+		l.notify = nil // made on demand by Notify, so appends nobody waits for allocate nothing
+	}
 }
 
 // Size returns the bytes of batch data held across all segments.

@@ -75,10 +75,12 @@ func (l *Log) locate(offset int64) (v view, found bool, err error) {
 	if l.closed {
 		return v, false, l.errClosed("read")
 	}
-	if offset < l.logStart || offset > l.hwm {
-		return v, false, fmt.Errorf("read %s at offset %d: outside [%d, %d]: %w", l.dir, offset, l.logStart, l.hwm, ErrOffsetOutOfRange)
+	if offset < l.logStart || offset > l.end {
+		return v, false, fmt.Errorf("read %s at offset %d: outside [%d, %d]: %w", l.dir, offset, l.logStart, l.end, ErrOffsetOutOfRange)
 	}
-	if offset == l.hwm {
+	// Between the high watermark and the log end there is nothing to read
+	// yet (with SyncAlways: written, not yet fsynced).
+	if offset >= l.highWatermarkLocked() {
 		return v, false, nil
 	}
 	segs := l.segs
@@ -89,7 +91,9 @@ func (l *Log) locate(offset int64) (v view, found bool, err error) {
 	for i < len(segs)-1 && offset >= segs[i].next {
 		i++
 	}
-	return segs[i].view(), true, nil
+	v = segs[i].view()
+	v.limit = l.highWatermarkLocked()
+	return v, true, nil
 }
 
 // readBatches reads from segment view v (whose file is f) the batches beginning with the one
@@ -160,9 +164,10 @@ func readBatches(v view, f file, offset, maxBytes, slack int64) ([]byte, error) 
 	}
 	from := at - bufPos
 	to := from + size
-	for to+logOverhead <= int64(len(buf)) {
+	for to+batchHeaderSize <= int64(len(buf)) {
 		n := logOverhead + int64(int32(be.Uint32(buf[to+offBatchLength:])))
-		if n < batchHeaderSize || to+n > int64(len(buf)) || to+n-from > maxBytes {
+		if n < batchHeaderSize || to+n > int64(len(buf)) || to+n-from > maxBytes ||
+			int64(be.Uint64(buf[to+offBaseOffset:])) >= v.limit {
 			break
 		}
 		to += n

@@ -67,6 +67,10 @@ type RecoveryReport struct {
 	// IndexesRebuilt counts sealed segments whose index files were
 	// missing, malformed or stale.
 	IndexesRebuilt int
+	// EpochsIgnored counts batches whose partition leader epoch (a field
+	// outside the CRC) broke the rules (decreasing, or newer than the
+	// broker's counter) and so was left out of the epoch cache.
+	EpochsIgnored int
 }
 
 // Changed reports whether recovery changed the directory's data: cut a
@@ -109,6 +113,7 @@ func (l *Log) recover() error {
 func (l *Log) recoverPass() (repaired bool, nsegs int, err error) {
 	cfg := l.cfg.Load()
 	nowMs := l.opts.Now().UnixMilli()
+	l.epochs = epochCache{bound: l.opts.LeaderEpoch}
 	bases, err := l.cleanDir()
 	if err != nil {
 		return false, 0, err
@@ -204,8 +209,8 @@ func (l *Log) recoverPass() (repaired bool, nsegs int, err error) {
 		l.segs = append(l.segs, seg)
 	}
 	active := l.segs[len(l.segs)-1]
-	l.hwm = active.next
-	if ckpt > l.hwm {
+	l.end = active.next
+	if ckpt > l.end {
 		if err := l.distrustCheckpoint(ckpt); err != nil {
 			return false, 0, err
 		}
@@ -213,6 +218,7 @@ func (l *Log) recoverPass() (repaired bool, nsegs int, err error) {
 	}
 	l.logStart = max(ckpt, l.segs[0].base)
 	l.producers.evictBelow(l.logStart)
+	l.epochs.truncateFromStart(l.logStart)
 	// The active segment will grow past any index files it has, which would
 	// then describe a prefix only; drop them so that index files always mean
 	// "sealed and durable". Close writes them again.
@@ -250,7 +256,7 @@ func (l *Log) distrustCheckpoint(ckpt int64) error {
 		return err
 	}
 	l.logger.Error("log start offset checkpoint lies beyond the log end; keeping the data and ignoring it",
-		"checkpoint", ckpt, "log_end", l.hwm, "quarantined_as", dst)
+		"checkpoint", ckpt, "log_end", l.end, "quarantined_as", dst)
 	l.report.QuarantinedFiles++
 	return nil
 }
@@ -418,6 +424,9 @@ func (l *Log) scanSegment(sc *batchScanner, seg *segment, size int64, verify boo
 		}
 		seg.idx.add(seg.base, sc.hpos, h.size(), h.baseOffset, h.lastOffset(), h.maxTimestamp, interval)
 		seg.next = h.lastOffset() + 1
+		if !l.epochs.assign(h.leaderEpoch, h.baseOffset) {
+			l.report.EpochsIgnored++
+		}
 		if h.producerID >= 0 {
 			appendTime := int64(-1)
 			if h.attributes&attrLogAppendTime != 0 {

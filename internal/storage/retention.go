@@ -92,7 +92,7 @@ func (l *Log) DeleteRecords(before int64) (newStart int64, err error) {
 	l.ckptMu.Lock()
 	defer l.ckptMu.Unlock()
 	l.mu.RLock()
-	closed, start, hwm := l.closed, l.logStart, l.hwm
+	closed, start, hwm := l.closed, l.logStart, l.highWatermarkLocked()
 	l.mu.RUnlock()
 	if closed {
 		return start, l.errClosed("delete records in")
@@ -113,6 +113,7 @@ func (l *Log) DeleteRecords(before int64) (newStart int64, err error) {
 	l.appendMu.Lock()
 	l.mu.Lock()
 	l.logStart = max(l.logStart, before)
+	l.epochs.truncateFromStart(l.logStart)
 	newStart = l.logStart
 	l.mu.Unlock()
 	n := 0
@@ -146,6 +147,7 @@ func (l *Log) detach(n int) []*segment {
 	l.mu.Lock()
 	l.segs = l.segs[n:]
 	l.logStart = max(l.logStart, l.segs[0].base)
+	l.epochs.truncateFromStart(l.logStart)
 	l.unsynced = slices.DeleteFunc(slices.Clone(l.unsynced), func(s *segment) bool { return s.removed.Load() })
 	logStart := l.logStart
 	l.mu.Unlock()

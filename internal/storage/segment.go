@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -110,10 +111,13 @@ type view struct {
 	offsets []offsetEntry
 	times   []timeEntry
 	maxTs   int64
+	// limit, when set by a reader, is the high watermark: batches at or
+	// beyond it are not returned.
+	limit int64
 }
 
 func (s *segment) view() view {
-	return view{seg: s, size: s.size, next: s.next, offsets: s.idx.offsets, times: s.idx.times, maxTs: s.idx.maxTs}
+	return view{seg: s, size: s.size, next: s.next, offsets: s.idx.offsets, times: s.idx.times, maxTs: s.idx.maxTs, limit: math.MaxInt64}
 }
 
 // lastTimestamp is the timestamp Kafka's time retention compares: the

@@ -54,7 +54,7 @@ func (l *Log) syncLocked() error {
 		return fmt.Errorf("sync %s: log unusable after an earlier failure: %w", l.dir, err)
 	}
 	l.mu.RLock()
-	target := l.hwm
+	target := l.end
 	active := l.segs[len(l.segs)-1]
 	pending := slices.Clone(l.unsynced)
 	gen := l.dirGen
@@ -112,6 +112,11 @@ func (l *Log) syncLocked() error {
 	}
 	if target > l.durable.Load() {
 		l.durable.Store(target)
+		if l.opts.Sync == SyncAlways {
+			l.mu.Lock()
+			l.wakeLocked()
+			l.mu.Unlock()
+		}
 	}
 	return nil
 }
