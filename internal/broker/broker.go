@@ -112,6 +112,10 @@ func Open(cfg Config) (*Broker, error) {
 	if b.epoch, err = nextLeaderEpoch(filepath.Join(b.metaDir(), "leader-epoch")); err != nil {
 		return nil, err
 	}
+	clean, err := b.takeCleanShutdownMarker()
+	if err != nil {
+		return nil, err
+	}
 	if err := b.sweepLogsDir(); err != nil {
 		return nil, err
 	}
@@ -132,11 +136,14 @@ func Open(cfg Config) (*Broker, error) {
 			return nil, err
 		}
 	}
-	// The logs left the fsync of what they recovered to this one call.
-	if err := syncFilesystem(b.cfg.DataDir); err != nil {
-		b.closeLogs()
-		b.groups.Close()
-		return nil, err
+	// The logs left the fsync of what they recovered to this one call,
+	// needed only after an unclean stop: Close fsyncs everything.
+	if !clean {
+		if err := syncFilesystem(b.cfg.DataDir); err != nil {
+			b.closeLogs()
+			b.groups.Close()
+			return nil, err
+		}
 	}
 	unknownTopic := func(t string) bool { _, ok := b.topics.Get(t); return !ok }
 	if err := b.groups.DeleteOffsetsWhere(unknownTopic)(context.Background()); err != nil {
@@ -258,7 +265,11 @@ func (b *Broker) Close() error {
 	b.mu.Unlock()
 	close(b.stop)
 	b.bg.Wait()
-	return errors.Join(b.groups.Close(), b.closeLogs(), b.lock.release())
+	err := errors.Join(b.groups.Close(), b.closeLogs())
+	if err == nil {
+		err = b.markCleanShutdown()
+	}
+	return errors.Join(err, b.lock.release())
 }
 
 // closeLogs closes every open log.

@@ -1,0 +1,12 @@
+package scale
+
+import (
+	"testing"
+
+	"github.com/courier-dev/courier/internal/brokerproc"
+)
+
+// courierBin is the broker binary, built once by TestMain.
+var courierBin string
+
+func TestMain(m *testing.M) { brokerproc.TestMain(m, "courier-scale-", &courierBin) }
