@@ -129,8 +129,11 @@ func notAuthErr(t *testing.T, what string, code int16) {
 }
 
 // oneRecordBatch is a valid, non-idempotent v2 batch with one record.
-func oneRecordBatch() []byte {
-	rec := kmsg.Record{Value: []byte("v")}
+func oneRecordBatch() []byte { return recordBatch([]byte("v")) }
+
+// recordBatch is a valid, non-idempotent v2 batch with one record of value.
+func recordBatch(value []byte) []byte {
+	rec := kmsg.Record{Value: value}
 	now := time.Now().UnixMilli()
 	rb := kmsg.RecordBatch{Magic: 2, ProducerID: -1, ProducerEpoch: -1, FirstSequence: -1, NumRecords: 1,
 		FirstTimestamp: now, MaxTimestamp: now, Records: rec.AppendTo(nil)}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/courier-dev/courier/internal/acl"
 	"github.com/courier-dev/courier/internal/group"
+	"github.com/courier-dev/courier/internal/membudget"
 	"github.com/courier-dev/courier/internal/storage"
 	"github.com/courier-dev/courier/internal/topics"
 	"github.com/courier-dev/courier/internal/users"
@@ -36,6 +37,8 @@ type Broker struct {
 	acls *acl.Authorizer
 	// users holds the SASL/SCRAM credentials (DATA/meta/users.json).
 	users *users.Store
+	// fetchMem is the Config.FetchMemoryBytes budget (fetchmem.go).
+	fetchMem *membudget.Budget
 
 	// mu guards the partition table; handlers hold it shared only to
 	// look partitions up, never across I/O.
@@ -78,8 +81,11 @@ func Open(cfg Config) (*Broker, error) {
 		byID:    make(map[[16]byte]string),
 		stop:    make(chan struct{}),
 		metrics: newMetrics(),
+		// The fetch memory budget, shared by every connection's fetches.
+		fetchMem: membudget.New(cfg.FetchMemoryBytes),
 	}
 	b.metrics.registry.MustRegister(partitionCollector{b})
+	b.metrics.observeFetchMemory(b.fetchMem)
 	if err := os.MkdirAll(b.logsDir(), 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
