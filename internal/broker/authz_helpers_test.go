@@ -99,7 +99,9 @@ func as[R kmsg.Response](t *testing.T, b *Broker, who string, req kmsg.Request) 
 	conn.SetPrincipal(auth.User(who))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	resp := b.Handle(ctx, &server.Request{Msg: req, Conn: conn, Received: time.Now()})(ctx)
+	sreq := &server.Request{Msg: req, Conn: conn, Received: time.Now()}
+	resp := b.Handle(ctx, sreq)(ctx)
+	sreq.Finish() // gives back what a fetch held: the response is not written
 	r, ok := resp.(R)
 	if !ok {
 		t.Fatalf("%s as %s: response %T", kmsg.NameForKey(req.Key()), who, resp)

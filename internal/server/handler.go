@@ -41,6 +41,18 @@ type Request struct {
 // that own the request.
 func (r *Request) OnDone(f func()) { r.done = append(r.done, f) }
 
+// Finish runs the functions registered with OnDone, once. The server does
+// this itself (recovering panics) after writing the response; code that
+// drives a Handler directly, such as a test, calls Finish once it is done
+// with the response, or what the response held is never given back.
+func (r *Request) Finish() {
+	fs := r.done
+	r.done = nil
+	for _, f := range fs {
+		f()
+	}
+}
+
 // ConnInfo describes a client connection.
 type ConnInfo struct {
 	// ID is unique per connection for the life of the server.
