@@ -8,8 +8,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/courier-dev/courier/internal/broker"
 	"github.com/courier-dev/courier/internal/quota"
 	"github.com/courier-dev/courier/internal/run"
+	"github.com/courier-dev/courier/internal/server"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -29,6 +31,11 @@ func addSecurityFlags(f *pflag.FlagSet, cfg *run.Config, listeners, advertised *
 	f.DurationVar(&cfg.Limits.RequestReadTimeout, "request-read-timeout", 30*time.Second, "a started request frame, and the TLS handshake, must arrive within this")
 	f.DurationVar(&cfg.Limits.AuthTimeout, "auth-timeout", 30*time.Second, "SASL connections must authenticate within this of connecting")
 	f.Int64Var(&cfg.Limits.MaxInflightBytes, "max-inflight-bytes", 0, "request bytes read but not yet answered per connection before reading pauses (default: --max-request-bytes)")
+	f.Int64Var(&cfg.Limits.MaxQueuedRequestBytes, "max-queued-request-bytes", server.DefaultMaxQueuedRequestBytes, "request bytes all connections together may hold read but not answered (queued.max.request.bytes); taken as bytes arrive, readers wait when it is spent, and one half-read frame at a time may finish beyond it (-1: no limit)")
+	f.Int32Var(&cfg.Limits.SASLMaxReceiveBytes, "sasl-max-receive-size", server.DefaultSASLMaxReceiveBytes, "largest frame a SASL listener accepts before the client has authenticated (sasl.server.max.receive.size); a larger one closes the connection")
+	f.DurationVar(&cfg.Limits.WriteTimeout, "response-write-timeout", 30*time.Second, "close a connection whose client accepts no part of its response (1 MiB at a time) for this long")
+	f.Int32Var(&cfg.Broker.FetchMaxBytes, "fetch-max-bytes", broker.DefaultFetchMaxBytes, "cap on every fetch response, below the client's MaxBytes (fetch.max.bytes); a response's first batch is sent whole even if larger")
+	f.Int64Var(&cfg.Broker.FetchMemoryBytes, "fetch-memory-bytes", broker.DefaultFetchMemoryBytes, "record bytes all fetches together may hold until their responses are written; beyond it fetches read less or wait (-1: no limit)")
 	f.Int64Var(&cfg.Quota.ProduceBytesPerSec, "quota-produce-bytes-per-sec", 0, "produce byte rate each client id (or user, see --quota-by) may use; over it, responses carry a throttle time and the connection is muted for it (0: no quota)")
 	f.Int64Var(&cfg.Quota.FetchBytesPerSec, "quota-fetch-bytes-per-sec", 0, "fetched record bytes per second each client id (or user) may receive (0: no quota)")
 	f.StringVar(quotaBy, "quota-by", "client-id", "what quotas apply to: client-id or user (the authenticated principal)")
@@ -67,6 +74,37 @@ func securityFlags(cmd *cobra.Command, cfg *run.Config, listeners, advertised []
 	}
 	if cfg.Limits.MaxInflightBytes != 0 && cfg.Limits.MaxInflightBytes < int64(cfg.MaxRequestBytes) {
 		return fmt.Errorf("--max-inflight-bytes %d is below --max-request-bytes %d", cfg.Limits.MaxInflightBytes, cfg.MaxRequestBytes)
+	}
+	return memoryFlags(cfg)
+}
+
+// memoryFlags checks the memory bounds: each is positive and large enough
+// to serve a request, or -1 where "no limit" is allowed.
+func memoryFlags(cfg *run.Config) error {
+	checks := []struct {
+		flag      string
+		v, min    int64
+		noLimitOK bool
+	}{
+		{"--max-queued-request-bytes", cfg.Limits.MaxQueuedRequestBytes, 1 << 20, true},
+		{"--sasl-max-receive-size", int64(cfg.Limits.SASLMaxReceiveBytes), 1024, false},
+		{"--fetch-max-bytes", int64(cfg.Broker.FetchMaxBytes), 1024, false},
+		{"--fetch-memory-bytes", cfg.Broker.FetchMemoryBytes, 1 << 20, true},
+	}
+	for _, c := range checks {
+		if c.v == -1 && c.noLimitOK {
+			continue
+		}
+		if c.v < c.min {
+			hint := ""
+			if c.noLimitOK {
+				hint = " (-1: no limit)"
+			}
+			return fmt.Errorf("%s %d is too small (minimum %d%s)", c.flag, c.v, c.min, hint)
+		}
+	}
+	if cfg.Limits.WriteTimeout <= 0 {
+		return fmt.Errorf("--response-write-timeout must be positive, not %s", cfg.Limits.WriteTimeout)
 	}
 	return nil
 }

@@ -25,7 +25,13 @@ const maxFetchWait = 30 * time.Second
 func (b *Broker) handleFetch(_ context.Context, req *server.Request) server.Reply {
 	r := req.Msg.(*kmsg.FetchRequest)
 	denied := b.fetchDenied(req, r)
-	return func(ctx context.Context) kmsg.Response { return b.fetch(ctx, r, denied) }
+	return func(ctx context.Context) kmsg.Response {
+		res := b.fetch(ctx, r, denied)
+		// The records read stay in memory until the server has written
+		// them to the socket (it writes them from these very buffers).
+		req.OnDone(func() { b.fetchMem.Release(res.held) })
+		return res.resp
+	}
 }
 
 // fetchDenied marks the requested topics req may not READ (by index in
@@ -53,23 +59,25 @@ func (b *Broker) fetchDenied(req *server.Request, r *kmsg.FetchRequest) []bool {
 
 // fetch reads, and if need be waits, until the request can be answered.
 // The common case, data already there, costs one read; only a fetch that
-// must wait subscribes to the partitions' append notifications.
-func (b *Broker) fetch(ctx context.Context, r *kmsg.FetchRequest, denied []bool) kmsg.Response {
-	resp, n, hadErr := b.fetchOnce(r, denied)
-	if n >= int(r.MinBytes) || hadErr || ctxDone(ctx) {
-		return resp
+// must wait subscribes to the partitions' append notifications. A read
+// that is not answered gives its fetch memory back before waiting.
+func (b *Broker) fetch(ctx context.Context, r *kmsg.FetchRequest, denied []bool) fetchResult {
+	res := b.fetchOnce(ctx, r, denied)
+	if res.n >= int(r.MinBytes) || res.hadErr || ctxDone(ctx) {
+		return res
 	}
 	wait := time.Duration(r.MaxWaitMillis) * time.Millisecond
 	wait = min(max(wait, 0), maxFetchWait)
 	deadline := time.NewTimer(wait)
 	defer deadline.Stop()
 	for {
+		b.fetchMem.Release(res.held)
 		// Subscribe, then read again, so that no append can slip between
 		// the read and the wait.
 		notify := b.fetchNotifiers(r, denied)
-		resp, n, hadErr = b.fetchOnce(r, denied)
-		if n >= int(r.MinBytes) || hadErr || len(notify) == 0 || ctxDone(ctx) {
-			return resp
+		res = b.fetchOnce(ctx, r, denied)
+		if res.n >= int(r.MinBytes) || res.hadErr || len(notify) == 0 || ctxDone(ctx) {
+			return res
 		}
 		cases := make([]reflect.SelectCase, 0, len(notify)+2)
 		cases = append(cases,
@@ -79,8 +87,8 @@ func (b *Broker) fetch(ctx context.Context, r *kmsg.FetchRequest, denied []bool)
 			cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ch)})
 		}
 		if chosen, _, _ := reflect.Select(cases); chosen < 2 {
-			resp, _, _ = b.fetchOnce(r, denied)
-			return resp
+			b.fetchMem.Release(res.held)
+			return b.fetchOnce(ctx, r, denied)
 		}
 	}
 }
@@ -112,17 +120,29 @@ func (b *Broker) fetchTopicName(r *kmsg.FetchRequest, rt kmsg.FetchRequestTopic)
 	return rt.Topic
 }
 
-// fetchOnce reads every requested partition once. It returns the response,
-// the record bytes in it, and whether any partition had an error (which
-// answers the fetch at once). Topics marked in denied answer
+// fetchResult is one read of every requested partition.
+type fetchResult struct {
+	resp *kmsg.FetchResponse
+	// n is the record bytes in resp.
+	n int
+	// hadErr reports a partition error, which answers the fetch at once.
+	hadErr bool
+	// held is what the records hold of the fetch memory budget, to be
+	// given back once resp is written or dropped.
+	held int64
+}
+
+// fetchOnce reads every requested partition once, within the response
+// limit (the client's MaxBytes capped by Config.FetchMaxBytes) and the
+// fetch memory budget. Topics marked in denied answer
 // TOPIC_AUTHORIZATION_FAILED.
-func (b *Broker) fetchOnce(r *kmsg.FetchRequest, denied []bool) (*kmsg.FetchResponse, int, bool) {
-	resp := r.ResponseKind().(*kmsg.FetchResponse)
+func (b *Broker) fetchOnce(ctx context.Context, r *kmsg.FetchRequest, denied []bool) fetchResult {
+	res := fetchResult{resp: r.ResponseKind().(*kmsg.FetchResponse)}
 	budget := int64(r.MaxBytes)
 	if r.Version < 3 || budget <= 0 {
 		budget = 1<<31 - 1
 	}
-	total, hadErr := 0, false
+	budget = min(budget, int64(b.cfg.FetchMaxBytes))
 	for i, rt := range r.Topics {
 		st := kmsg.NewFetchResponseTopic()
 		st.Topic = rt.Topic
@@ -136,38 +156,39 @@ func (b *Broker) fetchOnce(r *kmsg.FetchRequest, denied []bool) (*kmsg.FetchResp
 			if denied != nil && denied[i] {
 				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
 				sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = -1, -1, -1
-				hadErr = true
+				res.hadErr = true
 				st.Partitions = append(st.Partitions, sp)
 				continue
 			}
-			n, err := b.fetchPartition(name, r, rp, &sp, budget, total == 0)
+			n, held, err := b.fetchPartition(ctx, name, r, rp, &sp, budget, res.n == 0)
 			if err != nil {
-				hadErr = true
+				res.hadErr = true
 			}
 			budget -= int64(n)
-			total += n
+			res.n += n
+			res.held += held
 			st.Partitions = append(st.Partitions, sp)
 		}
-		resp.Topics = append(resp.Topics, st)
+		res.resp.Topics = append(res.resp.Topics, st)
 	}
-	return resp, total, hadErr
+	return res
 }
 
-// fetchPartition fills one partition's answer and returns the bytes added.
-// Only the first partition with data may exceed the response budget (by
-// returning its first batch whole, KIP-74), so a consumer always makes
-// progress.
-func (b *Broker) fetchPartition(topic string, r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicPartition, sp *kmsg.FetchResponseTopicPartition, budget int64, first bool) (int, error) {
+// fetchPartition fills one partition's answer and returns the bytes added
+// and what they hold of the fetch memory budget. Only the first partition
+// with data may exceed the response budget (by returning its first batch
+// whole, KIP-74), so a consumer always makes progress.
+func (b *Broker) fetchPartition(ctx context.Context, topic string, r *kmsg.FetchRequest, rp kmsg.FetchRequestTopicPartition, sp *kmsg.FetchResponseTopicPartition, budget int64, first bool) (int, int64, error) {
 	p := b.lookup(topic, rp.Partition)
 	if p == nil {
 		sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 		if r.Version >= 13 && topic == "" {
 			sp.ErrorCode = kerr.UnknownTopicID.Code
 		}
-		return 0, errors.New("unknown partition")
+		return 0, 0, errors.New("unknown partition")
 	}
 	if sp.ErrorCode = b.checkLeaderEpoch(rp.CurrentLeaderEpoch); sp.ErrorCode != 0 {
-		return 0, errors.New("leader epoch mismatch")
+		return 0, 0, errors.New("leader epoch mismatch")
 	}
 	sp.HighWatermark = p.log.HighWatermark()
 	sp.LastStableOffset = sp.HighWatermark
@@ -179,29 +200,37 @@ func (b *Broker) fetchPartition(topic string, r *kmsg.FetchRequest, rp kmsg.Fetc
 		epoch, end := p.log.EndOffsetForEpoch(rp.LastFetchedEpoch)
 		if epoch < rp.LastFetchedEpoch || end < rp.FetchOffset {
 			sp.DivergingEpoch.Epoch, sp.DivergingEpoch.EndOffset = epoch, end
-			return 0, nil
+			return 0, 0, nil
 		}
 	}
-	limit := int64(rp.PartitionMaxBytes)
-	if budget < limit {
-		limit = budget
-	}
+	limit := min(int64(rp.PartitionMaxBytes), budget, int64(b.cfg.FetchMaxBytes))
 	if limit <= 0 && !first {
-		return 0, nil
+		return 0, 0, nil
 	}
-	if limit <= 0 {
-		limit = 1
+	limit = max(limit, 1)
+	readMax, held, ok := b.reserveFetch(ctx, rp.FetchOffset, sp, limit, first)
+	if !ok {
+		return 0, 0, nil // the fetch memory budget is short: no records this time
 	}
-	data, err := p.log.Read(rp.FetchOffset, int32(limit))
+	data, err := p.log.Read(rp.FetchOffset, int32(readMax))
 	if err != nil {
+		b.fetchMem.Release(held)
 		sp.ErrorCode = errorCode(err)
 		if !errors.Is(err, storage.ErrOffsetOutOfRange) {
 			b.cfg.Logger.Error("fetch read failed", "topic", topic, "partition", rp.Partition, "offset", rp.FetchOffset, "err", err)
 		}
-		return 0, err
+		return 0, 0, err
 	}
+	if !first && int64(len(data)) > limit {
+		// Read always returns its first batch whole; only the response's
+		// first batch may exceed the limits (KIP-74), so a later partition
+		// whose next batch does not fit sends nothing this time.
+		b.fetchMem.Release(held)
+		return 0, 0, nil
+	}
+	held = b.holdRead(held, len(data))
 	if len(data) > 0 {
 		sp.RecordBatches = data
 	}
-	return len(data), nil
+	return len(data), held, nil
 }

@@ -99,7 +99,9 @@ func as[R kmsg.Response](t *testing.T, b *Broker, who string, req kmsg.Request) 
 	conn.SetPrincipal(auth.User(who))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	resp := b.Handle(ctx, &server.Request{Msg: req, Conn: conn, Received: time.Now()})(ctx)
+	sreq := &server.Request{Msg: req, Conn: conn, Received: time.Now()}
+	resp := b.Handle(ctx, sreq)(ctx)
+	sreq.Finish() // gives back what a fetch held: the response is not written
 	r, ok := resp.(R)
 	if !ok {
 		t.Fatalf("%s as %s: response %T", kmsg.NameForKey(req.Key()), who, resp)
@@ -129,8 +131,11 @@ func notAuthErr(t *testing.T, what string, code int16) {
 }
 
 // oneRecordBatch is a valid, non-idempotent v2 batch with one record.
-func oneRecordBatch() []byte {
-	rec := kmsg.Record{Value: []byte("v")}
+func oneRecordBatch() []byte { return recordBatch([]byte("v")) }
+
+// recordBatch is a valid, non-idempotent v2 batch with one record of value.
+func recordBatch(value []byte) []byte {
+	rec := kmsg.Record{Value: value}
 	now := time.Now().UnixMilli()
 	rb := kmsg.RecordBatch{Magic: 2, ProducerID: -1, ProducerEpoch: -1, FirstSequence: -1, NumRecords: 1,
 		FirstTimestamp: now, MaxTimestamp: now, Records: rec.AppendTo(nil)}

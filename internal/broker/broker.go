@@ -16,6 +16,7 @@ import (
 
 	"github.com/courier-dev/courier/internal/acl"
 	"github.com/courier-dev/courier/internal/group"
+	"github.com/courier-dev/courier/internal/membudget"
 	"github.com/courier-dev/courier/internal/storage"
 	"github.com/courier-dev/courier/internal/topics"
 	"github.com/courier-dev/courier/internal/users"
@@ -39,6 +40,8 @@ type Broker struct {
 	files *storage.FileCache
 	// epoch is this run's leader epoch of every partition (leader_epoch.go).
 	epoch int32
+	// fetchMem is the Config.FetchMemoryBytes budget (fetchmem.go).
+	fetchMem *membudget.Budget
 
 	// mu guards the partition table; handlers hold it shared only to
 	// look partitions up, never across I/O.
@@ -82,8 +85,11 @@ func Open(cfg Config) (*Broker, error) {
 		stop:    make(chan struct{}),
 		metrics: newMetrics(),
 		files:   storage.NewFileCache(segmentFileCacheSize()),
+		// The fetch memory budget, shared by every connection's fetches.
+		fetchMem: membudget.New(cfg.FetchMemoryBytes),
 	}
 	b.metrics.registry.MustRegister(partitionCollector{b})
+	b.metrics.observeFetchMemory(b.fetchMem)
 	if err := os.MkdirAll(b.logsDir(), 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}

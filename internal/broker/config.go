@@ -69,9 +69,31 @@ type Config struct {
 	// request may auto-create; further unknown topics in it answer
 	// UNKNOWN_TOPIC_OR_PARTITION (retriable). 0 means 20.
 	AutoCreateTopicsPerRequest int
+	// FetchMaxBytes caps every fetch response below the client's MaxBytes,
+	// and every partition's PartitionMaxBytes (Kafka's fetch.max.bytes).
+	// As in Kafka (KIP-74), a response's first batch is returned whole even
+	// if larger, so a consumer always progresses; max.message.bytes bounds
+	// it. 0 means the default, 55 MiB.
+	FetchMaxBytes int32
+	// FetchMemoryBytes bounds the record bytes fetches hold across all
+	// connections, from reading them until their response is written. A
+	// fetch takes what it may read from this budget before reading; when
+	// the budget is short it reads less, and a fetch that has nothing yet
+	// waits for at least a little (fetchGrantMin). 0 means the default,
+	// 256 MiB; negative means no bound.
+	FetchMemoryBytes int64
 	// Logger receives the broker's logs; nil discards them.
 	Logger *slog.Logger
 }
+
+// Defaults of the fetch memory settings.
+const (
+	// DefaultFetchMaxBytes is Kafka's fetch.max.bytes default, 55 MiB.
+	DefaultFetchMaxBytes = 57671680
+	// DefaultFetchMemoryBytes is FetchMemoryBytes' default: four maximal
+	// fetch responses at a time, more when they are smaller.
+	DefaultFetchMemoryBytes = 256 << 20
+)
 
 // withDefaults fills unset fields.
 func (c Config) withDefaults() Config {
@@ -89,6 +111,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.DefaultPartitions <= 0 {
 		c.DefaultPartitions = 1
+	}
+	if c.FetchMaxBytes <= 0 {
+		c.FetchMaxBytes = DefaultFetchMaxBytes
+	}
+	if c.FetchMemoryBytes == 0 {
+		c.FetchMemoryBytes = DefaultFetchMemoryBytes
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -1,13 +1,17 @@
 package broker
 
 // metrics.go exports the broker's Prometheus metrics: request counts and
-// latencies per API, bytes in and out, connections, and each partition's
-// offsets and size (collected on scrape, so the produce path pays nothing).
+// latencies per API, bytes in and out, connections, frames refused from
+// their size, recovered panics, the memory budgets (queued requests, fetch
+// memory) and each partition's offsets and size (collected on scrape, so
+// the produce path pays nothing).
 
 import (
 	"strconv"
 	"time"
 
+	"github.com/courier-dev/courier/internal/membudget"
+	"github.com/courier-dev/courier/internal/server"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -20,6 +24,9 @@ type Metrics struct {
 	bytesIn     prometheus.Counter
 	bytesOut    prometheus.Counter
 	connections prometheus.Gauge
+	rejected    *prometheus.CounterVec
+	panics      *prometheus.CounterVec
+	bgPanics    *prometheus.CounterVec
 	apiNames    [128]string
 	// recovery counts start-up damage (metrics_recovery.go); quarantined
 	// counts data directory entries moved aside, by reason.
@@ -46,6 +53,18 @@ func newMetrics() *Metrics {
 			Name: "courier_quarantined_total",
 			Help: "Data directory entries the broker moved to DATA/quarantine at start, by reason (unknown directory, damaged metadata).",
 		}, []string{"reason"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "courier_rejected_frames_total",
+			Help: "Request frames refused from their declared size, before their body was read (each closed its connection), by reason: too_small, too_large (--max-request-bytes), too_large_before_auth (--sasl-max-receive-size).",
+		}, []string{"reason"}),
+		panics: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "courier_request_panics_total",
+			Help: "Panics recovered while serving a request, by API (\"none\": between requests); each closed its connection.",
+		}, []string{"api"}),
+		bgPanics: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "courier_background_panics_total",
+			Help: "Panics recovered in background work that requests start (group coordinator timers), by task.",
+		}, []string{"task"}),
 	}
 	for i := range m.apiNames {
 		m.apiNames[i] = kmsg.NameForKey(int16(i))
@@ -53,18 +72,26 @@ func newMetrics() *Metrics {
 			m.apiNames[i] = "key_" + strconv.Itoa(i)
 		}
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.bytesIn, m.bytesOut, m.connections,
+	m.registry.MustRegister(m.requests, m.latency, m.bytesIn, m.bytesOut, m.connections, m.rejected, m.panics, m.bgPanics,
 		m.recovery.events, m.recovery.bytes, m.quarantined,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
 
+// apiName is the metric label of an API key.
+func (m *Metrics) apiName(key int16) string {
+	if key >= 0 && int(key) < len(m.apiNames) {
+		return m.apiNames[key]
+	}
+	if key < 0 {
+		return "none"
+	}
+	return "unknown"
+}
+
 // RequestDone records one answered request.
 func (m *Metrics) RequestDone(key int16, latency time.Duration, in, out int) {
-	name := "unknown"
-	if key >= 0 && int(key) < len(m.apiNames) {
-		name = m.apiNames[key]
-	}
+	name := m.apiName(key)
 	m.requests.WithLabelValues(name).Inc()
 	m.latency.WithLabelValues(name).Observe(latency.Seconds())
 	m.bytesIn.Add(float64(in))
@@ -76,6 +103,42 @@ func (m *Metrics) ConnOpened() { m.connections.Inc() }
 
 // ConnClosed counts a closed connection.
 func (m *Metrics) ConnClosed() { m.connections.Dec() }
+
+// FrameRejected counts a frame refused from its size.
+func (m *Metrics) FrameRejected(reason string) { m.rejected.WithLabelValues(reason).Inc() }
+
+// RequestPanicked counts a recovered panic.
+func (m *Metrics) RequestPanicked(key int16) { m.panics.WithLabelValues(m.apiName(key)).Inc() }
+
+// BackgroundPanicked counts a panic recovered in background work.
+func (m *Metrics) BackgroundPanicked(task string) { m.bgPanics.WithLabelValues(task).Inc() }
+
+// ObserveServer exports the network server's queued-request budget:
+// courier_queued_request_bytes and courier_queued_request_waits_total.
+func (m *Metrics) ObserveServer(s *server.Server) {
+	m.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "courier_queued_request_bytes",
+			Help: "Request bytes read but not yet answered, across connections (bounded by --max-queued-request-bytes).",
+		}, func() float64 { return float64(s.QueuedRequestBytes()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "courier_queued_request_waits_total",
+			Help: "Times a connection's reader waited for --max-queued-request-bytes before reading a frame.",
+		}, func() float64 { return float64(s.QueuedRequestWaits()) }))
+}
+
+// observeFetchMemory exports the fetch memory budget.
+func (m *Metrics) observeFetchMemory(b *membudget.Budget) {
+	m.registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "courier_fetch_memory_bytes",
+			Help: "Fetched record bytes held until their responses are written (bounded by --fetch-memory-bytes).",
+		}, func() float64 { return float64(b.InUse()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "courier_fetch_memory_waits_total",
+			Help: "Fetches that waited for --fetch-memory-bytes before reading.",
+		}, func() float64 { return float64(b.Waits()) }))
+}
 
 // Metrics returns the broker's metrics: pass it to server.Config.Observer.
 func (b *Broker) Metrics() *Metrics { return b.metrics }

@@ -25,6 +25,7 @@ type config struct {
 	retentionCheck   time.Duration
 	compactBytes     int64
 	newMemberID      func(clientID string) string
+	onPanic          func(task string)
 }
 
 func defaultConfig() config {
@@ -93,6 +94,11 @@ func RetentionCheckInterval(d time.Duration) Opt {
 // CompactBytes is how large the offsets log may grow (and at least twice
 // its last snapshot) before it is rewritten as a snapshot. Default 16 MiB.
 func CompactBytes(n int64) Opt { return func(cfg *config) { cfg.compactBytes = n } }
+
+// OnPanic sets a function called (after logging) when a panic is
+// recovered in a coordinator timer (a group's deadline, offsets expiry),
+// e.g. to count it in a metric.
+func OnPanic(f func(task string)) Opt { return func(cfg *config) { cfg.onPanic = f } }
 
 // randomMemberID is Kafka's member id: the client id, a dash, a UUID.
 func randomMemberID(clientID string) string {

@@ -6,6 +6,8 @@ package group
 
 import (
 	"context"
+	"fmt"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -130,12 +132,20 @@ func (c *Coordinator) do(id string, create bool, fn func(g *Group, now time.Time
 			e.mu.Unlock()
 			continue
 		}
-		now := c.cfg.clock.Now()
-		fn(e.g, now)
-		seq, err = c.settle(e, now)
-		e.mu.Unlock()
+		seq, err = c.apply(e, fn)
 		return true, seq, err
 	}
+}
+
+// apply runs fn on e's group and settles it. e.mu must be held; it is
+// released even if fn panics, so that a panic (which the network server
+// recovers, closing that connection) cannot leave the group locked for
+// every other member.
+func (c *Coordinator) apply(e *entry, fn func(g *Group, now time.Time)) (uint64, error) {
+	defer e.mu.Unlock()
+	now := c.cfg.clock.Now()
+	fn(e.g, now)
+	return c.settle(e, now)
 }
 
 // settle persists a group's records, reschedules its timer and removes it
@@ -176,7 +186,7 @@ func (c *Coordinator) schedule(e *entry, now time.Time) {
 		return
 	}
 	e.timerAt = next
-	e.timer = c.cfg.clock.AfterFunc(next.Sub(now), func() { c.fire(e, next) })
+	e.timer = c.cfg.clock.AfterFunc(next.Sub(now), func() { c.guard("group deadline", func() { c.fire(e, next) }) })
 }
 
 // fire runs a group's due deadlines; at is the deadline the timer was
@@ -453,9 +463,25 @@ func (c *Coordinator) scheduleRetention() {
 		return
 	}
 	c.retention = c.cfg.clock.AfterFunc(c.cfg.retentionCheck, func() {
-		c.ExpireOffsets()
-		c.scheduleRetention()
+		defer c.scheduleRetention()
+		c.guard("offsets expiry", c.ExpireOffsets)
 	})
+}
+
+// guard runs f, a timer's work on a goroutine of its own, recovering a
+// panic: it is logged with its stack and reported to the OnPanic hook,
+// so that a bug that one group's state triggers cannot take the broker
+// down. Group locks are released by deferred unlocks on the way out.
+func (c *Coordinator) guard(task string, f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.cfg.logger.Error("panic in group coordinator timer", "task", task, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			if c.cfg.onPanic != nil {
+				c.cfg.onPanic(task)
+			}
+		}
+	}()
+	f()
 }
 
 // ExpireOffsets deletes the offsets of groups that have been empty for
@@ -467,13 +493,14 @@ func (c *Coordinator) ExpireOffsets() {
 	c.mu.Unlock()
 	for _, e := range entries {
 		e.mu.Lock()
-		if !e.removed {
-			now := c.cfg.clock.Now()
-			if n := e.g.ExpireOffsets(now, c.cfg.retention); n > 0 || e.g.IsDead() {
-				c.cfg.logger.Info("expired group offsets", "group", e.g.id, "offsets", n, "group_removed", e.g.IsDead())
-			}
-			c.settle(e, now)
+		if e.removed {
+			e.mu.Unlock()
+			continue
 		}
-		e.mu.Unlock()
+		_, _ = c.apply(e, func(g *Group, now time.Time) {
+			if n := g.ExpireOffsets(now, c.cfg.retention); n > 0 || g.IsDead() {
+				c.cfg.logger.Info("expired group offsets", "group", g.id, "offsets", n, "group_removed", g.IsDead())
+			}
+		})
 	}
 }

@@ -65,6 +65,12 @@ type Limits struct {
 	RequestReadTimeout  time.Duration
 	AuthTimeout         time.Duration
 	MaxInflightBytes    int64
+
+	// WriteTimeout, MaxQueuedRequestBytes and SASLMaxReceiveBytes bound
+	// the memory clients can make the broker hold (see server.Config).
+	WriteTimeout          time.Duration
+	MaxQueuedRequestBytes int64
+	SASLMaxReceiveBytes   int32
 }
 
 // ShutdownGrace bounds how long in-flight requests may take at shutdown.
@@ -107,6 +113,10 @@ func Broker(ctx context.Context, cfg Config) error {
 		Quotas:              quota.New(cfg.Quota),
 		Logger:              logger,
 		Observer:            b.Metrics(),
+
+		WriteTimeout:          cfg.Limits.WriteTimeout,
+		MaxQueuedRequestBytes: cfg.Limits.MaxQueuedRequestBytes,
+		SASLMaxReceiveBytes:   cfg.Limits.SASLMaxReceiveBytes,
 	}
 	if anySASL(lcfgs) {
 		if scfg.SASL, err = saslServer(b, cfg.SASLMechanisms); err != nil {
@@ -130,6 +140,7 @@ func Broker(ctx context.Context, cfg Config) error {
 		lns = append(lns, ln)
 	}
 	srv := server.New(scfg, b)
+	b.Metrics().ObserveServer(srv)
 	var httpSrv *http.Server
 	if cfg.HTTPAddr != "" {
 		hln, err := net.Listen("tcp", cfg.HTTPAddr)

@@ -1,9 +1,11 @@
 package server
 
 // conn.go runs one client connection: a reader goroutine that decodes frames
-// and does each request's ordered work, and a writer goroutine that completes
-// the replies in order and writes the responses. Limits on reading live in
-// conn_limits.go, TLS in conn_tls.go, SASL in conn_sasl.go.
+// and does each request's ordered work, and a writer goroutine
+// (conn_write.go) that completes the replies in order and writes the
+// responses. Limits on reading live in conn_limits.go, TLS in conn_tls.go,
+// SASL in conn_sasl.go. A panic while serving a request is recovered on
+// either goroutine and closes only that connection.
 
 import (
 	"context"
@@ -12,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -29,6 +32,10 @@ type conn struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
+	// readCtx ends with ctx or when stopReading is called: it bounds the
+	// reader's waits for the queued-request budget.
+	readCtx    context.Context
+	readCancel context.CancelFunc
 
 	stopOnce sync.Once
 	stopped  chan struct{} // closed by stopReading
@@ -52,6 +59,11 @@ type pending struct {
 	size     int
 	clientID string
 	reply    Reply
+	// req is the request the handler saw (nil for requests the server
+	// answered itself); its OnDone functions run after the response.
+	req *Request
+	// held is what the request holds of the queued-request budget.
+	held int64
 	// throttle is the quota throttle to report in the response.
 	throttle time.Duration
 	// closeAfter closes the connection once this response is written.
@@ -60,16 +72,19 @@ type pending struct {
 
 func newConn(s *Server, nc net.Conn, id uint64, l ListenerConfig) *conn {
 	ctx, cancel := context.WithCancel(s.baseCtx)
+	readCtx, readCancel := context.WithCancel(ctx)
 	c := &conn{
-		srv:     s,
-		nc:      nc,
-		rw:      nc,
-		l:       l,
-		info:    ConnInfo{ID: id, Remote: nc.RemoteAddr(), Local: nc.LocalAddr(), Listener: l.Name, remoteHost: hostOf(nc.RemoteAddr())},
-		ctx:     ctx,
-		cancel:  cancel,
-		stopped: make(chan struct{}),
-		drained: make(chan struct{}, 1),
+		srv:        s,
+		nc:         nc,
+		rw:         nc,
+		l:          l,
+		info:       ConnInfo{ID: id, Remote: nc.RemoteAddr(), Local: nc.LocalAddr(), Listener: l.Name, remoteHost: hostOf(nc.RemoteAddr())},
+		ctx:        ctx,
+		cancel:     cancel,
+		readCtx:    readCtx,
+		readCancel: readCancel,
+		stopped:    make(chan struct{}),
+		drained:    make(chan struct{}, 1),
 	}
 	if l.SASL {
 		c.sasl.enabled = true
@@ -79,11 +94,12 @@ func newConn(s *Server, nc net.Conn, id uint64, l ListenerConfig) *conn {
 }
 
 // stopReading makes the reader stop after the frame it is reading (an idle
-// reader is woken by an expired deadline); replies already queued are still
-// written.
+// reader is woken by an expired deadline, a waiting one by readCtx);
+// replies already queued are still written.
 func (c *conn) stopReading() {
 	c.stopOnce.Do(func() {
 		close(c.stopped)
+		c.readCancel()
 		_ = c.nc.SetReadDeadline(time.Now())
 	})
 }
@@ -127,8 +143,16 @@ func (c *conn) run() {
 var errCloseAfterResponse = errors.New("closing after response")
 
 // read decodes frames and queues their replies until the connection ends,
-// the frame is bad, or stopReading is called.
-func (c *conn) read(queue chan<- pending, writerDone <-chan struct{}) error {
+// the frame is bad, or stopReading is called. A panic while reading ends
+// the connection like a bad frame.
+func (c *conn) read(queue chan<- pending, writerDone <-chan struct{}) (err error) {
+	var held int64 // queued-request budget of the frame being read, until it is queued
+	defer func() {
+		c.srv.queued.Release(held)
+		if r := recover(); r != nil {
+			err = c.recovered(-1, "reading", r)
+		}
+	}()
 	var sizeBuf [4]byte
 	for {
 		if !c.waitMuted(writerDone) {
@@ -141,14 +165,17 @@ func (c *conn) read(queue chan<- pending, writerDone <-chan struct{}) error {
 			return err
 		}
 		size := int32(binary.BigEndian.Uint32(sizeBuf[:]))
-		if size < 8 || size > c.srv.cfg.MaxRequestBytes {
-			return fmt.Errorf("request frame of %d bytes outside [8, %d]", size, c.srv.cfg.MaxRequestBytes)
+		if err := c.checkSize(size); err != nil {
+			return err
 		}
 		if !c.waitInflight(int64(size)+4, writerDone) {
 			return nil
 		}
-		body, err := c.readBody(int(size))
-		if err != nil {
+		var body []byte
+		if body, held, err = c.readBody(int(size)); err != nil {
+			if c.readCtx.Err() != nil {
+				return nil // stopping while waiting for the budget
+			}
 			return fmt.Errorf("read %d-byte frame: %w", size, err)
 		}
 		if !c.waitMuted(writerDone) {
@@ -158,10 +185,12 @@ func (c *conn) read(queue chan<- pending, writerDone <-chan struct{}) error {
 		if err != nil {
 			return err
 		}
+		p.held, held = held, 0
 		c.inflight.Add(int64(p.size))
 		select {
 		case queue <- p:
 		case <-writerDone:
+			c.finish(&p, 0)
 			return nil
 		}
 		if p.closeAfter {
@@ -170,15 +199,52 @@ func (c *conn) read(queue chan<- pending, writerDone <-chan struct{}) error {
 	}
 }
 
+// checkSize refuses a frame from its declared size, before its body is
+// read: outside [8, MaxRequestBytes], or, on a SASL listener before
+// authentication, above SASLMaxReceiveBytes (as Kafka's
+// SaslServerAuthenticator throws InvalidReceiveException and closes).
+func (c *conn) checkSize(size int32) error {
+	var reason string
+	var err error
+	switch {
+	case size < 8:
+		reason = RejectTooSmall
+		err = fmt.Errorf("request frame of %d bytes is shorter than a request header", size)
+	case size > c.srv.cfg.MaxRequestBytes:
+		reason = RejectTooLarge
+		err = fmt.Errorf("request frame of %d bytes exceeds the %d-byte limit (max request bytes)", size, c.srv.cfg.MaxRequestBytes)
+	case c.sasl.enabled && !c.sasl.authenticated && size > c.srv.cfg.SASLMaxReceiveBytes:
+		reason = RejectTooLargeBeforeAuth
+		err = fmt.Errorf("request frame of %d bytes before SASL authentication exceeds the %d-byte limit (sasl.server.max.receive.size)", size, c.srv.cfg.SASLMaxReceiveBytes)
+	default:
+		return nil
+	}
+	c.srv.cfg.Observer.FrameRejected(reason)
+	return err
+}
+
 // decode parses a frame and runs the handler's ordered part (or, on a SASL
-// listener, the SASL exchange).
-func (c *conn) decode(body []byte) (pending, error) {
+// listener, the SASL exchange). A panic in any of it is recovered into an
+// error, which closes the connection.
+func (c *conn) decode(body []byte) (p pending, err error) {
+	key := int16(-1)
+	var req *Request
+	defer func() {
+		if r := recover(); r != nil {
+			err = c.recovered(key, "handling", r)
+			if req != nil {
+				c.runDone(key, req)
+			}
+			p = pending{}
+		}
+	}()
 	now := time.Now()
 	f, err := decodeFrame(body, c.srv.handler.Versions)
 	if err != nil {
 		return pending{}, err
 	}
-	p := pending{key: f.key, version: f.version, corr: f.corr, received: now, size: len(body) + 4, clientID: f.clientID}
+	key = f.key
+	p = pending{key: f.key, version: f.version, corr: f.corr, received: now, size: len(body) + 4, clientID: f.clientID}
 	if f.reject != nil {
 		p.reply = Immediate(f.reject)
 		return p, nil
@@ -199,67 +265,30 @@ func (c *conn) decode(body []byte) (pending, error) {
 			c.muteFor(now, d)
 		}
 	}
-	req := &Request{Msg: f.msg, CorrelationID: f.corr, ClientID: f.clientID, Conn: &c.info, Received: now, Size: len(body)}
+	req = &Request{Msg: f.msg, CorrelationID: f.corr, ClientID: f.clientID, Conn: &c.info, Received: now, Size: len(body)}
 	p.reply = c.srv.handler.Handle(c.ctx, req)
+	p.req = req
 	return p, nil
 }
 
-// write completes replies in order and writes their responses.
-func (c *conn) write(queue <-chan pending) {
-	var buf []byte
-	broken := false
-	for p := range queue {
-		if broken {
-			c.answered(p.size)
-			continue // drain so the reader never blocks
-		}
-		var resp kmsg.Response
-		if p.reply != nil {
-			resp = p.reply(c.ctx)
-		}
-		out := 0
-		if resp != nil {
-			c.throttle(&p, resp)
-			if hint := sizeHint(resp); cap(buf) < hint {
-				buf = make([]byte, 0, hint)
-			}
-			buf = encodeResponse(buf[:0], p.corr, resp)
-			out = len(buf)
-			if _, err := c.rw.Write(buf); err != nil {
-				broken = true
-				c.nc.Close()
-			}
-			if cap(buf) > maxKeptBuffer {
-				buf = nil // don't pin an unusually large response's buffer
-			}
-		}
-		c.answered(p.size)
-		c.srv.cfg.Observer.RequestDone(p.key, time.Since(p.received), p.size, out)
-		if p.closeAfter && !broken {
-			broken = true
-			c.nc.Close()
-		}
-	}
+// recovered reports a panic recovered while serving a request of API key
+// (-1: none): it is logged with its stack and counted, and the error
+// returned closes the connection.
+func (c *conn) recovered(key int16, during string, r any) error {
+	name := apiName(key)
+	c.srv.cfg.Logger.Error("panic serving a request; closing its connection", "api", name, "during", during,
+		"remote", c.info.Remote.String(), "listener", c.l.Name, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+	c.srv.cfg.Observer.RequestPanicked(key)
+	return fmt.Errorf("panic %s %s request: %v", during, name, r)
 }
 
-// maxKeptBuffer bounds the response buffer a connection keeps for reuse
-// between responses.
-const maxKeptBuffer = 16 << 20
-
-// sizeHint estimates a response's encoded size so that encoding appends
-// into one allocation instead of regrowing (and copying) a fetch
-// response's record bytes several times over.
-func sizeHint(resp kmsg.Response) int {
-	fr, ok := resp.(*kmsg.FetchResponse)
-	if !ok {
-		return 0
+// apiName names an API key for logs ("none" for -1).
+func apiName(key int16) string {
+	if key < 0 {
+		return "none"
 	}
-	n := 1024
-	for i := range fr.Topics {
-		n += 64 + len(fr.Topics[i].Topic)
-		for j := range fr.Topics[i].Partitions {
-			n += 96 + len(fr.Topics[i].Partitions[j].RecordBatches)
-		}
+	if n := kmsg.NameForKey(key); n != "" {
+		return n
 	}
-	return n
+	return fmt.Sprintf("key %d", key)
 }

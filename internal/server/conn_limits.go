@@ -2,8 +2,9 @@ package server
 
 // conn_limits.go keeps one connection's cost bounded: read deadlines (idle
 // connections, frames that stall half-way, slow authentication), reading
-// large frames incrementally, pausing while too many request bytes are in
-// flight, and muting a client that a quota throttled.
+// large frames incrementally within the server-wide queued-request budget,
+// pausing while too many request bytes are in flight, and muting a client
+// that a quota throttled.
 
 import (
 	"io"
@@ -47,17 +48,38 @@ const readChunk = 128 << 10
 // a large frame allocates only its final contiguous body.
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, readChunk); return &b }}
 
-// readBody reads a size-byte frame body within the request read timeout.
-// A frame larger than readChunk is read into pooled chunks as its bytes
-// arrive and assembled into one body at the end, so that a client that
-// declares a large frame and stalls holds at most what it sent plus one
-// chunk, at the cost of one copy of the frame.
-func (c *conn) readBody(size int) ([]byte, error) {
-	_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.RequestReadTimeout))
+// readBody reads a size-byte frame body within the request read timeout,
+// taking its bytes from the server's queued-request budget before reading
+// them. It returns the body and what it holds of the budget (nothing on
+// error).
+//
+// A frame up to readChunk is taken from the budget and allocated whole. A
+// larger frame is read into pooled chunks as its bytes arrive, each taken
+// from the budget before it is read (Grow, so that frames half read never
+// wait on one another forever), and assembled into one body at the end,
+// which is taken from the budget before the chunks are given back: a
+// client that declares a large frame and stalls holds at most what it sent
+// plus one chunk, of memory and of the budget, at the cost of one copy of
+// the frame. Time spent waiting for the budget does not count against the
+// client's read timeout.
+func (c *conn) readBody(size int) (body []byte, held int64, err error) {
+	q := c.srv.queued
+	var lane bool
+	defer func() {
+		q.EndOverflow(&lane) // the frame is read, or abandoned: it grows no more
+		if err != nil {
+			q.Release(held)
+			held = 0
+		}
+	}()
 	if size <= readChunk {
-		body := make([]byte, size)
-		_, err := io.ReadFull(c.rw, body)
-		return body, err
+		if held, err = q.Acquire(c.readCtx, int64(size), int64(size)); err != nil {
+			return nil, 0, err
+		}
+		_ = c.nc.SetReadDeadline(time.Now().Add(c.srv.cfg.RequestReadTimeout))
+		body = make([]byte, size)
+		_, err = io.ReadFull(c.rw, body)
+		return body, held, err
 	}
 	chunks := make([]*[]byte, 0, (size+readChunk-1)/readChunk)
 	defer func() {
@@ -65,18 +87,40 @@ func (c *conn) readBody(size int) ([]byte, error) {
 			chunkPool.Put(ch)
 		}
 	}()
+	deadline := time.Now().Add(c.srv.cfg.RequestReadTimeout)
 	for left := size; left > 0; left -= readChunk {
+		n := int64(min(left, readChunk))
+		start := time.Now()
+		var g int64
+		if len(chunks) == 0 {
+			g, err = q.Acquire(c.readCtx, n, n)
+		} else {
+			g, err = q.Grow(c.readCtx, n, &lane)
+		}
+		if err != nil {
+			return nil, held, err
+		}
+		held += g
+		deadline = deadline.Add(time.Since(start)) // the wait was the server's
+		_ = c.nc.SetReadDeadline(deadline)
 		ch := chunkPool.Get().(*[]byte)
 		chunks = append(chunks, ch)
-		if _, err := io.ReadFull(c.rw, (*ch)[:min(left, readChunk)]); err != nil {
-			return nil, err
+		if _, err := io.ReadFull(c.rw, (*ch)[:n]); err != nil {
+			return nil, held, err
 		}
 	}
-	body := make([]byte, size)
+	// The contiguous body is taken from the budget too before it is
+	// allocated; the chunks' share is given back once they are copied.
+	var g int64
+	if g, err = q.Grow(c.readCtx, int64(size), &lane); err != nil {
+		return nil, held, err
+	}
+	body = make([]byte, size)
 	for i, ch := range chunks {
 		copy(body[i*readChunk:], (*ch)[:min(size-i*readChunk, readChunk)])
 	}
-	return body, nil
+	q.Release(held)
+	return body, g, nil
 }
 
 // waitInflight waits until a frame of size bytes fits within the

@@ -28,6 +28,23 @@
 //     connections, frames that stall once started and slow authentications
 //     time out; request bytes in flight per connection are capped; a large
 //     frame is read in pooled chunks as its bytes arrive, never allocated
-//     from the declared size alone. A client over its quota is answered at once with a throttle
-//     time and its connection is not read again until it has passed.
+//     from the declared size alone. A client over its quota is answered at
+//     once with a throttle time and its connection is not read again until
+//     it has passed.
+//   - Memory is bounded across connections: before SASL authentication a
+//     frame above Config.SASLMaxReceiveBytes (512 KiB) closes the
+//     connection from its size alone; all connections together hold at
+//     most Config.MaxQueuedRequestBytes (plus the one frame in the
+//     overflow lane) of requests read but not answered: bytes are taken
+//     from the budget as they arrive, before they are read, and a reader
+//     that does not fit waits, reading and allocating nothing; a
+//     client that stops reading its responses is cut off after
+//     Config.WriteTimeout, so it cannot pin what they hold. A fetch
+//     response's large record fields are written from the buffers they
+//     were read into, never copied into an encoding buffer.
+//   - A panic while serving a request (the handler's ordered part, its
+//     Reply, encoding the response, an OnDone function) is recovered: it is
+//     logged with its stack, counted (Observer.RequestPanicked), and closes
+//     only that connection; requests queued behind it still give back what
+//     they hold.
 package server

@@ -28,6 +28,29 @@ type Request struct {
 	Received time.Time
 	// Size is the frame's size in bytes, without the length prefix.
 	Size int
+
+	// done runs once the response is written or given up (OnDone).
+	done []func()
+}
+
+// OnDone registers f to run once the request's response has been written,
+// or given up because the connection closed or serving it panicked. A
+// handler uses it to give back what the response holds until then (a
+// fetch's share of the fetch memory budget). Call it only from Handle or
+// the Reply: they run before the server reads the list, on the goroutines
+// that own the request.
+func (r *Request) OnDone(f func()) { r.done = append(r.done, f) }
+
+// Finish runs the functions registered with OnDone, once. The server does
+// this itself (recovering panics) after writing the response; code that
+// drives a Handler directly, such as a test, calls Finish once it is done
+// with the response, or what the response held is never given back.
+func (r *Request) Finish() {
+	fs := r.done
+	r.done = nil
+	for _, f := range fs {
+		f()
+	}
 }
 
 // ConnInfo describes a client connection.
@@ -107,7 +130,26 @@ type Observer interface {
 	// ConnOpened and ConnClosed track live connections.
 	ConnOpened()
 	ConnClosed()
+	// FrameRejected counts a frame refused from its declared size alone,
+	// before its body was read, which closes the connection; reason is one
+	// of the Reject* constants.
+	FrameRejected(reason string)
+	// RequestPanicked counts a panic recovered while serving a request of
+	// API key (-1 when it happened between requests); the connection was
+	// closed and the server kept serving the others.
+	RequestPanicked(key int16)
 }
+
+// Reasons reported to Observer.FrameRejected.
+const (
+	// RejectTooSmall: a frame shorter than a request header.
+	RejectTooSmall = "too_small"
+	// RejectTooLarge: a frame above Config.MaxRequestBytes.
+	RejectTooLarge = "too_large"
+	// RejectTooLargeBeforeAuth: a frame above Config.SASLMaxReceiveBytes
+	// on a SASL listener before authentication.
+	RejectTooLargeBeforeAuth = "too_large_before_auth"
+)
 
 // Immediate wraps an already computed response as a Reply.
 func Immediate(resp kmsg.Response) Reply {

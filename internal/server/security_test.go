@@ -86,18 +86,7 @@ func (e *fakeExchange) User() string { return e.user }
 // startListener serves h on a loopback listener configured as l.
 func startListener(t *testing.T, cfg Config, l ListenerConfig) (*Server, string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := New(cfg, whoamiHandler{})
-	go s.ServeListener(ln, l)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-	})
-	return s, ln.Addr().String()
+	return serveWith(t, cfg, whoamiHandler{}, l)
 }
 
 // client is a raw Kafka connection.
@@ -440,17 +429,22 @@ func (s *stallConn) Read(p []byte) (int, error) {
 func TestReadBodyGrowsWithData(t *testing.T) {
 	// A frame that declares 64 MiB but sends 100 KiB costs about one
 	// read chunk, not 64 MiB.
-	c := &conn{srv: New(Config{}, whoamiHandler{}), nc: nopDeadlineConn{}}
+	c := &conn{srv: New(Config{}, whoamiHandler{}), nc: nopDeadlineConn{}, readCtx: context.Background()}
 	c.rw = &stallConn{data: make([]byte, 100<<10)}
 	var before, after runtimeMem
 	before.read()
-	_, err := c.readBody(64 << 20)
+	_, held, err := c.readBody(64 << 20)
 	after.read()
 	if err == nil {
 		t.Fatal("read a stalled body")
 	}
 	if grew := after.total - before.total; grew > 1<<20 {
 		t.Fatalf("allocated %d bytes for 100 KiB received", grew)
+	}
+	// The failed frame gives back what it took of the queued-request
+	// budget, which was never more than what arrived plus one chunk.
+	if held != 0 || c.srv.QueuedRequestBytes() != 0 {
+		t.Fatalf("failed frame holds %d, budget in use %d", held, c.srv.QueuedRequestBytes())
 	}
 }
 

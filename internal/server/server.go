@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/auth"
+	"github.com/courier-dev/courier/internal/membudget"
 	"github.com/courier-dev/courier/internal/quota"
 )
 
@@ -33,6 +34,24 @@ type Config struct {
 	// than it waits until nothing else is in flight). Default
 	// MaxRequestBytes.
 	MaxInflightBytes int64
+	// MaxQueuedRequestBytes bounds the request bytes all connections
+	// together hold read but not yet answered (Kafka's
+	// queued.max.request.bytes). A reader takes a frame's bytes from this
+	// budget before reading them, a chunk at a time as they arrive (so a
+	// client that declares a large frame and stalls holds only what it
+	// sent); when they do not fit it waits, reading and allocating nothing
+	// (backpressure), until answered requests give bytes back. One frame at
+	// a time that is already half read may finish beyond the budget (the
+	// overflow lane), so frames larger than the budget, or many large
+	// frames at once, never deadlock: the bound is this plus one frame.
+	// Default 512 MiB; negative means no bound.
+	MaxQueuedRequestBytes int64
+	// SASLMaxReceiveBytes bounds a frame on a SASL listener until the
+	// connection has authenticated (Kafka's sasl.server.max.receive.size):
+	// a larger one closes the connection before its body is read, so an
+	// unauthenticated client cannot make the broker hold more than this.
+	// Default 512 KiB.
+	SASLMaxReceiveBytes int32
 	// MaxConnections bounds the open connections; more are accepted and
 	// closed at once. Default 10000; negative means no limit.
 	MaxConnections int
@@ -45,6 +64,11 @@ type Config struct {
 	// RequestReadTimeout bounds reading one frame once its first byte has
 	// arrived, and the TLS handshake. Default 30s.
 	RequestReadTimeout time.Duration
+	// WriteTimeout closes a connection whose client accepts none of the
+	// next writeStep bytes of a response for this long: a client that
+	// stops reading would otherwise pin the memory its responses hold.
+	// Default 30s.
+	WriteTimeout time.Duration
 	// AuthTimeout bounds the time from connecting to the first successful
 	// SASL authentication on SASL listeners. Default 30s.
 	AuthTimeout time.Duration
@@ -61,6 +85,16 @@ type Config struct {
 	// Observer receives per-request measurements; nil ignores them.
 	Observer Observer
 }
+
+// Defaults of Config's memory bounds.
+const (
+	// DefaultMaxQueuedRequestBytes is MaxQueuedRequestBytes' default:
+	// five maximal (100 MiB) requests.
+	DefaultMaxQueuedRequestBytes = 512 << 20
+	// DefaultSASLMaxReceiveBytes is Kafka's sasl.server.max.receive.size
+	// default.
+	DefaultSASLMaxReceiveBytes = 512 << 10
+)
 
 // Listener protocols, Kafka's security.protocol values. A listener is named
 // by its protocol.
@@ -89,6 +123,8 @@ type ListenerConfig struct {
 type Server struct {
 	cfg     Config
 	handler Handler
+	// queued is the MaxQueuedRequestBytes budget.
+	queued *membudget.Budget
 
 	nextConnID atomic.Uint64
 	rejected   atomic.Int64 // connections refused since the last log line
@@ -115,6 +151,12 @@ func New(cfg Config, h Handler) *Server {
 	if cfg.MaxInflightBytes <= 0 {
 		cfg.MaxInflightBytes = int64(cfg.MaxRequestBytes)
 	}
+	if cfg.MaxQueuedRequestBytes == 0 {
+		cfg.MaxQueuedRequestBytes = DefaultMaxQueuedRequestBytes
+	}
+	if cfg.SASLMaxReceiveBytes <= 0 {
+		cfg.SASLMaxReceiveBytes = DefaultSASLMaxReceiveBytes
+	}
 	if cfg.MaxConnections == 0 {
 		cfg.MaxConnections = 10000
 	}
@@ -127,6 +169,9 @@ func New(cfg Config, h Handler) *Server {
 	if cfg.RequestReadTimeout <= 0 {
 		cfg.RequestReadTimeout = 30 * time.Second
 	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 30 * time.Second
+	}
 	if cfg.AuthTimeout <= 0 {
 		cfg.AuthTimeout = 30 * time.Second
 	}
@@ -138,7 +183,7 @@ func New(cfg Config, h Handler) *Server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{
-		cfg: cfg, handler: h, baseCtx: ctx, cancelFn: cancel,
+		cfg: cfg, handler: h, baseCtx: ctx, cancelFn: cancel, queued: membudget.New(cfg.MaxQueuedRequestBytes),
 		lns: make(map[net.Listener]struct{}), conns: make(map[*conn]struct{}), perIP: make(map[netip.Addr]int),
 	}
 }
@@ -251,6 +296,14 @@ func (s *Server) logRejected(ip netip.Addr) {
 		"max_connections", s.cfg.MaxConnections, "max_connections_per_ip", s.cfg.MaxConnectionsPerIP)
 }
 
+// QueuedRequestBytes reports the request bytes read but not yet answered,
+// across connections (held in the MaxQueuedRequestBytes budget).
+func (s *Server) QueuedRequestBytes() int64 { return s.queued.InUse() }
+
+// QueuedRequestWaits reports how many times a reader has had to wait for
+// the MaxQueuedRequestBytes budget.
+func (s *Server) QueuedRequestWaits() int64 { return s.queued.Waits() }
+
 // Conns reports the number of open connections.
 func (s *Server) Conns() int {
 	s.mu.Lock()
@@ -297,3 +350,5 @@ type nopObserver struct{}
 func (nopObserver) RequestDone(int16, time.Duration, int, int) {}
 func (nopObserver) ConnOpened()                                {}
 func (nopObserver) ConnClosed()                                {}
+func (nopObserver) FrameRejected(string)                       {}
+func (nopObserver) RequestPanicked(int16)                      {}

@@ -40,18 +40,7 @@ func (h *slowHandler) Handle(_ context.Context, req *Request) Reply {
 
 func startServer(t *testing.T, h Handler) (*Server, string) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := New(Config{}, h)
-	go s.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s.Shutdown(ctx)
-	})
-	return s, ln.Addr().String()
+	return serveWith(t, Config{}, h, ListenerConfig{})
 }
 
 func metadataFrame(topic string, corr int32) []byte {

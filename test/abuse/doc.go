@@ -12,6 +12,13 @@
 //     connection only.
 //   - Produce flood: one client id producing as fast as it can under a
 //     produce quota is throttled to it while another client id is not.
+//   - Unauthenticated huge frames: 20 TLS connections to a SASL_SSL
+//     listener declaring 99 MB frames are closed at the size prefix.
+//   - Many large requests: 20 connections sending 16 MiB requests at once
+//     stay within the queued-request budget, all answered.
+//   - Huge fetches: three consumers fetching a 200 MiB topic with every
+//     limit at 2^31-1 get responses capped at fetch.max.bytes, within the
+//     fetch memory budget, while a producer's latency is measured.
 //
 // Every loop is bounded in count and time; the package runs in about 20s.
 package abuse
