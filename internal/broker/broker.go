@@ -79,7 +79,7 @@ func Open(cfg Config) (*Broker, error) {
 		stop:    make(chan struct{}),
 		metrics: newMetrics(),
 	}
-	b.metrics.registry.MustRegister(partitionCollector{b})
+	b.metrics.registry.MustRegister(partitionCollector{b}, journalCollector{b})
 	if err := os.MkdirAll(b.logsDir(), 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}

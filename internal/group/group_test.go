@@ -2,7 +2,9 @@ package group
 
 // group_test.go drives one Group's state machine by hand: every event
 // carries an explicit time and deadlines fire only through advance, so the
-// tests are deterministic.
+// tests are deterministic. The harness plays the journal too: after each
+// event it reports the group's records durable (settle), unless a test
+// holds them to report an outcome itself.
 
 import (
 	"fmt"
@@ -22,11 +24,40 @@ const (
 
 // harness holds a group and the time.
 type harness struct {
-	t   *testing.T
-	cfg config
-	g   *Group
-	now time.Time
-	ids int
+	t    *testing.T
+	cfg  config
+	g    *Group
+	now  time.Time
+	ids  int
+	hold bool     // leave records for the test to report
+	recs []record // records reported durable since takeRecords
+}
+
+// settle reports the group's records durable, unless held.
+func (h *harness) settle() {
+	for !h.hold {
+		recs := h.g.TakeRecords()
+		if len(recs) == 0 {
+			return
+		}
+		h.recs = append(h.recs, recs...)
+		h.g.persisted(h.now, recs, nil)
+	}
+}
+
+// takeRecords returns the records reported durable since the last call.
+func (h *harness) takeRecords() []record {
+	h.settle()
+	out := h.recs
+	h.recs = nil
+	return out
+}
+
+// commit commits offsets and settles.
+func (h *harness) commit(req CommitRequest) (int16, []int16) {
+	code, codes := h.g.Commit(h.now, req)
+	h.settle()
+	return code, codes
 }
 
 func newHarness(t *testing.T, opts ...Opt) *harness {
@@ -55,6 +86,7 @@ func (h *harness) advance(d time.Duration) {
 			h.now = next
 		}
 		h.g.Tick(h.now)
+		h.settle()
 	}
 	h.now = end
 }
@@ -110,6 +142,7 @@ func (h *harness) join(client, memberID string, opts ...joinOpt) *pendingJoin {
 		p.resp = r
 		p.calls++
 	})
+	h.settle()
 	return p
 }
 
@@ -170,6 +203,7 @@ func (h *harness) sync(memberID string, gen int32, assign map[string]string) *pe
 		p.resp = r
 		p.calls++
 	})
+	h.settle()
 	return p
 }
 
@@ -232,7 +266,7 @@ func TestJoinSyncHeartbeat(t *testing.T) {
 	if err := h.heartbeat(id, 1); err != nil {
 		t.Fatal(err)
 	}
-	recs := h.g.TakeRecords()
+	recs := h.takeRecords()
 	if len(recs) != 1 || recs[0].kind != kindGroup || recs[0].meta.generation != 1 {
 		t.Fatalf("records %+v", recs)
 	}
@@ -304,7 +338,7 @@ func TestMembersThatDoNotRejoinAreRemoved(t *testing.T) {
 func TestSessionExpiryEmptiesGroup(t *testing.T) {
 	h := newHarness(t)
 	m1 := h.stableOne("c1")
-	h.g.TakeRecords()
+	h.takeRecords()
 	h.advance(session / 2)
 	if err := h.heartbeat(m1, 1); err != nil {
 		t.Fatal(err)
@@ -316,7 +350,7 @@ func TestSessionExpiryEmptiesGroup(t *testing.T) {
 	if h.g.Generation() != 2 {
 		t.Fatalf("generation %d after the group emptied, want 2", h.g.Generation())
 	}
-	recs := h.g.TakeRecords()
+	recs := h.takeRecords()
 	if len(recs) != 1 || recs[0].kind != kindGroup || len(recs[0].meta.members) != 0 {
 		t.Fatalf("records %+v", recs)
 	}
@@ -352,7 +386,7 @@ func TestGenerationFencing(t *testing.T) {
 	h.expectState(CompletingRebalance)
 
 	commit := func(member string, gen int32) (int16, []int16) {
-		return h.g.Commit(h.now, CommitRequest{Generation: gen, MemberID: member, Offsets: []Commit{{TopicPartition: TopicPartition{"t", 0}, Offset: 5}}})
+		return h.commit(CommitRequest{Generation: gen, MemberID: member, Offsets: []Commit{{TopicPartition: TopicPartition{"t", 0}, Offset: 5}}})
 	}
 	if code, _ := commit(m1, 2); code != kerr.RebalanceInProgress.Code {
 		t.Fatalf("commit while completing rebalance: %v", kerr.ErrorForCode(code))
@@ -567,25 +601,27 @@ func TestFollowerThatNeverSyncsIsRemoved(t *testing.T) {
 func TestOffsetsOfEmptyGroup(t *testing.T) {
 	h := newHarness(t, MaxOffsetMetadataBytes(4))
 	long, short := "too long", "ok"
-	code, codes := h.g.Commit(h.now, CommitRequest{Generation: -1, Offsets: []Commit{
+	code, codes := h.commit(CommitRequest{Generation: -1, Offsets: []Commit{
 		{TopicPartition: TopicPartition{"t", 0}, Offset: 1, Metadata: &short},
 		{TopicPartition: TopicPartition{"t", 1}, Offset: 2, Metadata: &long},
 	}})
 	if code != 0 || codes[0] != 0 || codes[1] != kerr.OffsetMetadataTooLarge.Code {
 		t.Fatalf("codes %v %v", code, codes)
 	}
-	if len(h.g.TakeRecords()) != 1 {
+	if len(h.takeRecords()) != 1 {
 		t.Fatal("want one record")
 	}
 	h.now = h.now.Add(24 * time.Hour)
-	if n := h.g.ExpireOffsets(h.now, 48*time.Hour); n != 0 {
+	if n, deleting := h.g.ExpireOffsets(h.now, 48*time.Hour); n != 0 || deleting {
 		t.Fatalf("expired %d early", n)
 	}
 	h.now = h.now.Add(24 * time.Hour)
-	if n := h.g.ExpireOffsets(h.now, 48*time.Hour); n != 1 || !h.g.IsDead() {
-		t.Fatalf("expired %d, dead %v", n, h.g.IsDead())
+	n, deleting := h.g.ExpireOffsets(h.now, 48*time.Hour)
+	h.settle()
+	if n != 1 || !deleting || !h.g.IsDead() {
+		t.Fatalf("expired %d, deleting %v, dead %v", n, deleting, h.g.IsDead())
 	}
-	recs := h.g.TakeRecords()
+	recs := h.takeRecords()
 	if len(recs) != 2 || recs[0].kind != kindOffsetDelete || recs[1].kind != kindGroupDelete {
 		t.Fatalf("records %+v", recs)
 	}
@@ -594,9 +630,9 @@ func TestOffsetsOfEmptyGroup(t *testing.T) {
 func TestOffsetsOfLiveGroupDoNotExpire(t *testing.T) {
 	h := newHarness(t)
 	m := h.stableOne("c")
-	h.g.Commit(h.now, CommitRequest{Generation: 1, MemberID: m, Offsets: []Commit{{TopicPartition: TopicPartition{"t", 0}, Offset: 1}}})
+	h.commit(CommitRequest{Generation: 1, MemberID: m, Offsets: []Commit{{TopicPartition: TopicPartition{"t", 0}, Offset: 1}}})
 	h.now = h.now.Add(30 * 24 * time.Hour)
-	if n := h.g.ExpireOffsets(h.now, time.Hour); n != 0 {
+	if n, _ := h.g.ExpireOffsets(h.now, time.Hour); n != 0 {
 		t.Fatalf("expired %d offsets of a live group", n)
 	}
 }
@@ -614,8 +650,11 @@ func TestDeleteGroupAndOffsets(t *testing.T) {
 		t.Fatalf("delete offsets: %v %v", kerr.ErrorForCode(code), codes)
 	}
 	h.g.Leave(h.now, []kmsg.LeaveGroupRequestMember{{MemberID: m}})
+	h.settle()
 	h.expectState(Empty)
-	if code := h.g.Delete(h.now); code != 0 || !h.g.IsDead() {
+	code = h.g.Delete(h.now)
+	h.settle()
+	if code != 0 || !h.g.IsDead() {
 		t.Fatalf("delete empty group: %v", kerr.ErrorForCode(code))
 	}
 }
@@ -629,9 +668,10 @@ func TestDeleteOffsetsOfUnsubscribedTopic(t *testing.T) {
 	m := h.joined(p, 1)
 	h.sync(m, 1, nil)
 	for _, topic := range []string{"subscribed", "old"} {
-		h.g.Commit(h.now, CommitRequest{Generation: 1, MemberID: m, Offsets: []Commit{{TopicPartition: TopicPartition{topic, 0}, Offset: 3}}})
+		h.commit(CommitRequest{Generation: 1, MemberID: m, Offsets: []Commit{{TopicPartition: TopicPartition{topic, 0}, Offset: 3}}})
 	}
 	code, codes := h.g.DeleteOffsets(h.now, []TopicPartition{{"subscribed", 0}, {"old", 0}})
+	h.settle()
 	if code != 0 || codes[0] != kerr.GroupSubscribedToTopic.Code || codes[1] != 0 {
 		t.Fatalf("codes %v %v", code, codes)
 	}

@@ -164,7 +164,8 @@ func (j *Journal) checkRecord(rec []byte) error {
 // batch is durable, or with an error wrapping ErrFailed (or ErrClosed)
 // once it is known not to be; done callbacks run in append order, one at a
 // time, and never concurrently with Snapshot. done may call Append; it
-// must not wait for another batch.
+// must not wait for another batch. An empty batch writes nothing: its done
+// is a barrier, called after every earlier batch's.
 //
 // Append returns an error, and done is not called, when recs cannot be
 // written at all: ErrClosed, ErrRecordSize, or an error wrapping ErrFailed
