@@ -27,6 +27,7 @@ type DamageError struct {
 	Records int   // valid records before Offset
 }
 
+// Error says where the damage is and what an operator can do about it.
 func (e *DamageError) Error() string {
 	return fmt.Sprintf("journal %s is damaged at byte %d of %d: it is not a torn tail and no valid record follows, "+
 		"so the %d bytes from there cannot be read; to start anyway, move the file aside (losing all its records) "+
