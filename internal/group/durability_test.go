@@ -63,9 +63,9 @@ func frameStarts(t *testing.T, data []byte) []int {
 
 // commit500 commits offsets 0..499 to partitions 0..499 of group g, one
 // commit (one record) each, and closes the coordinator.
-func commit500(t *testing.T, dir string, clock *FakeClock) {
+func commit500(t *testing.T, dir string, clock *FakeClock, opts ...Opt) {
 	t.Helper()
-	c := openCoordinator(t, dir, clock)
+	c := openCoordinator(t, dir, clock, opts...)
 	for i := int64(0); i < 500; i++ {
 		commit(t, c, "g", -1, "", map[TopicPartition]int64{{"t", int32(i)}: i})
 	}
@@ -124,17 +124,22 @@ func TestDamagedRecordLosesOnlyItself(t *testing.T) {
 // frames nothing after the damage; the coordinator refuses to open,
 // naming the file and the byte offset, rather than drop the rest.
 func TestLostFramingRefusesToStart(t *testing.T) {
-	dir := t.TempDir()
-	commit500(t, dir, NewFakeClock(t0))
-	path := filepath.Join(dir, logName)
-	data, _ := os.ReadFile(path)
+	mem := vfs.NewMem()
+	commit500(t, "/groups", NewFakeClock(t0), WithFS(mem))
+	path := "/groups/" + logName
+	data, err := vfs.ReadFile(mem, path)
+	if err != nil {
+		t.Fatal(err)
+	}
 	starts := frameStarts(t, data)
 	from := starts[len(starts)/2]
 	for i := from; i < len(data); i++ {
 		data[i] = 0xa5
 	}
-	os.WriteFile(path, data, 0o644)
-	_, err := Open(dir)
+	f, _ := mem.OpenFile(path, os.O_RDWR, 0)
+	f.WriteAt(data, 0)
+	f.Close()
+	_, err = Open("/groups", WithFS(mem))
 	if !errors.Is(err, journal.ErrDamaged) {
 		t.Fatalf("open: %v", err)
 	}
@@ -165,7 +170,8 @@ func TestDiskFullCommit(t *testing.T) {
 	c := openCoordinator(t, "/data/groups", clock, WithFS(efs))
 	commit(t, c, "g", -1, "", map[TopicPartition]int64{tp: 1})
 
-	efs.Inject(syscall.ENOSPC, vfs.OpsWriting)
+	// The disk is full for one write: the commit's.
+	efs.InjectN(syscall.ENOSPC, vfs.OpWrite, 1)
 	err := commitAsync(t, c, "g", tp, 2)(context.Background())
 	if !errors.Is(err, syscall.ENOSPC) || ErrorCode(err) != kerr.NotCoordinator.Code {
 		t.Fatalf("commit on a full disk: %v (code %v)", err, kerr.ErrorForCode(ErrorCode(err)))
@@ -173,7 +179,6 @@ func TestDiskFullCommit(t *testing.T) {
 	expectOffsets(t, c, "g", map[TopicPartition]int64{tp: 1})
 
 	// Space returns: the next commit repairs the log and succeeds.
-	efs.Heal()
 	commit(t, c, "g", -1, "", map[TopicPartition]int64{tp: 3})
 	expectOffsets(t, c, "g", map[TopicPartition]int64{tp: 3})
 	if st := c.JournalStats(); st.WriteFailures != 1 || st.Repairs != 1 || !st.Healthy {
@@ -294,7 +299,7 @@ func TestAssignmentNotStoredRebalances(t *testing.T) {
 	sreq.Version, sreq.Group, sreq.MemberID, sreq.Generation = 5, "g", jr.MemberID, jr.Generation
 	sreq.GroupAssignment = []kmsg.SyncGroupRequestGroupAssignment{{MemberID: jr.MemberID, MemberAssignment: []byte("a")}}
 
-	efs.Inject(syscall.ENOSPC, vfs.OpsWriting)
+	efs.InjectN(syscall.ENOSPC, vfs.OpWrite, 1)
 	if sr := <-c.Sync(sreq); sr.ErrorCode != kerr.NotCoordinator.Code {
 		t.Fatalf("sync on a full disk: %v", kerr.ErrorForCode(sr.ErrorCode))
 	}
@@ -302,7 +307,6 @@ func TestAssignmentNotStoredRebalances(t *testing.T) {
 		t.Fatalf("group after the failed assignment %+v", d)
 	}
 
-	efs.Heal()
 	jr = <-c.Join(req, Client{ID: "c"})
 	sreq.Generation = jr.Generation
 	if sr := <-c.Sync(sreq); sr.ErrorCode != 0 || string(sr.MemberAssignment) != "a" {
@@ -320,13 +324,12 @@ func TestDeleteGroupOnAFullDisk(t *testing.T) {
 	c := openCoordinator(t, "/g", NewFakeClock(t0), WithFS(efs))
 	tp := TopicPartition{"t", 0}
 	commit(t, c, "g", -1, "", map[TopicPartition]int64{tp: 1})
-	efs.Inject(syscall.ENOSPC, vfs.OpsWriting)
+	efs.InjectN(syscall.ENOSPC, vfs.OpWrite, 1)
 	code, wait := c.DeleteGroup("g")
 	if err := wait(context.Background()); code != 0 || err == nil {
 		t.Fatalf("delete on a full disk: %v %v", kerr.ErrorForCode(code), err)
 	}
 	expectOffsets(t, c, "g", map[TopicPartition]int64{tp: 1})
-	efs.Heal()
 	code, wait = c.DeleteGroup("g")
 	if err := wait(context.Background()); code != 0 || err != nil {
 		t.Fatalf("delete after space returned: %v %v", kerr.ErrorForCode(code), err)

@@ -27,7 +27,8 @@
 // Records should be idempotent upserts and deletions keyed by what they
 // describe (a group's offset of one partition, a topic's configuration),
 // so that replaying a log, or a snapshot followed by a log, yields the
-// latest state. The topic metadata store, for example, appends one record
+// latest state, and so that no record needs an earlier one: a batch
+// appended while an earlier one is failing may be written without it. The topic metadata store, for example, appends one record
 // per created or changed topic, adds the topic to its map in done(nil),
 // and snapshots one record per topic: creating N topics costs N appends
 // and amortised compactions, not N rewrites of every topic. A transaction
@@ -36,15 +37,16 @@
 //
 // Invariants:
 //   - A batch is reported durable only after its bytes were written and
-//     fsynced (or were part of a snapshot installed by rename and
-//     directory fsync), and only after every batch appended before it was
+//     fsynced, and only after every batch appended before it was
 //     reported.
 //   - After a failed write or fsync the file's contents are unknown, so
 //     nothing more is appended to it: the failed batch and every batch
-//     queued behind it are reported failed, appends fail fast for a
-//     back-off, and then the journal rewrites itself from the user's
-//     durable state (temporary file, fsync, rename, directory fsync) and
-//     goes on. A failed batch is never in the rewritten file.
+//     queued behind it are reported failed, and the next append (or the
+//     writer itself, after a back-off) repairs the journal by rewriting it
+//     from the user's durable state (temporary file, fsync, rename,
+//     directory fsync) before writing anything else. While repairs fail
+//     (the disk is still full), appends fail fast until the next attempt
+//     is due. A failed batch is never in the rewritten file.
 //   - Open cuts only a torn tail: what one interrupted append can leave at
 //     the very end. A record damaged elsewhere (its checksum fails, or the
 //     user's Replay rejects it) is skipped, counted, and logged with the

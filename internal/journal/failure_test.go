@@ -31,7 +31,9 @@ func TestFailedWriteIsRepairedByTheNextAppend(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			mem := vfs.NewMem()
 			efs := vfs.NewErrorFS(mem)
-			o := mustOpenKV(t, efs, "/d/j", nil)
+			// No repair of the writer's own before the test heals the
+			// disk: the next append is the one to repair.
+			o := mustOpenKV(t, efs, "/d/j", func(opts *Options) { opts.RetryMin, opts.RetryMax = time.Hour, time.Hour })
 			o.mustPut(t, "a=1")
 
 			efs.Inject(syscall.ENOSPC, tc.ops)

@@ -83,14 +83,13 @@ type Journal struct {
 	compactAfter time.Time // no compaction before this (after a failed one)
 	nextRepair   time.Time // when broken: the writer's next own repair attempt
 
-	mu        sync.Mutex
-	buf       []byte        // frames appended, not yet written
-	dones     []func(error) // done of each batch in buf, in order
-	broken    error         // set from a failed write until a repair succeeds
-	notifying bool          // failed batches' callbacks are running
-	retryAt   time.Time     // while broken: appends before this fail fast
-	backoff   time.Duration
-	closed    bool
+	mu      sync.Mutex
+	buf     []byte        // frames appended, not yet written
+	dones   []func(error) // done of each batch in buf, in order
+	broken  error         // set from a failed write until a repair succeeds
+	retryAt time.Time     // while broken: appends before this fail fast
+	backoff time.Duration
+	closed  bool
 
 	stats struct {
 		damaged, tornTails, writeFailures, repairs, compactions atomic.Uint64
@@ -169,9 +168,11 @@ func (j *Journal) checkRecord(rec []byte) error {
 //
 // Append returns an error, and done is not called, when recs cannot be
 // written at all: ErrClosed, ErrRecordSize, or an error wrapping ErrFailed
-// while the journal is repairing itself after a failed write (it retries
-// with back-off; an Append after the back-off triggers the next attempt,
-// and its batch is written once the repair succeeds).
+// (and the write's cause) while the journal waits to retry a repair that
+// failed. After a failed write, the next Append triggers the repair and
+// its batch is written once the repair succeeds; while repairs keep
+// failing they are retried with back-off, and an Append after the
+// back-off triggers the next attempt.
 func (j *Journal) Append(recs [][]byte, done func(error)) error {
 	for _, r := range recs {
 		if err := j.checkRecord(r); err != nil {
@@ -183,7 +184,7 @@ func (j *Journal) Append(recs [][]byte, done func(error)) error {
 	if j.closed {
 		return ErrClosed
 	}
-	if j.broken != nil && (j.notifying || time.Now().Before(j.retryAt)) {
+	if j.broken != nil && time.Now().Before(j.retryAt) {
 		return fmt.Errorf("%w: %s is waiting to repair itself after: %w", ErrFailed, j.path, j.broken)
 	}
 	for _, r := range recs {

@@ -88,16 +88,17 @@ func report(dones []func(error), err error) {
 }
 
 // fail marks the journal broken after a failed write: the batches written
-// and every batch queued behind them (which may depend on them) fail, and
-// appends fail fast until the failed batches' callbacks have run. The
-// next append, or the writer after RetryMin, repairs the journal.
+// and every batch queued behind them fail. The next append, or the writer
+// after RetryMin, repairs the journal; the batches appended after this
+// point are written after the repair, without the failed ones, which is
+// why records must not need an earlier record that was still in flight
+// (see the package doc).
 func (j *Journal) fail(err error, dones []func(error)) {
 	j.stats.writeFailures.Add(1)
 	j.log.Error("journal write failed: the batch is reported failed and the journal will rewrite itself from its durable state",
 		"file", j.path, "err", err)
 	j.mu.Lock()
 	j.broken = err
-	j.notifying = true
 	j.retryAt = time.Now()
 	j.backoff = j.opts.RetryMin
 	queued := j.dones
@@ -117,9 +118,6 @@ func (j *Journal) fail(err error, dones []func(error)) {
 
 	report(dones, err)
 	report(queued, err)
-	j.mu.Lock()
-	j.notifying = false
-	j.mu.Unlock()
 }
 
 // failQueued fails whatever is still queued (at Close).

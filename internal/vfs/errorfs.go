@@ -62,6 +62,22 @@ func (e *ErrorFS) Inject(err error, ops Op) {
 	})
 }
 
+// InjectN makes the next n operations in ops fail with err, then lets
+// everything through: a disk that is full for exactly that long, so a test
+// knows which attempt fails and which succeeds.
+func (e *ErrorFS) InjectN(err error, ops Op, n int) {
+	var mu sync.Mutex
+	e.InjectFunc(func(op Op, _ string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if op&ops == 0 || n <= 0 {
+			return nil
+		}
+		n--
+		return err
+	})
+}
+
 // InjectFunc makes every later operation fail with whatever f returns for
 // it (nil: let it through) until Heal. f must be safe for concurrent use.
 func (e *ErrorFS) InjectFunc(f func(op Op, path string) error) {

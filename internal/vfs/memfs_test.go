@@ -322,6 +322,13 @@ func TestErrorFSPartialWrite(t *testing.T) {
 	if err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}
+	// InjectN: exactly the next two syncs fail.
+	e.InjectN(syscall.EIO, OpSync, 2)
+	for i, want := range []bool{true, true, false, false} {
+		if err := f.Sync(); (err != nil) != want {
+			t.Fatalf("sync %d: %v", i, err)
+		}
+	}
 }
 
 func TestOSFS(t *testing.T) {
