@@ -4,9 +4,13 @@ package broker
 // are refused (UNKNOWN_TOPIC_OR_PARTITION, or UNKNOWN_TOPIC_ID for v10's
 // topic ids); the rest go to the group coordinator, which checks the
 // member and generation and stores them. The answer waits, in the Reply,
-// until the commit is fsynced. The per-request RetentionTimeMillis of
-// v2-v4 and the commit Timestamp of v1 are ignored: retention is the
-// coordinator's (offsets.retention.minutes) and commit times are its clock.
+// until the commit is fsynced and visible to OffsetFetch; a commit that
+// could not be written gets NOT_COORDINATOR (group.ErrorCode: what Kafka's
+// coordinator answers for a KAFKA_STORAGE_ERROR from its log, so clients
+// retry) and leaves the previous offset. The per-request
+// RetentionTimeMillis of v2-v4 and the commit Timestamp of v1 are ignored:
+// retention is the coordinator's (offsets.retention.minutes) and commit
+// times are its clock.
 
 import (
 	"context"
@@ -85,9 +89,10 @@ func (b *Broker) handleOffsetCommit(_ context.Context, req *server.Request) serv
 				return nil
 			}
 			b.cfg.Logger.Error("offset commit not durable", "group", r.Group, "err", err)
+			code := group.ErrorCode(err)
 			for _, slot := range slots {
 				if *slot == 0 {
-					*slot = kerr.KafkaStorageError.Code
+					*slot = code
 				}
 			}
 		}

@@ -2,11 +2,14 @@ package broker
 
 // 42_delete_groups.go handles DeleteGroups: an empty group is deleted with
 // its offsets (durably, before the answer); a group with members gets
-// NON_EMPTY_GROUP, an unknown one GROUP_ID_NOT_FOUND (with a message, v3+).
+// NON_EMPTY_GROUP, an unknown one GROUP_ID_NOT_FOUND (with a message, v3+),
+// one whose deletion could not be written NOT_COORDINATOR, as in Kafka
+// (group.ErrorCode).
 
 import (
 	"context"
 
+	"github.com/courier-dev/courier/internal/group"
 	"github.com/courier-dev/courier/internal/server"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -15,7 +18,7 @@ import (
 func (b *Broker) handleDeleteGroups(_ context.Context, req *server.Request) server.Reply {
 	r := req.Msg.(*kmsg.DeleteGroupsRequest)
 	resp := r.ResponseKind().(*kmsg.DeleteGroupsResponse)
-	var waits []func(context.Context) error
+	waits := map[int]func(context.Context) error{} // index in resp.Groups
 	for _, id := range r.Groups {
 		g := kmsg.NewDeleteGroupsResponseGroup()
 		g.Group = id
@@ -30,7 +33,7 @@ func (b *Broker) handleDeleteGroups(_ context.Context, req *server.Request) serv
 			g.ErrorMessage = errorMessage(kerr.ErrorForCode(code))
 		}
 		if wait != nil {
-			waits = append(waits, wait)
+			waits[len(resp.Groups)] = wait
 		}
 		resp.Groups = append(resp.Groups, g)
 	}
@@ -38,17 +41,13 @@ func (b *Broker) handleDeleteGroups(_ context.Context, req *server.Request) serv
 		return server.Immediate(resp)
 	}
 	return func(ctx context.Context) kmsg.Response {
-		for _, wait := range waits {
+		for i, wait := range waits {
 			if err := wait(ctx); err != nil {
 				if ctxDone(ctx) {
 					return nil
 				}
-				for i := range resp.Groups {
-					if resp.Groups[i].ErrorCode == 0 {
-						resp.Groups[i].ErrorCode = kerr.KafkaStorageError.Code
-					}
-				}
-				break
+				b.cfg.Logger.Error("group deletion not stored", "group", resp.Groups[i].Group, "err", err)
+				resp.Groups[i].ErrorCode = group.ErrorCode(err)
 			}
 		}
 		return resp

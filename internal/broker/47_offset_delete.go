@@ -64,7 +64,8 @@ func (b *Broker) handleOffsetDelete(_ context.Context, req *server.Request) serv
 			if ctxDone(ctx) {
 				return nil
 			}
-			resp.ErrorCode = kerr.KafkaStorageError.Code
+			b.cfg.Logger.Error("offset deletion not stored", "group", r.Group, "err", err)
+			resp.ErrorCode = group.ErrorCode(err)
 		}
 		return resp
 	}

@@ -88,7 +88,7 @@ func Open(cfg Config) (*Broker, error) {
 		// The fetch memory budget, shared by every connection's fetches.
 		fetchMem: membudget.New(cfg.FetchMemoryBytes),
 	}
-	b.metrics.registry.MustRegister(partitionCollector{b})
+	b.metrics.registry.MustRegister(partitionCollector{b}, journalCollector{b})
 	b.metrics.observeFetchMemory(b.fetchMem)
 	if err := os.MkdirAll(b.logsDir(), 0o755); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)

@@ -3,8 +3,9 @@ package broker
 // metrics.go exports the broker's Prometheus metrics: request counts and
 // latencies per API, bytes in and out, connections, frames refused from
 // their size, recovered panics, the memory budgets (queued requests, fetch
-// memory) and each partition's offsets and size (collected on scrape, so
-// the produce path pays nothing).
+// memory), each partition's offsets and size, and the journals' damage and
+// repair counters (both collected on scrape, so the produce path pays
+// nothing).
 
 import (
 	"strconv"
@@ -170,4 +171,39 @@ func (c partitionCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descStartOffset, prometheus.GaugeValue, float64(p.log.LogStartOffset()), p.topic, idx)
 		ch <- prometheus.MustNewConstMetric(descSize, prometheus.GaugeValue, float64(p.log.Size()), p.topic, idx)
 	})
+}
+
+// journalCollector reports the durable-state journals' counters on scrape
+// (internal/journal: records skipped as damaged and torn tails cut at
+// start, failed writes, self-repairs), labelled by journal.
+type journalCollector struct{ b *Broker }
+
+var (
+	descJournalDamaged  = prometheus.NewDesc("courier_journal_damaged_records_total", "Damaged records (or regions) skipped when the journal was opened; each is logged with its file and byte offset.", []string{"journal"}, nil)
+	descJournalTorn     = prometheus.NewDesc("courier_journal_torn_tails_total", "Torn tails (appends a crash cut short) cut when the journal was opened.", []string{"journal"}, nil)
+	descJournalFailures = prometheus.NewDesc("courier_journal_write_failures_total", "Journal writes, fsyncs or compaction renames that failed (e.g. disk full); their batches were reported failed.", []string{"journal"}, nil)
+	descJournalRepairs  = prometheus.NewDesc("courier_journal_repairs_total", "Times a journal rewrote itself from its durable state after a failed write and went on.", []string{"journal"}, nil)
+	descJournalHealthy  = prometheus.NewDesc("courier_journal_healthy", "1 when the journal can write, 0 while it waits to repair itself after a failed write.", []string{"journal"}, nil)
+)
+
+func (c journalCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descJournalDamaged, descJournalTorn, descJournalFailures, descJournalRepairs, descJournalHealthy} {
+		ch <- d
+	}
+}
+
+func (c journalCollector) Collect(ch chan<- prometheus.Metric) {
+	if c.b.groups == nil {
+		return // still opening
+	}
+	st := c.b.groups.JournalStats()
+	healthy := 0.0
+	if st.Healthy {
+		healthy = 1
+	}
+	ch <- prometheus.MustNewConstMetric(descJournalDamaged, prometheus.CounterValue, float64(st.DamagedRecords), "groups")
+	ch <- prometheus.MustNewConstMetric(descJournalTorn, prometheus.CounterValue, float64(st.TornTails), "groups")
+	ch <- prometheus.MustNewConstMetric(descJournalFailures, prometheus.CounterValue, float64(st.WriteFailures), "groups")
+	ch <- prometheus.MustNewConstMetric(descJournalRepairs, prometheus.CounterValue, float64(st.Repairs), "groups")
+	ch <- prometheus.MustNewConstMetric(descJournalHealthy, prometheus.GaugeValue, healthy, "groups")
 }

@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"time"
+
+	"github.com/courier-dev/courier/internal/vfs"
 )
 
 // Opt configures a Coordinator.
@@ -24,6 +26,7 @@ type config struct {
 	retention        time.Duration
 	retentionCheck   time.Duration
 	compactBytes     int64
+	fs               vfs.FS
 	newMemberID      func(clientID string) string
 	onPanic          func(task string)
 }
@@ -40,6 +43,7 @@ func defaultConfig() config {
 		retention:        7 * 24 * time.Hour,
 		retentionCheck:   10 * time.Minute,
 		compactBytes:     16 << 20,
+		fs:               vfs.Default,
 		newMemberID:      randomMemberID,
 	}
 }
@@ -99,6 +103,16 @@ func CompactBytes(n int64) Opt { return func(cfg *config) { cfg.compactBytes = n
 // recovered in a coordinator timer (a group's deadline, offsets expiry),
 // e.g. to count it in a metric.
 func OnPanic(f func(task string)) Opt { return func(cfg *config) { cfg.onPanic = f } }
+
+// WithFS replaces the file system the offsets log is kept on: tests pass
+// a vfs.ErrorFS to fill the disk, or a vfs.MemFS to pull the plug.
+func WithFS(fs vfs.FS) Opt {
+	return func(cfg *config) {
+		if fs != nil {
+			cfg.fs = fs
+		}
+	}
+}
 
 // randomMemberID is Kafka's member id: the client id, a dash, a UUID.
 func randomMemberID(clientID string) string {

@@ -1,18 +1,20 @@
 package group
 
 // coordinator.go owns the groups: it creates them on first use, serializes
-// each group's events under its own mutex, persists what they record, and
-// drives their deadlines with timers.
+// each group's events under its own mutex, persists what they record
+// (persist.go), and drives their deadlines with timers.
 
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/courier-dev/courier/internal/journal"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -22,7 +24,12 @@ import (
 // on one group never waits for another group.
 type Coordinator struct {
 	cfg config
-	log *offsetLog
+	jl  *journal.Journal
+	// durable is the fold of every durable record: what the journal
+	// snapshots and what a restart restores. Only the journal's callbacks
+	// touch it (replay in Open, then persisted and snapshot on its writer
+	// goroutine, one at a time), and Open before any append.
+	durable *state
 
 	// mu guards groups and closed; it is never held while taking an
 	// entry's mutex.
@@ -42,17 +49,24 @@ type entry struct {
 }
 
 // Open replays the offsets log in dir (creating dir as needed), restores
-// the groups it describes and starts expiring offsets.
+// the groups it describes and starts expiring offsets. A damaged record in
+// the log is skipped and reported (JournalStats); a log that cannot be
+// read safely is refused with an error naming the file and byte offset.
 func Open(dir string, opts ...Opt) (*Coordinator, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
 		o(&cfg)
 	}
-	l, st, err := openLog(dir, cfg.compactBytes, cfg.logger)
+	c := &Coordinator{cfg: cfg, durable: newState(), groups: map[string]*entry{}}
+	jl, err := journal.Open(filepath.Join(dir, logName), journal.Options{
+		FS: cfg.fs, Logger: cfg.logger, CompactBytes: cfg.compactBytes,
+		Replay: c.replay, Snapshot: c.snapshot,
+	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("group coordinator: %w", err)
 	}
-	c := &Coordinator{cfg: cfg, log: l, groups: map[string]*entry{}}
+	c.jl = jl
+	st := c.durable
 	now := cfg.clock.Now()
 	offsets := 0
 	for _, id := range st.groupIDs() {
@@ -93,7 +107,7 @@ func (c *Coordinator) Close() error {
 		}
 		e.mu.Unlock()
 	}
-	return c.log.close()
+	return c.jl.Close()
 }
 
 // entryList returns every entry; c.mu must be held.
@@ -108,19 +122,19 @@ func (c *Coordinator) entryList() []*entry {
 // do runs fn on group id under the group's lock, creating the group if
 // create is set, then persists the records fn caused, reschedules the
 // group's timer and forgets the group if it died. It reports whether the
-// group existed (or was created) and the log sequence to wait on.
-func (c *Coordinator) do(id string, create bool, fn func(g *Group, now time.Time)) (found bool, seq uint64, err error) {
+// group existed (or was created) and the outcome of its records.
+func (c *Coordinator) do(id string, create bool, fn func(g *Group, now time.Time)) (found bool, p *pending, err error) {
 	for {
 		c.mu.Lock()
 		if c.closed {
 			c.mu.Unlock()
-			return false, 0, errClosed
+			return false, nil, errClosed
 		}
 		e := c.groups[id]
 		if e == nil {
 			if !create {
 				c.mu.Unlock()
-				return false, 0, nil
+				return false, nil, nil
 			}
 			e = &entry{g: newGroup(id, &c.cfg, c.cfg.clock.Now())}
 			c.groups[id] = e
@@ -132,8 +146,7 @@ func (c *Coordinator) do(id string, create bool, fn func(g *Group, now time.Time
 			e.mu.Unlock()
 			continue
 		}
-		seq, err = c.apply(e, fn)
-		return true, seq, err
+		return true, c.apply(e, fn), nil
 	}
 }
 
@@ -141,7 +154,7 @@ func (c *Coordinator) do(id string, create bool, fn func(g *Group, now time.Time
 // released even if fn panics, so that a panic (which the network server
 // recovers, closing that connection) cannot leave the group locked for
 // every other member.
-func (c *Coordinator) apply(e *entry, fn func(g *Group, now time.Time)) (uint64, error) {
+func (c *Coordinator) apply(e *entry, fn func(g *Group, now time.Time)) *pending {
 	defer e.mu.Unlock()
 	now := c.cfg.clock.Now()
 	fn(e.g, now)
@@ -149,11 +162,22 @@ func (c *Coordinator) apply(e *entry, fn func(g *Group, now time.Time)) (uint64,
 }
 
 // settle persists a group's records, reschedules its timer and removes it
-// if it died or holds nothing; e.mu must be held.
-func (c *Coordinator) settle(e *entry, now time.Time) (uint64, error) {
-	seq, err := c.log.append(e.g.TakeRecords())
-	if err != nil && err != errClosed {
-		c.cfg.logger.Error("group change not persisted", "group", e.g.id, "err", err)
+// if it died or holds nothing; e.mu must be held. It returns the outcome
+// of the first batch (the records the caller's change made), nil when
+// there were none. A batch refused at once is reported to the group at
+// once, which may make it produce more records; those follow, a bounded
+// number of rounds.
+func (c *Coordinator) settle(e *entry, now time.Time) *pending {
+	var first *pending
+	for round := 0; round < 4; round++ {
+		recs := e.g.TakeRecords()
+		if len(recs) == 0 {
+			break
+		}
+		p := c.persist(e, now, recs)
+		if first == nil {
+			first = p
+		}
 	}
 	if e.g.IsDead() || e.g.disposable() {
 		if e.timer != nil {
@@ -166,15 +190,22 @@ func (c *Coordinator) settle(e *entry, now time.Time) (uint64, error) {
 			delete(c.groups, e.g.id)
 		}
 		c.mu.Unlock()
-		return seq, err
+		return first
 	}
 	c.schedule(e, now)
-	return seq, err
+	return first
 }
 
 // schedule arms e's timer for the group's next deadline; e.mu must be held.
+// After Close (the journal's last callbacks settle groups) nothing is armed.
 func (c *Coordinator) schedule(e *entry, now time.Time) {
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
 	next, ok := e.g.NextDeadline()
+	if closed {
+		ok = false
+	}
 	if e.timer != nil && ok && next.Equal(e.timerAt) {
 		return
 	}
@@ -209,11 +240,6 @@ func (c *Coordinator) fire(e *entry, at time.Time) {
 	now := c.cfg.clock.Now()
 	e.g.Tick(now)
 	c.settle(e, now)
-}
-
-// wait returns a function that waits for seq to be durable.
-func (c *Coordinator) wait(seq uint64) func(context.Context) error {
-	return func(ctx context.Context) error { return c.log.wait(ctx, seq) }
 }
 
 // respondOnce adapts a channel to a response callback that never blocks.
@@ -300,15 +326,14 @@ func (c *Coordinator) Leave(group string, members []kmsg.LeaveGroupRequestMember
 // exist is created for a commit outside group management (generation
 // -1); otherwise the commit fails with GROUP_ID_NOT_FOUND (version 9+) or
 // ILLEGAL_GENERATION, as in Kafka. wait returns once the commit is
-// durable; it is nil when nothing was stored.
+// durable, and visible to FetchOffsets, or with the error that kept it
+// from being so (map it with ErrorCode); it is nil when the request was
+// refused. A commit that fails leaves the previous offsets in place.
 func (c *Coordinator) CommitOffsets(version int16, group string, req CommitRequest) (code int16, codes []int16, wait func(context.Context) error) {
 	if group == "" {
 		return kerr.InvalidGroupID.Code, nil, nil
 	}
-	if err := c.log.healthy(); err != nil {
-		return kerr.CoordinatorNotAvailable.Code, nil, nil
-	}
-	found, seq, err := c.do(group, req.Generation < 0, func(g *Group, now time.Time) { code, codes = g.Commit(now, req) })
+	found, p, err := c.do(group, req.Generation < 0, func(g *Group, now time.Time) { code, codes = g.Commit(now, req) })
 	switch {
 	case err != nil:
 		return kerr.CoordinatorNotAvailable.Code, nil, nil
@@ -319,11 +344,11 @@ func (c *Coordinator) CommitOffsets(version int16, group string, req CommitReque
 	case code != 0:
 		return code, nil, nil
 	}
-	return 0, codes, c.wait(seq)
+	return 0, codes, p.wait
 }
 
-// FetchOffsets returns a group's committed offsets; ok is false when the
-// group does not exist.
+// FetchOffsets returns a group's committed offsets (only durable ones); ok
+// is false when the group does not exist.
 func (c *Coordinator) FetchOffsets(group string) (offsets map[TopicPartition]Offset, ok bool) {
 	found, _, _ := c.do(group, false, func(g *Group, _ time.Time) { offsets = g.Offsets() })
 	return offsets, found
@@ -335,7 +360,7 @@ func (c *Coordinator) DeleteOffsets(group string, parts []TopicPartition) (code 
 	if group == "" {
 		return kerr.InvalidGroupID.Code, nil, nil
 	}
-	found, seq, err := c.do(group, false, func(g *Group, now time.Time) { code, codes = g.DeleteOffsets(now, parts) })
+	found, p, err := c.do(group, false, func(g *Group, now time.Time) { code, codes = g.DeleteOffsets(now, parts) })
 	switch {
 	case err != nil:
 		return kerr.CoordinatorNotAvailable.Code, nil, nil
@@ -344,7 +369,7 @@ func (c *Coordinator) DeleteOffsets(group string, parts []TopicPartition) (code 
 	case code != 0:
 		return code, nil, nil
 	}
-	return 0, codes, c.wait(seq)
+	return 0, codes, p.wait
 }
 
 // DeleteGroup deletes an empty group and its offsets; wait returns once
@@ -353,7 +378,7 @@ func (c *Coordinator) DeleteGroup(group string) (code int16, wait func(context.C
 	if group == "" {
 		return kerr.InvalidGroupID.Code, nil
 	}
-	found, seq, err := c.do(group, false, func(g *Group, now time.Time) { code = g.Delete(now) })
+	found, p, err := c.do(group, false, func(g *Group, now time.Time) { code = g.Delete(now) })
 	switch {
 	case err != nil:
 		return kerr.CoordinatorNotAvailable.Code, nil
@@ -362,7 +387,7 @@ func (c *Coordinator) DeleteGroup(group string) (code int16, wait func(context.C
 	case code != 0:
 		return code, nil
 	}
-	return 0, c.wait(seq)
+	return 0, p.wait
 }
 
 // DeleteTopicOffsets deletes every group's committed offsets of topic
@@ -382,8 +407,7 @@ func (c *Coordinator) DeleteOffsetsWhere(drop func(topic string) bool) (wait fun
 	entries := c.entryList()
 	c.mu.Unlock()
 	var (
-		last            uint64
-		failed          error
+		waits           []*pending
 		deleted, groups int
 	)
 	for _, e := range entries {
@@ -393,11 +417,7 @@ func (c *Coordinator) DeleteOffsetsWhere(drop func(topic string) bool) (wait fun
 			if n := e.g.DeleteOffsetsWhere(now, drop); n > 0 {
 				deleted += n
 				groups++
-				seq, err := c.settle(e, now)
-				last = max(last, seq)
-				if err != nil && failed == nil {
-					failed = err
-				}
+				waits = append(waits, c.settle(e, now))
 			}
 		}
 		e.mu.Unlock()
@@ -406,10 +426,12 @@ func (c *Coordinator) DeleteOffsetsWhere(drop func(topic string) bool) (wait fun
 		c.cfg.logger.Info("deleted offsets of deleted topics", "offsets", deleted, "groups", groups)
 	}
 	return func(ctx context.Context) error {
-		if failed != nil {
-			return failed
+		for _, p := range waits {
+			if err := p.wait(ctx); err != nil {
+				return err
+			}
 		}
-		return c.log.wait(ctx, last)
+		return nil
 	}
 }
 
@@ -497,9 +519,9 @@ func (c *Coordinator) ExpireOffsets() {
 			e.mu.Unlock()
 			continue
 		}
-		_, _ = c.apply(e, func(g *Group, now time.Time) {
-			if n := g.ExpireOffsets(now, c.cfg.retention); n > 0 || g.IsDead() {
-				c.cfg.logger.Info("expired group offsets", "group", g.id, "offsets", n, "group_removed", g.IsDead())
+		c.apply(e, func(g *Group, now time.Time) {
+			if n, deleting := g.ExpireOffsets(now, c.cfg.retention); n > 0 || deleting {
+				c.cfg.logger.Info("expiring group offsets", "group", g.id, "offsets", n, "group_removed", deleting)
 			}
 		})
 	}

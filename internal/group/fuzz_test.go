@@ -1,8 +1,10 @@
 package group
 
-// fuzz_test.go fuzzes the offsets log decoder and its recovery: any bytes
-// must replay without panicking to a whole-record prefix whose snapshot
-// replays to the same state.
+// fuzz_test.go fuzzes the group records' decoder: any bytes decode or are
+// refused without panicking, and what decodes encodes back to a record
+// that decodes the same. A state folded from decoded records snapshots to
+// records that fold to the same state. (The journal's framing and
+// recovery have their own fuzz targets in internal/journal.)
 
 import (
 	"bytes"
@@ -13,52 +15,54 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func seedLog() []byte {
+// seedRecords are one record of each kind.
+func seedRecords() []record {
 	meta := "meta"
 	inst := "i"
-	var b []byte
-	b = appendFrame(b, record{kind: kindOffset, group: "g", tp: TopicPartition{"t", 1}, offset: Offset{Offset: 42, LeaderEpoch: 2, Metadata: &meta, CommitTime: time.UnixMilli(1000)}})
-	b = appendFrame(b, record{kind: kindGroup, group: "g", meta: &groupMeta{
-		protocolType: "consumer", protocol: "range", generation: 3, leader: "m1", stateTime: time.UnixMilli(2000),
-		members: []memberMeta{{id: "m1", instanceID: &inst, clientID: "c", clientHost: "/h", sessionTimeout: time.Second, rebalanceTimeout: time.Minute,
-			protocols: []kmsg.JoinGroupRequestProtocol{{Name: "range", Metadata: []byte{1, 2}}}, assignment: []byte{3}}},
-	}})
-	b = appendFrame(b, record{kind: kindOffsetDelete, group: "g", tp: TopicPartition{"t", 1}})
-	b = appendFrame(b, record{kind: kindGroupDelete, group: "h"})
-	return b
+	return []record{
+		{kind: kindOffset, group: "g", tp: TopicPartition{"t", 1}, offset: Offset{Offset: 42, LeaderEpoch: 2, Metadata: &meta, CommitTime: time.UnixMilli(1000)}},
+		{kind: kindGroup, group: "g", meta: &groupMeta{
+			protocolType: "consumer", protocol: "range", generation: 3, leader: "m1", stateTime: time.UnixMilli(2000),
+			members: []memberMeta{{id: "m1", instanceID: &inst, clientID: "c", clientHost: "/h", sessionTimeout: time.Second, rebalanceTimeout: time.Minute,
+				protocols: []kmsg.JoinGroupRequestProtocol{{Name: "range", Metadata: []byte{1, 2}}}, assignment: []byte{3}}},
+		}},
+		{kind: kindOffsetDelete, group: "g", tp: TopicPartition{"t", 1}},
+		{kind: kindGroupDelete, group: "h"},
+	}
 }
 
-func FuzzReplay(f *testing.F) {
-	seed := seedLog()
-	f.Add(seed)
-	f.Add(seed[:len(seed)-5])
-	f.Add([]byte{0, 0, 0, 1, 0, 0, 0, 0, 3})
+func FuzzDecodeRecord(f *testing.F) {
+	for _, r := range seedRecords() {
+		f.Add(r.encode())
+	}
+	f.Add([]byte{})
+	f.Add([]byte{3})
+	f.Add([]byte{99, 1, 'g'})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s := newState()
-		n, err := replay(data, s)
-		if n < 0 || n > len(data) {
-			t.Fatalf("prefix %d of %d bytes", n, len(data))
-		}
+		r, err := decodeBody(data)
 		if err != nil {
 			return
 		}
-		// The whole-record prefix replays alone to the same state ...
-		again := newState()
-		if m, err := replay(data[:n], again); err != nil || m != n || !reflect.DeepEqual(s, again) {
-			t.Fatalf("prefix replay: %d %v", m, err)
+		again, err := decodeBody(r.encode())
+		if err != nil || !reflect.DeepEqual(r, again) {
+			t.Fatalf("re-encoded record decodes as %+v (%v), want %+v", again, err, r)
 		}
-		// ... and so does its snapshot, which is stable.
+		// Folded into a state, it snapshots stably.
+		s := newState()
+		s.apply(r)
 		var snap []byte
-		for _, r := range s.records() {
-			snap = appendFrame(snap, r)
-		}
-		fromSnap := newState()
-		if m, err := replay(snap, fromSnap); err != nil || m != len(snap) {
-			t.Fatalf("snapshot replay: %d/%d %v", m, len(snap), err)
+		from := newState()
+		for _, sr := range s.records() {
+			snap = append(snap, sr.encode()...)
+			dr, err := decodeBody(sr.encode())
+			if err != nil {
+				t.Fatalf("snapshot record does not decode: %v", err)
+			}
+			from.apply(dr)
 		}
 		var snap2 []byte
-		for _, r := range fromSnap.records() {
-			snap2 = appendFrame(snap2, r)
+		for _, sr := range from.records() {
+			snap2 = append(snap2, sr.encode()...)
 		}
 		if !bytes.Equal(snap, snap2) {
 			t.Fatal("snapshot of a replayed snapshot differs")
@@ -68,9 +72,12 @@ func FuzzReplay(f *testing.F) {
 
 func TestRecordRoundTrip(t *testing.T) {
 	s := newState()
-	data := seedLog()
-	if n, err := replay(data, s); err != nil || n != len(data) {
-		t.Fatalf("replay %d/%d: %v", n, len(data), err)
+	for _, r := range seedRecords() {
+		d, err := decodeBody(r.encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.apply(d)
 	}
 	if len(s.offsets) != 0 || len(s.groups) != 1 {
 		t.Fatalf("state %+v", s)
@@ -78,5 +85,8 @@ func TestRecordRoundTrip(t *testing.T) {
 	m := s.groups["g"]
 	if m.generation != 3 || len(m.members) != 1 || *m.members[0].instanceID != "i" || m.members[0].rebalanceTimeout != time.Minute {
 		t.Fatalf("group %+v", m)
+	}
+	if _, err := decodeBody([]byte{99, 1, 'g'}); err == nil {
+		t.Fatal("unknown kind decoded")
 	}
 }

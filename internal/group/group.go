@@ -128,7 +128,18 @@ type Group struct {
 	// syncDeadline ends the wait for pendingSync members.
 	syncDeadline time.Time
 
+	// offsets holds the durable commits only: what OffsetFetch shows and
+	// what a restart restores. A commit, deletion or group deletion
+	// changes it when its record is durable (persisted), never before,
+	// and a record that fails leaves it as it was.
 	offsets map[TopicPartition]Offset
+	// inflight counts, per partition, commit records not yet durable, so
+	// that deletions cover them and the group is not dropped meanwhile.
+	inflight map[TopicPartition]int
+	// assigning is set while the leader's assignment is being persisted:
+	// the group stays CompletingRebalance, and the members wait for their
+	// assignments, until it is durable (as in Kafka's storeGroup).
+	assigning bool
 
 	// out holds records to persist, drained by TakeRecords.
 	out []record
@@ -145,6 +156,7 @@ func newGroup(id string, cfg *config, now time.Time) *Group {
 		pending:     map[string]time.Time{},
 		pendingSync: map[string]bool{},
 		offsets:     map[TopicPartition]Offset{},
+		inflight:    map[TopicPartition]int{},
 	}
 }
 
@@ -187,7 +199,8 @@ func (g *Group) sortedMembers() []*member {
 }
 
 // TakeRecords returns and forgets the records the group wants persisted,
-// in the order they arose.
+// in the order they arose. The caller reports their outcome with
+// persisted, in the same order.
 func (g *Group) TakeRecords() []record {
 	out := g.out
 	g.out = nil

@@ -1,8 +1,8 @@
 package group
 
-// group_test.go drives one Group's state machine by hand: every event
-// carries an explicit time and deadlines fire only through advance, so the
-// tests are deterministic.
+// group_test.go drives one Group's state machine by hand (harness_test.go):
+// every event carries an explicit time and deadlines fire only through
+// advance, so the tests are deterministic.
 
 import (
 	"fmt"
@@ -12,212 +12,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
-
-var t0 = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-
-const (
-	session   = 10 * time.Second
-	rebalance = 30 * time.Second
-)
-
-// harness holds a group and the time.
-type harness struct {
-	t   *testing.T
-	cfg config
-	g   *Group
-	now time.Time
-	ids int
-}
-
-func newHarness(t *testing.T, opts ...Opt) *harness {
-	h := &harness{t: t, cfg: defaultConfig(), now: t0}
-	h.cfg.initialDelay = 0
-	h.cfg.newMemberID = func(clientID string) string {
-		h.ids++
-		return fmt.Sprintf("%s-%d", clientID, h.ids)
-	}
-	for _, o := range opts {
-		o(&h.cfg)
-	}
-	h.g = newGroup("g", &h.cfg, h.now)
-	return h
-}
-
-// advance moves time forward, firing deadlines as they fall due.
-func (h *harness) advance(d time.Duration) {
-	end := h.now.Add(d)
-	for {
-		next, ok := h.g.NextDeadline()
-		if !ok || next.After(end) {
-			break
-		}
-		if next.After(h.now) {
-			h.now = next
-		}
-		h.g.Tick(h.now)
-	}
-	h.now = end
-}
-
-// pendingJoin collects a join's answer.
-type pendingJoin struct {
-	resp  *kmsg.JoinGroupResponse
-	calls int
-}
-
-func (p *pendingJoin) done() bool { return p.calls > 0 }
-
-type joinOpt func(*kmsg.JoinGroupRequest)
-
-func withVersion(v int16) joinOpt { return func(r *kmsg.JoinGroupRequest) { r.Version = v } }
-func withInstance(id string) joinOpt {
-	return func(r *kmsg.JoinGroupRequest) { r.InstanceID = &id }
-}
-func withProtocols(names ...string) joinOpt {
-	return func(r *kmsg.JoinGroupRequest) {
-		r.Protocols = nil
-		for _, n := range names {
-			r.Protocols = append(r.Protocols, kmsg.JoinGroupRequestProtocol{Name: n, Metadata: []byte("meta-" + n)})
-		}
-	}
-}
-func withTimeouts(session, rebalance time.Duration) joinOpt {
-	return func(r *kmsg.JoinGroupRequest) {
-		r.SessionTimeoutMillis = int32(session / time.Millisecond)
-		r.RebalanceTimeoutMillis = int32(rebalance / time.Millisecond)
-	}
-}
-func withType(pt string) joinOpt { return func(r *kmsg.JoinGroupRequest) { r.ProtocolType = pt } }
-func withMetadata(meta string) joinOpt {
-	return func(r *kmsg.JoinGroupRequest) { r.Protocols[0].Metadata = []byte(meta) }
-}
-
-// join sends a JoinGroup for memberID ("" for a new member).
-func (h *harness) join(client, memberID string, opts ...joinOpt) *pendingJoin {
-	req := kmsg.NewPtrJoinGroupRequest()
-	req.Version = 9
-	req.Group = "g"
-	req.MemberID = memberID
-	req.SessionTimeoutMillis = int32(session / time.Millisecond)
-	req.RebalanceTimeoutMillis = int32(rebalance / time.Millisecond)
-	req.ProtocolType = "consumer"
-	withProtocols("range")(req)
-	for _, o := range opts {
-		o(req)
-	}
-	p := &pendingJoin{}
-	h.g.Join(h.now, req, Client{ID: client, Host: "/127.0.0.1"}, func(r *kmsg.JoinGroupResponse) {
-		p.resp = r
-		p.calls++
-	})
-	return p
-}
-
-// joinNew joins a new dynamic member through MEMBER_ID_REQUIRED and
-// returns the second join.
-func (h *harness) joinNew(client string, opts ...joinOpt) *pendingJoin {
-	h.t.Helper()
-	first := h.join(client, "", opts...)
-	h.expectJoinError(first, kerr.MemberIDRequired)
-	return h.join(client, first.resp.MemberID, opts...)
-}
-
-func (h *harness) expectJoinError(p *pendingJoin, want *kerr.Error) {
-	h.t.Helper()
-	if !p.done() {
-		h.t.Fatalf("join not answered, want %v", want)
-	}
-	if got := kerr.ErrorForCode(p.resp.ErrorCode); got != want {
-		h.t.Fatalf("join error %v, want %v", got, want)
-	}
-}
-
-// joined checks a successful join answer and returns the member id.
-func (h *harness) joined(p *pendingJoin, gen int32) string {
-	h.t.Helper()
-	if !p.done() {
-		h.t.Fatal("join not answered")
-	}
-	if p.calls != 1 {
-		h.t.Fatalf("join answered %d times", p.calls)
-	}
-	if err := kerr.ErrorForCode(p.resp.ErrorCode); err != nil {
-		h.t.Fatalf("join: %v", err)
-	}
-	if p.resp.Generation != gen {
-		h.t.Fatalf("join generation %d, want %d", p.resp.Generation, gen)
-	}
-	return p.resp.MemberID
-}
-
-// pendingSync collects a sync's answer.
-type pendingSync struct {
-	resp  *kmsg.SyncGroupResponse
-	calls int
-}
-
-func (h *harness) sync(memberID string, gen int32, assign map[string]string) *pendingSync {
-	req := kmsg.NewPtrSyncGroupRequest()
-	req.Version = 5
-	req.Group = "g"
-	req.MemberID = memberID
-	req.Generation = gen
-	for id, a := range assign {
-		req.GroupAssignment = append(req.GroupAssignment, kmsg.SyncGroupRequestGroupAssignment{MemberID: id, MemberAssignment: []byte(a)})
-	}
-	p := &pendingSync{}
-	h.g.Sync(h.now, req, func(r *kmsg.SyncGroupResponse) {
-		p.resp = r
-		p.calls++
-	})
-	return p
-}
-
-func (h *harness) synced(p *pendingSync, want string) {
-	h.t.Helper()
-	if p.calls != 1 {
-		h.t.Fatalf("sync answered %d times", p.calls)
-	}
-	if err := kerr.ErrorForCode(p.resp.ErrorCode); err != nil {
-		h.t.Fatalf("sync: %v", err)
-	}
-	if string(p.resp.MemberAssignment) != want {
-		h.t.Fatalf("assignment %q, want %q", p.resp.MemberAssignment, want)
-	}
-}
-
-func (h *harness) syncError(p *pendingSync, want *kerr.Error) {
-	h.t.Helper()
-	if p.calls != 1 {
-		h.t.Fatalf("sync answered %d times", p.calls)
-	}
-	if got := kerr.ErrorForCode(p.resp.ErrorCode); got != want {
-		h.t.Fatalf("sync error %v, want %v", got, want)
-	}
-}
-
-func (h *harness) heartbeat(memberID string, gen int32) error {
-	req := kmsg.NewPtrHeartbeatRequest()
-	req.Group, req.MemberID, req.Generation = "g", memberID, gen
-	return kerr.ErrorForCode(h.g.Heartbeat(h.now, req))
-}
-
-func (h *harness) expectState(s State) {
-	h.t.Helper()
-	if h.g.State() != s {
-		h.t.Fatalf("state %v, want %v", h.g.State(), s)
-	}
-}
-
-// stableOne makes a one-member stable group and returns the member id.
-func (h *harness) stableOne(client string) string {
-	h.t.Helper()
-	gen := h.g.Generation() + 1
-	id := h.joined(h.joinNew(client), gen)
-	h.synced(h.sync(id, h.g.Generation(), map[string]string{id: "a-" + id}), "a-"+id)
-	h.expectState(Stable)
-	return id
-}
 
 func TestJoinSyncHeartbeat(t *testing.T) {
 	h := newHarness(t)
@@ -232,7 +26,7 @@ func TestJoinSyncHeartbeat(t *testing.T) {
 	if err := h.heartbeat(id, 1); err != nil {
 		t.Fatal(err)
 	}
-	recs := h.g.TakeRecords()
+	recs := h.takeRecords()
 	if len(recs) != 1 || recs[0].kind != kindGroup || recs[0].meta.generation != 1 {
 		t.Fatalf("records %+v", recs)
 	}
@@ -304,7 +98,7 @@ func TestMembersThatDoNotRejoinAreRemoved(t *testing.T) {
 func TestSessionExpiryEmptiesGroup(t *testing.T) {
 	h := newHarness(t)
 	m1 := h.stableOne("c1")
-	h.g.TakeRecords()
+	h.takeRecords()
 	h.advance(session / 2)
 	if err := h.heartbeat(m1, 1); err != nil {
 		t.Fatal(err)
@@ -316,7 +110,7 @@ func TestSessionExpiryEmptiesGroup(t *testing.T) {
 	if h.g.Generation() != 2 {
 		t.Fatalf("generation %d after the group emptied, want 2", h.g.Generation())
 	}
-	recs := h.g.TakeRecords()
+	recs := h.takeRecords()
 	if len(recs) != 1 || recs[0].kind != kindGroup || len(recs[0].meta.members) != 0 {
 		t.Fatalf("records %+v", recs)
 	}
@@ -352,7 +146,7 @@ func TestGenerationFencing(t *testing.T) {
 	h.expectState(CompletingRebalance)
 
 	commit := func(member string, gen int32) (int16, []int16) {
-		return h.g.Commit(h.now, CommitRequest{Generation: gen, MemberID: member, Offsets: []Commit{{TopicPartition: TopicPartition{"t", 0}, Offset: 5}}})
+		return h.commit(CommitRequest{Generation: gen, MemberID: member, Offsets: []Commit{{TopicPartition: TopicPartition{"t", 0}, Offset: 5}}})
 	}
 	if code, _ := commit(m1, 2); code != kerr.RebalanceInProgress.Code {
 		t.Fatalf("commit while completing rebalance: %v", kerr.ErrorForCode(code))
@@ -567,25 +361,27 @@ func TestFollowerThatNeverSyncsIsRemoved(t *testing.T) {
 func TestOffsetsOfEmptyGroup(t *testing.T) {
 	h := newHarness(t, MaxOffsetMetadataBytes(4))
 	long, short := "too long", "ok"
-	code, codes := h.g.Commit(h.now, CommitRequest{Generation: -1, Offsets: []Commit{
+	code, codes := h.commit(CommitRequest{Generation: -1, Offsets: []Commit{
 		{TopicPartition: TopicPartition{"t", 0}, Offset: 1, Metadata: &short},
 		{TopicPartition: TopicPartition{"t", 1}, Offset: 2, Metadata: &long},
 	}})
 	if code != 0 || codes[0] != 0 || codes[1] != kerr.OffsetMetadataTooLarge.Code {
 		t.Fatalf("codes %v %v", code, codes)
 	}
-	if len(h.g.TakeRecords()) != 1 {
+	if len(h.takeRecords()) != 1 {
 		t.Fatal("want one record")
 	}
 	h.now = h.now.Add(24 * time.Hour)
-	if n := h.g.ExpireOffsets(h.now, 48*time.Hour); n != 0 {
+	if n, deleting := h.g.ExpireOffsets(h.now, 48*time.Hour); n != 0 || deleting {
 		t.Fatalf("expired %d early", n)
 	}
 	h.now = h.now.Add(24 * time.Hour)
-	if n := h.g.ExpireOffsets(h.now, 48*time.Hour); n != 1 || !h.g.IsDead() {
-		t.Fatalf("expired %d, dead %v", n, h.g.IsDead())
+	n, deleting := h.g.ExpireOffsets(h.now, 48*time.Hour)
+	h.settle()
+	if n != 1 || !deleting || !h.g.IsDead() {
+		t.Fatalf("expired %d, deleting %v, dead %v", n, deleting, h.g.IsDead())
 	}
-	recs := h.g.TakeRecords()
+	recs := h.takeRecords()
 	if len(recs) != 2 || recs[0].kind != kindOffsetDelete || recs[1].kind != kindGroupDelete {
 		t.Fatalf("records %+v", recs)
 	}
@@ -594,9 +390,9 @@ func TestOffsetsOfEmptyGroup(t *testing.T) {
 func TestOffsetsOfLiveGroupDoNotExpire(t *testing.T) {
 	h := newHarness(t)
 	m := h.stableOne("c")
-	h.g.Commit(h.now, CommitRequest{Generation: 1, MemberID: m, Offsets: []Commit{{TopicPartition: TopicPartition{"t", 0}, Offset: 1}}})
+	h.commit(CommitRequest{Generation: 1, MemberID: m, Offsets: []Commit{{TopicPartition: TopicPartition{"t", 0}, Offset: 1}}})
 	h.now = h.now.Add(30 * 24 * time.Hour)
-	if n := h.g.ExpireOffsets(h.now, time.Hour); n != 0 {
+	if n, _ := h.g.ExpireOffsets(h.now, time.Hour); n != 0 {
 		t.Fatalf("expired %d offsets of a live group", n)
 	}
 }
@@ -614,8 +410,11 @@ func TestDeleteGroupAndOffsets(t *testing.T) {
 		t.Fatalf("delete offsets: %v %v", kerr.ErrorForCode(code), codes)
 	}
 	h.g.Leave(h.now, []kmsg.LeaveGroupRequestMember{{MemberID: m}})
+	h.settle()
 	h.expectState(Empty)
-	if code := h.g.Delete(h.now); code != 0 || !h.g.IsDead() {
+	code = h.g.Delete(h.now)
+	h.settle()
+	if code != 0 || !h.g.IsDead() {
 		t.Fatalf("delete empty group: %v", kerr.ErrorForCode(code))
 	}
 }
@@ -629,9 +428,10 @@ func TestDeleteOffsetsOfUnsubscribedTopic(t *testing.T) {
 	m := h.joined(p, 1)
 	h.sync(m, 1, nil)
 	for _, topic := range []string{"subscribed", "old"} {
-		h.g.Commit(h.now, CommitRequest{Generation: 1, MemberID: m, Offsets: []Commit{{TopicPartition: TopicPartition{topic, 0}, Offset: 3}}})
+		h.commit(CommitRequest{Generation: 1, MemberID: m, Offsets: []Commit{{TopicPartition: TopicPartition{topic, 0}, Offset: 3}}})
 	}
 	code, codes := h.g.DeleteOffsets(h.now, []TopicPartition{{"subscribed", 0}, {"old", 0}})
+	h.settle()
 	if code != 0 || codes[0] != kerr.GroupSubscribedToTopic.Code || codes[1] != 0 {
 		t.Fatalf("codes %v %v", code, codes)
 	}

@@ -264,8 +264,9 @@ func (g *Group) rejoinStatic(now time.Time, j joiner, oldID string) {
 			// generation. The member then syncs and gets its old
 			// assignment. Before v9 it is told the old leader id so it
 			// does not act as leader; v9+ (KIP-814) tells it it leads
-			// but must skip the assignment.
-			g.persistMeta(now)
+			// but must skip the assignment. The answer waits until the
+			// new member id is stored, as in Kafka; if it cannot be, the
+			// member is told to retry (the group keeps the new id).
 			resp := g.joinResponse(m, j.req.Version)
 			resp.Members = nil
 			resp.LeaderID = oldLeader
@@ -274,7 +275,14 @@ func (g *Group) rejoinStatic(now time.Time, j joiner, oldID string) {
 				resp.SkipAssignment = true
 				resp.Members = g.joinMembers()
 			}
-			j.respond(resp)
+			respond, version := j.respond, j.req.Version
+			g.persistMeta(now, nil, func(_ time.Time, err error) {
+				if err != nil {
+					respond(joinError(version, newID, storageErrorCode))
+					return
+				}
+				respond(resp)
+			})
 			return
 		}
 		m.onJoin, m.joinVersion = j.respond, j.req.Version
@@ -319,6 +327,7 @@ func (g *Group) maybePrepareRebalance(now time.Time) {
 // initial delay when the group was empty).
 func (g *Group) prepareRebalance(now time.Time) {
 	if g.state == CompletingRebalance {
+		g.assigning = false // an assignment being stored is obsolete
 		for _, m := range g.sortedMembers() {
 			m.assignment = nil
 			if m.onSync != nil {
@@ -418,7 +427,7 @@ func (g *Group) completeJoin(now time.Time) {
 	if len(g.members) == 0 {
 		g.protocol, g.leader = "", ""
 		g.transition(Empty, now)
-		g.persistMeta(now)
+		g.persistMeta(now, nil, nil)
 		return
 	}
 	g.protocol = g.selectProtocol()

@@ -45,33 +45,71 @@ func (g *Group) Sync(now time.Time, req *kmsg.SyncGroupRequest, respond func(*km
 		m.onSync, m.syncVersion = respond, req.Version
 		m.expires = now.Add(m.sessionTimeout)
 		delete(g.pendingSync, m.id)
-		if m.id != g.leader {
+		if m.id != g.leader || g.assigning {
 			return
 		}
 		given := make(map[string][]byte, len(req.GroupAssignment))
 		for _, a := range req.GroupAssignment {
 			given[a.MemberID] = a.MemberAssignment
 		}
-		for _, o := range g.members {
-			o.assignment = bytes.Clone(given[o.id])
-			if o.assignment == nil {
-				o.assignment = []byte{}
-			}
-		}
-		g.transition(Stable, now)
-		g.persistMeta(now)
-		for _, o := range g.sortedMembers() {
-			if o.onSync != nil {
-				o.onSync(g.syncResponse(o, o.syncVersion))
-				o.onSync = nil
-			}
-		}
+		g.assign(now, given)
 	case Stable:
 		m.expires = now.Add(m.sessionTimeout)
 		delete(g.pendingSync, m.id)
 		respond(g.syncResponse(m, req.Version))
 	default: // Empty
 		fail(kerr.UnknownMemberID.Code)
+	}
+}
+
+// assign persists the leader's assignment. The group turns Stable and the
+// members get their assignments only once it is durable (assigned), as in
+// Kafka's storeGroup callback, so that neither DescribeGroups nor a
+// restart shows an assignment that was not stored.
+func (g *Group) assign(now time.Time, given map[string][]byte) {
+	assignments := make(map[string][]byte, len(g.members))
+	for id := range g.members {
+		a := bytes.Clone(given[id])
+		if a == nil {
+			a = []byte{}
+		}
+		assignments[id] = a
+	}
+	gen := g.generation
+	g.assigning = true
+	g.persistMeta(now, assignments, func(now time.Time, err error) { g.assigned(now, gen, assignments, err) })
+}
+
+// assigned completes assign. A failed write is answered as Kafka's
+// resetAndPropagateAssignmentError does, and the group rebalances.
+func (g *Group) assigned(now time.Time, gen int32, assignments map[string][]byte, err error) {
+	if !g.assigning || g.state != CompletingRebalance || g.generation != gen {
+		return // the rebalance restarted meanwhile and answered the syncs
+	}
+	g.assigning = false
+	if err != nil {
+		g.cfg.logger.Error("group assignment not stored; rebalancing", "group", g.id, "generation", gen, "err", err)
+		for _, m := range g.sortedMembers() {
+			if m.onSync != nil {
+				m.onSync(syncError(m.syncVersion, storageErrorCode))
+				m.onSync = nil
+			}
+		}
+		g.prepareRebalance(now)
+		return
+	}
+	for _, m := range g.members {
+		m.assignment = assignments[m.id]
+		if m.assignment == nil {
+			m.assignment = []byte{}
+		}
+	}
+	g.transition(Stable, now)
+	for _, m := range g.sortedMembers() {
+		if m.onSync != nil {
+			m.onSync(g.syncResponse(m, m.syncVersion))
+			m.onSync = nil
+		}
 	}
 }
 

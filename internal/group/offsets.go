@@ -2,7 +2,9 @@ package group
 
 // offsets.go is a group's committed offsets: commit (with Kafka's
 // generation fencing), deletion, expiry of an empty group's offsets, group
-// deletion, and the group's view for DescribeGroups and ListGroups.
+// deletion, and the group's view for DescribeGroups and ListGroups. Each
+// of these only produces records; the offsets change when the records are
+// durable (durable.go).
 
 import (
 	"time"
@@ -27,8 +29,9 @@ type CommitRequest struct {
 	Offsets    []Commit
 }
 
-// Commit stores offsets. It returns an error code for the whole request
-// (non-zero: nothing was stored) and one per offset.
+// Commit produces the records of a commit. It returns an error code for
+// the whole request (non-zero: nothing will be stored) and one per offset.
+// The offsets become visible (Offsets) when their records are durable.
 func (g *Group) Commit(now time.Time, req CommitRequest) (int16, []int16) {
 	if code := g.validateCommit(now, req); code != 0 {
 		return code, nil
@@ -40,7 +43,7 @@ func (g *Group) Commit(now time.Time, req CommitRequest) (int16, []int16) {
 			continue
 		}
 		o := Offset{Offset: c.Offset, LeaderEpoch: c.LeaderEpoch, Metadata: c.Metadata, CommitTime: now}
-		g.offsets[c.TopicPartition] = o
+		g.inflight[c.TopicPartition]++
 		g.out = append(g.out, record{kind: kindOffset, group: g.id, tp: c.TopicPartition, offset: o})
 	}
 	return 0, codes
@@ -76,7 +79,7 @@ func (g *Group) validateCommit(now time.Time, req CommitRequest) int16 {
 	return 0
 }
 
-// Offsets returns a copy of the committed offsets.
+// Offsets returns a copy of the committed offsets that are durable.
 func (g *Group) Offsets() map[TopicPartition]Offset {
 	out := make(map[TopicPartition]Offset, len(g.offsets))
 	for tp, o := range g.offsets {
@@ -87,7 +90,8 @@ func (g *Group) Offsets() map[TopicPartition]Offset {
 
 // DeleteOffsets handles OffsetDelete: an empty group's offsets may be
 // deleted, and a consumer group's offsets of topics no member subscribes
-// to. It returns a group-level code and one per partition.
+// to. It returns a group-level code and one per partition; the offsets go
+// when the deletions are durable.
 func (g *Group) DeleteOffsets(now time.Time, parts []TopicPartition) (int16, []int16) {
 	if g.state == Dead {
 		return kerr.GroupIDNotFound.Code, nil
@@ -105,8 +109,7 @@ func (g *Group) DeleteOffsets(now time.Time, parts []TopicPartition) (int16, []i
 			codes[i] = kerr.GroupSubscribedToTopic.Code
 			continue
 		}
-		if _, ok := g.offsets[tp]; ok {
-			delete(g.offsets, tp)
+		if _, ok := g.offsets[tp]; ok || g.inflight[tp] > 0 {
 			g.out = append(g.out, record{kind: kindOffsetDelete, group: g.id, tp: tp})
 		}
 	}
@@ -116,25 +119,36 @@ func (g *Group) DeleteOffsets(now time.Time, parts []TopicPartition) (int16, []i
 // DeleteOffsetsWhere deletes the offsets committed for any partition of a
 // topic for which drop is true, as Kafka does when a topic is deleted,
 // whatever the group's state. An empty group left without offsets is
-// deleted with them, as Kafka does. It returns how many offsets were
-// deleted.
+// deleted with them, as Kafka does. It returns how many offsets it
+// deletes (once the records are durable).
 func (g *Group) DeleteOffsetsWhere(now time.Time, drop func(topic string) bool) int {
 	if g.state == Dead {
 		return 0
 	}
+	all := g.committedOrInflight()
 	n := 0
-	for tp := range g.offsets {
+	for tp := range all {
 		if drop(tp.Topic) {
-			delete(g.offsets, tp)
 			g.out = append(g.out, record{kind: kindOffsetDelete, group: g.id, tp: tp})
 			n++
 		}
 	}
-	if n > 0 && g.state == Empty && len(g.offsets) == 0 && len(g.pending) == 0 {
-		g.transition(Dead, now)
+	if n > 0 && n == len(all) && g.state == Empty && len(g.pending) == 0 {
 		g.out = append(g.out, record{kind: kindGroupDelete, group: g.id})
 	}
 	return n
+}
+
+// committedOrInflight is every partition with a durable or pending commit.
+func (g *Group) committedOrInflight() map[TopicPartition]bool {
+	out := make(map[TopicPartition]bool, len(g.offsets)+len(g.inflight))
+	for tp := range g.offsets {
+		out[tp] = true
+	}
+	for tp := range g.inflight {
+		out[tp] = true
+	}
+	return out
 }
 
 // subscribedTopics decodes the members' consumer protocol subscriptions;
@@ -158,41 +172,40 @@ func (g *Group) subscribedTopics() map[string]bool {
 }
 
 // ExpireOffsets deletes the offsets of an empty group that have been
-// neither committed nor used by a member for retention, and marks the
-// group Dead once it has nothing left. It returns how many were deleted.
-func (g *Group) ExpireOffsets(now time.Time, retention time.Duration) int {
+// neither committed nor used by a member for retention, and the group
+// once it has nothing left (deleting). It returns how many offsets it
+// deletes; they go, and the group dies, when the records are durable.
+func (g *Group) ExpireOffsets(now time.Time, retention time.Duration) (expired int, deleting bool) {
 	if g.state != Empty || len(g.pending) > 0 {
-		return 0
+		return 0, false
 	}
-	n := 0
 	for tp, o := range g.offsets {
+		if g.inflight[tp] > 0 {
+			continue // a commit on its way is fresh
+		}
 		base := o.CommitTime
 		if g.stateSince.After(base) {
 			base = g.stateSince
 		}
 		if now.Sub(base) >= retention {
-			delete(g.offsets, tp)
 			g.out = append(g.out, record{kind: kindOffsetDelete, group: g.id, tp: tp})
-			n++
+			expired++
 		}
 	}
-	if len(g.offsets) == 0 && now.Sub(g.stateSince) >= retention {
-		g.transition(Dead, now)
+	if expired == len(g.offsets) && len(g.inflight) == 0 && now.Sub(g.stateSince) >= retention {
 		g.out = append(g.out, record{kind: kindGroupDelete, group: g.id})
+		deleting = true
 	}
-	return n
+	return expired, deleting
 }
 
 // Delete handles DeleteGroups: only an empty group may be deleted, with
-// its offsets.
+// its offsets. The group dies when the deletion is durable.
 func (g *Group) Delete(now time.Time) int16 {
 	switch g.state {
 	case Dead:
 		return kerr.GroupIDNotFound.Code
 	case Empty:
-		clear(g.pending)
-		clear(g.offsets)
-		g.transition(Dead, now)
 		g.out = append(g.out, record{kind: kindGroupDelete, group: g.id})
 		return 0
 	default:
@@ -203,7 +216,8 @@ func (g *Group) Delete(now time.Time) int16 {
 // disposable reports whether the group holds nothing worth keeping: it
 // was created by a request that failed or never got a member.
 func (g *Group) disposable() bool {
-	return g.state == Empty && g.generation == 0 && len(g.members) == 0 && len(g.pending) == 0 && len(g.offsets) == 0
+	return g.state == Empty && g.generation == 0 && len(g.members) == 0 && len(g.pending) == 0 &&
+		len(g.offsets) == 0 && len(g.inflight) == 0
 }
 
 // Describe is the group's DescribeGroups entry. Member metadata and
@@ -231,8 +245,10 @@ func (g *Group) Describe() kmsg.DescribeGroupsResponseGroup {
 	return d
 }
 
-// persistMeta records the group's membership and generation.
-func (g *Group) persistMeta(now time.Time) {
+// persistMeta records the group's membership and generation, with the
+// members' assignments taken from assignments when it is not nil; then,
+// if not nil, is told the record's outcome.
+func (g *Group) persistMeta(now time.Time, assignments map[string][]byte, then func(time.Time, error)) {
 	meta := &groupMeta{
 		protocolType: g.protocolType,
 		protocol:     g.protocol,
@@ -241,13 +257,17 @@ func (g *Group) persistMeta(now time.Time) {
 		stateTime:    now,
 	}
 	for _, m := range g.sortedMembers() {
+		a := m.assignment
+		if assignments != nil {
+			a = assignments[m.id]
+		}
 		meta.members = append(meta.members, memberMeta{
 			id: m.id, instanceID: m.instanceID, clientID: m.clientID, clientHost: m.clientHost,
 			sessionTimeout: m.sessionTimeout, rebalanceTimeout: m.rebalanceTimeout,
-			protocols: m.protocols, assignment: m.assignment,
+			protocols: m.protocols, assignment: a,
 		})
 	}
-	g.out = append(g.out, record{kind: kindGroup, group: g.id, meta: meta})
+	g.out = append(g.out, record{kind: kindGroup, group: g.id, meta: meta, then: then})
 }
 
 // restore rebuilds a group from its replayed state: members of a stable

@@ -1,24 +1,20 @@
 package group
 
-// record.go defines the offsets log's records and their encoding.
+// record.go defines the group coordinator's records and their encoding;
+// the journal (internal/journal) frames them, checksums them and keeps
+// them in DATA/meta/groups/offsets.log.
 //
-// A frame is
-//
-//	length uint32   big endian, of body
-//	crc    uint32   big endian, CRC-32C (Castagnoli) of body
-//	body   [length]byte: kind uint8, then the kind's fields
-//
-// Fields are uvarint-length-prefixed strings and bytes, zigzag varints for
-// integers, and nullable strings with a varint length of -1 for null.
-// Records are idempotent upserts and deletes keyed by group (and
-// partition), so replaying a log, or a snapshot followed by a log, yields
-// the latest state.
+// A record is kind uint8, then the kind's fields. Fields are
+// uvarint-length-prefixed strings and bytes, zigzag varints for integers,
+// and nullable strings with a varint length of -1 for null. Records are
+// idempotent upserts and deletes keyed by group (and partition), so
+// replaying a log, or a snapshot followed by a log, yields the latest
+// state.
 
 import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -41,6 +37,11 @@ type record struct {
 	tp     TopicPartition // kindOffset, kindOffsetDelete
 	offset Offset         // kindOffset
 	meta   *groupMeta     // kindGroup
+
+	// then, if set, is told the record's outcome once it is durable (nil)
+	// or known not to be; the coordinator calls it under the group's
+	// lock, after folding a durable record into the group. Not encoded.
+	then func(now time.Time, err error)
 }
 
 // groupMeta is a group's persisted membership.
@@ -65,35 +66,14 @@ type memberMeta struct {
 	assignment       []byte
 }
 
-const (
-	frameHeader = 8
-	// maxBody bounds a record so a corrupt length cannot ask for an
-	// absurd allocation; group metadata is bounded by the request size.
-	maxBody = 256 << 20
-)
+// errCorrupt marks a record that cannot be decoded: a bug or a newer
+// format. The journal skips it loudly and keeps a copy of the file.
+var errCorrupt = errors.New("corrupt record")
 
-var crcTable = crc32.MakeTable(crc32.Castagnoli)
+// encode returns r's bytes for the journal.
+func (r record) encode() []byte { return appendBody(nil, r) }
 
-var (
-	// errTorn marks a frame that is incomplete or fails its checksum: at
-	// the end of the log, the remains of a write cut short by a crash.
-	errTorn = errors.New("torn record")
-	// errCorrupt marks a frame whose checksum holds but whose body cannot
-	// be decoded: a bug or a newer format, never cut away silently.
-	errCorrupt = errors.New("corrupt record")
-)
-
-// appendFrame appends r's frame to buf.
-func appendFrame(buf []byte, r record) []byte {
-	start := len(buf)
-	buf = append(buf, 0, 0, 0, 0, 0, 0, 0, 0)
-	buf = appendBody(buf, r)
-	body := buf[start+frameHeader:]
-	binary.BigEndian.PutUint32(buf[start:], uint32(len(body)))
-	binary.BigEndian.PutUint32(buf[start+4:], crc32.Checksum(body, crcTable))
-	return buf
-}
-
+// appendBody appends r's encoding to b.
 func appendBody(b []byte, r record) []byte {
 	b = append(b, byte(r.kind))
 	b = appendString(b, r.group)
@@ -151,28 +131,6 @@ func appendNullableString(b []byte, s *string) []byte {
 	}
 	b = binary.AppendVarint(b, int64(len(*s)))
 	return append(b, *s...)
-}
-
-// readFrame decodes the frame at the start of data and returns the record
-// and the frame's size. An incomplete frame or a CRC mismatch returns
-// errTorn; a body that cannot be decoded errCorrupt.
-func readFrame(data []byte) (record, int, error) {
-	if len(data) < frameHeader {
-		return record{}, 0, fmt.Errorf("%w: %d-byte frame header", errTorn, len(data))
-	}
-	n := binary.BigEndian.Uint32(data)
-	if n > maxBody || int(n) > len(data)-frameHeader {
-		return record{}, 0, fmt.Errorf("%w: length %d with %d bytes left", errTorn, n, len(data)-frameHeader)
-	}
-	body := data[frameHeader : frameHeader+int(n)]
-	if crc32.Checksum(body, crcTable) != binary.BigEndian.Uint32(data[4:]) {
-		return record{}, 0, fmt.Errorf("%w: checksum mismatch", errTorn)
-	}
-	r, err := decodeBody(body)
-	if err != nil {
-		return record{}, 0, err
-	}
-	return r, frameHeader + int(n), nil
 }
 
 // decoder reads fields, remembering the first error.

@@ -1,8 +1,10 @@
 package group
 
 // state.go is the durable state the offsets log describes: the latest
-// record per key. The log keeps it as a mirror of what it has been asked to
-// write, so that compaction can snapshot it without touching the groups.
+// record per key. The coordinator keeps it as the fold of every record the
+// journal reported durable, so that the journal can snapshot it (to compact
+// or to repair itself) without touching the groups, and never with a
+// record that failed.
 
 import (
 	"sort"

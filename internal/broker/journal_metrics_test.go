@@ -1,0 +1,78 @@
+package broker_test
+
+// journal_metrics_test.go checks that the group offsets log's damage
+// reaches /metrics: a broker opened on a log with a damaged record
+// reports it in courier_journal_damaged_records_total{journal="groups"}.
+
+import (
+	"context"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/courier-dev/courier/internal/broker"
+	"github.com/courier-dev/courier/internal/group"
+)
+
+func TestJournalDamageIsExported(t *testing.T) {
+	dir := t.TempDir()
+	groupsDir := filepath.Join(dir, "meta", "groups")
+	c, err := group.Open(groupsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := int32(0); p < 3; p++ {
+		_, _, wait := c.CommitOffsets(9, "g", group.CommitRequest{Generation: -1, Offsets: []group.Commit{
+			{TopicPartition: group.TopicPartition{Topic: "t", Partition: p}, Offset: 1},
+		}})
+		if err := wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close()
+	// Flip a byte in the body of the second of the three records.
+	path := filepath.Join(groupsDir, "offsets.log")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := 8 + int(binary.BigEndian.Uint32(data))
+	data[second+9] ^= 0xff
+	os.WriteFile(path, data, 0o644)
+
+	b, err := broker.Open(broker.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	families, err := b.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{
+		"courier_journal_damaged_records_total": 1,
+		"courier_journal_torn_tails_total":      0,
+		"courier_journal_write_failures_total":  0,
+		"courier_journal_repairs_total":         0,
+		"courier_journal_healthy":               1,
+	}
+	for _, f := range families {
+		w, ok := want[f.GetName()]
+		if !ok {
+			continue
+		}
+		m := f.GetMetric()
+		if len(m) != 1 || m[0].GetLabel()[0].GetValue() != "groups" {
+			t.Fatalf("%s: %v", f.GetName(), m)
+		}
+		got := m[0].GetCounter().GetValue() + m[0].GetGauge().GetValue()
+		if got != w {
+			t.Fatalf("%s = %v, want %v", f.GetName(), got, w)
+		}
+		delete(want, f.GetName())
+	}
+	if len(want) != 0 {
+		t.Fatalf("metrics missing: %v", want)
+	}
+}
