@@ -14,7 +14,8 @@
 //     blocks rebalances (kgo.BlockRebalanceOnPoll) until the batch is
 //     written and committed, and records of a partition lost meanwhile
 //     (session expiry) are dropped, not written or committed.
-//   - A record whose value is not a valid update (rider.Decode fails) is
+//   - A record whose value is not a valid update (rider.Decode fails, also
+//     for a key given twice, in another case or unknown) is
 //     counted in Stats.Invalid, logged (at most once per invalidLogEvery),
 //     and skipped: its offset is committed with the batch, so it never
 //     blocks its partition. It is not stored anywhere.
