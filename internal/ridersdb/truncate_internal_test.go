@@ -27,3 +27,43 @@ func TestIncreasing(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSplitBatch: any batch (positions and epochs from the fuzzer's
+// bytes, three per update) splits into one kept update per position, of
+// the newest epoch there, stale updates each older than what was kept, and
+// duplicates, which together account for every update.
+func FuzzSplitBatch(f *testing.F) {
+	f.Add([]byte{0, 1, 0, 0, 2, 0, 1, 1, 0})
+	f.Add([]byte{0, 5, 0, 0, 5, 1, 0, 5, 0, 0, 5, 2})
+	f.Add([]byte{1, 3, 4, 1, 3, 4, 0, 3, 4})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var us []Update
+		for i := 0; i+2 < len(b) && len(us) < 200; i += 3 {
+			us = append(us, Update{Topic: "t", Partition: int32(b[i] % 3), Offset: int64(b[i+1] % 8), LeaderEpoch: int32(b[i+2]%4) - 1})
+		}
+		keep, stale, dups := splitBatch(us)
+		newest := map[position]int32{}
+		for i := range us {
+			p := posOf(&us[i])
+			if e, ok := newest[p]; !ok || us[i].LeaderEpoch > e {
+				newest[p] = us[i].LeaderEpoch
+			}
+		}
+		if len(keep) != len(newest) {
+			t.Fatalf("%d kept for %d positions", len(keep), len(newest))
+		}
+		for i := range keep {
+			if e := newest[posOf(&keep[i])]; keep[i].LeaderEpoch != e {
+				t.Fatalf("kept epoch %d at %+v, newest is %d", keep[i].LeaderEpoch, posOf(&keep[i]), e)
+			}
+		}
+		for _, l := range stale {
+			if l.lostEpoch >= l.keptEpoch || l.keptEpoch != newest[l.pos] || l.u == nil {
+				t.Fatalf("stale %+v, newest at its position %d", l, newest[l.pos])
+			}
+		}
+		if len(keep)+len(stale)+dups != len(us) {
+			t.Fatalf("%d kept + %d stale + %d duplicates != %d updates", len(keep), len(stale), dups, len(us))
+		}
+	})
+}
