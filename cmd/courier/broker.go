@@ -22,6 +22,7 @@ func newBrokerCommand() *cobra.Command {
 		advertised []string
 		quotaBy    string
 		authorizer string
+		basicAuth  string
 	)
 	cmd := &cobra.Command{
 		Use:   "broker",
@@ -52,6 +53,9 @@ process (kill -9), but a power loss can take the last interval's writes.`,
 			if err := securityFlags(cmd, &cfg, listeners, advertised, quotaBy); err != nil {
 				return err
 			}
+			if err := httpFlags(&cfg, basicAuth); err != nil {
+				return err
+			}
 			switch authorizer {
 			case "on":
 				cfg.Broker.AuthorizerEnabled = true
@@ -71,7 +75,8 @@ process (kill -9), but a power loss can take the last interval's writes.`,
 	f.StringVar(&cfg.Addr, "addr", "127.0.0.1:9092", "address to listen on for Kafka clients")
 	f.StringVar(&cfg.AdvertisedAddr, "advertised-addr", "", "host:port clients are told to connect to (default: the address they reached)")
 	f.StringVar(&cfg.Broker.DataDir, "data", "./data", "data directory")
-	f.StringVar(&cfg.HTTPAddr, "http-addr", "127.0.0.1:9644", "address of the HTTP endpoint serving /metrics (empty to disable)")
+	f.StringVar(&cfg.HTTPAddr, "http-addr", "127.0.0.1:9644", "address of the HTTP port serving /metrics and /healthz (empty to disable)")
+	addHTTPFlags(f, &cfg, &basicAuth)
 	f.StringVar(&fsync, "fsync", "interval", "when to fsync appended batches: always or interval")
 	f.DurationVar(&cfg.Broker.SyncInterval, "fsync-interval", time.Second, "fsync period with --fsync interval")
 	f.Int32Var(&maxRequest, "max-request-bytes", 100<<20, "largest request frame accepted")

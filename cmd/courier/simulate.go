@@ -75,7 +75,7 @@ and prints "sent N updates in D (R updates/s achieved, target T/s), F failed".`,
 			case gatewayURL != "":
 				target = simulate.GatewayTarget(gatewayURL, nil)
 			case dsn != "":
-				db, err := ridersdb.Open(ctx, dsn)
+				db, err := ridersdb.Open(ctx, dsn, ridersdb.WithLegacyTopic(topic), ridersdb.WithLogger(cfg.Logger))
 				if err != nil {
 					return fmt.Errorf("--direct: %w", err)
 				}

@@ -43,7 +43,8 @@ postgres://USER@HOST:PORT/DB.`,
 			}
 			ctx := cmd.Context()
 			octx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			db, err := ridersdb.Open(octx, dsn)
+			// An older database's rows came from this topic.
+			db, err := ridersdb.Open(octx, dsn, ridersdb.WithLegacyTopic(cfg.Topic), ridersdb.WithLogger(logger))
 			cancel()
 			if err != nil {
 				return err
@@ -62,7 +63,8 @@ postgres://USER@HOST:PORT/DB.`,
 				return fmt.Errorf("sink: %w", err)
 			}
 			st := s.Stats()
-			logger.Info("sink totals", "consumed", st.Consumed, "inserted", st.Inserted, "duplicates", st.Duplicates, "invalid", st.Invalid, "transactions", st.Transactions)
+			logger.Info("sink totals", "consumed", st.Consumed, "inserted", st.Inserted, "duplicates", st.Duplicates, "invalid", st.Invalid,
+				"truncated", st.Truncated, "stale", st.Stale, "data_loss", st.DataLoss, "transactions", st.Transactions)
 			return nil
 		},
 	}
@@ -94,7 +96,7 @@ func logSinkStats(ctx context.Context, s *sink.Sink, done <-chan struct{}) {
 		st := s.Stats()
 		rate := float64(st.Consumed-prev.Consumed) / sinkStatsEvery.Seconds()
 		s.Logger().Info("sink stats", "consumed", st.Consumed, "per_sec", int64(rate), "inserted", st.Inserted,
-			"duplicates", st.Duplicates, "invalid", st.Invalid, "transactions", st.Transactions,
+			"duplicates", st.Duplicates, "invalid", st.Invalid, "truncated", st.Truncated, "stale", st.Stale, "transactions", st.Transactions,
 			"delay_p50", st.DelayP50, "delay_p99", st.DelayP99, "partitions", st.Partitions)
 		prev = st
 	}

@@ -183,7 +183,9 @@ type components struct {
 // runPipeline runs everything that is a Kafka client.
 func runPipeline(ctx context.Context, cfg Config, brokers []string) error {
 	opts := []kgo.Opt{kgo.SeedBrokers(brokers...)}
-	db, err := ridersdb.Open(ctx, cfg.DB)
+	// A riders.db of an earlier version is migrated; its rows came from
+	// the demo's topic.
+	db, err := ridersdb.Open(ctx, cfg.DB, ridersdb.WithLegacyTopic(cfg.Topic), ridersdb.WithLogger(cfg.Logger.With("component", "db")))
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", cfg.DB, err)
 	}

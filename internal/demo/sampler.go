@@ -121,7 +121,8 @@ func (s *sampler) counters() totals {
 	t.Accepted = s.c.gateway.Stats().Accepted
 	for _, sk := range s.c.sinks {
 		st := sk.Stats()
-		t.Written += st.Inserted
+		// A record written over one the log lost adds no history row.
+		t.Written += st.Inserted - st.Truncated
 		t.Tx += st.Transactions
 		t.DelayP50Ms = max(t.DelayP50Ms, float64(st.DelayP50)/float64(time.Millisecond))
 		t.DelayP99Ms = max(t.DelayP99Ms, float64(st.DelayP99)/float64(time.Millisecond))

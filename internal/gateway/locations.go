@@ -8,7 +8,6 @@ package gateway
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -99,21 +98,7 @@ func parseOne(body []byte, id string, now time.Time, lim rider.Limits) (rider.Lo
 	if len(bytes.TrimSpace(body)) == 0 {
 		return rider.Location{}, rider.ErrEmptyBatch
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil || fields == nil {
-		return rider.Location{}, errors.New("invalid JSON: the body must be one object {\"lat\":..,\"lon\":..,\"ts\":..}")
-	}
-	if raw, ok := fields["rider_id"]; ok && string(raw) != "null" {
-		var got string
-		if json.Unmarshal(raw, &got) == nil && got != id {
-			return rider.Location{}, &rider.FieldError{Index: -1, Field: "rider_id", Msg: fmt.Sprintf("is %q but the path says %q", got, id)}
-		}
-	} else {
-		// Fill the id in from the path; UnmarshalOne then checks the rest.
-		fields["rider_id"], _ = json.Marshal(id)
-		body, _ = json.Marshal(fields)
-	}
-	loc, err := rider.UnmarshalOne(body, -1, now)
+	loc, err := rider.UnmarshalFor(body, id, now)
 	if err != nil {
 		return loc, err
 	}

@@ -74,6 +74,8 @@ func FuzzParseBatch(f *testing.F) {
 	f.Add("{\"rider_id\":\"a\",\"lat\":1,\"lon\":2}\n{\"rider_id\":\"b\",\"lat\":-3.5,\"lon\":4e1,\"ts\":1795611540000}")
 	f.Add(`[{"rider_id":"a","lat":1e400,"lon":2}]`)
 	f.Add(`[`)
+	f.Add(`[{"rider_id":"a","lat":1,"lon":2},{"rider_id":"b","lat":1,"lon":2,"lon":3}]`)
+	f.Add("{\"Rider_Id\":\"a\",\"lat\":1,\"lon\":2}")
 	f.Fuzz(func(t *testing.T, body string) {
 		locs, err := ParseBatch(strings.NewReader(body), 100, now, DefaultLimits)
 		if err != nil {

@@ -143,10 +143,14 @@ func parseTS(raw json.RawMessage, now time.Time) (time.Time, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return now, nil
 	}
-	if raw[0] == '"' {
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return time.Time{}, errors.New("must be an RFC 3339 string or Unix milliseconds")
+	if raw[0] == '"' && len(raw) >= 2 {
+		// An RFC 3339 string has no escapes; one with any is decoded
+		// first, which costs an allocation.
+		s := string(raw[1 : len(raw)-1])
+		if bytes.IndexByte(raw, '\\') >= 0 {
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return time.Time{}, errors.New("must be an RFC 3339 string or Unix milliseconds")
+			}
 		}
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
@@ -161,13 +165,53 @@ func parseTS(raw json.RawMessage, now time.Time) (time.Time, error) {
 	return time.UnixMilli(ms), nil
 }
 
-// UnmarshalOne decodes a single JSON object. It does not Validate.
+// UnmarshalOne decodes a single JSON object strictly (see strict.go): a
+// key that is not exactly rider_id, lat, lon or ts, or one given twice, is
+// refused. It does not Validate.
 func UnmarshalOne(data []byte, index int, now time.Time) (Location, error) {
 	var w wireLocation
-	if err := json.Unmarshal(data, &w); err != nil {
-		return Location{}, syntaxError(index, err)
+	if err := w.unmarshal(data, index); err != nil {
+		return Location{}, err
 	}
 	return w.decode(index, now)
+}
+
+// UnmarshalFor decodes, like UnmarshalOne, one update of rider id (a PUT
+// body, whose path names the rider): rider_id may be left out or null, and
+// if given must be id. It does not Validate.
+func UnmarshalFor(data []byte, id string, now time.Time) (Location, error) {
+	var w wireLocation
+	if err := w.unmarshal(data, -1); err != nil {
+		return Location{}, err
+	}
+	if w.RiderID == nil {
+		w.RiderID = &id
+	} else if *w.RiderID != id {
+		return Location{}, &FieldError{-1, "rider_id", fmt.Sprintf("is %q but the path says %q", *w.RiderID, id)}
+	}
+	return w.decode(-1, now)
+}
+
+// unmarshal decodes data into w. json.Unmarshal checks the whole input's
+// syntax before it decodes anything, so once it returned nil or a type
+// error the input is valid JSON, and checkKeys may walk it; key errors
+// come before type errors, which may stem from a key matched loosely.
+func (w *wireLocation) unmarshal(data []byte, index int) error {
+	err := json.Unmarshal(data, w)
+	var ute *json.UnmarshalTypeError
+	if err != nil && !errors.As(err, &ute) {
+		return syntaxError(index, err)
+	}
+	if i := skipSpace(data, 0); i < len(data) && data[i] != '{' {
+		return syntaxError(index, errors.New(`an update must be one object {"rider_id":..,"lat":..,"lon":..,"ts":..}`))
+	}
+	if kerr := checkKeys(data, index); kerr != nil {
+		return kerr
+	}
+	if err != nil {
+		return syntaxError(index, err)
+	}
+	return nil
 }
 
 // syntaxError names where a JSON body went wrong.

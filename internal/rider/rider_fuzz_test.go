@@ -2,7 +2,8 @@ package rider
 
 // rider_fuzz_test.go fuzzes Decode, the sink's parser of record values
 // from any producer: it must never panic, and whatever it accepts must be
-// valid and survive an AppendJSON/Decode round trip unchanged.
+// valid, hold exactly the documented keys once each, and survive an
+// AppendJSON/Decode round trip unchanged.
 
 import (
 	"testing"
@@ -16,6 +17,8 @@ func FuzzDecode(f *testing.F) {
 		`{"rider_id":"r1","lat":"x"}`,
 		`{"rider_id":"","lat":0,"lon":0,"ts":null}`,
 		`[1,2]`, `nul`, ``,
+		`{"rider_id":"r1","lat":1,"lat":2,"lon":3,"ts":1}`,
+		`{"RIDER_ID":"r1","lat":1,"lon":3,"ts":1}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -26,6 +29,17 @@ func FuzzDecode(f *testing.F) {
 		}
 		if err := l.Validate(-1, time.Time{}, Limits{}); err != nil {
 			t.Fatalf("Decode accepted an invalid update %+v: %v", l, err)
+		}
+		keys, ok := oracleKeys(b)
+		seen := map[string]bool{}
+		for _, k := range keys {
+			if fieldIndex([]byte(k)) < 0 || seen[k] {
+				t.Fatalf("Decode accepted key %q in %q", k, keys)
+			}
+			seen[k] = true
+		}
+		if !ok {
+			t.Fatalf("Decode accepted %q, which is not one JSON object", b)
 		}
 		if y := l.TS.Year(); y < 1 || y > 9999 {
 			t.Fatalf("Decode accepted ts %v, outside years 1 to 9999", l.TS)

@@ -36,7 +36,7 @@ func BenchmarkWriteBatch(b *testing.B) {
 							Lat:     12.9 + float64(r)/1e5, Lon: 77.5 + float64(off%1000)/1e4,
 							TS: t0.Add(time.Duration(off) * time.Millisecond),
 						},
-						Partition: int32(off % 4), Offset: off / 4,
+						Topic: testTopic, Partition: int32(off % 4), Offset: off / 4,
 					}
 					off++
 				}

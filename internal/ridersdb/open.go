@@ -29,13 +29,13 @@ func DialectOf(dsn string) (string, error) {
 }
 
 // open dispatches on the DSN's scheme.
-func open(ctx context.Context, dsn string) (DB, error) {
+func open(ctx context.Context, dsn string, o options) (DB, error) {
 	d, err := DialectOf(dsn)
 	if err != nil {
 		return nil, err
 	}
 	if d == Postgres {
-		return openPostgres(ctx, dsn)
+		return openPostgres(ctx, dsn, o)
 	}
-	return openSQLite(ctx, dsn)
+	return openSQLite(ctx, dsn, o)
 }

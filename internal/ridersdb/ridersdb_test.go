@@ -80,11 +80,15 @@ func open(t testing.TB, dsn func(testing.TB) string) ridersdb.DB {
 
 var t0 = time.Date(2026, 11, 25, 13, 0, 0, 0, time.UTC)
 
-// up is an update of rider id at t0+sec seconds, at (p, o).
+// testTopic is the topic of the tests' updates.
+const testTopic = "rider-updates"
+
+// up is an update of rider id at t0+sec seconds, at (p, o) of testTopic,
+// written in leader epoch 0.
 func up(id string, sec int, p int32, o int64) ridersdb.Update {
 	return ridersdb.Update{
-		Location:  rider.Location{RiderID: id, Lat: 12.9 + float64(o)/1e4, Lon: 77.5 + float64(sec)/1e3, TS: t0.Add(time.Duration(sec) * time.Second)},
-		Partition: p, Offset: o,
+		Location: rider.Location{RiderID: id, Lat: 12.9 + float64(o)/1e4, Lon: 77.5 + float64(sec)/1e3, TS: t0.Add(time.Duration(sec) * time.Second)},
+		Topic:    testTopic, Partition: p, Offset: o,
 	}
 }
 
@@ -96,14 +100,17 @@ type want struct {
 	o   int64
 }
 
+// writeCase is a TestWrites case.
+type writeCase struct {
+	name     string
+	batches  [][]ridersdb.Update
+	inserted []int
+	history  int64
+	latest   []want // newest first
+}
+
 func TestWrites(t *testing.T) {
-	cases := []struct {
-		name     string
-		batches  [][]ridersdb.Update
-		inserted []int
-		history  int64
-		latest   []want // newest first
-	}{
+	cases := []writeCase{
 		{
 			name:     "duplicate partition offset written once",
 			batches:  [][]ridersdb.Update{{up("a", 1, 0, 0), up("b", 2, 0, 1)}, {up("a", 1, 0, 0), up("b", 2, 0, 1), up("a", 3, 0, 2)}},
@@ -138,24 +145,27 @@ func TestWrites(t *testing.T) {
 			inserted: []int{0},
 		},
 	}
+	eachCase(t, cases, func(c writeCase) string { return c.name }, func(t *testing.T, db ridersdb.DB, c writeCase) {
+		for i, b := range c.batches {
+			n, err := db.WriteBatch(context.Background(), b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n.Inserted != c.inserted[i] || n.Inserted+n.Duplicates != len(b) {
+				t.Errorf("batch %d: %+v, want %d inserted and the rest duplicates", i, n, c.inserted[i])
+			}
+		}
+		checkCounts(t, db, c.history, int64(len(c.latest)))
+		checkLatest(t, db, c.latest, c.batches)
+	})
+}
+
+// eachCase runs fn for every case on a fresh database of every dialect.
+func eachCase[C any](t *testing.T, cases []C, name func(C) string, fn func(*testing.T, ridersdb.DB, C)) {
 	for _, d := range dialects {
 		t.Run(d.name, func(t *testing.T) {
 			for _, c := range cases {
-				t.Run(c.name, func(t *testing.T) {
-					db := open(t, d.dsn)
-					ctx := context.Background()
-					for i, b := range c.batches {
-						n, err := db.WriteBatch(ctx, b)
-						if err != nil {
-							t.Fatal(err)
-						}
-						if n != c.inserted[i] {
-							t.Errorf("batch %d: inserted %d, want %d", i, n, c.inserted[i])
-						}
-					}
-					checkCounts(t, db, c.history, int64(len(c.latest)))
-					checkLatest(t, db, c.latest, c.batches)
-				})
+				t.Run(name(c), func(t *testing.T) { fn(t, open(t, d.dsn), c) })
 			}
 		})
 	}

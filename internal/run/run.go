@@ -1,7 +1,8 @@
 // Package run assembles a running broker process: the broker's state, the
 // Kafka listeners (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL) served by one
-// network server, the HTTP metrics endpoint, and an orderly shutdown when
-// the context ends. Tests use it to start the same broker the binary runs.
+// network server, the HTTP port (http.go: metrics, optional pprof and
+// authentication), and an orderly shutdown when the context ends. Tests
+// use it to start the same broker the binary runs.
 package run
 
 import (
@@ -11,13 +12,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"time"
 
 	"github.com/courier-dev/courier/internal/broker"
 	"github.com/courier-dev/courier/internal/quota"
 	"github.com/courier-dev/courier/internal/server"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // Config is a broker process's settings.
@@ -34,8 +33,15 @@ type Config struct {
 	// AdvertisedListeners maps listener names to the "host:port" given to
 	// their clients (default: the address the client reached).
 	AdvertisedListeners map[string]string
-	// HTTPAddr serves /metrics and /debug/pprof; empty disables it.
+	// HTTPAddr serves /metrics, /healthz and, with PProf, /debug/pprof
+	// (http.go); empty disables it.
 	HTTPAddr string
+	// HTTPAuth, when set, protects the HTTP port (all but /healthz).
+	HTTPAuth HTTPAuth
+	// PProf serves /debug/pprof on the HTTP port.
+	PProf bool
+	// HTTPReady, when set, receives the HTTP port's address once serving.
+	HTTPReady func(addr net.Addr)
 	// MaxRequestBytes bounds a request frame.
 	MaxRequestBytes int32
 	// TLS holds the certificates of SSL and SASL_SSL listeners.
@@ -85,6 +91,9 @@ func Broker(ctx context.Context, cfg Config) error {
 	}
 	if err := ValidateListeners(listeners); err != nil {
 		return err
+	}
+	if cfg.HTTPAddr == "" && (cfg.PProf || cfg.HTTPAuth.Enabled()) {
+		return errors.New("--pprof, --http-auth-token and --http-basic-auth need an HTTP port (--http-addr)")
 	}
 	if err := advertise(&cfg, listeners); err != nil {
 		return err
@@ -143,20 +152,11 @@ func Broker(ctx context.Context, cfg Config) error {
 	b.Metrics().ObserveServer(srv)
 	var httpSrv *http.Server
 	if cfg.HTTPAddr != "" {
-		hln, err := net.Listen("tcp", cfg.HTTPAddr)
-		if err != nil {
+		if httpSrv, err = startHTTP(cfg, b.Registry(), logger); err != nil {
 			closeAll()
 			b.Close()
-			return fmt.Errorf("listen on %s (--http-addr): %w", cfg.HTTPAddr, err)
+			return err
 		}
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(b.Registry(), promhttp.HandlerOpts{}))
-		// Profiles, for performance work on a running broker.
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		go func() { _ = httpSrv.Serve(hln) }()
-		logger.Info("metrics endpoint", "addr", "http://"+hln.Addr().String()+"/metrics")
 	}
 	serveErr := make(chan error, len(lns))
 	addrs := make(map[string]net.Addr, len(lns))

@@ -221,8 +221,8 @@ func (f *fakeDB) InsertOne(_ context.Context, l rider.Location, seq int64) error
 	return nil
 }
 
-func (f *fakeDB) WriteBatch(context.Context, []ridersdb.Update) (int, error) {
-	return 0, errors.New("not in a fake")
+func (f *fakeDB) WriteBatch(context.Context, []ridersdb.Update) (ridersdb.WriteResult, error) {
+	return ridersdb.WriteResult{}, errors.New("not in a fake")
 }
 func (f *fakeDB) Latest(context.Context, int) ([]ridersdb.LatestRow, error) { return nil, nil }
 func (f *fakeDB) Counts(context.Context) (int64, int64, error)              { return 0, 0, nil }

@@ -18,10 +18,15 @@ const (
 	retryMax = 5 * time.Second
 )
 
+// committer commits offsets: the group's *kgo.Client, or a test's fake.
+type committer interface {
+	CommitRecords(ctx context.Context, rs ...*kgo.Record) error
+}
+
 // flush writes batch and commits its offsets. If ctx ends before the
 // write succeeds, nothing is committed and the records are redelivered to
 // whoever owns their partitions next.
-func (s *Sink) flush(ctx context.Context, cl *kgo.Client, batch []*kgo.Record) {
+func (s *Sink) flush(ctx context.Context, cl committer, batch []*kgo.Record) {
 	owned := s.ownedSet()
 	updates := make([]ridersdb.Update, 0, len(batch))
 	last := make(map[int32]*kgo.Record)
@@ -38,7 +43,7 @@ func (s *Sink) flush(ctx context.Context, cl *kgo.Client, batch []*kgo.Record) {
 			s.logInvalid(r, err)
 			continue
 		}
-		updates = append(updates, ridersdb.Update{Location: l, Partition: r.Partition, Offset: r.Offset})
+		updates = append(updates, ridersdb.Update{Location: l, Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, LeaderEpoch: r.LeaderEpoch})
 	}
 	if dropped > 0 {
 		s.log.Warn("dropped records of partitions no longer owned", "records", dropped)
@@ -46,10 +51,11 @@ func (s *Sink) flush(ctx context.Context, cl *kgo.Client, batch []*kgo.Record) {
 	if len(last) == 0 {
 		return
 	}
-	inserted, ok := s.write(ctx, updates)
+	res, ok := s.write(ctx, updates)
 	if !ok {
 		return
 	}
+	s.noticeTruncations(res)
 	committed := time.Now()
 	recs := make([]*kgo.Record, 0, len(last))
 	for _, r := range last {
@@ -61,8 +67,10 @@ func (s *Sink) flush(ctx context.Context, cl *kgo.Client, batch []*kgo.Record) {
 	}
 	n := int64(len(batch)) - dropped
 	s.consumed.Add(n)
-	s.inserted.Add(int64(inserted))
-	s.duplicates.Add(int64(len(updates) - inserted))
+	s.inserted.Add(int64(res.Inserted + res.Replaced))
+	s.duplicates.Add(int64(res.Duplicates))
+	s.truncated.Add(int64(res.Replaced))
+	s.stale.Add(int64(res.Stale))
 	s.invalid.Add(invalid)
 	if len(updates) > 0 {
 		s.txs.Add(1)
@@ -77,27 +85,38 @@ func (s *Sink) flush(ctx context.Context, cl *kgo.Client, batch []*kgo.Record) {
 }
 
 // write runs WriteBatch until it succeeds or ctx ends.
-func (s *Sink) write(ctx context.Context, updates []ridersdb.Update) (inserted int, ok bool) {
+func (s *Sink) write(ctx context.Context, updates []ridersdb.Update) (ridersdb.WriteResult, bool) {
 	if len(updates) == 0 {
-		return 0, true
+		return ridersdb.WriteResult{}, true
 	}
 	backoff := retryMin
 	for {
-		n, err := s.cfg.DB.WriteBatch(ctx, updates)
+		res, err := s.cfg.DB.WriteBatch(ctx, updates)
 		if err == nil {
-			return n, true
+			return res, true
 		}
 		if ctx.Err() != nil {
 			s.log.Warn("batch not written: stopping", "rows", len(updates), "err", err)
-			return 0, false
+			return ridersdb.WriteResult{}, false
 		}
 		s.log.Error("database write failed; retrying", "rows", len(updates), "retry_in", backoff, "err", err)
 		select {
 		case <-ctx.Done():
-			return 0, false
+			return ridersdb.WriteResult{}, false
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, retryMax)
+	}
+}
+
+// noticeTruncations logs each partition where the batch met records of
+// two leader epochs at one offset: the broker lost that part of its log
+// (a power loss with fsync by interval) and reused the offsets.
+func (s *Sink) noticeTruncations(res ridersdb.WriteResult) {
+	for _, t := range res.Truncations {
+		s.log.Warn("log truncation noticed: records at these offsets were replaced by the broker; the lost ones are kept in rider_locations_truncated",
+			"topic", t.Topic, "partition", t.Partition, "first_offset", t.FirstOffset, "last_offset", t.LastOffset,
+			"lost_records", t.Records, "lost_epoch", t.LostEpoch, "kept_epoch", t.KeptEpoch)
 	}
 }
 

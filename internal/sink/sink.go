@@ -8,13 +8,22 @@
 //     after that transaction commits are the batch's offsets committed to
 //     the group. A crash anywhere therefore redelivers at most the
 //     uncommitted batches, and the database keys history rows by
-//     (partition, offset), so a redelivered record is written once: the
-//     database ends up with every record exactly once.
+//     (topic, partition, offset) and records each one's leader epoch, so
+//     a redelivered record (same epoch) is written once: the database
+//     ends up with every record exactly once.
+//   - A truncated log is noticed, not hidden: when the broker lost the
+//     tail of a partition (a power loss with fsync by interval) and reuses
+//     offsets the sink already wrote, the new records come with a newer
+//     leader epoch; the old rows are moved to rider_locations_truncated and
+//     the new ones written (ridersdb), the range is logged as a warning and
+//     counted in Stats.Truncated. franz-go's kgo.ErrDataLoss is logged and
+//     counted in Stats.DataLoss.
 //   - Offsets are committed only for partitions the member owns: polling
 //     blocks rebalances (kgo.BlockRebalanceOnPoll) until the batch is
 //     written and committed, and records of a partition lost meanwhile
 //     (session expiry) are dropped, not written or committed.
-//   - A record whose value is not a valid update (rider.Decode fails) is
+//   - A record whose value is not a valid update (rider.Decode fails, also
+//     for a key given twice, in another case or unknown) is
 //     counted in Stats.Invalid, logged (at most once per invalidLogEvery),
 //     and skipped: its offset is committed with the batch, so it never
 //     blocks its partition. It is not stored anywhere.
@@ -95,6 +104,7 @@ type Sink struct {
 	log *slog.Logger
 
 	consumed, inserted, duplicates, invalid, txs atomic.Int64
+	truncated, stale, dataLoss                   atomic.Int64
 	lastCommit                                   atomic.Int64 // unix nanoseconds
 	delays                                       delayWindow
 
@@ -192,11 +202,7 @@ func (s *Sink) Run(ctx context.Context) error {
 		if fs.IsClientClosed() {
 			return errors.New("sink: kafka client closed")
 		}
-		fs.EachError(func(topic string, p int32, err error) {
-			if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
-				s.log.Warn("fetch error", "partition", p, "err", err)
-			}
-		})
+		fs.EachError(s.fetchError)
 		fs.EachRecord(func(r *kgo.Record) {
 			if len(batch) == 0 {
 				batchStart = time.Now()
@@ -216,6 +222,25 @@ func (s *Sink) Run(ctx context.Context) error {
 			s.hurry.Store(false)
 			cl.AllowRebalance()
 		}
+	}
+}
+
+// fetchError logs a fetch error. kgo.ErrDataLoss is franz-go noticing,
+// through the leader epochs (KIP-320), that the broker lost records the
+// sink had fetched: it resets to where the log diverged and goes on, and
+// the records it then reads at those offsets are written over the lost
+// ones (see ridersdb's truncation rule).
+func (s *Sink) fetchError(topic string, p int32, err error) {
+	var loss *kgo.ErrDataLoss
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+	case errors.As(err, &loss):
+		s.dataLoss.Add(1)
+		s.log.Warn("broker lost records the sink had fetched (log truncated); resuming where the log diverged",
+			"topic", loss.Topic, "partition", loss.Partition, "consumed_to", loss.ConsumedTo, "consumed_epoch", loss.ConsumedToEpoch,
+			"reset_to", loss.ResetTo, "reset_epoch", loss.ResetToEpoch)
+	default:
+		s.log.Warn("fetch error", "topic", topic, "partition", p, "err", err)
 	}
 }
 

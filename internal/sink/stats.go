@@ -16,11 +16,22 @@ type Stats struct {
 	// Consumed counts records taken from the topic and committed (valid
 	// or not).
 	Consumed int64
-	// Inserted counts history rows the database did not have.
+	// Inserted counts records written to history: at positions the
+	// database did not have, or over a record the log lost (Truncated).
 	Inserted int64
 	// Duplicates counts valid records whose row was already there
 	// (redelivery after a crash or rebalance).
 	Duplicates int64
+	// Truncated counts history rows moved to rider_locations_truncated
+	// because a record of a newer leader epoch came at their offset.
+	Truncated int64
+	// Stale counts records older (by leader epoch) than the one the
+	// database holds at their offset: records the log lost, written to
+	// rider_locations_truncated only. Inserted + Duplicates + Stale +
+	// Invalid = Consumed.
+	Stale int64
+	// DataLoss counts the kgo.ErrDataLoss franz-go reported.
+	DataLoss int64
 	// Invalid counts records skipped because rider.Decode rejected them.
 	Invalid int64
 	// Transactions counts database transactions committed.
@@ -41,6 +52,9 @@ func (s *Sink) Stats() Stats {
 		Consumed:     s.consumed.Load(),
 		Inserted:     s.inserted.Load(),
 		Duplicates:   s.duplicates.Load(),
+		Truncated:    s.truncated.Load(),
+		Stale:        s.stale.Load(),
+		DataLoss:     s.dataLoss.Load(),
 		Invalid:      s.invalid.Load(),
 		Transactions: s.txs.Load(),
 	}
