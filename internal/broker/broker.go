@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"github.com/courier-dev/courier/internal/storage"
 	"github.com/courier-dev/courier/internal/topics"
 	"github.com/courier-dev/courier/internal/users"
+	"github.com/courier-dev/courier/internal/vfs"
 )
 
 // Broker is a single-node Kafka broker's state and request handlers.
@@ -90,8 +90,12 @@ func Open(cfg Config) (*Broker, error) {
 	}
 	b.metrics.registry.MustRegister(partitionCollector{b}, journalCollector{b})
 	b.metrics.observeFetchMemory(b.fetchMem)
-	if err := os.MkdirAll(b.logsDir(), 0o755); err != nil {
-		return nil, fmt.Errorf("create data dir: %w", err)
+	// Durably: a partition's directory is made durable with its first
+	// data, on the assumption that DATA/logs itself already is.
+	for _, d := range []string{b.logsDir(), b.metaDir()} {
+		if err := vfs.MkdirAllDurable(vfs.Default, d, 0o755); err != nil {
+			return nil, fmt.Errorf("create data dir: %w", err)
+		}
 	}
 	var err error
 	if b.lock, err = lockDataDir(cfg.DataDir); err != nil {

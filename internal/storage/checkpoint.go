@@ -44,11 +44,5 @@ func readCheckpoint(fsys fileSystem, dir string) (int64, error) {
 // writeCheckpoint durably replaces the persisted log start offset.
 func writeCheckpoint(fsys fileSystem, dir string, offset int64) error {
 	path := filepath.Join(dir, checkpointName)
-	if err := writeFileAtomic(fsys, path, []byte(strconv.FormatInt(offset, 10)+"\n")); err != nil {
-		return err
-	}
-	if err := fsys.SyncDir(dir); err != nil {
-		return fmt.Errorf("fsync dir %s: %w", dir, err)
-	}
-	return nil
+	return writeFileAtomic(fsys, path, []byte(strconv.FormatInt(offset, 10)+"\n"))
 }

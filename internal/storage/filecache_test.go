@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"errors"
+	"github.com/courier-dev/courier/internal/vfs"
 	"os"
 	"strings"
 	"sync"
@@ -16,7 +17,7 @@ import (
 func TestFileCacheBoundsOpenSegments(t *testing.T) {
 	dir := t.TempDir()
 	files := NewFileCache(2)
-	fsys := &countingFS{}
+	fsys := &countingFS{FS: vfs.Default}
 	cfg := Config{SegmentBytes: 300}
 	l, err := openLog(fsys, dir, cfg, Options{Logger: quietLogger(), Files: files})
 	if err != nil {
@@ -57,7 +58,7 @@ func TestRetentionUnderConcurrentReads(t *testing.T) {
 	dir := t.TempDir()
 	clock := newFakeClock()
 	files := NewFileCache(1)
-	fsys := &countingFS{}
+	fsys := &countingFS{FS: vfs.Default}
 	l, err := openLog(fsys, dir, Config{SegmentBytes: 300, RetentionMs: 1000}, Options{Logger: quietLogger(), Files: files, Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -107,14 +108,14 @@ func errorsIsOutOfRange(err error) bool { return errors.Is(err, ErrOffsetOutOfRa
 
 // countingFS is the OS filesystem counting segment files currently open.
 type countingFS struct {
-	osFS
+	vfs.FS
 	n atomic.Int64
 }
 
 func (c *countingFS) open() int { return int(c.n.Load()) }
 
 func (c *countingFS) OpenFile(name string, flag int, perm os.FileMode) (file, error) {
-	f, err := c.osFS.OpenFile(name, flag, perm)
+	f, err := c.FS.OpenFile(name, flag, perm)
 	if err != nil || !strings.HasSuffix(name, logSuffix) {
 		return f, err
 	}

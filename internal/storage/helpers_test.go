@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"github.com/courier-dev/courier/internal/vfs"
 	"hash/crc32"
 	"log/slog"
 	"os"
@@ -182,7 +183,7 @@ func segmentFiles(t testing.TB, dir string) []string {
 // faultFS wraps the OS filesystem, counting file fsyncs and letting a test
 // intercept fsyncs and writes.
 type faultFS struct {
-	osFS
+	vfs.FS
 	noSync    bool // skip real fsyncs (fuzzing is about logic, not durability)
 	fileSyncs atomic.Int64
 	dirSyncs  atomic.Int64
@@ -202,7 +203,7 @@ func (f *faultFS) setWrite(h func(string, []byte, int64) error) {
 }
 
 func (f *faultFS) OpenFile(name string, flag int, perm os.FileMode) (file, error) {
-	inner, err := f.osFS.OpenFile(name, flag, perm)
+	inner, err := f.FS.OpenFile(name, flag, perm)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +218,7 @@ func (f *faultFS) SyncDir(path string) error {
 	if f.noSync {
 		return nil
 	}
-	return f.osFS.SyncDir(path)
+	return f.FS.SyncDir(path)
 }
 
 type faultFile struct {

@@ -10,8 +10,11 @@ import (
 	"io/fs"
 	"log/slog"
 	"math"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
+
+	"github.com/courier-dev/courier/internal/vfs"
 )
 
 // Log is one partition's durable log. All methods are safe for concurrent
@@ -77,7 +80,7 @@ type AppendResult struct {
 // state are rebuilt from the retained batch headers. The cost is a read of
 // the batch headers of the whole log.
 func Open(dir string, cfg Config, opts Options) (*Log, error) {
-	return openLog(osFS{}, dir, cfg, opts)
+	return openLog(vfs.Default, dir, cfg, opts)
 }
 
 // openLog is Open on a given filesystem (tests inject faults through it).
@@ -91,7 +94,14 @@ func openLog(fsys fileSystem, dir string, cfg Config, opts Options) (*Log, error
 		producers: newProducerState(),
 	}
 	l.SetConfig(cfg)
-	if _, err := fsys.ReadDir(dir); errors.Is(err, fs.ErrNotExist) {
+	if _, err := fsys.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		// A new partition: its directory's entry is made durable by the
+		// first sync that has data (creating thousands of partitions then
+		// costs no fsync each). Missing ancestors, rare, are made durable
+		// now.
+		if err := vfs.MkdirAllDurable(fsys, filepath.Dir(dir), 0o755); err != nil {
+			return nil, fmt.Errorf("open log %s: %w", dir, err)
+		}
 		l.parentDirty = true
 	}
 	if err := fsys.MkdirAll(dir, 0o755); err != nil {

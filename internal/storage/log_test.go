@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"errors"
+	"github.com/courier-dev/courier/internal/vfs"
 	"io/fs"
 	"math/rand/v2"
 	"os"
@@ -306,7 +307,7 @@ func TestClosedLog(t *testing.T) {
 // failed one would have.
 
 func TestWriteFailureIsUndone(t *testing.T) {
-	ffs := &faultFS{}
+	ffs := &faultFS{FS: vfs.Default}
 	dir := t.TempDir()
 	l, err := openLog(ffs, dir, Config{}, Options{Logger: quietLogger()})
 	if err != nil {

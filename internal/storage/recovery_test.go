@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"github.com/courier-dev/courier/internal/vfs"
 	"io/fs"
 	"log/slog"
 	"math/rand/v2"
@@ -410,7 +411,7 @@ func TestRecoveryServesAroundMissingSegment(t *testing.T) {
 func TestRecoveryDistrustsCheckpointBeyondEnd(t *testing.T) {
 	dir := t.TempDir()
 	batches := writeBatches(t, dir, Config{}, 2) // offsets 0..2
-	if err := writeCheckpoint(osFS{}, dir, 99999999); err != nil {
+	if err := writeCheckpoint(vfs.Default, dir, 99999999); err != nil {
 		t.Fatal(err)
 	}
 	l := openTest(t, dir, Config{}, Options{})
@@ -456,7 +457,7 @@ func FuzzRecovery(f *testing.F) {
 	f.Add([]byte{0xff, 0xff, 0xff}, uint16(8), true)
 	f.Fuzz(func(t *testing.T, junk []byte, at uint16, overwrite bool) {
 		dir := t.TempDir()
-		fsys := &faultFS{noSync: true}
+		fsys := &faultFS{FS: vfs.Default, noSync: true}
 		open := func() *Log {
 			l, err := openLog(fsys, dir, Config{}, Options{Logger: quietLogger()})
 			if err != nil {

@@ -2,6 +2,7 @@ package storage
 
 import (
 	"errors"
+	"github.com/courier-dev/courier/internal/vfs"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -23,7 +24,7 @@ func openFault(t *testing.T, ffs *faultFS, cfg Config, opts Options) *Log {
 // TestGroupCommit runs many producers that each wait for durability: every
 // wait succeeds and concurrent waiters share fsyncs.
 func TestGroupCommit(t *testing.T) {
-	ffs := &faultFS{}
+	ffs := &faultFS{FS: vfs.Default}
 	l := openFault(t, ffs, Config{}, Options{Sync: SyncAlways})
 	defer l.Close()
 	ffs.setSync(func(string) error { time.Sleep(2 * time.Millisecond); return nil })
@@ -68,7 +69,7 @@ func TestGroupCommit(t *testing.T) {
 // proceed meanwhile, and that a waiter whose data arrived after the fsync
 // began gets a second fsync.
 func TestAppendDuringSync(t *testing.T) {
-	ffs := &faultFS{}
+	ffs := &faultFS{FS: vfs.Default}
 	l := openFault(t, ffs, Config{}, Options{Sync: SyncAlways})
 	defer l.Close()
 	entered, release := make(chan struct{}), make(chan struct{})
@@ -112,7 +113,7 @@ func TestAppendDuringSync(t *testing.T) {
 }
 
 func TestSyncIntervalDoesNotWait(t *testing.T) {
-	ffs := &faultFS{}
+	ffs := &faultFS{FS: vfs.Default}
 	l := openFault(t, ffs, Config{}, Options{Sync: SyncInterval})
 	defer l.Close()
 	n := ffs.fileSyncs.Load()
@@ -128,7 +129,7 @@ func TestSyncIntervalDoesNotWait(t *testing.T) {
 // TestRollSyncsDirectory checks that a new segment file is made durable
 // (directory fsync) before data in it is reported durable.
 func TestRollSyncsDirectory(t *testing.T) {
-	ffs := &faultFS{}
+	ffs := &faultFS{FS: vfs.Default}
 	l := openFault(t, ffs, Config{SegmentBytes: 200}, Options{Sync: SyncAlways})
 	defer l.Close()
 	mustAppend(t, l, batch(1).values(150))
@@ -145,7 +146,7 @@ func TestRollSyncsDirectory(t *testing.T) {
 }
 
 func TestFsyncFailureIsSticky(t *testing.T) {
-	ffs := &faultFS{}
+	ffs := &faultFS{FS: vfs.Default}
 	l := openFault(t, ffs, Config{}, Options{Sync: SyncAlways})
 	defer l.Close()
 	var fail atomic.Bool
@@ -178,7 +179,7 @@ func TestFsyncFailureIsSticky(t *testing.T) {
 func TestSyncCostsNothingWhenIdle(t *testing.T) {
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "topic-0")
-	fsys := &faultFS{}
+	fsys := &faultFS{FS: vfs.Default}
 	l, err := openLog(fsys, dir, Config{}, Options{Logger: quietLogger(), Sync: SyncAlways})
 	if err != nil {
 		t.Fatal(err)
