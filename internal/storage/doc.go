@@ -1,16 +1,25 @@
 // Package storage owns a partition's durable log: a directory of segment
 // files holding Kafka record batches exactly as producers sent them (with the
 // broker-assigned base offset), a sparse offset index and a time index per
-// segment, segment rolling, retention, recovery of a torn tail after a crash,
-// and the idempotent-producer state used to drop duplicate batches.
+// segment, segment rolling, retention, recovery after a crash or damage, the
+// leader-epoch cache (epoch.go) and the idempotent-producer state used to
+// drop duplicate batches.
 //
 // Invariants:
 //   - A segment file is a plain concatenation of v2 record batches; every
 //     batch on disk passed validation (magic 2, length, CRC32C).
-//   - Offsets are dense and monotonic across segments; a segment file is
-//     named by the base offset of its first batch (20 digits, ".log").
+//   - Offsets are dense and increasing within a segment and increase
+//     across segments; a segment file is named by the base offset of its
+//     first batch (20 digits, ".log"). Offsets may be missing between two
+//     segments (a damaged region recovery moved out, a lost segment file):
+//     reads skip the gap.
 //   - Indexes are derived data: they can always be rebuilt from the segment.
 //   - After Open returns, the log ends at the last whole, valid batch.
+//   - Nothing Open cannot read is deleted unless it is provably worthless
+//     (interrupted .tmp/.deleted files, an empty segment, a torn tail of
+//     zeros): it goes to the partition's quarantine folder.
+//   - Every batch carries the leader epoch that wrote it; epochs never
+//     decrease along the log.
 //
 // # Files
 //
@@ -23,6 +32,14 @@
 // since the segment will grow past them, so a non-active segment with sane
 // index files is one that was sealed cleanly and needs no CRC pass at Open.
 // Files ending in .tmp or .deleted are interrupted work; Open removes them.
+// The quarantine folder holds what recovery could not read; Open never
+// reads or removes it.
+//
+// Sealed segments' files are opened on demand through a FileCache shared by
+// every log of a broker and closed when idle longest, so a broker holds at
+// most about the cache's capacity open besides each log's active segment;
+// readers take a reference, so no file is closed under a reader
+// (filecache.go).
 //
 // # Batches
 //
@@ -49,16 +66,24 @@
 // callers that queued behind it find themselves covered and return (group
 // commit). Segment creation is made durable by a directory fsync in the
 // next sync (before any offset in the new segment is reported durable);
-// segment deletion fsyncs the directory at once. A failed fsync is sticky:
-// the page cache may have dropped the data, so the log refuses further
-// writes and syncs until reopened.
+// segment deletion fsyncs the directory at once; a new partition's
+// directory entry is fsynced in its parent by its first sync with data. A
+// sync with nothing new costs nothing. With SyncAlways the high watermark
+// readers see is the durable offset, and readers waiting on Notify are
+// woken by fsyncs, not appends. A failed fsync is sticky: the page cache
+// may have dropped the data, so the log refuses further writes and syncs
+// until reopened.
 //
 // # Recovery
 //
 // Open scans the active segment, and any segment whose index files are
 // missing or malformed, batch by batch (framing, CRC, record count, offset
-// continuity), truncates at the first bad batch and removes any segment
-// after a truncated one or after a gap in offsets. It reads the batch
-// headers of every retained segment to rebuild the in-memory indexes and
-// the idempotent-producer state.
+// continuity), and reads the batch headers of every other segment. Damage
+// is mapped (damage.go) and handled without losing what can be read
+// (recovery.go, repair.go): a torn tail at the very end of the last segment
+// is cut; unreadable bytes anywhere else go to quarantine and the valid
+// batches after them are kept; an intact batch whose base offset was
+// damaged is restamped. The header walk rebuilds the in-memory indexes, the
+// epoch cache and the idempotent-producer state. Log.Recovery reports what
+// was done.
 package storage
