@@ -131,6 +131,7 @@ func notAuthErr(t *testing.T, what string, code int16) {
 // oneRecordBatch is a valid, non-idempotent v2 batch with one record.
 func oneRecordBatch() []byte {
 	rec := kmsg.Record{Value: []byte("v")}
+	rec.Length = int32(len(rec.AppendTo(nil)) - 1) // the record's own length, less its one-byte zero placeholder
 	now := time.Now().UnixMilli()
 	rb := kmsg.RecordBatch{Magic: 2, ProducerID: -1, ProducerEpoch: -1, FirstSequence: -1, NumRecords: 1,
 		FirstTimestamp: now, MaxTimestamp: now, Records: rec.AppendTo(nil)}

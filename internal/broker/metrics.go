@@ -1,8 +1,9 @@
 package broker
 
 // metrics.go exports the broker's Prometheus metrics: request counts and
-// latencies per API, bytes in and out, connections, and each partition's
-// offsets and size (collected on scrape, so the produce path pays nothing).
+// latencies per API, bytes in and out, connections, refused produced
+// batches by reason, and each partition's offsets and size (collected on
+// scrape, so the produce path pays nothing).
 
 import (
 	"strconv"
@@ -20,6 +21,7 @@ type Metrics struct {
 	bytesIn     prometheus.Counter
 	bytesOut    prometheus.Counter
 	connections prometheus.Gauge
+	rejected    *prometheus.CounterVec
 	apiNames    [128]string
 }
 
@@ -37,6 +39,10 @@ func newMetrics() *Metrics {
 		bytesIn:     prometheus.NewCounter(prometheus.CounterOpts{Name: "courier_bytes_in_total", Help: "Request bytes read."}),
 		bytesOut:    prometheus.NewCounter(prometheus.CounterOpts{Name: "courier_bytes_out_total", Help: "Response bytes written."}),
 		connections: prometheus.NewGauge(prometheus.GaugeOpts{Name: "courier_connections", Help: "Open client connections."}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "courier_produce_rejected_batches_total",
+			Help: "Produced batches refused by validation, by reason (storage.Reason*, and required_acks).",
+		}, []string{"reason"}),
 	}
 	for i := range m.apiNames {
 		m.apiNames[i] = kmsg.NameForKey(int16(i))
@@ -44,7 +50,7 @@ func newMetrics() *Metrics {
 			m.apiNames[i] = "key_" + strconv.Itoa(i)
 		}
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.bytesIn, m.bytesOut, m.connections,
+	m.registry.MustRegister(m.requests, m.latency, m.bytesIn, m.bytesOut, m.connections, m.rejected,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -60,6 +66,9 @@ func (m *Metrics) RequestDone(key int16, latency time.Duration, in, out int) {
 	m.bytesIn.Add(float64(in))
 	m.bytesOut.Add(float64(out))
 }
+
+// BatchRejected counts a produced batch refused for reason.
+func (m *Metrics) BatchRejected(reason string) { m.rejected.WithLabelValues(reason).Inc() }
 
 // ConnOpened counts a new connection.
 func (m *Metrics) ConnOpened() { m.connections.Inc() }

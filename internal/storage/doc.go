@@ -6,8 +6,7 @@
 //
 // Invariants:
 //   - A segment file is a plain concatenation of v2 record batches; every
-//     batch on disk passed validation (magic 2, length, CRC32C, and at
-//     append every record).
+//     batch on disk passed validation (magic 2, length, CRC32C).
 //   - Offsets are dense and monotonic across segments; a segment file is
 //     named by the base offset of its first batch (20 digits, ".log").
 //   - Indexes are derived data: they can always be rebuilt from the segment.
