@@ -43,7 +43,11 @@ func (b *Broker) handleProduce(_ context.Context, req *server.Request) server.Re
 	r := req.Msg.(*kmsg.ProduceRequest)
 	resp := r.ResponseKind().(*kmsg.ProduceResponse)
 	if r.TransactionID != nil || hasTransactionalBatch(r) {
-		return server.Immediate(refuseTransactional(r, resp))
+		refuseTransactional(r, resp)
+		if r.Acks == 0 {
+			return noResponse // an acks=0 producer reads no response
+		}
+		return server.Immediate(resp)
 	}
 	validAcks := r.Acks == -1 || r.Acks == 0 || r.Acks == 1
 	var waits []durableWait
@@ -85,7 +89,7 @@ func (b *Broker) handleProduce(_ context.Context, req *server.Request) server.Re
 		}
 	}
 	if r.Acks == 0 {
-		return func(context.Context) kmsg.Response { return nil }
+		return noResponse
 	}
 	if b.cfg.Sync != storage.SyncAlways || len(waits) == 0 {
 		return server.Immediate(resp)
@@ -102,6 +106,11 @@ func (b *Broker) handleProduce(_ context.Context, req *server.Request) server.Re
 		return resp
 	}
 }
+
+// noResponse answers nothing: the reply to an acks=0 produce. (Kafka also
+// closes the connection when such a request failed, so that the producer
+// notices; the server package has no way to do that yet.)
+func noResponse(context.Context) kmsg.Response { return nil }
 
 // errInvalidRequiredAcks is Kafka's INVALID_REQUIRED_ACKS.
 var errInvalidRequiredAcks = errors.New("invalid required acks")
@@ -190,7 +199,7 @@ func hasTransactionalBatch(r *kmsg.ProduceRequest) bool {
 // transactional batch: Kafka answers TRANSACTIONAL_ID_AUTHORIZATION_FAILED
 // for every partition when the id is missing or not authorized, and
 // Courier has no transactions yet.
-func refuseTransactional(r *kmsg.ProduceRequest, resp *kmsg.ProduceResponse) *kmsg.ProduceResponse {
+func refuseTransactional(r *kmsg.ProduceRequest, resp *kmsg.ProduceResponse) {
 	msg := "transactions are not supported by this Courier version"
 	if r.TransactionID == nil {
 		msg = "a transactional batch needs a transactional id; " + msg
@@ -208,5 +217,4 @@ func refuseTransactional(r *kmsg.ProduceRequest, resp *kmsg.ProduceResponse) *km
 		}
 		resp.Topics = append(resp.Topics, st)
 	}
-	return resp
 }

@@ -196,3 +196,28 @@ func deref(s *string) string {
 	}
 	return *s
 }
+
+// TestProduceAcksZeroRefusedSilently sends refused batches with acks=0: no
+// response may come (the producer reads none, and a stray one would be
+// taken for the answer to its next request), and nothing is appended.
+func TestProduceAcksZeroRefusedSilently(t *testing.T) {
+	b := testbroker.Start(t)
+	createTopic(t, b.Addr, "quiet", 1, nil)
+	rc := dialRaw(t, b.Addr)
+	for _, records := range [][]byte{
+		recordsBatch(func(rb *kmsg.RecordBatch) {
+			rb.Attributes = 0x10
+			rb.ProducerID, rb.ProducerEpoch, rb.FirstSequence = 1, 0, 0
+		}, "txn"),
+		recordsBatch(func(rb *kmsg.RecordBatch) { rb.Attributes = 0x20 }, "control"),
+	} {
+		rc.corr++
+		if _, err := rc.conn.Write(frame(produceRequest(9, 0, "quiet", records), rc.corr)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// roundTrip fails the test if the next response is not this request's.
+	if code, off := produceRaw(t, rc, "quiet", recordsBatch(nil, "fine")); code != 0 || off != 0 {
+		t.Fatalf("after refused acks=0 batches: code %d offset %d, want 0 at offset 0", code, off)
+	}
+}

@@ -443,7 +443,7 @@ func TestAppendRefusesPoison(t *testing.T) {
 	defer l.Close()
 	three := withRecords(3, goodRec(0), goodRec(1), goodRec(2))
 	poison := [][]byte{
-		editHeader(three, func(rb *kmsg.RecordBatch) { rb.NumRecords, rb.LastOffsetDelta = math.MaxInt32, math.MaxInt32 - 1 }),
+		editHeader(three, func(rb *kmsg.RecordBatch) { rb.NumRecords, rb.LastOffsetDelta = math.MaxInt32, math.MaxInt32-1 }),
 		editHeader(three, func(rb *kmsg.RecordBatch) { rb.Attributes = codecGzip }),
 		editHeader(three, func(rb *kmsg.RecordBatch) { rb.Attributes = 7 }),
 		editHeader(three, func(rb *kmsg.RecordBatch) { rb.Attributes = attrControl }),
