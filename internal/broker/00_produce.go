@@ -5,16 +5,32 @@ package broker
 // --fsync always) happens in the reply, so the next request is already
 // being appended while this one's fsync runs, and concurrent producers
 // share fsyncs.
+//
+// Validation follows Kafka's order: a transactional batch without a
+// transactional id refuses the whole request (KafkaApis); then per
+// partition authorization, existence, the records field (one v2 batch:
+// storage.ProducedBatch), acks (INVALID_REQUIRED_ACKS for every partition
+// still standing, as ReplicaManager), and the batch itself (Log.Append,
+// Kafka's LogValidator). A refused batch is counted by reason, logged, and
+// answered with Kafka's code, a message and, for timestamps, the records
+// at fault.
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
+	"sync"
+	"time"
 
 	"github.com/courier-dev/courier/internal/server"
 	"github.com/courier-dev/courier/internal/storage"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
+
+// reasonRequiredAcks labels batches refused for the request's acks.
+const reasonRequiredAcks = "required_acks"
 
 // durableWait is an appended partition whose answer waits for fsync.
 type durableWait struct {
@@ -26,22 +42,14 @@ type durableWait struct {
 func (b *Broker) handleProduce(_ context.Context, req *server.Request) server.Reply {
 	r := req.Msg.(*kmsg.ProduceRequest)
 	resp := r.ResponseKind().(*kmsg.ProduceResponse)
-	if r.TransactionID != nil {
-		for _, rt := range r.Topics {
-			st := kmsg.NewProduceResponseTopic()
-			st.Topic = rt.Topic
-			for _, rp := range rt.Partitions {
-				sp := kmsg.NewProduceResponseTopicPartition()
-				sp.Partition = rp.Partition
-				sp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
-				msg := "transactions are not supported by this Courier version"
-				sp.ErrorMessage = &msg
-				st.Partitions = append(st.Partitions, sp)
-			}
-			resp.Topics = append(resp.Topics, st)
+	if r.TransactionID != nil || hasTransactionalBatch(r) {
+		refuseTransactional(r, resp)
+		if r.Acks == 0 {
+			return noResponse // an acks=0 producer reads no response
 		}
 		return server.Immediate(resp)
 	}
+	validAcks := r.Acks == -1 || r.Acks == 0 || r.Acks == 1
 	var waits []durableWait
 	resp.Topics = make([]kmsg.ProduceResponseTopic, len(r.Topics))
 	for i, rt := range r.Topics {
@@ -55,9 +63,9 @@ func (b *Broker) handleProduce(_ context.Context, req *server.Request) server.Re
 			sp := &st.Partitions[j]
 			*sp = kmsg.NewProduceResponseTopicPartition()
 			sp.Partition = rp.Partition
+			sp.BaseOffset = -1
 			if !writable {
 				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
-				sp.BaseOffset = -1
 				continue
 			}
 			p := b.lookup(rt.Topic, rp.Partition)
@@ -65,14 +73,19 @@ func (b *Broker) handleProduce(_ context.Context, req *server.Request) server.Re
 				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 				continue
 			}
-			last, err := b.appendPartition(p, rp.Records, sp)
-			if err != nil {
-				sp.ErrorCode = errorCode(err)
-				sp.ErrorMessage = errorMessage(err)
-				sp.BaseOffset = -1
-				continue
+			batch, err := storage.ProducedBatch(r.Version, rp.Records)
+			if err == nil && !validAcks {
+				err = fmt.Errorf("%w: acks %d, want -1, 0 or 1", errInvalidRequiredAcks, r.Acks)
 			}
-			waits = append(waits, durableWait{log: p.log, offset: last, resp: sp})
+			if err == nil {
+				var res storage.AppendResult
+				if res, err = p.log.Append(batch); err == nil {
+					sp.BaseOffset, sp.LogAppendTime, sp.LogStartOffset = res.BaseOffset, res.LogAppendTime, res.LogStartOffset
+					waits = append(waits, durableWait{log: p.log, offset: res.LastOffset, resp: sp})
+					continue
+				}
+			}
+			b.refuseBatch(req, p, err, sp)
 		}
 	}
 	if r.Acks == 0 {
@@ -104,28 +117,114 @@ func (b *Broker) handleProduce(_ context.Context, req *server.Request) server.Re
 	}
 }
 
-// appendPartition appends every batch of a partition's records, filling the
-// response's offsets, and returns the last offset written.
-func (b *Broker) appendPartition(p *partition, records []byte, sp *kmsg.ProduceResponseTopicPartition) (int64, error) {
-	batches, err := storage.SplitBatches(records)
-	if err != nil {
-		return 0, err
+// noResponse answers nothing: the reply to an acks=0 produce. (Kafka also
+// closes the connection when such a request failed, so that the producer
+// notices; the server package has no way to do that yet.)
+func noResponse(context.Context) kmsg.Response { return nil }
+
+// errInvalidRequiredAcks is Kafka's INVALID_REQUIRED_ACKS.
+var errInvalidRequiredAcks = errors.New("invalid required acks")
+
+// refuseBatch fills a partition's answer for a batch that was not
+// appended. A batch refused by validation (or for the request's acks) is
+// counted and logged; its message names the problem and the partition, as
+// Kafka's do, and timestamp errors list the records at fault (v8+).
+func (b *Broker) refuseBatch(req *server.Request, p *partition, err error, sp *kmsg.ProduceResponseTopicPartition) {
+	sp.BaseOffset = -1
+	if errors.Is(err, errInvalidRequiredAcks) {
+		sp.ErrorCode = kerr.InvalidRequiredAcks.Code
+		b.rejected(req, p, reasonRequiredAcks, err)
+		return
 	}
-	if len(batches) == 0 {
-		return 0, fmt.Errorf("%w: produce request with no record batch", storage.ErrInvalidRecord)
+	sp.ErrorCode = errorCode(err)
+	var be *storage.BatchError
+	if !errors.As(err, &be) {
+		sp.ErrorMessage = errorMessage(err)
+		return
 	}
-	var last int64
-	for i, batch := range batches {
-		res, err := p.log.Append(batch)
-		if err != nil {
-			return 0, err
+	msg := fmt.Sprintf("%s in topic partition %s-%d", be.Error(), p.topic, p.index)
+	sp.ErrorMessage = &msg
+	for _, re := range be.Records {
+		er := kmsg.NewProduceResponseTopicPartitionErrorRecord()
+		er.RelativeOffset = re.Index
+		m := re.Message
+		er.ErrorMessage = &m
+		sp.ErrorRecords = append(sp.ErrorRecords, er)
+	}
+	b.rejected(req, p, be.Reason, be)
+}
+
+// rejected counts and logs one refused batch.
+func (b *Broker) rejected(req *server.Request, p *partition, reason string, err error) {
+	b.metrics.BatchRejected(reason)
+	attrs := []any{"topic", p.topic, "partition", p.index, "reason", reason, "client_id", req.ClientID, "err", err}
+	if req.Conn != nil {
+		attrs = append(attrs, "remote", req.Conn.RemoteHost())
+	}
+	b.rejects.log(b.cfg.Logger, time.Now(), attrs)
+}
+
+// rejectLog logs refused batches: each at debug level, and at most one
+// warning a minute (saying how many were refused since the last), so that
+// a client resending a poison batch cannot flood the log.
+type rejectLog struct {
+	mu         sync.Mutex
+	next       time.Time // no warning before this
+	suppressed int       // refusals since the last warning
+}
+
+// rejectWarnEvery is the least time between two warnings.
+const rejectWarnEvery = time.Minute
+
+func (r *rejectLog) log(logger *slog.Logger, now time.Time, attrs []any) {
+	logger.Debug("produced batch refused", attrs...)
+	r.mu.Lock()
+	if now.Before(r.next) {
+		r.suppressed++
+		r.mu.Unlock()
+		return
+	}
+	r.next = now.Add(rejectWarnEvery)
+	suppressed := r.suppressed
+	r.suppressed = 0
+	r.mu.Unlock()
+	logger.Warn("produced batch refused (further refusals within a minute are logged at debug level; see courier_produce_rejected_batches_total)",
+		append(attrs, "refused_since_last_warning", suppressed)...)
+}
+
+// hasTransactionalBatch reports whether any partition's records start with
+// a transactional batch (Kafka's RequestUtils.hasTransactionalRecords).
+func hasTransactionalBatch(r *kmsg.ProduceRequest) bool {
+	for _, rt := range r.Topics {
+		for _, rp := range rt.Partitions {
+			if storage.IsTransactional(rp.Records) {
+				return true
+			}
 		}
-		if i == 0 {
-			sp.BaseOffset = res.BaseOffset
-			sp.LogAppendTime = res.LogAppendTime
-		}
-		sp.LogStartOffset = res.LogStartOffset
-		last = res.LastOffset
 	}
-	return last, nil
+	return false
+}
+
+// refuseTransactional answers a request with a transactional id or a
+// transactional batch: Kafka answers TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+// for every partition when the id is missing or not authorized, and
+// Courier has no transactions yet.
+func refuseTransactional(r *kmsg.ProduceRequest, resp *kmsg.ProduceResponse) {
+	msg := "transactions are not supported by this Courier version"
+	if r.TransactionID == nil {
+		msg = "a transactional batch needs a transactional id; " + msg
+	}
+	for _, rt := range r.Topics {
+		st := kmsg.NewProduceResponseTopic()
+		st.Topic = rt.Topic
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewProduceResponseTopicPartition()
+			sp.Partition = rp.Partition
+			sp.BaseOffset = -1
+			sp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+			sp.ErrorMessage = &msg
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
 }

@@ -136,6 +136,7 @@ func oneRecordBatch() []byte { return recordBatch([]byte("v")) }
 // recordBatch is a valid, non-idempotent v2 batch with one record of value.
 func recordBatch(value []byte) []byte {
 	rec := kmsg.Record{Value: value}
+	rec.Length = int32(len(rec.AppendTo(nil)) - 1) // the record's own length, less its one-byte zero placeholder
 	now := time.Now().UnixMilli()
 	rb := kmsg.RecordBatch{Magic: 2, ProducerID: -1, ProducerEpoch: -1, FirstSequence: -1, NumRecords: 1,
 		FirstTimestamp: now, MaxTimestamp: now, Records: rec.AppendTo(nil)}

@@ -30,6 +30,7 @@ type Broker struct {
 	groups    *group.Coordinator
 	clusterID string
 	metrics   *Metrics
+	rejects   rejectLog // warnings about refused batches, rate limited
 	lock      *dataLock
 	// acls holds the ACLs (DATA/meta/acls.json), opened even when
 	// enforcement is off; see Config.AuthorizerEnabled.
@@ -235,7 +236,27 @@ func storageConfig(t topics.Topic) storage.Config {
 		MaxMessageBytes:    int32(min(t.Int64("max.message.bytes"), 1<<31-1)),
 		LogAppendTime:      ts == "LogAppendTime",
 		IndexIntervalBytes: int32(min(t.Int64("index.interval.bytes"), 1<<31-1)),
+
+		TimestampBeforeMaxMs: timestampBound(t, "message.timestamp.before.max.ms"),
+		TimestampAfterMaxMs:  timestampBound(t, "message.timestamp.after.max.ms"),
 	}
+}
+
+// timestampBound is a topic's effective message.timestamp.before.max.ms or
+// after.max.ms in storage.Config's terms (where 0 would mean the default).
+// As in Kafka 3.6 to 3.9, the deprecated message.timestamp.difference.max.ms
+// applies to a direction that the topic does not set explicitly.
+func timestampBound(t topics.Topic, name string) int64 {
+	v := t.Int64(name)
+	if _, isDefault, _ := t.Value(name); isDefault {
+		if _, diffDefault, _ := t.Value("message.timestamp.difference.max.ms"); !diffDefault {
+			v = t.Int64("message.timestamp.difference.max.ms")
+		}
+	}
+	if v == 0 {
+		return -1 // Kafka's 0: no difference allowed
+	}
+	return v
 }
 
 // lookup returns a partition, or nil.

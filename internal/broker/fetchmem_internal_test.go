@@ -7,6 +7,7 @@ package broker
 // response has been written.
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -41,7 +42,7 @@ func openFetchBroker(t *testing.T, cfg Config, n int) (*Broker, *kgo.Client, int
 	batch := recordBatch(make([]byte, batchValue))
 	for p := range int32(2) {
 		for range n {
-			if _, err := b.lookup("t", p).log.Append(batch); err != nil {
+			if _, err := b.lookup("t", p).log.Append(bytes.Clone(batch)); err != nil { // Append stamps it
 				t.Fatal(err)
 			}
 		}

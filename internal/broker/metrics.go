@@ -2,10 +2,10 @@ package broker
 
 // metrics.go exports the broker's Prometheus metrics: request counts and
 // latencies per API, bytes in and out, connections, frames refused from
-// their size, recovered panics, the memory budgets (queued requests, fetch
-// memory), each partition's offsets and size, and the journals' damage and
-// repair counters (both collected on scrape, so the produce path pays
-// nothing).
+// their size, refused produced batches by reason, recovered panics, the
+// memory budgets (queued requests, fetch memory), each partition's offsets
+// and size, and the journals' damage and repair counters (both collected
+// on scrape, so the produce path pays nothing).
 
 import (
 	"strconv"
@@ -19,16 +19,17 @@ import (
 
 // Metrics implements server.Observer and collects partition gauges.
 type Metrics struct {
-	registry    *prometheus.Registry
-	requests    *prometheus.CounterVec
-	latency     *prometheus.HistogramVec
-	bytesIn     prometheus.Counter
-	bytesOut    prometheus.Counter
-	connections prometheus.Gauge
-	rejected    *prometheus.CounterVec
-	panics      *prometheus.CounterVec
-	bgPanics    *prometheus.CounterVec
-	apiNames    [128]string
+	registry        *prometheus.Registry
+	requests        *prometheus.CounterVec
+	latency         *prometheus.HistogramVec
+	bytesIn         prometheus.Counter
+	bytesOut        prometheus.Counter
+	connections     prometheus.Gauge
+	rejected        *prometheus.CounterVec
+	panics          *prometheus.CounterVec
+	bgPanics        *prometheus.CounterVec
+	rejectedBatches *prometheus.CounterVec
+	apiNames        [128]string
 	// recovery counts start-up damage (metrics_recovery.go); quarantined
 	// counts data directory entries moved aside, by reason.
 	recovery    recoveryMetrics
@@ -66,6 +67,10 @@ func newMetrics() *Metrics {
 			Name: "courier_background_panics_total",
 			Help: "Panics recovered in background work that requests start (group coordinator timers), by task.",
 		}, []string{"task"}),
+		rejectedBatches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "courier_produce_rejected_batches_total",
+			Help: "Produced batches refused by validation, by reason (storage.Reason*, and required_acks).",
+		}, []string{"reason"}),
 	}
 	for i := range m.apiNames {
 		m.apiNames[i] = kmsg.NameForKey(int16(i))
@@ -74,7 +79,7 @@ func newMetrics() *Metrics {
 		}
 	}
 	m.registry.MustRegister(m.requests, m.latency, m.bytesIn, m.bytesOut, m.connections, m.rejected, m.panics, m.bgPanics,
-		m.recovery.events, m.recovery.bytes, m.quarantined,
+		m.rejectedBatches, m.recovery.events, m.recovery.bytes, m.quarantined,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -98,6 +103,9 @@ func (m *Metrics) RequestDone(key int16, latency time.Duration, in, out int) {
 	m.bytesIn.Add(float64(in))
 	m.bytesOut.Add(float64(out))
 }
+
+// BatchRejected counts a produced batch refused for reason.
+func (m *Metrics) BatchRejected(reason string) { m.rejectedBatches.WithLabelValues(reason).Inc() }
 
 // ConnOpened counts a new connection.
 func (m *Metrics) ConnOpened() { m.connections.Inc() }

@@ -144,6 +144,7 @@ func TestApiVersionsUnsupportedVersion(t *testing.T) {
 // batch builds a one-record v2 batch; pid < 0 means not idempotent.
 func batch(value []byte, pid int64, seq int32) []byte {
 	rec := kmsg.Record{Value: value}
+	rec.Length = int32(len(rec.AppendTo(nil)) - 1) // the record's own length, less its one-byte zero placeholder
 	rb := kmsg.RecordBatch{
 		Magic: 2, ProducerID: pid, ProducerEpoch: 0, FirstSequence: seq, NumRecords: 1,
 		FirstTimestamp: time.Now().UnixMilli(), MaxTimestamp: time.Now().UnixMilli(),
@@ -161,17 +162,7 @@ func batch(value []byte, pid int64, seq int32) []byte {
 // produceRaw sends one batch and returns the partition's error code and base offset.
 func produceRaw(t *testing.T, rc *rawConn, topic string, records []byte) (int16, int64) {
 	t.Helper()
-	req := kmsg.NewPtrProduceRequest()
-	req.Version = 9
-	req.Acks = -1
-	req.TimeoutMillis = 5000
-	rt := kmsg.NewProduceRequestTopic()
-	rt.Topic = topic
-	rp := kmsg.NewProduceRequestTopicPartition()
-	rp.Records = records
-	rt.Partitions = append(rt.Partitions, rp)
-	req.Topics = append(req.Topics, rt)
-	resp, err := rc.roundTrip(req)
+	resp, err := rc.roundTrip(produceRequest(9, -1, topic, records))
 	if err != nil {
 		t.Fatal(err)
 	}

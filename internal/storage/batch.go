@@ -1,9 +1,9 @@
 package storage
 
 // This file knows the v2 record batch header (KIP-98): where each field
-// lives, how to validate a batch without decoding its records, and how the
-// broker rewrites the few header bytes it owns. Nothing here decompresses or
-// walks records: a batch is validated and stored as an opaque byte string.
+// lives, how to validate a batch's header and CRC, and how the broker
+// rewrites the few header bytes it owns. Nothing here decompresses or walks
+// records: records.go does, for batches from producers.
 
 import (
 	"encoding/binary"
@@ -127,28 +127,29 @@ func (h *batchHeader) checkContents() error {
 // batchCRC computes the CRC32C that a v2 batch stores: attributes to end.
 func batchCRC(b []byte) uint32 { return crc32.Checksum(b[offAttributes:], castagnoli) }
 
-// validateBatch checks one complete batch as a producer sent it and returns
-// its header. Checks run cheapest first; the CRC pass is the only one that
-// touches the records.
+// validateBatch checks one complete batch's header and CRC and returns its
+// header; errors are *BatchError. Checks run cheapest first; the CRC pass is
+// the only one that touches the records. A producer's batch gets more
+// checks (validateProduced in records.go).
 func validateBatch(b []byte, maxMessageBytes int32) (batchHeader, error) {
 	if len(b) < batchHeaderSize {
-		return batchHeader{}, fmt.Errorf("batch of %d bytes is shorter than the %d-byte v2 header: %w", len(b), batchHeaderSize, ErrCorruptMessage)
+		return batchHeader{}, refusef(ReasonFraming, ErrCorruptMessage, "batch of %d bytes is shorter than the %d-byte v2 header", len(b), batchHeaderSize)
 	}
 	h := parseHeader(b)
 	if int64(h.length) != int64(len(b))-logOverhead {
-		return h, fmt.Errorf("batch length field %d does not match %d bytes supplied: %w", h.length, len(b)-logOverhead, ErrCorruptMessage)
+		return h, refusef(ReasonFraming, ErrCorruptMessage, "batch length field %d does not match %d bytes supplied", h.length, len(b)-logOverhead)
 	}
 	if err := h.checkFraming(); err != nil {
-		return h, err
+		return h, refuse(ReasonFraming, err)
 	}
 	if int64(len(b)) > int64(maxMessageBytes) {
-		return h, fmt.Errorf("batch of %d bytes exceeds max.message.bytes %d: %w", len(b), maxMessageBytes, ErrMessageTooLarge)
+		return h, refusef(ReasonTooLarge, ErrMessageTooLarge, "batch of %d bytes exceeds max.message.bytes %d", len(b), maxMessageBytes)
 	}
 	if got := batchCRC(b); got != h.crc {
-		return h, fmt.Errorf("batch CRC %#08x, computed %#08x: %w", h.crc, got, ErrCorruptMessage)
+		return h, refusef(ReasonCRC, ErrCorruptMessage, "batch CRC %#08x, computed %#08x", h.crc, got)
 	}
 	if err := h.checkContents(); err != nil {
-		return h, err
+		return h, refuse(ReasonHeader, err)
 	}
 	return h, nil
 }

@@ -31,6 +31,15 @@ type Config struct {
 	MaxMessageBytes    int32 // max.message.bytes, the largest batch accepted (default 1048588)
 	LogAppendTime      bool  // message.timestamp.type=LogAppendTime: the broker stamps batches
 	IndexIntervalBytes int32 // index.interval.bytes, bytes between offset-index entries (default 4096)
+
+	// TimestampBeforeMaxMs and TimestampAfterMaxMs are
+	// message.timestamp.before.max.ms and message.timestamp.after.max.ms
+	// (KIP-937): how far before or after the broker's clock a CreateTime
+	// record's timestamp may lie. Defaults are Kafka 4's: unlimited before,
+	// one hour after. As elsewhere in Config 0 selects the default, so
+	// Kafka's 0 ("no difference allowed") is written as any negative value.
+	TimestampBeforeMaxMs int64
+	TimestampAfterMaxMs  int64
 }
 
 // Options are broker-wide settings shared by every partition's log.
@@ -54,11 +63,12 @@ type Options struct {
 
 // Kafka's defaults for the topic configs above.
 const (
-	defaultSegmentBytes       = 1 << 30
-	defaultSegmentMs          = 7 * 24 * 60 * 60 * 1000
-	defaultRetentionMs        = 7 * 24 * 60 * 60 * 1000
-	defaultMaxMessageBytes    = 1048588
-	defaultIndexIntervalBytes = 4096
+	defaultSegmentBytes        = 1 << 30
+	defaultSegmentMs           = 7 * 24 * 60 * 60 * 1000
+	defaultRetentionMs         = 7 * 24 * 60 * 60 * 1000
+	defaultMaxMessageBytes     = 1048588
+	defaultIndexIntervalBytes  = 4096
+	defaultTimestampAfterMaxMs = 60 * 60 * 1000
 )
 
 // withDefaults fills zero fields with Kafka's defaults and clamps values the
@@ -88,6 +98,28 @@ func (c Config) withDefaults() Config {
 		c.IndexIntervalBytes = defaultIndexIntervalBytes
 	}
 	return c
+}
+
+// timestampBeforeMax is the effective message.timestamp.before.max.ms.
+func (c *Config) timestampBeforeMax() int64 {
+	switch {
+	case c.TimestampBeforeMaxMs < 0:
+		return 0
+	case c.TimestampBeforeMaxMs == 0:
+		return math.MaxInt64
+	}
+	return c.TimestampBeforeMaxMs
+}
+
+// timestampAfterMax is the effective message.timestamp.after.max.ms.
+func (c *Config) timestampAfterMax() int64 {
+	switch {
+	case c.TimestampAfterMaxMs < 0:
+		return 0
+	case c.TimestampAfterMaxMs == 0:
+		return defaultTimestampAfterMaxMs
+	}
+	return c.TimestampAfterMaxMs
 }
 
 // withDefaults fills the nil hooks.

@@ -43,10 +43,21 @@
 //
 // # Batches
 //
-// Records are never decoded or re-encoded. Append validates a batch's header
-// and CRC, rewrites the bytes the broker owns (base offset, partition leader
-// epoch, and for LogAppendTime the max timestamp, timestamp type and CRC) in
-// the caller's buffer, and writes it with one positional write. Reads return
+// Records are read but never re-encoded. Append validates a producer's
+// batch as Kafka's broker does: header and CRC (batch.go), then the
+// attributes a client may set and every record (records.go): framing,
+// count, offset deltas 0..n-1, key, value and header lengths, and CreateTime
+// timestamps against message.timestamp.before/after.max.ms. A compressed
+// batch is inflated first (decompress.go: gzip, snappy raw or xerial, lz4,
+// zstd) into a pooled buffer, never past 64 x max.message.bytes (at least
+// 16 MiB); an uncompressed one is walked in place without allocating. A
+// batch that fails is refused whole with a *BatchError (its reason, and the
+// records at fault for timestamps) and nothing is written, so every stored
+// batch decodes to its last record for every consumer. Append then
+// rewrites the bytes the broker owns (base offset, partition leader epoch,
+// for LogAppendTime the max timestamp, timestamp type and CRC, and for
+// CreateTime a max timestamp that disagrees with the records) in the
+// caller's buffer, and writes it with one positional write. Reads return
 // stored batches verbatim.
 //
 // # Concurrency

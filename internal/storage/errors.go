@@ -8,8 +8,10 @@ import "errors"
 // in the message.
 var (
 	// ErrCorruptMessage means a batch failed structural validation: its
-	// length field disagrees with the bytes supplied, its magic is not 2, or
-	// its CRC32C does not match (Kafka CORRUPT_MESSAGE).
+	// length field disagrees with the bytes supplied, its magic is not 2,
+	// its CRC32C does not match, its codec is unknown, or its compressed
+	// records do not decode or inflate past the bound (Kafka
+	// CORRUPT_MESSAGE).
 	ErrCorruptMessage = errors.New("corrupt record batch")
 
 	// ErrMessageTooLarge means a batch is larger than Config.MaxMessageBytes
@@ -18,9 +20,21 @@ var (
 
 	// ErrInvalidRecord means a well-formed batch breaks a rule about its
 	// contents: no records, a lastOffsetDelta that disagrees with the record
-	// count, or a negative sequence from an idempotent producer (Kafka
-	// INVALID_RECORD).
+	// count or the records found, a malformed record, a control or
+	// transactional batch from a client, or a negative sequence or epoch
+	// from an idempotent producer (Kafka INVALID_RECORD).
 	ErrInvalidRecord = errors.New("invalid record batch")
+
+	// ErrInvalidTimestamp means a record's CreateTime timestamp lies
+	// outside message.timestamp.before.max.ms / after.max.ms of the
+	// broker's clock, or a producer set the LogAppendTime attribute on a
+	// LogAppendTime topic (Kafka INVALID_TIMESTAMP).
+	ErrInvalidTimestamp = errors.New("invalid timestamp")
+
+	// ErrUnsupportedCompression means a produce request too old for its
+	// batch's codec (zstd before Produce v7; Kafka
+	// UNSUPPORTED_COMPRESSION_TYPE).
+	ErrUnsupportedCompression = errors.New("unsupported compression type")
 
 	// ErrOutOfOrderSequence means an idempotent producer's batch does not
 	// continue its sequence (Kafka OUT_OF_ORDER_SEQUENCE_NUMBER).

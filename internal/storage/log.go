@@ -124,27 +124,30 @@ func (l *Log) SetConfig(cfg Config) {
 	l.cfg.Store(&c)
 }
 
-// Append validates one raw v2 record batch (as found in a produce request;
-// a records field may hold several, which the broker splits with
-// SplitBatches), applies idempotent-producer deduplication, assigns offsets
-// and writes it to the active segment with a single positional write.
+// Append validates one raw v2 record batch from a producer (a produce
+// request's partition holds exactly one: see ProducedBatch), applies
+// idempotent-producer deduplication, assigns offsets and writes it to the
+// active segment with a single positional write.
 //
 // Append rewrites the header of batch in place (base offset, partition
 // leader epoch and, for LogAppendTime, max timestamp, timestamp type and
-// CRC), as Kafka does with the request buffer; the caller must not expect
-// the bytes unchanged. Records are never decoded.
+// CRC, and for CreateTime a max timestamp that disagrees with the
+// records'), as Kafka does with the request buffer; the caller must not
+// expect the bytes unchanged. Every record is walked (see records.go).
 //
 // The data is readable (and the high watermark advanced) when Append
-// returns, but durable only after WaitDurable. Errors wrap ErrCorruptMessage,
-// ErrMessageTooLarge, ErrInvalidRecord, ErrOutOfOrderSequence or
-// ErrInvalidProducerEpoch for a rejected batch; an I/O error otherwise.
+// returns, but durable only after WaitDurable. A batch that fails
+// validation gets a *BatchError wrapping ErrCorruptMessage,
+// ErrMessageTooLarge, ErrInvalidRecord or ErrInvalidTimestamp; a sequence
+// or epoch error wraps ErrOutOfOrderSequence or ErrInvalidProducerEpoch;
+// anything else is an I/O error.
 //
 // An idempotent producer with no retained state must start at sequence 0,
 // unless the log start offset is above 0, since then retention may have
 // removed its history and any sequence is accepted.
 func (l *Log) Append(batch []byte) (AppendResult, error) {
 	cfg := l.cfg.Load()
-	h, err := validateBatch(batch, cfg.MaxMessageBytes)
+	h, err := validateProduced(batch, cfg, l.opts.Now().UnixMilli())
 	if err != nil {
 		return AppendResult{}, fmt.Errorf("append to %s: %w", l.dir, err)
 	}

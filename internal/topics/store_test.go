@@ -48,6 +48,11 @@ func TestValidateConfig(t *testing.T) {
 		{"message.timestamp.type", "LogAppendTime", true},
 		{"message.timestamp.type", "Later", false},
 		{"cleanup.policy", "compact", false},
+		{"message.timestamp.after.max.ms", "0", true},
+		{"message.timestamp.after.max.ms", "-1", false},
+		{"message.timestamp.before.max.ms", "9223372036854775807", true},
+		{"message.timestamp.before.max.ms", "1d", false},
+		{"message.timestamp.difference.max.ms", "60000", true},
 		{"no.such.config", "1", false},
 	}
 	for _, tc := range tests {
