@@ -355,9 +355,12 @@ func (l *Log) Notify() <-chan struct{} {
 	return l.notify
 }
 
-// Close stops appends, fsyncs everything, persists the active segment's
-// indexes and closes the files. Later calls on the log return errors
-// matching fs.ErrClosed; Close itself may be called again (it returns nil).
+// Close stops appends, fsyncs what is not yet durable and closes the files.
+// It writes no index files for the active segment: Open verifies the last
+// segment in full anyway (it is the one a crash can tear), so a broker with
+// thousands of partitions stops with no fsync for those with nothing new.
+// Later calls on the log return errors matching fs.ErrClosed; Close itself
+// may be called again (it returns nil).
 func (l *Log) Close() error {
 	l.appendMu.Lock()
 	if l.closed {
@@ -377,19 +380,9 @@ func (l *Log) Close() error {
 	l.syncMu.Lock()
 	defer l.syncMu.Unlock()
 	err := l.syncLocked()
-	l.mu.Lock()
+	l.mu.RLock()
 	segs := l.segs
-	active := segs[len(segs)-1]
-	active.idx.seal(active.base)
-	l.mu.Unlock()
-	if err == nil {
-		// Only after the data is durable may index files exist for it.
-		if ierr := active.writeIndexFiles(l.fs, &active.idx); ierr == nil {
-			err = l.fs.SyncDir(l.dir)
-		} else {
-			l.logger.Warn("persist active segment index at close", "segment", active.logPath, "err", ierr)
-		}
-	}
+	l.mu.RUnlock()
 	errs := []error{err}
 	for _, s := range segs {
 		if cerr := s.closeFile(l.opts.Files); cerr != nil {

@@ -221,7 +221,7 @@ func (l *Log) recoverPass() (repaired bool, nsegs int, err error) {
 	l.epochs.truncateFromStart(l.logStart)
 	// The active segment will grow past any index files it has, which would
 	// then describe a prefix only; drop them so that index files always mean
-	// "sealed and durable". Close writes them again.
+	// "sealed and durable". A roll writes them, once the data is durable.
 	if err := active.removeIndexFiles(l.fs); err != nil {
 		return false, 0, err
 	}
