@@ -15,6 +15,7 @@ type config struct {
 	readyTimeout time.Duration
 	stopTimeout  time.Duration
 	listeners    []string // protocols of extra listeners (Listener)
+	fileLimit    int      // RLIMIT_NOFILE for the process (FileLimit); 0 leaves it
 }
 
 func defaultConfig() config {
@@ -53,6 +54,10 @@ func ReadyTimeout(d time.Duration) Opt { return func(c *config) { c.readyTimeout
 // before it kills the process (default 15s, more than the broker's own
 // shutdown grace).
 func StopTimeout(d time.Duration) Opt { return func(c *config) { c.stopTimeout = d } }
+
+// FileLimit runs the broker with an open-file limit of n (soft and hard),
+// as `ulimit -n n` would, through util-linux's prlimit.
+func FileLimit(n int) Opt { return func(c *config) { c.fileLimit = n } }
 
 // Listener adds a listener with protocol proto (SSL, SASL_PLAINTEXT,
 // SASL_SSL) on a free loopback port, beside the PLAINTEXT one at Addr: the

@@ -156,6 +156,10 @@ func (b *Broker) start() error {
 	}
 	args = append(args, b.cfg.args...)
 	cmd := exec.Command(b.bin, args...)
+	if n := b.cfg.fileLimit; n > 0 {
+		// prlimit sets the limit and execs the broker, which keeps the pid.
+		cmd = exec.Command("prlimit", append([]string{fmt.Sprintf("--nofile=%d:%d", n, n), "--", b.bin}, args...)...)
+	}
 	cmd.Env = childEnv()
 	var out io.Writer = b.tail
 	if b.cfg.output != nil {
