@@ -24,7 +24,8 @@ const (
 	// mainPartitions is the partition count of each main topic.
 	mainPartitions = 2
 	// produceInterval paces the main producer: one record per main topic
-	// per tick, 600 records a second.
+	// per tick, 600 records a second, slower for runs so long that
+	// maxRecords would end production early.
 	produceInterval = 5 * time.Millisecond
 	// maxRecords bounds what the main producer writes (about 15 MiB on
 	// disk, a quarter of the tmpfs), whatever the duration.
@@ -123,7 +124,8 @@ func TestChaos(t *testing.T) {
 		}
 	}
 	t.Cleanup(stopLoad)
-	if prod, err = startProducer(addr, led, mainTopics, mainPartitions, produceInterval, maxRecords); err != nil {
+	interval := max(produceInterval, set.duration*time.Duration(len(mainTopics))/maxRecords)
+	if prod, err = startProducer(addr, led, mainTopics, mainPartitions, interval, maxRecords); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"member-1", "member-2"} {
