@@ -137,6 +137,26 @@ func (b *Broker) Running() bool {
 // broker is still running.
 func (b *Broker) Restart() error { return b.start() }
 
+// RestartWith is Restart with opts applied on top of the broker's options,
+// for this and every later restart: a test can switch --fsync modes
+// between crashes, as an operator might between runs. Options that pick
+// ports (Listener) are ignored, since a restart keeps the addresses; Args
+// appends to the flags given before, it does not replace them.
+func (b *Broker) RestartWith(opts ...Opt) error {
+	b.mu.Lock()
+	if b.proc != nil && !b.proc.exited() {
+		b.mu.Unlock()
+		return errors.New("brokerproc: broker is already running")
+	}
+	listeners := b.cfg.listeners
+	for _, o := range opts {
+		o(&b.cfg)
+	}
+	b.cfg.listeners = listeners
+	b.mu.Unlock()
+	return b.start()
+}
+
 // start launches a process and waits until it accepts connections.
 func (b *Broker) start() error {
 	b.mu.Lock()

@@ -95,6 +95,28 @@ func TestStartReportsBadFlags(t *testing.T) {
 	}
 }
 
+func TestRestartWithChangesFlags(t *testing.T) {
+	b := brokerproc.StartT(t, bin, t.TempDir(), brokerproc.Fsync("always"))
+	addr := b.Addr()
+	if err := b.RestartWith(brokerproc.Fsync("interval")); err == nil {
+		t.Fatal("RestartWith of a running broker succeeded")
+	}
+	if err := b.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	// The broker refuses this mode, which proves the new flag reached it.
+	err := b.RestartWith(brokerproc.Fsync("sometimes"))
+	if err == nil || !strings.Contains(err.Error(), "--fsync must be always or interval") {
+		t.Fatalf("RestartWith(Fsync(sometimes)) = %v, want the broker's refusal", err)
+	}
+	if err := b.RestartWith(brokerproc.Fsync("interval")); err != nil {
+		t.Fatalf("RestartWith(Fsync(interval)): %v", err)
+	}
+	if b.Addr() != addr {
+		t.Fatalf("RestartWith moved the listener from %s to %s", addr, b.Addr())
+	}
+}
+
 func TestKillReportsCrashItDidNotCause(t *testing.T) {
 	b, err := brokerproc.Start(bin, t.TempDir())
 	if err != nil {
