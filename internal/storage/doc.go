@@ -18,10 +18,10 @@
 // (relative offset -> file position) and NNN.timeindex (timestamp ->
 // relative offset), plus log-start-offset, a checkpoint written by
 // DeleteRecords. Index files are written (tmp + fsync + rename) only once
-// the segment's data is fsynced: when it is sealed by a roll, and for the
-// active segment at Close. Open removes the active segment's index files,
-// since the segment will grow past them, so a non-active segment with sane
-// index files is one that was sealed cleanly and needs no CRC pass at Open.
+// the segment's data is fsynced, when it is sealed by a roll; never for
+// the active segment (Open removes any it has, since the segment will grow
+// past them), so a non-active segment with sane index files is one that
+// was sealed cleanly and needs no CRC pass at Open.
 // Files ending in .tmp or .deleted are interrupted work; Open removes them.
 //
 // # Batches

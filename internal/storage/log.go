@@ -91,7 +91,7 @@ func openLog(fsys fileSystem, dir string, cfg Config, opts Options) (*Log, error
 		producers: newProducerState(),
 	}
 	l.SetConfig(cfg)
-	if _, err := fsys.ReadDir(dir); errors.Is(err, fs.ErrNotExist) {
+	if _, err := fsys.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		l.parentDirty = true
 	}
 	if err := fsys.MkdirAll(dir, 0o755); err != nil {
@@ -342,9 +342,11 @@ func (l *Log) Notify() <-chan struct{} {
 	return l.notify
 }
 
-// Close stops appends, fsyncs everything, persists the active segment's
-// indexes and closes the files. Later calls on the log return errors
-// matching fs.ErrClosed; Close itself may be called again (it returns nil).
+// Close stops appends, fsyncs everything and closes the files. Later calls
+// on the log return errors matching fs.ErrClosed; Close itself may be
+// called again (it returns nil). The active segment's index files are not
+// written: Open removes them (the segment will grow past them), so they
+// would cost a closing broker three fsyncs per partition for nothing.
 func (l *Log) Close() error {
 	l.appendMu.Lock()
 	if l.closed {
@@ -364,19 +366,9 @@ func (l *Log) Close() error {
 	l.syncMu.Lock()
 	defer l.syncMu.Unlock()
 	err := l.syncLocked()
-	l.mu.Lock()
+	l.mu.RLock()
 	segs := l.segs
-	active := segs[len(segs)-1]
-	active.idx.seal(active.base)
-	l.mu.Unlock()
-	if err == nil {
-		// Only after the data is durable may index files exist for it.
-		if ierr := active.writeIndexFiles(l.fs, &active.idx); ierr == nil {
-			err = l.fs.SyncDir(l.dir)
-		} else {
-			l.logger.Warn("persist active segment index at close", "segment", active.logPath, "err", ierr)
-		}
-	}
+	l.mu.RUnlock()
 	errs := []error{err}
 	for _, s := range segs {
 		if cerr := s.closeFile(l.opts.Files); cerr != nil {

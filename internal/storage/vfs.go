@@ -30,6 +30,7 @@ type fileSystem interface {
 	RemoveAll(path string) error
 	Rename(oldpath, newpath string) error
 	ReadDir(name string) ([]os.DirEntry, error)
+	Stat(name string) (os.FileInfo, error)
 	MkdirAll(path string, perm os.FileMode) error
 	// SyncDir fsyncs a directory so that file creations, renames and
 	// removals in it survive a crash.
@@ -50,6 +51,7 @@ func (osFS) Remove(name string) error                     { return os.Remove(nam
 func (osFS) RemoveAll(path string) error                  { return os.RemoveAll(path) }
 func (osFS) Rename(oldpath, newpath string) error         { return os.Rename(oldpath, newpath) }
 func (osFS) ReadDir(name string) ([]os.DirEntry, error)   { return os.ReadDir(name) }
+func (osFS) Stat(name string) (os.FileInfo, error)        { return os.Stat(name) }
 func (osFS) MkdirAll(path string, perm os.FileMode) error { return os.MkdirAll(path, perm) }
 
 func (osFS) SyncDir(path string) error {
