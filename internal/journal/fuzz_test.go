@@ -76,6 +76,29 @@ func FuzzScan(f *testing.F) {
 		if err != nil || res2.end != len(clean) || len(res2.damaged) != 0 || again != len(recs) {
 			t.Fatalf("reframed records: %+v %v", res2, err)
 		}
+		// Stopping at damage (RefuseDamage) replays a prefix of the same
+		// records and stops where the first damage starts.
+		var first []string
+		res3, err := scan(data, 1<<16, true, func(_ int, rec []byte) error {
+			if string(rec) == "bogus" {
+				return errors.New("rejected")
+			}
+			first = append(first, string(rec))
+			return nil
+		})
+		for i, r := range first {
+			if i >= len(recs) || r != string(recs[i]) {
+				t.Fatalf("stopping scan replayed %q as record %d", r, i)
+			}
+		}
+		if errors.Is(err, errStopped) {
+			if len(res3.damaged) != 1 || res3.end != res3.damaged[0].offset {
+				t.Fatalf("stopped: %+v", res3)
+			}
+			tornWithHoles(data[res3.end:], 1<<16) // decides without panicking
+		} else if len(res3.damaged) != 0 {
+			t.Fatalf("damage %+v without stopping", res3.damaged)
+		}
 	})
 }
 
