@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/courier-dev/courier/internal/topics"
@@ -47,36 +49,52 @@ type topicCreated struct {
 // createTopics creates several topics with one metadata write: each valid
 // topic's partitions are created, then every such topic is added to the
 // metadata in one batch (one fsync for all), then they are published. A
-// topic that cannot be created (a bad name, one that exists, the partition
-// limit, a partition that cannot be opened) gets its error and the others
-// go on; if the batch cannot be written, every topic in it fails and its
-// partitions are removed: nothing half-created stays.
+// topic that cannot be created (a bad name, one that exists or repeats,
+// the partition limit, a partition that cannot be opened) gets its error
+// and the others go on; if the batch cannot be written, every topic in it
+// fails and its partitions are removed: nothing half-created stays.
 func (b *Broker) createTopics(specs []topicSpec) []topicCreated {
 	b.adminMu.Lock()
 	defer b.adminMu.Unlock()
 	out := make([]topicCreated, len(specs))
-	opened := make([][]*partition, len(specs))
 	var (
-		ready  []int
-		batch  []topics.Topic
+		valid  []int
 		adding int32
+		names  = make(map[string]bool, len(specs))
 	)
 	for i, sp := range specs {
 		t, err := b.topics.NewTopic(sp.name, sp.partitions, sp.configs, sp.internal)
-		if err == nil {
-			err = b.checkPartitionBudget(adding + sp.partitions)
+		if err == nil && names[sp.name] {
+			err = fmt.Errorf("%w: %s (named twice)", topics.ErrTopicExists, sp.name)
 		}
 		if err == nil {
-			opened[i], err = b.newPartitions(t, 0)
+			err = b.checkPartitionBudget(adding + sp.partitions)
 		}
 		if err != nil {
 			out[i].err = err
 			continue
 		}
+		names[sp.name] = true
 		adding += sp.partitions
 		out[i].t = t
-		ready = append(ready, i)
-		batch = append(batch, t)
+		valid = append(valid, i)
+	}
+	// Creating a partition is creating a directory and two files: the
+	// kernel's work, which several at once spread over the cores.
+	opened := make([][]*partition, len(specs))
+	inParallel(len(valid), createWorkers, func(k int) {
+		i := valid[k]
+		opened[i], out[i].err = b.newPartitions(out[i].t, 0)
+	})
+	var (
+		ready []int
+		batch []topics.Topic
+	)
+	for _, i := range valid {
+		if out[i].err == nil {
+			ready = append(ready, i)
+			batch = append(batch, out[i].t)
+		}
 	}
 	if err := b.topics.AddAll(batch); err != nil {
 		for _, i := range ready {
@@ -89,6 +107,28 @@ func (b *Broker) createTopics(specs []topicSpec) []topicCreated {
 		b.publishPartitions(out[i].t, opened[i])
 	}
 	return out
+}
+
+// createWorkers bounds the topics whose partitions are created at once.
+const createWorkers = 4
+
+// inParallel calls fn with 0 to n-1 on up to workers goroutines of its
+// own, and returns once every call has.
+func inParallel(n, workers int, fn func(i int)) {
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for range min(n, workers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // newPartitions opens new, empty partitions of t from index first on.

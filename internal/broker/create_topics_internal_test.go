@@ -145,3 +145,16 @@ func TestCreateTopicsFailedWriteLeavesNothing(t *testing.T) {
 		t.Fatalf("%d topics", n)
 	}
 }
+
+// TestCreateTopicsRefusesARepeatedName: createTopics creates partitions in
+// parallel, so a name given twice must be refused before any is made.
+func TestCreateTopicsRefusesARepeatedName(t *testing.T) {
+	b, _ := openWithTopicsFS(t)
+	got := b.createTopics([]topicSpec{{name: "twice", partitions: 2}, {name: "twice", partitions: 3}})
+	if got[0].err != nil || got[0].t.Partitions != 2 || !errors.Is(got[1].err, topics.ErrTopicExists) {
+		t.Fatalf("%+v", got)
+	}
+	if n := len(b.topicPartitions("twice")); n != 2 {
+		t.Fatalf("twice has %d partitions open", n)
+	}
+}
