@@ -86,7 +86,7 @@ process (kill -9), but a power loss can take the last interval's writes.`,
 	f.DurationVar(&cfg.Broker.GroupInitialRebalanceDelay, "group-initial-rebalance-delay", 3*time.Second, "how long a new consumer group waits for more members before its first rebalance")
 	f.DurationVar(&cfg.Broker.OffsetsRetention, "offsets-retention", 7*24*time.Hour, "how long an empty group's committed offsets are kept (offsets.retention.minutes)")
 	f.Int32Var(&cfg.Broker.NodeID, "node-id", 1, "this broker's node id")
-	f.BoolVar(&cfg.Broker.RebuildMetadata, "rebuild-metadata", false, "rebuild the topic metadata (DATA/meta/topics.json) from the partition directories at start: for a lost or damaged file (a damaged one is moved to DATA/quarantine)")
+	f.BoolVar(&cfg.Broker.RebuildMetadata, "rebuild-metadata", false, "rebuild the topic metadata (DATA/meta/topics.log) from the partition directories at start: for a lost or damaged file (a damaged one is moved to DATA/quarantine)")
 	f.IntVar(&cfg.Broker.MaxPartitions, "max-partitions", 0, "most partitions all topics together may have; creating more is refused (0: derived from the open-file limit, ulimit -n)")
 	f.IntVar(&cfg.Broker.AutoCreateTopicsPerRequest, "auto-create-topics-per-request", 20, "most topics one Metadata request may auto-create")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")

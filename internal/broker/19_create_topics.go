@@ -2,7 +2,9 @@ package broker
 
 // 19_create_topics.go creates topics. Courier has one node, so a
 // replication factor above one, or an assignment naming other nodes, is
-// refused rather than silently ignored.
+// refused rather than silently ignored. The valid topics of one request
+// are created together (admin.go's createTopics): one metadata write, one
+// fsync, for all of them.
 
 import (
 	"context"
@@ -23,50 +25,76 @@ func (b *Broker) handleCreateTopics(_ context.Context, req *server.Request) serv
 	}
 	// CREATE on the cluster covers every topic; otherwise CREATE on each.
 	clusterCreate := b.allowedCluster(req, opCreate)
-	for _, rt := range r.Topics {
-		st := kmsg.NewCreateTopicsResponseTopic()
+	resp.Topics = make([]kmsg.CreateTopicsResponseTopic, len(r.Topics))
+	// The topics to create, by their place in the response: created
+	// together, with one metadata write.
+	var (
+		specs []topicSpec
+		at    []int
+	)
+	for i, rt := range r.Topics {
+		st := &resp.Topics[i]
+		*st = kmsg.NewCreateTopicsResponseTopic()
 		st.Topic = rt.Topic
 		if seen[rt.Topic] > 1 {
 			st.ErrorCode = kerr.InvalidRequest.Code
 			st.ErrorMessage = errorMessage(fmt.Errorf("topic %q named more than once in one request", rt.Topic))
-			resp.Topics = append(resp.Topics, st)
 			continue
 		}
 		if !clusterCreate && !b.allowed(req, opCreate, rtTopic, rt.Topic) {
 			st.ErrorCode = kerr.TopicAuthorizationFailed.Code
-			resp.Topics = append(resp.Topics, st)
 			continue
 		}
-		t, err := b.createOne(rt, r.ValidateOnly)
-		if err != nil {
-			st.ErrorCode = errorCode(err)
-			st.ErrorMessage = errorMessage(err)
-		} else {
-			st.TopicID = t.ID
-			st.NumPartitions = t.Partitions
-			st.ReplicationFactor = 1
-			st.Configs = describeTopicConfigsForCreate(t)
-			if !b.allowed(req, opDescribeConfigs, rtTopic, rt.Topic) {
-				st.Configs = nil
-				st.ConfigErrorCode = kerr.TopicAuthorizationFailed.Code
-			}
+		spec, err := b.topicSpec(rt)
+		if err == nil && r.ValidateOnly {
+			var t topics.Topic
+			t, err = b.validateTopicSpec(spec)
+			b.createdTopic(req, st, t, err)
+			continue
 		}
-		resp.Topics = append(resp.Topics, st)
+		if err != nil {
+			b.createdTopic(req, st, topics.Topic{}, err)
+			continue
+		}
+		specs = append(specs, spec)
+		at = append(at, i)
+	}
+	for k, c := range b.createTopics(specs) {
+		b.createdTopic(req, &resp.Topics[at[k]], c.t, c.err)
 	}
 	return server.Immediate(resp)
 }
 
-// createOne validates and (unless validateOnly) creates one topic.
-func (b *Broker) createOne(rt kmsg.CreateTopicsRequestTopic, validateOnly bool) (topics.Topic, error) {
+// createdTopic fills one topic's answer: its error, or what was created
+// (the configs only for a principal that may DESCRIBE_CONFIGS it).
+func (b *Broker) createdTopic(req *server.Request, st *kmsg.CreateTopicsResponseTopic, t topics.Topic, err error) {
+	if err != nil {
+		st.ErrorCode = errorCode(err)
+		st.ErrorMessage = errorMessage(err)
+		return
+	}
+	st.TopicID = t.ID
+	st.NumPartitions = t.Partitions
+	st.ReplicationFactor = 1
+	st.Configs = describeTopicConfigsForCreate(t)
+	if !b.allowed(req, opDescribeConfigs, rtTopic, st.Topic) {
+		st.Configs = nil
+		st.ConfigErrorCode = kerr.TopicAuthorizationFailed.Code
+	}
+}
+
+// topicSpec checks what a request asks of one topic that the topic store
+// does not (replication, an assignment) and resolves the partition count.
+func (b *Broker) topicSpec(rt kmsg.CreateTopicsRequestTopic) (topicSpec, error) {
 	partitions := rt.NumPartitions
 	if len(rt.ReplicaAssignment) > 0 {
 		if rt.NumPartitions != -1 || rt.ReplicationFactor != -1 {
-			return topics.Topic{}, fmt.Errorf("%w: give either an assignment or partitions and replication factor", errInvalidReplicaAssignment)
+			return topicSpec{}, fmt.Errorf("%w: give either an assignment or partitions and replication factor", errInvalidReplicaAssignment)
 		}
 		partitions = int32(len(rt.ReplicaAssignment))
 		for _, a := range rt.ReplicaAssignment {
 			if len(a.Replicas) != 1 || a.Replicas[0] != b.cfg.NodeID {
-				return topics.Topic{}, fmt.Errorf("%w: partition %d: replicas %v; the only broker is %d", errInvalidReplicaAssignment, a.Partition, a.Replicas, b.cfg.NodeID)
+				return topicSpec{}, fmt.Errorf("%w: partition %d: replicas %v; the only broker is %d", errInvalidReplicaAssignment, a.Partition, a.Replicas, b.cfg.NodeID)
 			}
 		}
 	}
@@ -74,7 +102,7 @@ func (b *Broker) createOne(rt kmsg.CreateTopicsRequestTopic, validateOnly bool) 
 		partitions = b.cfg.DefaultPartitions
 	}
 	if rt.ReplicationFactor != -1 && rt.ReplicationFactor != 1 {
-		return topics.Topic{}, fmt.Errorf("%w: %d; Courier is a single broker, so it must be 1 (or -1 for the default)", errInvalidReplicationFactor, rt.ReplicationFactor)
+		return topicSpec{}, fmt.Errorf("%w: %d; Courier is a single broker, so it must be 1 (or -1 for the default)", errInvalidReplicationFactor, rt.ReplicationFactor)
 	}
 	configs := map[string]string{}
 	for _, c := range rt.Configs {
@@ -83,22 +111,25 @@ func (b *Broker) createOne(rt kmsg.CreateTopicsRequestTopic, validateOnly bool) 
 		}
 		configs[c.Name] = *c.Value
 	}
-	if validateOnly {
-		if err := topics.ValidateName(rt.Topic); err != nil {
-			return topics.Topic{}, err
-		}
-		if partitions < 1 || partitions > topics.MaxPartitions {
-			return topics.Topic{}, fmt.Errorf("%w: %d", topics.ErrInvalidPartitions, partitions)
-		}
-		if err := topics.ValidateConfigs(configs); err != nil {
-			return topics.Topic{}, err
-		}
-		if _, ok := b.topics.Get(rt.Topic); ok {
-			return topics.Topic{}, fmt.Errorf("%w: %s", topics.ErrTopicExists, rt.Topic)
-		}
-		return topics.Topic{Name: rt.Topic, Partitions: partitions, Configs: configs}, nil
+	return topicSpec{name: rt.Topic, partitions: partitions, configs: configs}, nil
+}
+
+// validateTopicSpec answers a validate-only request: what creating the
+// topic would give, or why it would fail, without creating anything.
+func (b *Broker) validateTopicSpec(spec topicSpec) (topics.Topic, error) {
+	if err := topics.ValidateName(spec.name); err != nil {
+		return topics.Topic{}, err
 	}
-	return b.createTopic(rt.Topic, partitions, configs)
+	if spec.partitions < 1 || spec.partitions > topics.MaxPartitions {
+		return topics.Topic{}, fmt.Errorf("%w: %d", topics.ErrInvalidPartitions, spec.partitions)
+	}
+	if err := topics.ValidateConfigs(spec.configs); err != nil {
+		return topics.Topic{}, err
+	}
+	if _, ok := b.topics.Get(spec.name); ok {
+		return topics.Topic{}, fmt.Errorf("%w: %s", topics.ErrTopicExists, spec.name)
+	}
+	return topics.Topic{Name: spec.name, Partitions: spec.partitions, Configs: spec.configs}, nil
 }
 
 // describeTopicConfigsForCreate lists a new topic's effective configs.

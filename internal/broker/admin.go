@@ -2,7 +2,8 @@ package broker
 
 // admin.go changes the set of topics. A new topic's partitions are created
 // first, invisible, and the topic is added to the metadata (made visible)
-// only once all exist, so a failed creation leaves nothing behind. A
+// only once all exist, so a failed creation leaves nothing behind; the
+// topics of one CreateTopics request are added in one metadata write. A
 // deleted topic leaves the metadata first (so a crash never leaves it
 // half-known), then each partition directory is renamed with the -delete
 // suffix and removed (a crash in between is finished at the next start).
@@ -13,6 +14,8 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/courier-dev/courier/internal/topics"
@@ -25,25 +28,107 @@ func (b *Broker) createTopic(name string, partitions int32, configs map[string]s
 
 // createTopicWith is createTopic that can mark the topic internal.
 func (b *Broker) createTopicWith(name string, partitions int32, configs map[string]string, internal bool) (topics.Topic, error) {
+	created := b.createTopics([]topicSpec{{name: name, partitions: partitions, configs: configs, internal: internal}})
+	return created[0].t, created[0].err
+}
+
+// topicSpec is a topic to create.
+type topicSpec struct {
+	name       string
+	partitions int32
+	configs    map[string]string
+	internal   bool
+}
+
+// topicCreated is the outcome of one topicSpec: the topic, or why not.
+type topicCreated struct {
+	t   topics.Topic
+	err error
+}
+
+// createTopics creates several topics with one metadata write: each valid
+// topic's partitions are created, then every such topic is added to the
+// metadata in one batch (one fsync for all), then they are published. A
+// topic that cannot be created (a bad name, one that exists or repeats,
+// the partition limit, a partition that cannot be opened) gets its error
+// and the others go on; if the batch cannot be written, every topic in it
+// fails and its partitions are removed: nothing half-created stays.
+func (b *Broker) createTopics(specs []topicSpec) []topicCreated {
 	b.adminMu.Lock()
 	defer b.adminMu.Unlock()
-	t, err := b.topics.NewTopic(name, partitions, configs, internal)
-	if err != nil {
-		return topics.Topic{}, err
+	out := make([]topicCreated, len(specs))
+	var (
+		valid  []int
+		adding int32
+		names  = make(map[string]bool, len(specs))
+	)
+	for i, sp := range specs {
+		t, err := b.topics.NewTopic(sp.name, sp.partitions, sp.configs, sp.internal)
+		if err == nil && names[sp.name] {
+			err = fmt.Errorf("%w: %s (named twice)", topics.ErrTopicExists, sp.name)
+		}
+		if err == nil {
+			err = b.checkPartitionBudget(adding + sp.partitions)
+		}
+		if err != nil {
+			out[i].err = err
+			continue
+		}
+		names[sp.name] = true
+		adding += sp.partitions
+		out[i].t = t
+		valid = append(valid, i)
 	}
-	if err := b.checkPartitionBudget(partitions); err != nil {
-		return topics.Topic{}, err
+	// Creating a partition is creating a directory and two files: the
+	// kernel's work, which several at once spread over the cores.
+	opened := make([][]*partition, len(specs))
+	inParallel(len(valid), createWorkers, func(k int) {
+		i := valid[k]
+		opened[i], out[i].err = b.newPartitions(out[i].t, 0)
+	})
+	var (
+		ready []int
+		batch []topics.Topic
+	)
+	for _, i := range valid {
+		if out[i].err == nil {
+			ready = append(ready, i)
+			batch = append(batch, out[i].t)
+		}
 	}
-	opened, err := b.newPartitions(t, 0)
-	if err != nil {
-		return topics.Topic{}, err
+	if err := b.topics.AddAll(batch); err != nil {
+		for _, i := range ready {
+			b.discardPartitions(opened[i])
+			out[i] = topicCreated{err: err}
+		}
+		return out
 	}
-	if err := b.topics.Add(t); err != nil {
-		b.discardPartitions(opened)
-		return topics.Topic{}, err
+	for _, i := range ready {
+		b.publishPartitions(out[i].t, opened[i])
 	}
-	b.publishPartitions(t, opened)
-	return t, nil
+	return out
+}
+
+// createWorkers bounds the topics whose partitions are created at once.
+const createWorkers = 4
+
+// inParallel calls fn with 0 to n-1 on up to workers goroutines of its
+// own, and returns once every call has.
+func inParallel(n, workers int, fn func(i int)) {
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for range min(n, workers) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // newPartitions opens new, empty partitions of t from index first on.
@@ -61,7 +146,7 @@ func (b *Broker) newPartitions(t topics.Topic, first int32) ([]*partition, error
 			b.cfg.Logger.Warn("a directory for the new partition already existed; moved it to quarantine", "path", dir, "quarantined_as", dst)
 		}
 	}
-	opened, err := b.openPartitions(t, first)
+	opened, err := b.openPartitions(t, first, true)
 	if err != nil {
 		for i := first; i < t.Partitions; i++ {
 			_ = os.RemoveAll(b.partitionDir(t.Name, i)) // made just now, empty
@@ -93,6 +178,7 @@ func (b *Broker) deleteTopic(name string) (topics.Topic, error) {
 	ps := b.parts[name]
 	delete(b.parts, name)
 	delete(b.byID, t.ID)
+	b.nparts -= len(ps)
 	b.mu.Unlock()
 	for _, p := range ps {
 		if err := b.removePartition(p, t); err != nil {

@@ -49,6 +49,7 @@ type Broker struct {
 	mu     sync.RWMutex
 	parts  map[string][]*partition
 	byID   map[[16]byte]string
+	nparts int // partitions in parts, for the partition limit
 	closed bool
 
 	// adminMu serializes topic creation, deletion and partition changes,
@@ -105,6 +106,9 @@ func Open(cfg Config) (*Broker, error) {
 	opened := false
 	defer func() {
 		if !opened {
+			if b.topics != nil {
+				b.topics.Close()
+			}
 			b.lock.release()
 		}
 	}()
@@ -174,7 +178,7 @@ func (b *Broker) openTopic(t topics.Topic) error {
 	b.mu.RLock()
 	have := len(b.parts[t.Name])
 	b.mu.RUnlock()
-	opened, err := b.openPartitions(t, int32(have))
+	opened, err := b.openPartitions(t, int32(have), false)
 	if err != nil {
 		return err
 	}
@@ -184,8 +188,10 @@ func (b *Broker) openTopic(t topics.Topic) error {
 
 // openPartitions opens the logs of t's partitions from index first on,
 // without publishing them. Each partition directory gets its
-// partition.metadata copy if it lacks one.
-func (b *Broker) openPartitions(t topics.Topic, first int32) ([]*partition, error) {
+// partition.metadata copy: written for new partitions, and for existing
+// ones only if it is missing (one stat, so that a start with thousands of
+// partitions does not read them all).
+func (b *Broker) openPartitions(t topics.Topic, first int32, fresh bool) ([]*partition, error) {
 	// The name becomes a path: never build one from an unchecked name.
 	if err := topics.ValidateName(t.Name); err != nil {
 		return nil, fmt.Errorf("open topic: %w", err)
@@ -202,10 +208,11 @@ func (b *Broker) openPartitions(t topics.Topic, first int32) ([]*partition, erro
 		}
 		b.metrics.recovery.add(l.Recovery())
 		opened = append(opened, &partition{topic: t.Name, index: i, log: l})
-		if _, err := readPartitionMeta(dir); err != nil {
-			if err := writePartitionMeta(dir, t, i); err != nil {
-				b.cfg.Logger.Warn("write partition metadata copy", "topic", t.Name, "partition", i, "err", err)
-			}
+		if !fresh && hasPartitionMeta(dir) {
+			continue
+		}
+		if err := writePartitionMeta(dir, t, i); err != nil {
+			b.cfg.Logger.Warn("write partition metadata copy", "topic", t.Name, "partition", i, "err", err)
 		}
 	}
 	return opened, nil
@@ -216,6 +223,7 @@ func (b *Broker) publishPartitions(t topics.Topic, opened []*partition) {
 	b.mu.Lock()
 	b.parts[t.Name] = append(b.parts[t.Name], opened...)
 	b.byID[t.ID] = t.Name
+	b.nparts += len(opened)
 	b.mu.Unlock()
 }
 
@@ -296,7 +304,7 @@ func (b *Broker) Close() error {
 	b.mu.Unlock()
 	close(b.stop)
 	b.bg.Wait()
-	err := errors.Join(b.groups.Close(), b.closeLogs())
+	err := errors.Join(b.groups.Close(), b.closeLogs(), b.topics.Close())
 	if err == nil {
 		err = b.markCleanShutdown()
 	}
@@ -316,6 +324,7 @@ func (b *Broker) closeLogs() error {
 		}
 	}
 	b.parts = map[string][]*partition{}
+	b.nparts = 0
 	return errors.Join(errs...)
 }
 

@@ -11,8 +11,10 @@ package broker
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -96,7 +98,7 @@ func (b *Broker) checkMetadataPresent() error {
 	if len(found) == 0 {
 		return nil
 	}
-	return fmt.Errorf("topic metadata %s is missing, but %s holds %d partition directories (%s): "+
+	return fmt.Errorf("topic metadata %s (or, from an earlier version, topics.json) is missing, but %s holds %d partition directories (%s): "+
 		"refusing to start, since every one of them would be unknown. If the file was lost, start once with "+
 		"--rebuild-metadata to rebuild the topics from the partition directories; if the data directory is "+
 		"not the one you meant, check --data",
@@ -144,11 +146,13 @@ func (b *Broker) isLivePartitionDir(name string) bool {
 }
 
 // openTopicStore opens the topic metadata, or with --rebuild-metadata
-// rebuilds it: a damaged file is moved to quarantine first, then every
-// topic found in the partition directories and missing from the metadata
-// is added.
+// rebuilds it: metadata that cannot be trusted (topics.log, and a
+// topics.json not yet imported, whichever exist) is moved to quarantine
+// first, then every topic found in the partition directories and missing
+// from the metadata is added.
 func (b *Broker) openTopicStore() (*topics.Store, error) {
-	store, err := topics.Open(b.metaDir())
+	opts := topics.Options{Logger: b.cfg.Logger}
+	store, err := topics.Open(b.metaDir(), opts)
 	if err == nil && !b.cfg.RebuildMetadata {
 		return store, nil
 	}
@@ -161,16 +165,26 @@ func (b *Broker) openTopicStore() (*topics.Store, error) {
 			err, b.quarantineDir())
 	}
 	if err != nil {
-		dst, qerr := b.moveToQuarantine(filepath.Join(b.metaDir(), "topics.json"), "damaged")
-		if qerr != nil {
-			return nil, qerr
+		for _, name := range []string{"topics.log", "topics.json"} {
+			path := filepath.Join(b.metaDir(), name)
+			if _, serr := os.Stat(path); errors.Is(serr, os.ErrNotExist) {
+				continue
+			}
+			dst, qerr := b.moveToQuarantine(path, "damaged")
+			if qerr != nil {
+				return nil, qerr
+			}
+			b.cfg.Logger.Warn("damaged topic metadata moved to quarantine", "err", err, "quarantined_as", dst)
 		}
-		b.cfg.Logger.Warn("damaged topic metadata moved to quarantine", "err", err, "quarantined_as", dst)
-		if store, err = topics.Open(b.metaDir()); err != nil {
+		if store, err = topics.Open(b.metaDir(), opts); err != nil {
 			return nil, err
 		}
 	}
-	return store, b.rebuildTopics(store)
+	if err := b.rebuildTopics(store); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return store, nil
 }
 
 // rebuildTopics adds to store every topic that has partition directories
@@ -192,7 +206,9 @@ func (b *Broker) rebuildTopics(store *topics.Store) error {
 		}
 		found[topic] = max(found[topic], index+1)
 	}
-	for name, count := range found {
+	var rebuilt []topics.Topic
+	for _, name := range slices.Sorted(maps.Keys(found)) {
+		count := found[name]
 		if t, ok := store.Get(name); ok {
 			if t.Partitions < count {
 				if _, err := store.SetPartitions(name, count); err != nil {
@@ -203,9 +219,7 @@ func (b *Broker) rebuildTopics(store *topics.Store) error {
 			continue
 		}
 		t, fromFiles := b.rebuiltTopic(name, count)
-		if err := store.Add(t); err != nil {
-			return fmt.Errorf("rebuild topic %s: %w", name, err)
-		}
+		rebuilt = append(rebuilt, t)
 		if fromFiles {
 			b.cfg.Logger.Warn("rebuilt topic from its partition directories", "topic", name, "partitions", count, "configs", t.Configs)
 		} else {
@@ -213,6 +227,10 @@ func (b *Broker) rebuildTopics(store *topics.Store) error {
 				"so it has a new id and retention switched off: set its configs again",
 				"topic", name, "partitions", count)
 		}
+	}
+	// One metadata write for every rebuilt topic.
+	if err := store.AddAll(rebuilt); err != nil {
+		return fmt.Errorf("rebuild %d topics: %w", len(rebuilt), err)
 	}
 	return nil
 }

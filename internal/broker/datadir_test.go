@@ -3,12 +3,13 @@ package broker_test
 // datadir_test.go covers what the broker does with a damaged or unexpected
 // data directory at start: missing or damaged topic metadata stops the
 // start (and --rebuild-metadata gets the topics back from the partition
-// directories), unknown directories are moved to quarantine, interrupted
+// directories), the previous version's topics.json is imported, unknown directories are moved to quarantine, interrupted
 // deletions are finished, and partition limits are enforced before
 // anything is created.
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -72,13 +73,13 @@ func openErr(dir string, cfg broker.Config) error {
 
 func TestMissingMetadataRefusesStartAndRebuildRecovers(t *testing.T) {
 	dir, ids := seedDataDir(t)
-	meta := filepath.Join(dir, "meta", "topics.json")
+	meta := filepath.Join(dir, "meta", "topics.log")
 	if err := os.Remove(meta); err != nil {
 		t.Fatal(err)
 	}
 	err := openErr(dir, broker.Config{})
 	if err == nil || !strings.Contains(err.Error(), "--rebuild-metadata") || !strings.Contains(err.Error(), "missing") {
-		t.Fatalf("start without topics.json: %v, want a refusal naming --rebuild-metadata", err)
+		t.Fatalf("start without topics.log: %v, want a refusal naming --rebuild-metadata", err)
 	}
 	for _, p := range []string{"orders-0", "orders-2", "plain-0"} {
 		if _, err := os.Stat(filepath.Join(dir, "logs", p)); err != nil {
@@ -92,15 +93,7 @@ func TestMissingMetadataRefusesStartAndRebuildRecovers(t *testing.T) {
 	}
 	consumeN(t, b.Addr, "plain", 5)
 	adm := kadm.NewClient(newClient(t, b.Addr))
-	td, err := adm.ListTopics(testCtx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, id := range ids {
-		if td[name].ID != id {
-			t.Errorf("topic %s rebuilt with id %x, was %x", name, td[name].ID, id)
-		}
-	}
+	td := expectTopicIDs(t, b.Addr, ids)
 	if len(td["orders"].Partitions) != 3 {
 		t.Errorf("orders rebuilt with %d partitions", len(td["orders"].Partitions))
 	}
@@ -115,7 +108,7 @@ func TestMissingMetadataRefusesStartAndRebuildRecovers(t *testing.T) {
 
 func TestRebuildWithoutPartitionMetadataDisablesRetention(t *testing.T) {
 	dir, _ := seedDataDir(t)
-	os.Remove(filepath.Join(dir, "meta", "topics.json"))
+	os.Remove(filepath.Join(dir, "meta", "topics.log"))
 	os.Remove(filepath.Join(dir, "logs", "plain-0", "partition.metadata"))
 	b := testbroker.StartAt(t, dir, func(c *run.Config) { c.Broker.RebuildMetadata = true })
 	consumeN(t, b.Addr, "plain", 5)
@@ -128,23 +121,118 @@ func TestRebuildWithoutPartitionMetadataDisablesRetention(t *testing.T) {
 	}
 }
 
+// TestDamagedMetadataRefusesStart: a byte flipped in the middle of
+// topics.log stops the start with a message naming --rebuild-metadata
+// (never a start with some topics missing, whose directories would look
+// unknown); the rebuild moves the file to quarantine and gets every topic
+// back, with its id and configs, from the partition directories.
 func TestDamagedMetadataRefusesStart(t *testing.T) {
-	dir, _ := seedDataDir(t)
-	meta := filepath.Join(dir, "meta", "topics.json")
-	data, _ := os.ReadFile(meta)
-	damaged := strings.Replace(string(data), `"partitions": 3`, `"partitions": -1`, 1)
-	if damaged == string(data) {
-		t.Fatal("test could not damage the metadata")
+	dir, ids := seedDataDir(t)
+	meta := filepath.Join(dir, "meta", "topics.log")
+	data, err := os.ReadFile(meta)
+	if err != nil {
+		t.Fatal(err)
 	}
-	os.WriteFile(meta, []byte(damaged), 0o644)
-	err := openErr(dir, broker.Config{})
-	if err == nil || !strings.Contains(err.Error(), "--rebuild-metadata") || !strings.Contains(err.Error(), "orders") {
+	// The first record's body (the log holds one per topic and the
+	// internal offsets topic's, so the first is not the last).
+	data[12] ^= 0x20
+	os.WriteFile(meta, data, 0o644)
+	err = openErr(dir, broker.Config{})
+	if err == nil || !strings.Contains(err.Error(), "--rebuild-metadata") || !strings.Contains(err.Error(), "damaged") {
 		t.Fatalf("start on damaged metadata: %v", err)
+	}
+	if now, _ := os.ReadFile(meta); string(now) != string(data) {
+		t.Fatal("the refused start changed topics.log")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "logs", "orders-0")); err != nil {
 		t.Fatal("partition data touched")
 	}
 	// The way out keeps the damaged file and every partition.
+	b := testbroker.StartAt(t, dir, func(c *run.Config) { c.Broker.RebuildMetadata = true })
+	consumeN(t, b.Addr, "orders", 30)
+	consumeN(t, b.Addr, "plain", 5)
+	expectTopicIDs(t, b.Addr, ids)
+	q, _ := filepath.Glob(filepath.Join(dir, "quarantine", "topics.log.damaged-*"))
+	if len(q) != 1 {
+		t.Fatalf("damaged metadata not kept in quarantine: %v", q)
+	}
+	if kept, _ := os.ReadFile(q[0]); string(kept) != string(data) {
+		t.Fatal("the quarantined topics.log is not the damaged file")
+	}
+}
+
+// expectTopicIDs checks that the broker at addr has each topic of ids with
+// that id, and returns its topics.
+func expectTopicIDs(t *testing.T, addr string, ids map[string][16]byte) kadm.TopicDetails {
+	t.Helper()
+	td, err := kadm.NewClient(newClient(t, addr)).ListTopics(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, id := range ids {
+		if td[name].ID != id {
+			t.Errorf("topic %s has id %x, was %x", name, td[name].ID, id)
+		}
+	}
+	return td
+}
+
+// legacyDataDir is seedDataDir's data directory as the previous version
+// kept it: DATA/meta/topics.json (returned) instead of topics.log, with
+// the partitions given for orders (3 is right).
+func legacyDataDir(t *testing.T, ordersPartitions int) (string, map[string][16]byte, []byte) {
+	t.Helper()
+	dir, ids := seedDataDir(t)
+	delete(ids, "__consumer_offsets")
+	type entry struct {
+		Name       string            `json:"name"`
+		ID         [16]byte          `json:"id"`
+		Partitions int               `json:"partitions"`
+		Configs    map[string]string `json:"configs,omitempty"`
+	}
+	parts := map[string]int{"orders": ordersPartitions, "plain": 1}
+	var entries []entry
+	for name, id := range ids {
+		entries = append(entries, entry{Name: name, ID: id, Partitions: parts[name], Configs: map[string]string{"retention.ms": "-1"}})
+	}
+	legacy, err := json.MarshalIndent(map[string]any{"version": 1, "topics": entries}, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "meta", "topics.log")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "meta", "topics.json"), legacy, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir, ids, legacy
+}
+
+// TestMigratesLegacyMetadata: a data directory of the previous version
+// (DATA/meta/topics.json, no topics.log) starts with every topic, its id
+// and data; topics.json is kept as topics.json.migrated.
+func TestMigratesLegacyMetadata(t *testing.T) {
+	dir, ids, legacy := legacyDataDir(t, 3)
+	b := testbroker.StartAt(t, dir)
+	consumeN(t, b.Addr, "orders", 30)
+	expectTopicIDs(t, b.Addr, ids)
+	if kept, _ := os.ReadFile(filepath.Join(dir, "meta", "topics.json.migrated")); string(kept) != string(legacy) {
+		t.Fatal("topics.json not kept as topics.json.migrated")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "meta", "topics.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("topics.json still read: %v", err)
+	}
+}
+
+// TestDamagedLegacyMetadataRefusesStart: a topics.json that breaks the
+// rules is refused before it is imported, naming the topic; the rebuild
+// moves it to quarantine.
+func TestDamagedLegacyMetadataRefusesStart(t *testing.T) {
+	dir, _, _ := legacyDataDir(t, -1)
+	err := openErr(dir, broker.Config{})
+	if err == nil || !strings.Contains(err.Error(), "--rebuild-metadata") || !strings.Contains(err.Error(), "orders") {
+		t.Fatalf("start on damaged metadata: %v", err)
+	}
 	b := testbroker.StartAt(t, dir, func(c *run.Config) { c.Broker.RebuildMetadata = true })
 	consumeN(t, b.Addr, "orders", 30)
 	q, _ := filepath.Glob(filepath.Join(dir, "quarantine", "topics.json.damaged-*"))

@@ -2,7 +2,8 @@ package broker_test
 
 // journal_metrics_test.go checks that the group offsets log's damage
 // reaches /metrics: a broker opened on a log with a damaged record
-// reports it in courier_journal_damaged_records_total{journal="groups"}.
+// reports it in courier_journal_damaged_records_total{journal="groups"},
+// beside the topic metadata journal's series (journal="topics").
 
 import (
 	"context"
@@ -62,13 +63,18 @@ func TestJournalDamageIsExported(t *testing.T) {
 		if !ok {
 			continue
 		}
-		m := f.GetMetric()
-		if len(m) != 1 || m[0].GetLabel()[0].GetValue() != "groups" {
-			t.Fatalf("%s: %v", f.GetName(), m)
+		// One series per journal: the groups' has the damage, the
+		// topics' (healthy, undamaged) is there too.
+		byJournal := map[string]float64{}
+		for _, m := range f.GetMetric() {
+			byJournal[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
 		}
-		got := m[0].GetCounter().GetValue() + m[0].GetGauge().GetValue()
-		if got != w {
-			t.Fatalf("%s = %v, want %v", f.GetName(), got, w)
+		wantTopics := 0.0
+		if f.GetName() == "courier_journal_healthy" {
+			wantTopics = 1
+		}
+		if len(byJournal) != 2 || byJournal["groups"] != w || byJournal["topics"] != wantTopics {
+			t.Fatalf("%s = %v, want groups=%v topics=%v", f.GetName(), byJournal, w, wantTopics)
 		}
 		delete(want, f.GetName())
 	}

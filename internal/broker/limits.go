@@ -38,10 +38,7 @@ func (e errPartitionLimit) Error() string {
 // Caller holds adminMu, so the count cannot change under it.
 func (b *Broker) checkPartitionBudget(adding int32) error {
 	b.mu.RLock()
-	have := 0
-	for _, ps := range b.parts {
-		have += len(ps)
-	}
+	have := b.nparts
 	b.mu.RUnlock()
 	if have+int(adding) > b.cfg.MaxPartitions {
 		return errPartitionLimit{have: have, adding: int(adding), limit: b.cfg.MaxPartitions}

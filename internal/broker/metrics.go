@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/courier-dev/courier/internal/journal"
 	"github.com/courier-dev/courier/internal/membudget"
 	"github.com/courier-dev/courier/internal/server"
 	"github.com/prometheus/client_golang/prometheus"
@@ -201,17 +202,25 @@ func (c journalCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c journalCollector) Collect(ch chan<- prometheus.Metric) {
-	if c.b.groups == nil {
-		return // still opening
+	// Until Open has them (a scrape may come while it runs), a journal
+	// is left out.
+	if c.b.groups != nil {
+		collectJournal(ch, "groups", c.b.groups.JournalStats())
 	}
-	st := c.b.groups.JournalStats()
+	if c.b.topics != nil {
+		collectJournal(ch, "topics", c.b.topics.JournalStats())
+	}
+}
+
+// collectJournal sends one journal's counters, labelled with its name.
+func collectJournal(ch chan<- prometheus.Metric, name string, st journal.Stats) {
 	healthy := 0.0
 	if st.Healthy {
 		healthy = 1
 	}
-	ch <- prometheus.MustNewConstMetric(descJournalDamaged, prometheus.CounterValue, float64(st.DamagedRecords), "groups")
-	ch <- prometheus.MustNewConstMetric(descJournalTorn, prometheus.CounterValue, float64(st.TornTails), "groups")
-	ch <- prometheus.MustNewConstMetric(descJournalFailures, prometheus.CounterValue, float64(st.WriteFailures), "groups")
-	ch <- prometheus.MustNewConstMetric(descJournalRepairs, prometheus.CounterValue, float64(st.Repairs), "groups")
-	ch <- prometheus.MustNewConstMetric(descJournalHealthy, prometheus.GaugeValue, healthy, "groups")
+	ch <- prometheus.MustNewConstMetric(descJournalDamaged, prometheus.CounterValue, float64(st.DamagedRecords), name)
+	ch <- prometheus.MustNewConstMetric(descJournalTorn, prometheus.CounterValue, float64(st.TornTails), name)
+	ch <- prometheus.MustNewConstMetric(descJournalFailures, prometheus.CounterValue, float64(st.WriteFailures), name)
+	ch <- prometheus.MustNewConstMetric(descJournalRepairs, prometheus.CounterValue, float64(st.Repairs), name)
+	ch <- prometheus.MustNewConstMetric(descJournalHealthy, prometheus.GaugeValue, healthy, name)
 }

@@ -47,6 +47,12 @@ func writePartitionMeta(dir string, t topics.Topic, index int32) error {
 	return nil
 }
 
+// hasPartitionMeta reports whether dir has a partition.metadata file.
+func hasPartitionMeta(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, partitionMetaName))
+	return err == nil
+}
+
 // readPartitionMeta reads dir's partition.metadata.
 func readPartitionMeta(dir string) (partitionMeta, error) {
 	var pm partitionMeta

@@ -28,7 +28,8 @@
 // describe (a group's offset of one partition, a topic's configuration),
 // so that replaying a log, or a snapshot followed by a log, yields the
 // latest state, and so that no record needs an earlier one: a batch
-// appended while an earlier one is failing may be written without it. The topic metadata store, for example, appends one record
+// appended while an earlier one is failing may be written without it.
+// The topic metadata store, for example, appends one record
 // per created or changed topic, adds the topic to its map in done(nil),
 // and snapshots one record per topic: creating N topics costs N appends
 // and amortised compactions, not N rewrites of every topic. A transaction
@@ -48,12 +49,17 @@
 //     (the disk is still full), appends fail fast until the next attempt
 //     is due. A failed batch is never in the rewritten file.
 //   - Open cuts only a torn tail: what one interrupted append can leave at
-//     the very end. A record damaged elsewhere (its checksum fails, or the
-//     user's Replay rejects it) is skipped, counted, and logged with the
-//     file, byte offset and reason, after a copy of the file as it was is
-//     kept beside it; framing lost with no valid record after it, and not
-//     explainable as a torn tail, makes Open refuse with a DamageError
-//     naming the byte offset and what to do.
+//     the very end (including sectors the file system never wrote, which
+//     read as zeros, before sectors it did; a copy of the file is kept
+//     when such a tail is cut). A record damaged elsewhere (its checksum
+//     fails, or the user's Replay rejects it) is skipped, counted, and
+//     logged with the file, byte offset and reason, after a copy of the
+//     file as it was is kept beside it; framing lost with no valid record
+//     after it, and not explainable as a torn tail, makes Open refuse with
+//     a DamageError naming the byte offset and what to do.
+//   - Under Options.RefuseDamage, for state that must never be silently
+//     partial (topic metadata), Open refuses any damaged record with a
+//     DamageError instead of skipping it, and replays nothing after it.
 //
 // Promises:
 //   - Every batch whose done was called with nil is replayed by every
@@ -63,6 +69,9 @@
 //     also cuts the file back to its last durable size at once; only if
 //     that fails too and the machine crashes before the repair can the
 //     failed batch's bytes, if they reached the disk whole, come back.)
+//   - A batch in flight at a crash (appended, done not yet called) may
+//     come back whole, as a prefix of its records, or not at all; a record
+//     is always whole or absent.
 //   - The journal recovers from a full disk by itself once space returns,
 //     without a restart.
 //   - Damage is never dropped silently: every record skipped, every tail

@@ -56,9 +56,20 @@ type Options struct {
 	// RetryMin and RetryMax bound the back-off between repair attempts
 	// while the journal cannot write. Defaults 100 ms and 10 s.
 	RetryMin, RetryMax time.Duration
+	// RefuseDamage makes Open refuse the file with a DamageError at the
+	// first damaged record (a checksum that fails, a record Replay
+	// rejects, framing lost before a valid record) instead of skipping it,
+	// for state that must never be silently partial (topic metadata: a
+	// skipped record would make a topic's data look unknown). Open calls
+	// Replay with no record after the damage. A torn tail is still cut,
+	// including one whose unwritten sectors read as zeros with whole
+	// records of the same append after them (a copy of the file is kept
+	// then, as for skipped damage).
+	RefuseDamage bool
 	// Replay is called by Open with each record in the file, in order. An
 	// error marks the record damaged: it is skipped, logged and counted,
-	// never applied. rec is only valid during the call.
+	// never applied (or, under RefuseDamage, refused). rec is only valid
+	// during the call.
 	Replay func(rec []byte) error
 	// Snapshot calls add with records that rebuild the durable state from
 	// nothing (what Replay folded in, then every batch reported durable).

@@ -19,16 +19,26 @@ import (
 )
 
 // DamageError is Open's refusal of a file damaged in a way that is not a
-// torn tail and after which no valid record can be found.
+// torn tail and after which no valid record can be found, or, under
+// Options.RefuseDamage, of a file with any damaged record.
 type DamageError struct {
 	Path    string
 	Offset  int64 // where the damage starts
 	Size    int64 // the file's size
 	Records int   // valid records before Offset
+	// Reason is set for a damaged record refused under
+	// Options.RefuseDamage: what is wrong with it.
+	Reason string
 }
 
 // Error says where the damage is and what an operator can do about it.
 func (e *DamageError) Error() string {
+	if e.Reason != "" {
+		return fmt.Sprintf("journal %s has a damaged record at byte %d of %d (%s), and its records must all be read, "+
+			"so it is refused rather than skipped; to start anyway, move the file aside (losing all its records) "+
+			"or truncate it to %d bytes (keeping the %d records before the damage and losing the %d bytes after)",
+			e.Path, e.Offset, e.Size, e.Reason, e.Offset, e.Records, e.Size-e.Offset)
+	}
 	return fmt.Sprintf("journal %s is damaged at byte %d of %d: it is not a torn tail and no valid record follows, "+
 		"so the %d bytes from there cannot be read; to start anyway, move the file aside (losing all its records) "+
 		"or truncate it to %d bytes (keeping the %d records before the damage)",
@@ -100,7 +110,10 @@ func (j *Journal) recover() error {
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
-	res, err := scan(data, j.opts.MaxRecord, func(_ int, rec []byte) error { return j.opts.Replay(rec) })
+	res, err := scan(data, j.opts.MaxRecord, j.opts.RefuseDamage, func(_ int, rec []byte) error { return j.opts.Replay(rec) })
+	if errors.Is(err, errStopped) {
+		return j.refuseOrCut(data, res)
+	}
 	if err != nil {
 		return &DamageError{Path: j.path, Offset: int64(res.end), Size: int64(len(data)), Records: res.records}
 	}
@@ -113,11 +126,42 @@ func (j *Journal) recover() error {
 		return j.rewriteDamaged(data, res)
 	}
 	if res.end < len(data) {
-		j.stats.tornTails.Add(1)
-		j.log.Warn("journal: cutting a torn tail (an append a crash cut short)",
-			"file", j.path, "offset", res.end, "bytes", len(data)-res.end, "records_kept", res.records)
+		return j.cutTornTail(data, res.end, res.records, res.holed)
 	}
 	return j.openAt(int64(res.end), int64(len(data)))
+}
+
+// refuseOrCut handles the first damaged record under RefuseDamage: the
+// damage and what follows it are cut as a torn tail when one interrupted
+// append explains them (keeping a copy of the file first, since whole
+// records are cut with it), and refused otherwise.
+func (j *Journal) refuseOrCut(data []byte, res scanResult) error {
+	d := res.damaged[0]
+	if !tornWithHoles(data[d.offset:], j.opts.MaxRecord) {
+		return &DamageError{Path: j.path, Offset: int64(d.offset), Size: int64(len(data)), Records: res.records, Reason: d.reason}
+	}
+	return j.cutTornTail(data, d.offset, res.records, true)
+}
+
+// cutTornTail cuts the file at end, where a torn tail starts. A tail with
+// a hole in it may hold whole records after the hole: they belong to the
+// interrupted append, but since that cannot be proven a copy of the file
+// is kept first.
+func (j *Journal) cutTornTail(data []byte, end, records int, holed bool) error {
+	j.stats.tornTails.Add(1)
+	if !holed {
+		j.log.Warn("journal: cutting a torn tail (an append a crash cut short)",
+			"file", j.path, "offset", end, "bytes", len(data)-end, "records_kept", records)
+		return j.openAt(int64(end), int64(len(data)))
+	}
+	kept, err := j.keepCopy(data)
+	if err != nil {
+		return fmt.Errorf("journal %s: a copy could not be kept before cutting a torn tail: %w", j.path, err)
+	}
+	j.log.Warn("journal: cutting a torn tail (an append a crash cut short, with sectors the file system never wrote); "+
+		"the file as it was is kept", "file", j.path, "offset", end, "bytes", len(data)-end,
+		"records_kept", records, "copy", kept)
+	return j.openAt(int64(end), int64(len(data)))
 }
 
 // create makes an empty journal whose name is durable.

@@ -9,6 +9,7 @@ package journal
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -27,7 +28,7 @@ func testLog(n int) ([]byte, []int) {
 // scanAll scans data and returns the records replayed.
 func scanAll(data []byte) ([]string, scanResult, error) {
 	var got []string
-	res, err := scan(data, DefaultMaxRecord, func(_ int, rec []byte) error {
+	res, err := scan(data, DefaultMaxRecord, false, func(_ int, rec []byte) error {
 		got = append(got, string(rec))
 		return nil
 	})
@@ -117,6 +118,9 @@ func TestScanDamage(t *testing.T) {
 		{"zeroed from the middle to the end", zeroed(starts[2], len(data)), 2, starts[2], 0, false, 0},
 		{"absurd length then garbage", withTail(0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 5, 6, 7, 8, 9), 6, len(data), 0, true, len(data)},
 		{"zero length then garbage", withTail(0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3), 6, len(data), 0, true, len(data)},
+		{"a hole then written bytes", withTail(append(make([]byte, holeRun), data[starts[1]+frameHeader:starts[2]]...)...), 6, len(data), 0, false, 0},
+		{"a hole inside a record, then written bytes", append(zeroed(starts[5]+frameHeader, len(data)), append(make([]byte, holeRun), 1, 2, 3)...), 5, starts[5], 0, false, 0},
+		{"too short a hole then written bytes", withTail(append(make([]byte, holeRun-1), data[starts[1]+frameHeader:starts[2]]...)...), 6, len(data), 0, true, len(data)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, res, err := scanAll(tc.data)
@@ -130,6 +134,9 @@ func TestScanDamage(t *testing.T) {
 				t.Fatalf("%d records, end %d, damage %+v, err %v; want %d records, end %d, %d damaged",
 					len(got), res.end, res.damaged, err, tc.records, tc.end, tc.damaged)
 			}
+			if holed := strings.HasPrefix(tc.name, "a hole"); res.holed != holed {
+				t.Fatalf("holed %v, want %v (a tail with a hole is copied before the cut)", res.holed, holed)
+			}
 			if tc.damaged > 0 && res.damaged[0].offset != tc.damageAt {
 				t.Fatalf("damage at %d, want %d", res.damaged[0].offset, tc.damageAt)
 			}
@@ -140,7 +147,7 @@ func TestScanDamage(t *testing.T) {
 func TestScanDecoderRejects(t *testing.T) {
 	data, starts := testLog(4)
 	var got []string
-	res, err := scan(data, DefaultMaxRecord, func(off int, rec []byte) error {
+	res, err := scan(data, DefaultMaxRecord, false, func(off int, rec []byte) error {
 		if off == starts[1] {
 			return errors.New("unknown kind")
 		}

@@ -114,7 +114,7 @@ func (l *Log) recoverPass() (repaired bool, nsegs int, err error) {
 	cfg := l.cfg.Load()
 	nowMs := l.opts.Now().UnixMilli()
 	l.epochs = epochCache{bound: l.opts.LeaderEpoch}
-	bases, err := l.cleanDir()
+	bases, indexed, err := l.cleanDir()
 	if err != nil {
 		return false, 0, err
 	}
@@ -221,9 +221,12 @@ func (l *Log) recoverPass() (repaired bool, nsegs int, err error) {
 	l.epochs.truncateFromStart(l.logStart)
 	// The active segment will grow past any index files it has, which would
 	// then describe a prefix only; drop them so that index files always mean
-	// "sealed and durable". A roll writes them, once the data is durable.
-	if err := active.removeIndexFiles(l.fs); err != nil {
-		return false, 0, err
+	// "sealed and durable". (Only a file cleanDir saw: a start with
+	// thousands of partitions does not try two removals for each.)
+	if indexed[segmentName(active.base)] {
+		if err := active.removeIndexFiles(l.fs); err != nil {
+			return false, 0, err
+		}
 	}
 	return false, len(bases), l.persistRecovered(active, toSync, needIndex, len(bases) == 0)
 }
@@ -302,11 +305,12 @@ func (l *Log) cutTornTail(seg *segment, tail *region) error {
 }
 
 // cleanDir removes leftovers of interrupted work and returns the base
-// offsets of the segment files, sorted.
-func (l *Log) cleanDir() ([]int64, error) {
+// offsets of the segment files, sorted, and the names (without suffix) of
+// the segments that have index files.
+func (l *Log) cleanDir() ([]int64, map[string]bool, error) {
 	entries, err := l.fs.ReadDir(l.dir)
 	if err != nil {
-		return nil, fmt.Errorf("list %s: %w", l.dir, err)
+		return nil, nil, fmt.Errorf("list %s: %w", l.dir, err)
 	}
 	var bases []int64
 	var indexes []string
@@ -318,7 +322,7 @@ func (l *Log) cleanDir() ([]int64, error) {
 		if strings.HasSuffix(name, tmpSuffix) || strings.HasSuffix(name, deletedSuffix) {
 			l.logger.Info("removing leftover file", "file", name)
 			if err := l.fs.Remove(filepath.Join(l.dir, name)); err != nil {
-				return nil, fmt.Errorf("remove %s: %w", name, err)
+				return nil, nil, fmt.Errorf("remove %s: %w", name, err)
 			}
 			continue
 		}
@@ -331,17 +335,19 @@ func (l *Log) cleanDir() ([]int64, error) {
 		}
 	}
 	slices.Sort(bases)
+	indexed := map[string]bool{}
 	for _, name := range indexes {
 		stem := name[:20]
 		if slices.ContainsFunc(bases, func(b int64) bool { return segmentName(b) == stem }) {
+			indexed[stem] = true
 			continue
 		}
 		l.logger.Info("removing index without a segment", "file", name)
 		if err := l.fs.Remove(filepath.Join(l.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("remove %s: %w", name, err)
+			return nil, nil, fmt.Errorf("remove %s: %w", name, err)
 		}
 	}
-	return bases, nil
+	return bases, indexed, nil
 }
 
 // openSegmentFile opens an existing segment file and returns it with the

@@ -4,8 +4,14 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/courier-dev/courier/internal/testwait"
+	"github.com/courier-dev/courier/internal/vfs"
 )
 
 func TestValidateName(t *testing.T) {
@@ -63,12 +69,21 @@ func TestValidateConfig(t *testing.T) {
 	}
 }
 
-func TestStorePersistsEveryChange(t *testing.T) {
-	dir := t.TempDir()
-	s, err := Open(dir)
+// openStore opens the store in dir on fsys (nil: the OS), closing it when
+// the test ends.
+func openStore(t testing.TB, fsys vfs.FS, dir string) *Store {
+	t.Helper()
+	s, err := Open(dir, Options{FS: fsys})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestStorePersistsEveryChange(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, nil, dir)
 	created, err := s.Create("orders", 3, map[string]string{"retention.ms": "1000"}, false)
 	if err != nil {
 		t.Fatal(err)
@@ -92,10 +107,8 @@ func TestStorePersistsEveryChange(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	again, err := Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s.Close()
+	again := openStore(t, nil, dir)
 	got, ok := again.Get("orders")
 	if !ok || got.ID != created.ID || got.Partitions != 5 || got.Configs["retention.bytes"] != "100" || got.Configs["retention.ms"] != "" {
 		t.Fatalf("reopened: %+v", got)
@@ -113,14 +126,14 @@ func TestOpenRejectsCorruptMetadata(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "topics.json"), []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(dir); err == nil {
-		t.Fatal("opened corrupt metadata")
+	if _, err := Open(dir, Options{}); !errors.Is(err, ErrBadMetadata) {
+		t.Fatalf("opened corrupt metadata: %v", err)
 	}
 }
 
-// TestOpenRefusesDamagedMetadata: every entry of topics.json is checked on
-// load; a bad one stops the open with ErrBadMetadata naming it, and never
-// becomes a path.
+// TestOpenRefusesDamagedMetadata: every entry of a topics.json being
+// imported is checked; a bad one stops the open with ErrBadMetadata naming
+// it, never becomes a path, and leaves topics.json where it was.
 func TestOpenRefusesDamagedMetadata(t *testing.T) {
 	id := `[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]`
 	id2 := `[2,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]`
@@ -142,9 +155,15 @@ func TestOpenRefusesDamagedMetadata(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "topics.json"), []byte(tc.file), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, err := Open(dir)
+			_, err := Open(dir, Options{})
 			if !errors.Is(err, ErrBadMetadata) || !strings.Contains(err.Error(), tc.mention) {
 				t.Fatalf("Open = %v, want ErrBadMetadata mentioning %q", err, tc.mention)
+			}
+			if data, _ := os.ReadFile(filepath.Join(dir, "topics.json")); string(data) != tc.file {
+				t.Fatal("a refused topics.json was changed or moved")
+			}
+			if _, err := os.Stat(filepath.Join(dir, "topics.log")); !errors.Is(err, os.ErrNotExist) {
+				t.Fatalf("a refused import left topics.log: %v", err)
 			}
 		})
 	}
@@ -152,15 +171,120 @@ func TestOpenRefusesDamagedMetadata(t *testing.T) {
 
 func TestOpenReportsFresh(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir)
-	if err != nil || !s.Fresh() {
-		t.Fatalf("fresh store: %v, fresh=%v", err, s != nil && s.Fresh())
+	s := openStore(t, nil, dir)
+	if !s.Fresh() {
+		t.Fatal("a store opened on an empty directory is not fresh")
 	}
 	if _, err := s.Create("a", 1, nil, false); err != nil {
 		t.Fatal(err)
 	}
-	s, err = Open(dir)
-	if err != nil || s.Fresh() {
-		t.Fatalf("reopened store: %v, fresh=%v", err, s != nil && s.Fresh())
+	s.Close()
+	if s := openStore(t, nil, dir); s.Fresh() {
+		t.Fatal("a store with topics.log reports fresh")
+	}
+	// A topics.json alone (the previous version's) is not fresh either.
+	legacy := t.TempDir()
+	copyFile(t, "testdata/topics.json", filepath.Join(legacy, "topics.json"))
+	if s := openStore(t, nil, legacy); s.Fresh() {
+		t.Fatal("a store imported from topics.json reports fresh")
+	}
+}
+
+// TestAddAllIsOneBatch: AddAll adds every topic or none, and refuses a
+// batch with a repeated name or id, or a name that exists.
+func TestAddAllIsOneBatch(t *testing.T) {
+	s := openStore(t, nil, t.TempDir())
+	newTopic := func(name string) Topic {
+		tp, err := s.NewTopic(name, 1, nil, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tp
+	}
+	a, b, c := newTopic("a"), newTopic("b"), newTopic("c")
+	if err := s.AddAll([]Topic{a, b}); err != nil {
+		t.Fatal(err)
+	}
+	sameID := newTopic("d")
+	sameID.ID = c.ID
+	for name, batch := range map[string][]Topic{
+		"existing name":   {c, newTopic("e"), a},
+		"repeated name":   {c, c},
+		"repeated id":     {c, sameID},
+		"invalid topic":   {c, {Name: "bad/name", ID: [16]byte{1}, Partitions: 1}},
+		"zero partitions": {c, {Name: "f", ID: [16]byte{2}, Partitions: 0}},
+	} {
+		if err := s.AddAll(batch); err == nil {
+			t.Errorf("%s: AddAll succeeded", name)
+		}
+		if s.Len() != 2 {
+			t.Fatalf("%s: a refused batch added topics: %d", name, s.Len())
+		}
+	}
+	if err := s.AddAll([]Topic{c, sameID}[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(s.List()); got != 3 {
+		t.Fatalf("%d topics, want 3", got)
+	}
+}
+
+// TestFailedWriteChangesNothing: a change the journal cannot make durable
+// (a full disk) is not visible, and the store works again once the disk
+// has room.
+func TestFailedWriteChangesNothing(t *testing.T) {
+	efs := vfs.NewErrorFS(vfs.NewMem())
+	s := openStore(t, efs, "/meta")
+	if _, err := s.Create("kept", 1, nil, false); err != nil {
+		t.Fatal(err)
+	}
+	efs.Inject(syscall.ENOSPC, vfs.OpWrite|vfs.OpSync)
+	if _, err := s.Create("lost", 1, nil, false); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("create on a full disk: %v", err)
+	}
+	if _, err := s.Delete("kept"); err == nil {
+		t.Fatal("delete on a full disk succeeded")
+	}
+	if _, err := s.SetPartitions("kept", 2); err == nil {
+		t.Fatal("SetPartitions on a full disk succeeded")
+	}
+	if got, ok := s.Get("kept"); !ok || got.Partitions != 1 {
+		t.Fatalf("failed changes are visible: %+v %v", got, ok)
+	}
+	if _, ok := s.Get("lost"); ok {
+		t.Fatal("a failed create is visible")
+	}
+	efs.Heal()
+	// The journal repairs itself after a back-off; creates fail fast
+	// until then.
+	testwait.For(t, 10*time.Second, "a create after the disk has room", func() string {
+		if _, err := s.Create("after", 1, nil, false); err != nil {
+			return err.Error()
+		}
+		return ""
+	})
+	s.Close()
+	again := openStore(t, efs, "/meta")
+	if names := topicNames(again); !slices.Equal(names, []string{"after", "kept"}) {
+		t.Fatalf("after reopen: %v", names)
+	}
+}
+
+func topicNames(s *Store) []string {
+	var out []string
+	for _, tp := range s.List() {
+		out = append(out, tp.Name)
+	}
+	return out
+}
+
+func copyFile(t testing.TB, from, to string) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, data, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
