@@ -566,3 +566,31 @@ func TestRecoveryLargeBatches(t *testing.T) {
 		t.Fatalf("recovered %d bytes, want the first 6 batches", len(got))
 	}
 }
+
+// TestRecoveryDamagedFirstBatch damages the header of the very first batch
+// of the first segment (the case that once cut segment 0 and deleted every
+// segment after it): only that batch leaves the log, into quarantine; the
+// rest of segment 0 and every later segment stay readable, and the log
+// start moves past the lost batch.
+func TestRecoveryDamagedFirstBatch(t *testing.T) {
+	dir := t.TempDir()
+	batches, bases := multiSegment(t, dir)
+	seg := filepath.Join(dir, segmentName(bases[0])+logSuffix)
+	os.Remove(filepath.Join(dir, segmentName(bases[0])+indexSuffix))
+	data, _ := os.ReadFile(seg)
+	data[offMagic] = 9
+	os.WriteFile(seg, data, 0o644)
+
+	got := checkNothingLost(t, dir, batches, map[int][]byte{0: data[:len(batches[0])]})
+	if len(got) != len(batches)-1 {
+		t.Fatalf("%d batches recovered, want all but the first (%d)", len(got), len(batches)-1)
+	}
+	l := openTest(t, dir, Config{}, Options{})
+	defer l.Close()
+	if start := l.LogStartOffset(); start != 2 {
+		t.Fatalf("log start %d, want 2 (after the lost batch)", start)
+	}
+	if len(segmentFiles(t, dir)) != len(bases) {
+		t.Fatalf("%d segment files, want %d", len(segmentFiles(t, dir)), len(bases))
+	}
+}
