@@ -15,6 +15,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -203,7 +204,14 @@ func (d *decoder) nullableString(what string) *string {
 }
 
 func (d *decoder) millis(what string) time.Duration {
-	return time.Duration(d.varint(what)) * time.Millisecond
+	ms := d.varint(what)
+	// A timeout is never negative, and one past what a Duration holds (292
+	// years) is damage: multiplying it would wrap around.
+	if ms < 0 || ms > math.MaxInt64/int64(time.Millisecond) {
+		d.fail(what)
+		return 0
+	}
+	return time.Duration(ms) * time.Millisecond
 }
 
 // count reads a list length, bounded by the bytes left (each element
