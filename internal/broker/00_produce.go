@@ -99,7 +99,7 @@ func (b *Broker) handleProduce(_ context.Context, req *server.Request) server.Re
 				return nil
 			}
 		}
-		return func(context.Context) kmsg.Response { return nil }
+		return noResponse
 	}
 	if b.cfg.Sync != storage.SyncAlways || len(waits) == 0 {
 		return server.Immediate(resp)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/topics"
+	"github.com/courier-dev/courier/internal/vfs"
 )
 
 // createTopic creates a topic's partitions and then persists it.
@@ -206,8 +207,8 @@ func (b *Broker) removePartition(p *partition, t topics.Topic) error {
 	if err := os.Rename(dir, doomed); err != nil {
 		return errors.Join(cerr, fmt.Errorf("rename %s for deletion: %w", dir, err))
 	}
-	if err := syncDir(b.logsDir()); err != nil {
-		return errors.Join(cerr, err)
+	if err := vfs.Default.SyncDir(b.logsDir()); err != nil {
+		return errors.Join(cerr, fmt.Errorf("fsync %s: %w", b.logsDir(), err))
 	}
 	if err := os.RemoveAll(doomed); err != nil {
 		return errors.Join(cerr, fmt.Errorf("remove %s: %w", doomed, err))

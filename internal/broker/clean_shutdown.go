@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/courier-dev/courier/internal/atomicfile"
+	"github.com/courier-dev/courier/internal/vfs"
 )
 
 // cleanShutdownName is the marker in DATA/meta.
@@ -37,8 +38,8 @@ func (b *Broker) takeCleanShutdownMarker() (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("remove %s: %w", path, err)
 	}
-	if err := syncDir(b.metaDir()); err != nil {
-		return false, err
+	if err := vfs.Default.SyncDir(b.metaDir()); err != nil {
+		return false, fmt.Errorf("fsync %s: %w", b.metaDir(), err)
 	}
 	return true, nil
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/topics"
+	"github.com/courier-dev/courier/internal/vfs"
 )
 
 // deleteSuffix marks a partition directory whose topic was deleted: the
@@ -35,18 +36,9 @@ func (b *Broker) quarantineDir() string { return filepath.Join(b.cfg.DataDir, "q
 // moveToQuarantine renames path into DATA/quarantine, keeping its name with
 // the time appended, and returns the new path.
 func (b *Broker) moveToQuarantine(path, why string) (string, error) {
-	q := b.quarantineDir()
-	if err := os.MkdirAll(q, 0o755); err != nil {
-		return "", fmt.Errorf("create %s: %w", q, err)
-	}
-	dst := filepath.Join(q, fmt.Sprintf("%s.%s-%d", filepath.Base(path), why, time.Now().UnixMilli()))
-	if err := os.Rename(path, dst); err != nil {
-		return "", fmt.Errorf("move %s to quarantine: %w", path, err)
-	}
-	for _, d := range []string{q, filepath.Dir(path), b.cfg.DataDir} {
-		if err := syncDir(d); err != nil {
-			return "", err
-		}
+	dst, err := vfs.MoveAside(vfs.Default, path, b.quarantineDir(), why, time.Now())
+	if err != nil {
+		return "", fmt.Errorf("quarantine: %w", err)
 	}
 	b.metrics.quarantined.WithLabelValues(why).Inc()
 	return dst, nil

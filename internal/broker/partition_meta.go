@@ -73,17 +73,3 @@ func readPartitionMeta(dir string) (partitionMeta, error) {
 func randomID(id *[16]byte) {
 	_, _ = rand.Read(id[:]) // crypto/rand.Read never fails on Linux
 }
-
-// syncDir fsyncs a directory so that entries created, renamed or removed
-// in it survive a crash.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync %s: %w", dir, err)
-	}
-	return nil
-}

@@ -11,7 +11,6 @@ package group
 // tested with the harness at the end.
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -25,30 +24,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/courier-dev/courier/internal/testlog"
+
 	"github.com/courier-dev/courier/internal/journal"
 	"github.com/courier-dev/courier/internal/testwait"
 	"github.com/courier-dev/courier/internal/vfs"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
-
-// syncLog is a slog destination safe for the journal's goroutine.
-type syncLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // frameStarts returns the byte offset of each record in an offsets log.
 func frameStarts(t *testing.T, data []byte) []int {
@@ -97,7 +80,7 @@ func TestDamagedRecordLosesOnlyItself(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	logs := &syncLog{}
+	logs := &testlog.Buffer{}
 	c := openCoordinator(t, dir, clock, WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
 	got, _ := c.FetchOffsets("g")
 	if len(got) != 499 {

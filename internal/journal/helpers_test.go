@@ -5,7 +5,6 @@ package journal
 // way the package doc asks: the durable map changes only in done(nil).
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/courier-dev/courier/internal/testlog"
 
 	"github.com/courier-dev/courier/internal/vfs"
 )
@@ -58,34 +59,16 @@ func (s *kv) copy() map[string]string {
 	return maps.Clone(s.m)
 }
 
-// logBuf collects a journal's log lines.
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // opened is a journal under test with its state and log.
 type opened struct {
 	j   *Journal
 	s   *kv
-	log *logBuf
+	log *testlog.Buffer
 }
 
 // openKV opens a journal of a kv at path on fsys.
 func openKV(t testing.TB, fsys vfs.FS, path string, tune func(*Options)) (*opened, error) {
-	o := &opened{s: newKV(), log: &logBuf{}}
+	o := &opened{s: newKV(), log: &testlog.Buffer{}}
 	opts := Options{
 		FS: fsys, Logger: slog.New(slog.NewTextHandler(o.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		RetryMin: 5 * time.Millisecond, RetryMax: 20 * time.Millisecond,

@@ -5,7 +5,6 @@ package run_test
 // open, and the warning for a port open to the network without them.
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -13,37 +12,20 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/courier-dev/courier/internal/testlog"
 
 	"github.com/courier-dev/courier/internal/run"
 	"github.com/courier-dev/courier/internal/testbroker"
 )
 
-// logBuffer collects a broker's log lines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // httpBroker starts a broker whose HTTP port listens on addr with auth and
 // pprof, and returns the port's base URL (on 127.0.0.1) and its log.
-func httpBroker(t *testing.T, addr string, auth run.HTTPAuth, pprof bool) (string, *logBuffer) {
+func httpBroker(t *testing.T, addr string, auth run.HTTPAuth, pprof bool) (string, *testlog.Buffer) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &testlog.Buffer{}
 	ready := make(chan net.Addr, 1)
 	testbroker.Start(t, func(c *run.Config) {
 		c.HTTPAddr, c.HTTPAuth, c.PProf = addr, auth, pprof

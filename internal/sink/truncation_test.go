@@ -8,15 +8,15 @@ package sink
 // and counted.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/courier-dev/courier/internal/testlog"
 
 	"github.com/courier-dev/courier/internal/rider"
 	"github.com/courier-dev/courier/internal/ridersdb"
@@ -31,24 +31,6 @@ func (f *fakeCommitter) CommitRecords(context.Context, ...*kgo.Record) error {
 	return nil
 }
 
-// lockedBuffer is a log destination safe for concurrent writes.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // record is a record of rider id at partition p, offset o, epoch e.
 func record(id string, p int32, o int64, e int32) *kgo.Record {
 	l := rider.Location{RiderID: id, Lat: 12.9, Lon: 77.6, TS: time.Date(2026, 11, 25, 13, 0, 0, 0, time.UTC).Add(time.Duration(o) * time.Second)}
@@ -61,7 +43,7 @@ func TestFlushNoticesTruncation(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	s, err := New(Config{DB: db, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)
@@ -121,7 +103,7 @@ func TestFlushNoticesTruncation(t *testing.T) {
 }
 
 func TestFetchErrorDataLoss(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	s := &Sink{log: slog.New(slog.NewTextHandler(logs, nil)), owned: map[int32]bool{}}
 	s.fetchError("rider-updates", 3, &kgo.ErrDataLoss{Topic: "rider-updates", Partition: 3, ConsumedTo: 120, ConsumedToEpoch: 0, ResetTo: 100, ResetToEpoch: 0})
 	s.fetchError("rider-updates", 3, context.DeadlineExceeded)

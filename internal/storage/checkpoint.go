@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/courier-dev/courier/internal/vfs"
 )
 
 // checkpointName is the log start offset file in the partition directory.
@@ -27,7 +29,7 @@ var errBadCheckpoint = errors.New("malformed log start offset checkpoint")
 // to 0; other errors are I/O failures.
 func readCheckpoint(fsys fileSystem, dir string) (int64, error) {
 	path := filepath.Join(dir, checkpointName)
-	b, err := readFile(fsys, path)
+	b, err := vfs.ReadFile(fsys, path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}
@@ -44,5 +46,5 @@ func readCheckpoint(fsys fileSystem, dir string) (int64, error) {
 // writeCheckpoint durably replaces the persisted log start offset.
 func writeCheckpoint(fsys fileSystem, dir string, offset int64) error {
 	path := filepath.Join(dir, checkpointName)
-	return writeFileAtomic(fsys, path, []byte(strconv.FormatInt(offset, 10)+"\n"))
+	return vfs.WriteAtomic(fsys, path, []byte(strconv.FormatInt(offset, 10)+"\n"), 0o644)
 }

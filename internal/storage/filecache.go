@@ -125,11 +125,19 @@ func (c *FileCache) evictLocked() {
 		if sf.refs == 0 {
 			sf.f.Close()
 			sf.f = nil
-			c.lru.Remove(e)
-			sf.elem = nil
+			c.dropLocked(sf)
 		}
 		sf.mu.Unlock()
 		e = prev
+	}
+}
+
+// dropLocked takes sf out of the LRU, if it is in it; c.mu and sf.mu are
+// held.
+func (c *FileCache) dropLocked(sf *segFile) {
+	if sf.elem != nil {
+		c.lru.Remove(sf.elem)
+		sf.elem = nil
 	}
 }
 
@@ -142,10 +150,7 @@ func (s *segment) pin(c *FileCache, f file) {
 	sf.mu.Lock()
 	defer sf.mu.Unlock()
 	sf.f, sf.pinned = f, true
-	if sf.elem != nil {
-		c.lru.Remove(sf.elem)
-		sf.elem = nil
-	}
+	c.dropLocked(sf)
 }
 
 // unpin hands a sealed, fsynced segment's file to the cache.
@@ -173,10 +178,7 @@ func (s *segment) closeFile(c *FileCache) error {
 	sf.mu.Lock()
 	defer sf.mu.Unlock()
 	sf.gone, sf.pinned = true, false
-	if sf.elem != nil {
-		c.lru.Remove(sf.elem)
-		sf.elem = nil
-	}
+	c.dropLocked(sf)
 	if sf.refs > 0 || sf.f == nil {
 		return nil
 	}

@@ -44,6 +44,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/courier-dev/courier/internal/vfs"
 )
 
 // RecoveryReport counts what Open found and did to a partition directory.
@@ -372,7 +374,7 @@ func (l *Log) openSegmentFile(base, nowMs int64) (*segment, int64, error) {
 // loadIndex reads a sealed segment's index files. It returns nil, and the
 // segment is then verified in full, if either is missing or malformed.
 func (l *Log) loadIndex(seg *segment, size, relLimit int64) *segIndex {
-	ob, err := readFile(l.fs, seg.indexPath)
+	ob, err := vfs.ReadFile(l.fs, seg.indexPath)
 	if err != nil {
 		l.logger.Info("segment index unavailable; verifying segment", "segment", seg.logPath, "err", err)
 		return nil
@@ -382,7 +384,7 @@ func (l *Log) loadIndex(seg *segment, size, relLimit int64) *segIndex {
 		l.logger.Warn("segment offset index unusable; verifying segment", "segment", seg.logPath, "err", err)
 		return nil
 	}
-	tb, err := readFile(l.fs, seg.timePath)
+	tb, err := vfs.ReadFile(l.fs, seg.timePath)
 	if err != nil {
 		l.logger.Info("segment time index unavailable; verifying segment", "segment", seg.logPath, "err", err)
 		return nil

@@ -21,6 +21,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/courier-dev/courier/internal/vfs"
 )
 
 // quarantineDirName is the folder, inside a partition directory, that
@@ -29,22 +31,10 @@ const quarantineDirName = "quarantine"
 
 func (l *Log) quarantineDir() string { return filepath.Join(l.dir, quarantineDirName) }
 
-// ensureQuarantine creates the quarantine folder durably.
-func (l *Log) ensureQuarantine() error {
-	q := l.quarantineDir()
-	if err := l.fs.MkdirAll(q, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", q, err)
-	}
-	if err := l.fs.SyncDir(l.dir); err != nil {
-		return fmt.Errorf("fsync %s: %w", l.dir, err)
-	}
-	return nil
-}
-
 // quarantineRange copies [from, to) of src into the quarantine folder
 // under name.
 func (l *Log) quarantineRange(src file, from, to int64, name string) error {
-	if err := l.ensureQuarantine(); err != nil {
+	if err := vfs.MkdirAllDurable(l.fs, l.quarantineDir(), 0o755); err != nil {
 		return err
 	}
 	dst := filepath.Join(l.quarantineDir(), name)
@@ -55,22 +45,9 @@ func (l *Log) quarantineRange(src file, from, to int64, name string) error {
 }
 
 // quarantineFile moves a whole file into the quarantine folder, its name
-// suffixed with why and the time, and fsyncs both folders.
+// suffixed with why and the time.
 func (l *Log) quarantineFile(path, why string) (string, error) {
-	if err := l.ensureQuarantine(); err != nil {
-		return "", err
-	}
-	dst := filepath.Join(l.quarantineDir(), fmt.Sprintf("%s.%s-%d", filepath.Base(path), why, l.opts.Now().UnixMilli()))
-	if err := l.fs.Rename(path, dst); err != nil {
-		return "", fmt.Errorf("move %s to quarantine: %w", path, err)
-	}
-	if err := l.fs.SyncDir(l.quarantineDir()); err != nil {
-		return "", fmt.Errorf("fsync %s: %w", l.quarantineDir(), err)
-	}
-	if err := l.fs.SyncDir(l.dir); err != nil {
-		return "", fmt.Errorf("fsync %s: %w", l.dir, err)
-	}
-	return dst, nil
+	return vfs.MoveAside(l.fs, path, l.quarantineDir(), why, l.opts.Now())
 }
 
 // repairSegment applies a damage map to seg (open, size bytes): restamps
@@ -161,7 +138,7 @@ func (l *Log) writeRunSegment(seg *segment, r run) error {
 	} else if same {
 		return nil // written by an earlier, interrupted repair
 	}
-	if exists(l.fs, path) {
+	if _, err := l.fs.Stat(path); err == nil {
 		if _, err := l.quarantineFile(path, "displaced"); err != nil {
 			return err
 		}
@@ -275,14 +252,4 @@ func allZero(f file, from, to int64) (bool, error) {
 		at += n
 	}
 	return true, nil
-}
-
-// exists reports whether path can be opened.
-func exists(fsys fileSystem, path string) bool {
-	f, err := fsys.OpenFile(path, os.O_RDONLY, 0)
-	if err != nil {
-		return false
-	}
-	f.Close()
-	return true
 }

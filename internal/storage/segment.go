@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+
+	"github.com/courier-dev/courier/internal/vfs"
 )
 
 // File name suffixes, as in Kafka.
@@ -133,10 +135,10 @@ func (s *segment) lastTimestamp() int64 {
 // after the segment's data is fsynced (see index.go) and fsync the
 // directory afterwards.
 func (s *segment) writeIndexFiles(fsys fileSystem, x *segIndex) error {
-	if err := writeFileAtomic(fsys, s.indexPath, encodeOffsetIndex(x.offsets)); err != nil {
+	if err := vfs.WriteAtomic(fsys, s.indexPath, encodeOffsetIndex(x.offsets), 0o644); err != nil {
 		return fmt.Errorf("write offset index: %w", err)
 	}
-	if err := writeFileAtomic(fsys, s.timePath, encodeTimeIndex(x.times)); err != nil {
+	if err := vfs.WriteAtomic(fsys, s.timePath, encodeTimeIndex(x.times), 0o644); err != nil {
 		return fmt.Errorf("write time index: %w", err)
 	}
 	return nil

@@ -12,13 +12,3 @@ type (
 	file       = vfs.File
 	fileSystem = vfs.FS
 )
-
-// readFile returns a whole (small) file: a checkpoint or an index.
-func readFile(fs fileSystem, path string) ([]byte, error) { return vfs.ReadFile(fs, path) }
-
-// writeFileAtomic replaces path with data so that a crash leaves either
-// the old or the new contents (vfs.WriteAtomic: tmp, fsync, rename,
-// directory fsync). A leftover .tmp from a crash is removed at Open.
-func writeFileAtomic(fs fileSystem, path string, data []byte) error {
-	return vfs.WriteAtomic(fs, path, data, 0o644)
-}

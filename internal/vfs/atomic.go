@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // TmpSuffix names the temporary sibling WriteAtomic writes before its
@@ -114,4 +115,25 @@ func MkdirAllDurable(fs FS, dir string, perm os.FileMode) error {
 		}
 	}
 	return nil
+}
+
+// MoveAside renames path into dir (created durably if missing) as
+// BASE.why-UNIXMILLI, so that what was moved, why and when stays readable
+// in the name, and fsyncs both directories so that the move survives a
+// crash. It returns the new path. Recovery uses it to keep what it cannot
+// read instead of deleting it.
+func MoveAside(fs FS, path, dir, why string, now time.Time) (string, error) {
+	if err := MkdirAllDurable(fs, dir, 0o755); err != nil {
+		return "", err
+	}
+	dst := filepath.Join(dir, fmt.Sprintf("%s.%s-%d", filepath.Base(path), why, now.UnixMilli()))
+	if err := fs.Rename(path, dst); err != nil {
+		return "", fmt.Errorf("move %s aside: %w", path, err)
+	}
+	for _, d := range []string{dir, filepath.Dir(path)} {
+		if err := fs.SyncDir(d); err != nil {
+			return "", fmt.Errorf("fsync %s: %w", d, err)
+		}
+	}
+	return dst, nil
 }

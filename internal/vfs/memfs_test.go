@@ -12,6 +12,7 @@ import (
 	"os"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // step is one operation of a crash scenario.
@@ -350,5 +351,31 @@ func TestOSFS(t *testing.T) {
 	}
 	if _, err := Default.OpenFile(dir+"/missing", os.O_RDONLY, 0); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("open missing: %v", err)
+	}
+}
+
+// TestMoveAsideSurvivesACrash: a file moved aside is at its new name, in a
+// quarantine folder created for it, after a power loss right after.
+func TestMoveAsideSurvivesACrash(t *testing.T) {
+	m := NewMem()
+	if err := MkdirAllDurable(m, "/d/logs", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteAtomic(m, "/d/logs/bad", []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dst, err := MoveAside(m, "/d/logs/bad", "/d/quarantine", "damaged", time.UnixMilli(42))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dst != "/d/quarantine/bad.damaged-42" {
+		t.Fatalf("moved to %s", dst)
+	}
+	c := m.CrashClone(CrashOptions{})
+	if b, err := ReadFile(c, dst); err != nil || string(b) != "keep me" {
+		t.Fatalf("after a crash: %q, %v", b, err)
+	}
+	if _, err := c.Stat("/d/logs/bad"); err == nil {
+		t.Fatal("the old name survived the crash too")
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/courier-dev/courier/internal/testlog"
+
 	"github.com/courier-dev/courier/internal/brokerproc"
 	"github.com/courier-dev/courier/internal/ridersdb"
 	"github.com/courier-dev/courier/internal/testwait"
@@ -31,7 +33,7 @@ type demoProc struct {
 	cmd  *exec.Cmd
 	web  string
 	done chan error
-	out  *syncWriter
+	out  *testlog.Buffer
 }
 
 // startDemo runs the demo on dir's data and database.
@@ -48,7 +50,7 @@ func startDemo(t *testing.T, dir string) *demoProc {
 	cmd := exec.Command(courierBin, "demo", "--addr", web, "--kafka-addr", kafka,
 		"--data", filepath.Join(dir, "data"), "--db", "sqlite:"+filepath.Join(dir, "riders.db"),
 		"--riders", "200", "--rate", "1000/s", "--log-level", "info")
-	out := &syncWriter{}
+	out := &testlog.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -40,18 +40,7 @@ func testKillSink(t *testing.T, dsn string) {
 	produced := make(chan error, 1)
 	go func() { produced <- produce(ctx, b.Addr(), locs) }()
 
-	db, err := ridersdb.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	history := func() int64 {
-		h, _, err := db.Counts(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return h
-	}
+	db, history := openDB(t, ctx, dsn)
 
 	out := &syncBuffer{}
 	defer func() {

@@ -15,6 +15,7 @@ import (
 	"github.com/courier-dev/courier/internal/publish"
 	"github.com/courier-dev/courier/internal/region"
 	"github.com/courier-dev/courier/internal/rider"
+	"github.com/courier-dev/courier/internal/ridersdb"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -150,4 +151,22 @@ func readTopic(t *testing.T, addr string, n int) map[pos]rider.Location {
 		})
 	}
 	return out
+}
+
+// openDB opens the sink's database, closed with the test, and a function
+// counting its history rows.
+func openDB(t *testing.T, ctx context.Context, dsn string) (ridersdb.DB, func() int64) {
+	t.Helper()
+	db, err := ridersdb.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db, func() int64 {
+		h, _, err := db.Counts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
 }

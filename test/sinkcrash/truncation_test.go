@@ -32,18 +32,7 @@ func TestSinkKeepsRecordsTheBrokerLost(t *testing.T) {
 	dsn := "sqlite:" + filepath.Join(t.TempDir(), "riders.db")
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	db, err := ridersdb.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	history := func() int64 {
-		h, _, err := db.Counts(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return h
-	}
+	db, history := openDB(t, ctx, dsn)
 
 	all := updates(first+second, 500)
 	if err := produce(ctx, b.Addr(), all[:first]); err != nil {
@@ -94,7 +83,7 @@ func TestSinkKeepsRecordsTheBrokerLost(t *testing.T) {
 	check(t, db, after)
 	// Every record of the first run is in one table or the other.
 	moved := map[pos]rider.Location{}
-	err = ridersdb.ReadTruncated(ctx, db, func(r ridersdb.TruncatedRow) error {
+	err := ridersdb.ReadTruncated(ctx, db, func(r ridersdb.TruncatedRow) error {
 		moved[pos{r.Partition, r.Offset}] = r.Location
 		return nil
 	})
