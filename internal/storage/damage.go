@@ -99,7 +99,7 @@ func mapDamage(f io.ReaderAt, size, base int64) (damageMap, error) {
 			pos, expect = sc.badEnd, r.lastOffset+1
 			continue
 		}
-		next, h, found, err := findNextBatch(f, bad+1, size, expect)
+		next, h, stored, found, err := findNextBatch(f, bad, size, expect)
 		if err != nil {
 			return d, err
 		}
@@ -108,6 +108,9 @@ func mapDamage(f io.ReaderAt, size, base int64) (damageMap, error) {
 			break
 		}
 		d.regions = append(d.regions, region{from: bad, to: next, why: sc.bad.Error()})
+		if stored != h.baseOffset {
+			d.restamps = append(d.restamps, restamp{pos: next, stored: stored, want: h.baseOffset, lastOffset: h.lastOffset()})
+		}
 		cur = nil
 		pos, expect = next, h.baseOffset
 	}
@@ -145,40 +148,74 @@ func restampable(f io.ReaderAt, sc *batchScanner, size int64) (restamp, bool, er
 // resyncChunk is how much findNextBatch reads at a time.
 const resyncChunk = 1 << 20
 
-// findNextBatch returns the first position in [from, end) where a whole
-// batch with a valid CRC begins whose base offset is at least minBase and
-// within the index range of it. It reads at most maxResyncScan bytes.
-func findNextBatch(f io.ReaderAt, from, end, minBase int64) (int64, batchHeader, bool, error) {
+// findNextBatch returns the first position after bad (the start of a
+// damaged region) and before end where a whole batch with a valid CRC
+// begins whose offsets can follow minBase, the offset the damaged region
+// started at. Its base offset is not under the CRC, so it must also be
+// plausible: a region of n bytes holds fewer than n offsets. A batch with
+// an implausible base is still found when the batch after it proves what
+// its base must be; h then carries that base, and stored the one on disk
+// (the caller restamps it). It reads at most maxResyncScan bytes.
+func findNextBatch(f io.ReaderAt, bad, end, minBase int64) (pos int64, h batchHeader, stored int64, found bool, err error) {
 	buf := make([]byte, resyncChunk+batchHeaderSize)
+	from := bad + 1
 	limit := min(end, from+maxResyncScan)
 	for chunk := from; chunk < limit; chunk += resyncChunk {
 		n, err := f.ReadAt(buf[:min(int64(len(buf)), end-chunk)], chunk)
 		if err != nil && !errors.Is(err, io.EOF) {
-			return 0, batchHeader{}, false, fmt.Errorf("resync read at %d: %w", chunk, err)
+			return 0, h, 0, false, fmt.Errorf("resync read at %d: %w", chunk, err)
 		}
 		for i := 0; i < min(n, resyncChunk) && chunk+int64(i) < limit; i++ {
-			if i+batchHeaderSize > n {
-				break
-			}
-			if buf[i+offMagic] != magicV2 {
+			if i+batchHeaderSize > n || buf[i+offMagic] != magicV2 {
 				continue
 			}
 			pos := chunk + int64(i)
 			h := parseHeader(buf[i:])
-			if h.checkFraming() != nil || h.checkContents() != nil || h.size() > end-pos ||
-				h.baseOffset < minBase || h.lastOffset()-minBase > math.MaxInt32 {
+			if h.checkFraming() != nil || h.checkContents() != nil || h.size() > end-pos {
 				continue
+			}
+			maxBase := minBase + (pos - bad)
+			stored := h.baseOffset
+			if h.baseOffset < minBase || h.baseOffset > maxBase {
+				// Implausible: acceptable only if the next batch says
+				// where this one must start.
+				want, ok, err := baseFromNext(f, pos+h.size(), end, &h)
+				if err != nil {
+					return 0, h, 0, false, err
+				}
+				if !ok || want < minBase || want > maxBase {
+					continue
+				}
+				h.baseOffset = want
 			}
 			ok, err := crcMatches(f, pos, &h)
 			if err != nil {
-				return 0, batchHeader{}, false, err
+				return 0, h, 0, false, err
 			}
 			if ok {
-				return pos, h, true, nil
+				return pos, h, stored, true, nil
 			}
 		}
 	}
-	return 0, batchHeader{}, false, nil
+	return 0, batchHeader{}, 0, false, nil
+}
+
+// baseFromNext reads the header of the batch at next (right after the one
+// with header h) and returns the base offset h must have for the two to
+// be dense, if that batch frames correctly.
+func baseFromNext(f io.ReaderAt, next, end int64, h *batchHeader) (int64, bool, error) {
+	if end-next < batchHeaderSize {
+		return 0, false, nil
+	}
+	hdr := make([]byte, batchHeaderSize)
+	if _, err := f.ReadAt(hdr, next); err != nil && !errors.Is(err, io.EOF) {
+		return 0, false, fmt.Errorf("resync read at %d: %w", next, err)
+	}
+	nh := parseHeader(hdr)
+	if nh.checkFraming() != nil || nh.checkContents() != nil {
+		return 0, false, nil
+	}
+	return nh.baseOffset - int64(h.lastOffsetDelta) - 1, true, nil
 }
 
 // crcMatches checks the CRC of the batch with header h at pos.

@@ -92,9 +92,9 @@
 // continuity), and reads the batch headers of every other segment. Damage
 // is mapped (damage.go) and handled without losing what can be read
 // (recovery.go, repair.go): a torn tail at the very end of the last segment
-// is cut; unreadable bytes anywhere else go to quarantine and the valid
-// batches after them are kept; an intact batch whose base offset was
-// damaged is restamped. The header walk rebuilds the in-memory indexes, the
+// is cut; a segment damaged anywhere else is first copied whole to
+// quarantine, then every valid batch in it is kept, also those after the
+// damage; an intact batch whose base offset was damaged is restamped. The header walk rebuilds the in-memory indexes, the
 // epoch cache and the idempotent-producer state. Log.Recovery reports what
 // was done.
 package storage

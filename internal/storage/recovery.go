@@ -16,9 +16,10 @@ package storage
 //     - a bad range at the very end of the last segment with nothing valid
 //       after it is a torn tail: it is cut (its bytes are kept in the
 //       quarantine folder unless they are all zeros);
-//     - anything else, in any segment, is repaired (repair.go): unreadable
-//       bytes go to the quarantine folder, every valid batch after them is
-//       kept, in a segment of its own, and an intact batch whose base
+//     - anything else, in any segment, is repaired (repair.go): the
+//       segment as it was is copied to the quarantine folder, every valid
+//       batch after the damage is kept, in a segment of its own, and an
+//       intact batch whose base
 //       offset was damaged gets the offset its neighbours prove. The walk
 //       then starts again on the repaired directory.
 //  4. Offsets missing between segments (a segment file lost, or a damaged
@@ -54,7 +55,8 @@ type RecoveryReport struct {
 	// TornTailBytes were cut from the end of the last segment.
 	TornTailBytes int64
 	// DamagedRegions unreadable ranges (DamagedBytes in all) were moved to
-	// the quarantine folder; the batches around them were kept.
+	// the quarantine folder (in a copy of their whole segment); the
+	// batches around them were kept.
 	DamagedRegions int
 	DamagedBytes   int64
 	// RestampedBatches were intact batches whose base offset was damaged.

@@ -1,22 +1,25 @@
 package storage
 
 // This file repairs a damaged segment without destroying anything that
-// might be data: the unreadable bytes are copied into the partition's
-// quarantine folder before they leave the segment, every valid batch after
-// them is kept (in a segment file of its own when offsets are missing in
-// between, so that each segment stays dense), and intact batches whose base
-// offset was damaged get the offset their neighbours prove.
+// might be data: the segment as it was is first copied whole into the
+// partition's quarantine folder, then every valid batch is kept (those
+// after a damaged region in a segment file of their own, so that each
+// segment stays dense), and intact batches whose base offset was damaged
+// get the offset their neighbours prove.
 //
-// Crash safety: the quarantine copies are fsynced first; the later runs are
-// written as new segment files (tmp + fsync + rename) before the damaged
-// segment itself is cut or removed, and a new file only ever replaces one
-// with the same bytes. A crash at any step leaves the damaged segment in
-// place, so the next Open maps the same damage and redoes the repair.
+// Crash safety: the quarantine copy is fsynced first (its name is the
+// CRC32C of the contents, so a redone repair rewrites the same copy); the
+// later runs are written as new segment files (tmp + fsync + rename) before
+// the damaged segment itself is cut or removed, and a new file only ever
+// replaces one with the same bytes. A crash at any step leaves the damaged
+// segment in place, so the next Open maps the same damage and redoes the
+// repair.
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
@@ -50,12 +53,40 @@ func (l *Log) quarantineFile(path, why string) (string, error) {
 	return vfs.MoveAside(l.fs, path, l.quarantineDir(), why, l.opts.Now())
 }
 
-// repairSegment applies a damage map to seg (open, size bytes): restamps
-// intact batches, quarantines the unreadable regions (and a tail, unless it
-// is all zeros, which is space a crash allocated and never wrote), moves
-// every run after the first into a segment file of its own and cuts the
-// segment to its first run. The caller reopens the log afterwards.
+// repairSegment applies a damage map to seg (open, size bytes). Before it
+// changes anything it copies the whole segment, as it was, into the
+// quarantine folder (SEGMENT.log.CRC.damaged, named by the CRC32C of its
+// contents so that a repair redone after a crash rewrites the same copy):
+// whatever the map got wrong, no byte of the original is lost. Then it
+// restamps intact batches whose base offset was damaged, moves every run
+// after the first into a segment file of its own and cuts the segment to
+// its first run. The caller reopens the log afterwards.
 func (l *Log) repairSegment(seg *segment, size int64, dm *damageMap) error {
+	if len(dm.runs) == 0 {
+		dst, err := l.quarantineFile(seg.logPath, "unreadable")
+		if err != nil {
+			return err
+		}
+		l.logger.Error("segment holds no readable batch; moved it to quarantine",
+			"segment", seg.logPath, "bytes", size, "quarantined_as", dst)
+		l.report.DamagedRegions++
+		l.report.DamagedBytes += size
+		return seg.removeIndexFiles(l.fs)
+	}
+	kept, err := l.quarantineWhole(seg, size)
+	if err != nil {
+		return err
+	}
+	damaged := dm.regions
+	if dm.tail != nil {
+		damaged = append(damaged, *dm.tail)
+	}
+	for _, r := range damaged {
+		l.logger.Error("unreadable bytes in segment; the batches around them are kept, the segment as it was is in quarantine",
+			"segment", seg.logPath, "from", r.from, "to", r.to, "reason", r.why, "quarantined_as", kept)
+		l.report.DamagedRegions++
+		l.report.DamagedBytes += r.to - r.from
+	}
 	for _, r := range dm.restamps {
 		l.logger.Warn("batch base offset contradicts its neighbours; restamping it",
 			"segment", seg.logPath, "position", r.pos, "stored_base_offset", r.stored, "base_offset", r.want)
@@ -68,38 +99,6 @@ func (l *Log) repairSegment(seg *segment, size int64, dm *damageMap) error {
 		if err := seg.pinnedFile().Sync(); err != nil {
 			return fmt.Errorf("fsync %s: %w", seg.logPath, err)
 		}
-	}
-	if len(dm.runs) == 0 {
-		dst, err := l.quarantineFile(seg.logPath, "unreadable")
-		if err != nil {
-			return err
-		}
-		l.logger.Error("segment holds no readable batch; moved it to quarantine",
-			"segment", seg.logPath, "bytes", size, "quarantined_as", dst)
-		l.report.DamagedRegions++
-		l.report.DamagedBytes += size
-		return seg.removeIndexFiles(l.fs)
-	}
-	damaged := dm.regions
-	if dm.tail != nil {
-		zero, err := allZero(seg.pinnedFile(), dm.tail.from, dm.tail.to)
-		if err != nil {
-			return err
-		}
-		if !zero {
-			damaged = append(damaged, *dm.tail)
-		}
-	}
-	for _, r := range damaged {
-		name := fmt.Sprintf("%s%s.%d-%d.damaged", segmentName(seg.base), logSuffix, r.from, r.to)
-		if err := l.quarantineRange(seg.pinnedFile(), r.from, r.to, name); err != nil {
-			return fmt.Errorf("quarantine %s [%d, %d): %w", seg.logPath, r.from, r.to, err)
-		}
-		l.logger.Error("unreadable bytes in segment moved to quarantine; the batches around them are kept",
-			"segment", seg.logPath, "from", r.from, "to", r.to, "reason", r.why,
-			"quarantined_as", filepath.Join(l.quarantineDir(), name))
-		l.report.DamagedRegions++
-		l.report.DamagedBytes += r.to - r.from
 	}
 	for _, r := range dm.runs[1:] {
 		if err := l.writeRunSegment(seg, r); err != nil {
@@ -126,6 +125,26 @@ func (l *Log) repairSegment(seg *segment, size int64, dm *damageMap) error {
 		return err
 	}
 	return l.fs.SyncDir(l.dir)
+}
+
+// quarantineWhole copies the whole of seg's first size bytes into the
+// quarantine folder and returns the copy's path.
+func (l *Log) quarantineWhole(seg *segment, size int64) (string, error) {
+	var crc uint32
+	buf := make([]byte, min(copyChunk, max(size, 1)))
+	for at := int64(0); at < size; {
+		n := min(int64(len(buf)), size-at)
+		if _, err := seg.pinnedFile().ReadAt(buf[:n], at); err != nil && !errors.Is(err, io.EOF) {
+			return "", fmt.Errorf("read %s: %w", seg.logPath, err)
+		}
+		crc = crc32.Update(crc, castagnoli, buf[:n])
+		at += n
+	}
+	name := fmt.Sprintf("%s%s.%08x.damaged", segmentName(seg.base), logSuffix, crc)
+	if err := l.quarantineRange(seg.pinnedFile(), 0, size, name); err != nil {
+		return "", fmt.Errorf("quarantine %s: %w", seg.logPath, err)
+	}
+	return filepath.Join(l.quarantineDir(), name), nil
 }
 
 // writeRunSegment copies run r of seg into a segment file named by its
