@@ -10,9 +10,10 @@ export PATH=$PATH:/usr/local/go/bin
 
 # Debian packages the tests drive: kcat (librdkafka), PostgreSQL (the
 # sink's production database; tests start private servers, see
-# internal/pgtest) and chromium (the demo page's browser test).
+# internal/testkit/pgtest) and chromium (the demo page's browser test).
 missing=()
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+command -v file >/dev/null 2>&1 || missing+=(file)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -27,6 +28,17 @@ done
 export COURIER_REQUIRE_COMPAT=1 COURIER_REQUIRE_PG=1 COURIER_REQUIRE_BROWSER=1
 # The chaos test mounts a tmpfs of its own (root): in CI it must run, not skip.
 export COURIER_REQUIRE_CHAOS=1
+echo "== no binaries tracked"
+# A built binary committed by mistake (as the 9.7 MB `courier` once was)
+# is stale the moment the code changes and runs instead of what a user
+# builds: refuse any tracked file that is an executable or object file.
+binaries=$(git ls-files -z | xargs -0 file --mime-type 2>/dev/null |
+  grep -E ': *application/(x-executable|x-pie-executable|x-sharedlib|x-object|x-mach-binary|vnd.microsoft.portable-executable)$' || true)
+if [ -n "$binaries" ]; then
+  echo "tracked binaries (remove them with git rm --cached and rebuild):"
+  echo "$binaries"
+  exit 1
+fi
 echo "== go vet"
 go vet ./...
 echo "== go test"

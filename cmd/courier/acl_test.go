@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/courier-dev/courier/internal/run"
-	"github.com/courier-dev/courier/internal/testbroker"
+	"github.com/courier-dev/courier/internal/broker/run"
+	"github.com/courier-dev/courier/internal/testkit/testbroker"
 )
 
 func TestACLCommands(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"os"
 
-	"github.com/courier-dev/courier/internal/bench"
+	"github.com/courier-dev/courier/internal/tools/bench"
 	"github.com/spf13/cobra"
 )
 

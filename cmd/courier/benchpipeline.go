@@ -9,7 +9,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/courier-dev/courier/internal/pipebench"
+	"github.com/courier-dev/courier/internal/pipeline/pipebench"
 	"github.com/spf13/cobra"
 )
 

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/courier-dev/courier/internal/run"
-	"github.com/courier-dev/courier/internal/storage"
+	"github.com/courier-dev/courier/internal/broker/run"
+	"github.com/courier-dev/courier/internal/broker/storage"
 	"github.com/spf13/cobra"
 )
 

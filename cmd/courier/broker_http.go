@@ -6,7 +6,7 @@ package main
 // (env.go), which other users of the machine cannot read from ps.
 
 import (
-	"github.com/courier-dev/courier/internal/run"
+	"github.com/courier-dev/courier/internal/broker/run"
 	"github.com/spf13/pflag"
 )
 

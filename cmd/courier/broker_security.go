@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/broker"
-	"github.com/courier-dev/courier/internal/quota"
-	"github.com/courier-dev/courier/internal/run"
-	"github.com/courier-dev/courier/internal/server"
+	"github.com/courier-dev/courier/internal/broker/quota"
+	"github.com/courier-dev/courier/internal/broker/run"
+	"github.com/courier-dev/courier/internal/broker/server"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/courier-dev/courier/internal/run"
+	"github.com/courier-dev/courier/internal/broker/run"
 )
 
 // TestMemoryFlagsRefused: each memory bound refuses values that could not

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/courier-dev/courier/internal/testcerts"
+	"github.com/courier-dev/courier/internal/testkit/testcerts"
 )
 
 // TestClientSecurityFlagErrors: bad TLS or SASL settings are reported

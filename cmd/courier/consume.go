@@ -4,7 +4,7 @@ package main
 // records to standard output until Ctrl-C, -n records, or --timeout.
 
 import (
-	"github.com/courier-dev/courier/internal/console"
+	"github.com/courier-dev/courier/internal/tools/console"
 	"github.com/spf13/cobra"
 )
 

@@ -5,10 +5,15 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
+	"time"
 
-	"github.com/courier-dev/courier/internal/demo"
+	"github.com/courier-dev/courier/internal/broker"
+	"github.com/courier-dev/courier/internal/broker/run"
+	"github.com/courier-dev/courier/internal/broker/storage"
+	"github.com/courier-dev/courier/internal/pipeline/demo"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -48,6 +53,7 @@ func newDemoCommand() *cobra.Command {
 			cfg.Ready = func(webURL, kafkaAddr string) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "courier demo: open %s  (Kafka on %s, database %s; Ctrl-C to stop)\n", webURL, kafkaAddr, cfg.DB)
 			}
+			cfg.StartBroker = startDemoBroker
 			return demo.Run(cmd.Context(), cfg)
 		},
 	}
@@ -64,4 +70,26 @@ func newDemoCommand() *cobra.Command {
 	city.register(cmd)
 	logs.register(cmd, "warn")
 	return cmd
+}
+
+// startDemoBroker starts the demo's embedded broker: interval fsync (the
+// demo favours throughput), auto-created topics, a short initial rebalance
+// delay so the page shows groups quickly.
+func startDemoBroker(dataDir, addr string, logger *slog.Logger) (string, func() error, error) {
+	return run.Start(run.Config{
+		Addr:            addr,
+		MaxRequestBytes: 100 << 20,
+		Broker: broker.Config{
+			DataDir:                    dataDir,
+			NodeID:                     1,
+			Sync:                       storage.SyncInterval,
+			SyncInterval:               time.Second,
+			RetentionCheckInterval:     30 * time.Second,
+			AutoCreateTopics:           true,
+			DefaultPartitions:          1,
+			GroupInitialRebalanceDelay: 500 * time.Millisecond,
+			OffsetsRetention:           7 * 24 * time.Hour,
+			Logger:                     logger,
+		},
+	})
 }

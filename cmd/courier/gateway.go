@@ -10,9 +10,9 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/courier-dev/courier/internal/gateway"
-	"github.com/courier-dev/courier/internal/publish"
-	"github.com/courier-dev/courier/internal/rider"
+	"github.com/courier-dev/courier/internal/pipeline/gateway"
+	"github.com/courier-dev/courier/internal/pipeline/publish"
+	"github.com/courier-dev/courier/internal/pipeline/rider"
 	"github.com/spf13/cobra"
 )
 

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/courier-dev/courier/internal/testbroker"
+	"github.com/courier-dev/courier/internal/testkit/testbroker"
 )
 
 // containsLine reports whether out has a line whose fields are fields.

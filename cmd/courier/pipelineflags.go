@@ -8,7 +8,7 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/courier-dev/courier/internal/region"
+	"github.com/courier-dev/courier/internal/pipeline/region"
 	"github.com/spf13/cobra"
 )
 

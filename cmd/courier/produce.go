@@ -6,7 +6,7 @@ package main
 import (
 	"fmt"
 
-	"github.com/courier-dev/courier/internal/console"
+	"github.com/courier-dev/courier/internal/tools/console"
 	"github.com/spf13/cobra"
 )
 

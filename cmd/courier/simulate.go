@@ -15,11 +15,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/courier-dev/courier/internal/bench"
-	"github.com/courier-dev/courier/internal/publish"
-	"github.com/courier-dev/courier/internal/region"
-	"github.com/courier-dev/courier/internal/ridersdb"
-	"github.com/courier-dev/courier/internal/simulate"
+	"github.com/courier-dev/courier/internal/pipeline/publish"
+	"github.com/courier-dev/courier/internal/pipeline/region"
+	"github.com/courier-dev/courier/internal/pipeline/ridersdb"
+	"github.com/courier-dev/courier/internal/pipeline/simulate"
+	"github.com/courier-dev/courier/internal/tools/bench"
 	"github.com/spf13/cobra"
 )
 

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/courier-dev/courier/internal/testbroker"
+	"github.com/courier-dev/courier/internal/testkit/testbroker"
 )
 
 func TestParseRate(t *testing.T) {

@@ -8,9 +8,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/courier-dev/courier/internal/publish"
-	"github.com/courier-dev/courier/internal/ridersdb"
-	"github.com/courier-dev/courier/internal/sink"
+	"github.com/courier-dev/courier/internal/pipeline/publish"
+	"github.com/courier-dev/courier/internal/pipeline/ridersdb"
+	"github.com/courier-dev/courier/internal/pipeline/sink"
 	"github.com/spf13/cobra"
 )
 

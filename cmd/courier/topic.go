@@ -7,7 +7,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/courier-dev/courier/internal/ctl"
+	"github.com/courier-dev/courier/internal/tools/ctl"
 	"github.com/spf13/cobra"
 )
 

@@ -19,7 +19,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/courier-dev/courier/internal/broker"
-	"github.com/courier-dev/courier/internal/users"
+	"github.com/courier-dev/courier/internal/broker/users"
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/courier-dev/courier/internal/broker"
-	"github.com/courier-dev/courier/internal/testbroker"
+	"github.com/courier-dev/courier/internal/testkit/testbroker"
 )
 
 // verifyPassword opens dir's users offline and checks user's password.

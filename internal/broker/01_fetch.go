@@ -12,8 +12,8 @@ import (
 	"reflect"
 	"time"
 
-	"github.com/courier-dev/courier/internal/server"
-	"github.com/courier-dev/courier/internal/storage"
+	"github.com/courier-dev/courier/internal/broker/server"
+	"github.com/courier-dev/courier/internal/broker/storage"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )

@@ -9,9 +9,9 @@ import (
 	"context"
 	"errors"
 
-	"github.com/courier-dev/courier/internal/acl"
-	"github.com/courier-dev/courier/internal/server"
-	"github.com/courier-dev/courier/internal/topics"
+	"github.com/courier-dev/courier/internal/broker/acl"
+	"github.com/courier-dev/courier/internal/broker/server"
+	"github.com/courier-dev/courier/internal/broker/topics"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )

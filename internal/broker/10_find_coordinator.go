@@ -18,9 +18,9 @@ import (
 	"context"
 	"errors"
 
-	"github.com/courier-dev/courier/internal/group"
-	"github.com/courier-dev/courier/internal/server"
-	"github.com/courier-dev/courier/internal/topics"
+	"github.com/courier-dev/courier/internal/broker/group"
+	"github.com/courier-dev/courier/internal/broker/server"
+	"github.com/courier-dev/courier/internal/broker/topics"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )

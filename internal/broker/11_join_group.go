@@ -9,8 +9,8 @@ import (
 	"context"
 	"net"
 
-	"github.com/courier-dev/courier/internal/group"
-	"github.com/courier-dev/courier/internal/server"
+	"github.com/courier-dev/courier/internal/broker/group"
+	"github.com/courier-dev/courier/internal/broker/server"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )

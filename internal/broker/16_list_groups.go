@@ -8,7 +8,7 @@ import (
 	"context"
 	"strings"
 
-	"github.com/courier-dev/courier/internal/server"
+	"github.com/courier-dev/courier/internal/broker/server"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 

@@ -6,7 +6,7 @@ import (
 	"context"
 	"sort"
 
-	"github.com/courier-dev/courier/internal/server"
+	"github.com/courier-dev/courier/internal/broker/server"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 

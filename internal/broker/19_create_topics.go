@@ -10,8 +10,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/courier-dev/courier/internal/server"
-	"github.com/courier-dev/courier/internal/topics"
+	"github.com/courier-dev/courier/internal/broker/server"
+	"github.com/courier-dev/courier/internal/broker/topics"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )

@@ -7,7 +7,7 @@ package broker_test
 import (
 	"testing"
 
-	"github.com/courier-dev/courier/internal/testbroker"
+	"github.com/courier-dev/courier/internal/testkit/testbroker"
 	"github.com/twmb/franz-go/pkg/kadm"
 )
 

@@ -7,9 +7,9 @@ import (
 	"context"
 	"strconv"
 
-	"github.com/courier-dev/courier/internal/server"
-	"github.com/courier-dev/courier/internal/storage"
-	"github.com/courier-dev/courier/internal/topics"
+	"github.com/courier-dev/courier/internal/broker/server"
+	"github.com/courier-dev/courier/internal/broker/storage"
+	"github.com/courier-dev/courier/internal/broker/topics"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )

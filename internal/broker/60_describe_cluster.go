@@ -5,8 +5,8 @@ package broker
 import (
 	"context"
 
-	"github.com/courier-dev/courier/internal/acl"
-	"github.com/courier-dev/courier/internal/server"
+	"github.com/courier-dev/courier/internal/broker/acl"
+	"github.com/courier-dev/courier/internal/broker/server"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )

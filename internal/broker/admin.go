@@ -18,8 +18,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/courier-dev/courier/internal/topics"
-	"github.com/courier-dev/courier/internal/vfs"
+	"github.com/courier-dev/courier/internal/broker/topics"
+	"github.com/courier-dev/courier/internal/broker/vfs"
 )
 
 // createTopic creates a topic's partitions and then persists it.

@@ -9,9 +9,9 @@ import (
 	"context"
 	"log/slog"
 
-	"github.com/courier-dev/courier/internal/acl"
-	"github.com/courier-dev/courier/internal/auth"
-	"github.com/courier-dev/courier/internal/server"
+	"github.com/courier-dev/courier/internal/broker/acl"
+	"github.com/courier-dev/courier/internal/broker/auth"
+	"github.com/courier-dev/courier/internal/broker/server"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 

@@ -10,7 +10,7 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/courier-dev/courier/internal/acl"
+	"github.com/courier-dev/courier/internal/broker/acl"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )

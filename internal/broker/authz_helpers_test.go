@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/courier-dev/courier/internal/acl"
-	"github.com/courier-dev/courier/internal/auth"
-	"github.com/courier-dev/courier/internal/group"
-	"github.com/courier-dev/courier/internal/server"
+	"github.com/courier-dev/courier/internal/broker/acl"
+	"github.com/courier-dev/courier/internal/broker/auth"
+	"github.com/courier-dev/courier/internal/broker/group"
+	"github.com/courier-dev/courier/internal/broker/server"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )

@@ -7,7 +7,7 @@ package broker
 import (
 	"testing"
 
-	"github.com/courier-dev/courier/internal/acl"
+	"github.com/courier-dev/courier/internal/broker/acl"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )

@@ -13,13 +13,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/courier-dev/courier/internal/acl"
-	"github.com/courier-dev/courier/internal/group"
-	"github.com/courier-dev/courier/internal/membudget"
-	"github.com/courier-dev/courier/internal/storage"
-	"github.com/courier-dev/courier/internal/topics"
-	"github.com/courier-dev/courier/internal/users"
-	"github.com/courier-dev/courier/internal/vfs"
+	"github.com/courier-dev/courier/internal/broker/acl"
+	"github.com/courier-dev/courier/internal/broker/group"
+	"github.com/courier-dev/courier/internal/broker/membudget"
+	"github.com/courier-dev/courier/internal/broker/storage"
+	"github.com/courier-dev/courier/internal/broker/topics"
+	"github.com/courier-dev/courier/internal/broker/users"
+	"github.com/courier-dev/courier/internal/broker/vfs"
 )
 
 // Broker is a single-node Kafka broker's state and request handlers.

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/broker"
-	"github.com/courier-dev/courier/internal/run"
-	"github.com/courier-dev/courier/internal/testbroker"
+	"github.com/courier-dev/courier/internal/broker/run"
+	"github.com/courier-dev/courier/internal/testkit/testbroker"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"

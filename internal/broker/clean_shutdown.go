@@ -11,8 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/courier-dev/courier/internal/atomicfile"
-	"github.com/courier-dev/courier/internal/vfs"
+	"github.com/courier-dev/courier/internal/broker/vfs"
 )
 
 // cleanShutdownName is the marker in DATA/meta.
@@ -20,7 +19,7 @@ const cleanShutdownName = "clean-shutdown"
 
 // markCleanShutdown writes the marker, durably, after a clean Close.
 func (b *Broker) markCleanShutdown() error {
-	if err := atomicfile.Write(filepath.Join(b.metaDir(), cleanShutdownName), []byte("1\n"), 0o644); err != nil {
+	if err := vfs.WriteAtomic(vfs.Default, filepath.Join(b.metaDir(), cleanShutdownName), []byte("1\n"), 0o644); err != nil {
 		return fmt.Errorf("mark clean shutdown: %w", err)
 	}
 	return nil

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/courier-dev/courier/internal/storage"
+	"github.com/courier-dev/courier/internal/broker/storage"
 )
 
 // Config configures a Broker.

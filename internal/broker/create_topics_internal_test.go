@@ -18,10 +18,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/courier-dev/courier/internal/server"
-	"github.com/courier-dev/courier/internal/testwait"
-	"github.com/courier-dev/courier/internal/topics"
-	"github.com/courier-dev/courier/internal/vfs"
+	"github.com/courier-dev/courier/internal/broker/server"
+	"github.com/courier-dev/courier/internal/broker/topics"
+	"github.com/courier-dev/courier/internal/broker/vfs"
+	"github.com/courier-dev/courier/internal/testkit/testwait"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )

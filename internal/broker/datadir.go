@@ -19,8 +19,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/courier-dev/courier/internal/topics"
-	"github.com/courier-dev/courier/internal/vfs"
+	"github.com/courier-dev/courier/internal/broker/topics"
+	"github.com/courier-dev/courier/internal/broker/vfs"
 )
 
 // deleteSuffix marks a partition directory whose topic was deleted: the

@@ -5,8 +5,8 @@ package broker
 import (
 	"errors"
 
-	"github.com/courier-dev/courier/internal/storage"
-	"github.com/courier-dev/courier/internal/topics"
+	"github.com/courier-dev/courier/internal/broker/storage"
+	"github.com/courier-dev/courier/internal/broker/topics"
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/courier-dev/courier/internal/server"
-	"github.com/courier-dev/courier/internal/testwait"
+	"github.com/courier-dev/courier/internal/broker/server"
+	"github.com/courier-dev/courier/internal/testkit/testwait"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/courier-dev/courier/internal/broker"
-	"github.com/courier-dev/courier/internal/group"
+	"github.com/courier-dev/courier/internal/broker/group"
 )
 
 func TestJournalDamageIsExported(t *testing.T) {

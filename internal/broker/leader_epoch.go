@@ -20,7 +20,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/courier-dev/courier/internal/atomicfile"
+	"github.com/courier-dev/courier/internal/broker/vfs"
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 
@@ -45,7 +45,7 @@ func nextLeaderEpoch(path string) (int32, error) {
 		return 0, fmt.Errorf("%s: leader epoch %d cannot grow further", path, last)
 	}
 	next := int32(last + 1)
-	if err := atomicfile.Write(path, []byte(strconv.Itoa(int(next))+"\n"), 0o644); err != nil {
+	if err := vfs.WriteAtomic(vfs.Default, path, []byte(strconv.Itoa(int(next))+"\n"), 0o644); err != nil {
 		return 0, fmt.Errorf("record leader epoch: %w", err)
 	}
 	return next, nil

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/courier-dev/courier/internal/run"
-	"github.com/courier-dev/courier/internal/storage"
-	"github.com/courier-dev/courier/internal/testbroker"
+	"github.com/courier-dev/courier/internal/broker/run"
+	"github.com/courier-dev/courier/internal/broker/storage"
+	"github.com/courier-dev/courier/internal/testkit/testbroker"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"

@@ -10,7 +10,7 @@ import (
 	"net"
 	"strconv"
 
-	"github.com/courier-dev/courier/internal/server"
+	"github.com/courier-dev/courier/internal/broker/server"
 )
 
 // HostPort is an advertised address.

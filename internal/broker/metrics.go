@@ -11,9 +11,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/courier-dev/courier/internal/journal"
-	"github.com/courier-dev/courier/internal/membudget"
-	"github.com/courier-dev/courier/internal/server"
+	"github.com/courier-dev/courier/internal/broker/journal"
+	"github.com/courier-dev/courier/internal/broker/membudget"
+	"github.com/courier-dev/courier/internal/broker/server"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )

@@ -4,7 +4,7 @@ package broker
 // of damage, so that an operator sees it in /metrics as well as in the log.
 
 import (
-	"github.com/courier-dev/courier/internal/storage"
+	"github.com/courier-dev/courier/internal/broker/storage"
 	"github.com/prometheus/client_golang/prometheus"
 )
 

@@ -14,7 +14,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/courier-dev/courier/internal/topics"
+	"github.com/courier-dev/courier/internal/broker/topics"
 )
 
 // partitionMetaName is the file in each partition directory.

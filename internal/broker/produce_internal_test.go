@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/courier-dev/courier/internal/storage"
-	"github.com/courier-dev/courier/internal/topics"
+	"github.com/courier-dev/courier/internal/broker/storage"
+	"github.com/courier-dev/courier/internal/broker/topics"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 

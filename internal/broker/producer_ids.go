@@ -14,7 +14,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/courier-dev/courier/internal/atomicfile"
+	"github.com/courier-dev/courier/internal/broker/vfs"
 )
 
 // producerIDBlock is how many ids one durable write reserves.
@@ -54,7 +54,7 @@ func (p *producerIDs) allocate() (int64, error) {
 	defer p.mu.Unlock()
 	if p.next >= p.limit {
 		limit := p.next + producerIDBlock
-		if err := atomicfile.Write(p.path, []byte(strconv.FormatInt(limit, 10)+"\n"), 0o644); err != nil {
+		if err := vfs.WriteAtomic(vfs.Default, p.path, []byte(strconv.FormatInt(limit, 10)+"\n"), 0o644); err != nil {
 			return 0, fmt.Errorf("reserve producer ids: %w", err)
 		}
 		p.limit = limit
@@ -80,7 +80,7 @@ func loadClusterID(path string) (string, error) {
 		return "", fmt.Errorf("cluster id: %w", err)
 	}
 	id := "courier-" + hex.EncodeToString(raw[:])
-	if err := atomicfile.Write(path, []byte(id+"\n"), 0o644); err != nil {
+	if err := vfs.WriteAtomic(vfs.Default, path, []byte(id+"\n"), 0o644); err != nil {
 		return "", err
 	}
 	return id, nil

@@ -9,7 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/courier-dev/courier/internal/users"
+	"github.com/courier-dev/courier/internal/broker/users"
 )
 
 // Users returns the broker's SCRAM credential store, which the network

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/courier-dev/courier/internal/run"
-	"github.com/courier-dev/courier/internal/testbroker"
+	"github.com/courier-dev/courier/internal/broker/run"
+	"github.com/courier-dev/courier/internal/testkit/testbroker"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 

@@ -22,10 +22,10 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/broker"
-	"github.com/courier-dev/courier/internal/run"
-	"github.com/courier-dev/courier/internal/storage"
-	"github.com/courier-dev/courier/internal/testbroker"
-	"github.com/courier-dev/courier/internal/testcerts"
+	"github.com/courier-dev/courier/internal/broker/run"
+	"github.com/courier-dev/courier/internal/broker/storage"
+	"github.com/courier-dev/courier/internal/testkit/testbroker"
+	"github.com/courier-dev/courier/internal/testkit/testcerts"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )

@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/courier-dev/courier/internal/brokerproc"
-	"github.com/courier-dev/courier/internal/testwait"
+	"github.com/courier-dev/courier/internal/testkit/brokerproc"
+	"github.com/courier-dev/courier/internal/testkit/testwait"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )

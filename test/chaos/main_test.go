@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/courier-dev/courier/internal/brokerproc"
+	"github.com/courier-dev/courier/internal/testkit/brokerproc"
 )
 
 // courierBin is the broker binary, built once by TestMain.

@@ -14,8 +14,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/courier-dev/courier/internal/brokerproc"
-	"github.com/courier-dev/courier/internal/testcerts"
+	"github.com/courier-dev/courier/internal/testkit/brokerproc"
+	"github.com/courier-dev/courier/internal/testkit/testcerts"
 )
 
 // secureBroker is a broker with a PLAINTEXT and a SASL_SSL listener.

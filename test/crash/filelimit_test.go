@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/courier-dev/courier/internal/brokerproc"
+	"github.com/courier-dev/courier/internal/testkit/brokerproc"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"

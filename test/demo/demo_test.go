@@ -17,11 +17,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/courier-dev/courier/internal/testlog"
+	"github.com/courier-dev/courier/internal/testkit/testlog"
 
-	"github.com/courier-dev/courier/internal/brokerproc"
-	"github.com/courier-dev/courier/internal/ridersdb"
-	"github.com/courier-dev/courier/internal/testwait"
+	"github.com/courier-dev/courier/internal/pipeline/ridersdb"
+	"github.com/courier-dev/courier/internal/testkit/brokerproc"
+	"github.com/courier-dev/courier/internal/testkit/testwait"
 )
 
 var courierBin string

@@ -33,7 +33,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
-	"github.com/courier-dev/courier/internal/testbroker"
+	"github.com/courier-dev/courier/internal/testkit/testbroker"
 )
 
 const (

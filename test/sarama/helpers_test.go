@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
-	"github.com/courier-dev/courier/internal/testwait"
+	"github.com/courier-dev/courier/internal/testkit/testwait"
 )
 
 // kafkaVersion is the Kafka version sarama is told the broker runs; it

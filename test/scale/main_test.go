@@ -3,7 +3,7 @@ package scale
 import (
 	"testing"
 
-	"github.com/courier-dev/courier/internal/brokerproc"
+	"github.com/courier-dev/courier/internal/testkit/brokerproc"
 )
 
 // courierBin is the broker binary, built once by TestMain.

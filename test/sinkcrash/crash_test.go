@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/courier-dev/courier/internal/brokerproc"
-	"github.com/courier-dev/courier/internal/pgtest"
-	"github.com/courier-dev/courier/internal/rider"
-	"github.com/courier-dev/courier/internal/ridersdb"
-	"github.com/courier-dev/courier/internal/testwait"
+	"github.com/courier-dev/courier/internal/pipeline/rider"
+	"github.com/courier-dev/courier/internal/pipeline/ridersdb"
+	"github.com/courier-dev/courier/internal/testkit/brokerproc"
+	"github.com/courier-dev/courier/internal/testkit/pgtest"
+	"github.com/courier-dev/courier/internal/testkit/testwait"
 )
 
 const (

@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/courier-dev/courier/internal/publish"
-	"github.com/courier-dev/courier/internal/region"
-	"github.com/courier-dev/courier/internal/rider"
-	"github.com/courier-dev/courier/internal/ridersdb"
+	"github.com/courier-dev/courier/internal/pipeline/publish"
+	"github.com/courier-dev/courier/internal/pipeline/region"
+	"github.com/courier-dev/courier/internal/pipeline/rider"
+	"github.com/courier-dev/courier/internal/pipeline/ridersdb"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 

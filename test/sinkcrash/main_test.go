@@ -5,7 +5,7 @@ package sinkcrash
 import (
 	"testing"
 
-	"github.com/courier-dev/courier/internal/brokerproc"
+	"github.com/courier-dev/courier/internal/testkit/brokerproc"
 )
 
 // courierBin is the binary, built once by TestMain.

@@ -17,12 +17,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/courier-dev/courier/internal/brokerproc"
-	"github.com/courier-dev/courier/internal/publish"
-	"github.com/courier-dev/courier/internal/rider"
-	"github.com/courier-dev/courier/internal/ridersdb"
-	"github.com/courier-dev/courier/internal/storage"
-	"github.com/courier-dev/courier/internal/testwait"
+	"github.com/courier-dev/courier/internal/broker/storage"
+	"github.com/courier-dev/courier/internal/pipeline/publish"
+	"github.com/courier-dev/courier/internal/pipeline/rider"
+	"github.com/courier-dev/courier/internal/pipeline/ridersdb"
+	"github.com/courier-dev/courier/internal/testkit/brokerproc"
+	"github.com/courier-dev/courier/internal/testkit/testwait"
 )
 
 func TestSinkKeepsRecordsTheBrokerLost(t *testing.T) {

@@ -1,0 +1,159 @@
+// Package publish writes rider location updates to the rider-updates topic
+// through franz-go: encoded as rider JSON, keyed by rider id, placed on a
+// partition by region or by rider (package region), acknowledged by all
+// in-sync replicas (acks=all, idempotent). The gateway and the simulator
+// both publish through it, so they agree on the record format.
+package publish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/courier-dev/courier/internal/pipeline/region"
+	"github.com/courier-dev/courier/internal/pipeline/rider"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// DefaultTopic is the topic of the seed's example.
+const DefaultTopic = "rider-updates"
+
+// Config says where and how to publish.
+type Config struct {
+	// ClientOpts reach the cluster (seed brokers, client id, ...).
+	ClientOpts []kgo.Opt
+	// Topic receives the updates; DefaultTopic if empty.
+	Topic string
+	// City maps locations to regions.
+	City region.City
+	// Mode chooses the partitioning; ByRegion if empty.
+	Mode region.Mode
+	// CreateTopic creates the topic when it does not exist, with one
+	// partition per region.
+	CreateTopic bool
+}
+
+// Publisher is a producer of rider updates. It is safe for concurrent use.
+type Publisher struct {
+	cfg    Config
+	client *kgo.Client
+}
+
+// New connects, checks the topic (creating it if asked) and returns a
+// Publisher. For ByRegion the topic must have exactly region.Count
+// partitions, one per region.
+func New(ctx context.Context, cfg Config) (*Publisher, error) {
+	if cfg.Topic == "" {
+		cfg.Topic = DefaultTopic
+	}
+	if cfg.Mode == "" {
+		cfg.Mode = region.ByRegion
+	}
+	opts := append([]kgo.Opt{
+		cfg.Mode.Partitioner(),
+		kgo.DefaultProduceTopic(cfg.Topic),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerLinger(0),
+	}, cfg.ClientOpts...)
+	client, err := kgo.NewClient(opts...)
+	if err != nil {
+		return nil, fmt.Errorf("kafka client: %w", err)
+	}
+	if err := EnsureTopic(ctx, kadm.NewClient(client), cfg.Topic, cfg.Mode, cfg.CreateTopic); err != nil {
+		client.Close()
+		return nil, err
+	}
+	return &Publisher{cfg: cfg, client: client}, nil
+}
+
+// EnsureTopic checks that topic exists with a partition count mode can
+// use, creating it with region.Count partitions when create is set.
+func EnsureTopic(ctx context.Context, adm *kadm.Client, topic string, mode region.Mode, create bool) error {
+	for attempt := 0; ; attempt++ {
+		details, err := adm.ListTopics(ctx, topic)
+		if err != nil {
+			return fmt.Errorf("look up topic %s: %w", topic, err)
+		}
+		d, ok := details[topic]
+		if ok && d.Err == nil {
+			n := len(d.Partitions)
+			if mode == region.ByRegion && n != region.Count {
+				return fmt.Errorf("topic %s has %d partitions; partitioning by region needs exactly %d (one per region: %v), or use --partition-by rider", topic, n, region.Count, region.Names)
+			}
+			return nil
+		}
+		if ok && !errors.Is(d.Err, kerr.UnknownTopicOrPartition) {
+			return fmt.Errorf("look up topic %s: %w", topic, d.Err)
+		}
+		if !create {
+			return fmt.Errorf("topic %s does not exist: create it with `courier topic create %s --partitions %d`", topic, topic, region.Count)
+		}
+		if attempt > 0 {
+			return fmt.Errorf("topic %s: created but not visible in metadata", topic)
+		}
+		resp, err := adm.CreateTopic(ctx, region.Count, -1, nil, topic)
+		if err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
+			return fmt.Errorf("create topic %s: %w", topic, err)
+		}
+		if resp.Err != nil && !errors.Is(resp.Err, kerr.TopicAlreadyExists) {
+			return fmt.Errorf("create topic %s: %w", topic, resp.Err)
+		}
+		if err == nil && resp.Err == nil {
+			// Created with region.Count partitions, which every mode can
+			// use. Listing again could answer from the client's metadata
+			// cache (kadm caches for MetadataMinAge), which still says
+			// the topic is unknown.
+			return nil
+		}
+	}
+}
+
+// Client returns the underlying client, e.g. for a consumer sharing its
+// connections. It is closed by Close.
+func (p *Publisher) Client() *kgo.Client { return p.client }
+
+// Topic returns the topic published to.
+func (p *Publisher) Topic() string { return p.cfg.Topic }
+
+// Publish writes locs and returns once every one is acknowledged by the
+// cluster, or with the first error. Each location must be valid
+// (rider.Location.Validate).
+func (p *Publisher) Publish(ctx context.Context, locs []rider.Location) error {
+	if len(locs) == 0 {
+		return nil
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	recs := make([]kgo.Record, len(locs))
+	wg.Add(len(locs))
+	done := func(r *kgo.Record, err error) {
+		if err != nil {
+			mu.Lock()
+			if first == nil {
+				first = fmt.Errorf("produce to %s: %w", p.cfg.Topic, err)
+			}
+			mu.Unlock()
+		}
+		wg.Done()
+	}
+	for i := range locs {
+		l := &locs[i]
+		r := &recs[i]
+		r.Topic = p.cfg.Topic
+		r.Value = l.AppendJSON(make([]byte, 0, 96))
+		p.cfg.Mode.Place(p.cfg.City, r, l.RiderID, l.Lat, l.Lon)
+		p.client.Produce(ctx, r, done)
+	}
+	wg.Wait()
+	return first
+}
+
+// Close flushes nothing (Publish waits for its own records) and closes the
+// client.
+func (p *Publisher) Close() { p.client.Close() }
