@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/courier-dev/courier/internal/pipeline/redact"
 	"github.com/courier-dev/courier/internal/pipeline/rider"
 	"github.com/courier-dev/courier/internal/pipeline/ridersdb"
 )
@@ -64,14 +65,15 @@ func (g *gatewayTarget) Publish(ctx context.Context, locs []rider.Location) erro
 		b = append(b, '\n')
 	}
 	*bp = b
+	// Errors may quote the URL, which may hold a password.
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.url, bytes.NewReader(b))
 	if err != nil {
-		return fmt.Errorf("gateway: %w", err)
+		return fmt.Errorf("gateway: %w", redact.Error(err, g.url))
 	}
 	req.Header.Set("Content-Type", "application/x-ndjson")
 	resp, err := g.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("gateway: %w", err)
+		return fmt.Errorf("gateway: %w", redact.Error(err, g.url))
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
