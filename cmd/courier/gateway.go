@@ -38,8 +38,11 @@ update to the topic (acks=all) before answering 202:
   GET  /v1/riders/{id}/live      the rider's updates as Server-Sent Events
   GET  /v1/healthz               200 "ok" while the cluster answers, else 503
 
-ts is RFC 3339 or Unix milliseconds; a missing ts means now. A bad update is
-answered 400 naming the field, and nothing of its request is published.`,
+Writes must say Content-Type: application/json (an object, or for POST an
+array of objects) or application/x-ndjson (one object per line); anything
+else, a missing type included, is answered 415. ts is RFC 3339 or Unix
+milliseconds; a missing ts means now. A bad update is answered 400 naming
+the field, and nothing of its request is published.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error

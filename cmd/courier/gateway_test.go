@@ -52,6 +52,7 @@ func TestGatewayCommand(t *testing.T) {
 		rctx, rcancel := context.WithTimeout(t.Context(), 30*time.Second)
 		defer rcancel()
 		req, _ := http.NewRequestWithContext(rctx, "POST", base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-ndjson")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)

@@ -32,7 +32,7 @@ func TestGatewayTarget(t *testing.T) {
 			http.Error(w, `{"error":"content type `+ct+`"}`, http.StatusUnsupportedMediaType)
 			return
 		}
-		locs, err := rider.ParseBatch(r.Body, 10000, time.Now(), rider.DefaultLimits)
+		locs, err := rider.ParseBatch(r.Body, rider.NDJSON, 10000, time.Now(), rider.DefaultLimits)
 		if err != nil {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusBadRequest)
