@@ -36,7 +36,8 @@ func newDemoCommand() *cobra.Command {
 			"(data in --data), the rider-updates topic with one partition per region,\n" +
 			"simulated riders posting through the HTTP gateway, the db-writer consumer\n" +
 			"group writing batches into --db, a live-map consumer group, and a web page\n" +
-			"at --addr. Ctrl-C stops everything cleanly; running it again resumes.",
+			"at --addr. Ctrl-C (or SIGTERM) stops everything cleanly, the sinks' last\n" +
+			"batches written and committed; running it again resumes.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error

@@ -72,3 +72,30 @@ func TestDemoBusyAddress(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMEDemoDefaults checks that what README.md says the demo runs
+// with is what `courier demo` runs with by default.
+func TestREADMEDemoDefaults(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(string(readme)), " ") // lines rewrapped
+	f := newDemoCommand().Flags()
+	def := func(name string) string { return f.Lookup(name).DefValue }
+	riders, rate, sinks := def("riders"), strings.TrimSuffix(def("rate"), "/s"), def("sinks")
+	rateWithComma := rate
+	if len(rate) > 3 {
+		rateWithComma = rate[:len(rate)-3] + "," + rate[len(rate)-3:]
+	}
+	for _, want := range []string{
+		riders + " simulated riders", "posting " + rateWithComma + " updates/s",
+		"`--riders` (" + riders + ")", "`--rate` (" + rate + "/s)", "`--sinks` (" + sinks + ")",
+		"127.0.0.1:" + strings.Split(def("addr"), ":")[1], "Kafka protocol on " + def("kafka-addr"),
+		"data in `" + def("data") + "`", "(`" + strings.TrimPrefix(def("db"), "sqlite:") + "`)",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("README.md does not say %q", want)
+		}
+	}
+}
