@@ -42,7 +42,10 @@ Writes must say Content-Type: application/json (an object, or for POST an
 array of objects) or application/x-ndjson (one object per line); anything
 else, a missing type included, is answered 415. ts is RFC 3339 or Unix
 milliseconds; a missing ts means now. A bad update is answered 400 naming
-the field, and nothing of its request is published.`,
+the field, and nothing of its request is published.
+
+A cluster that cannot be reached at start (a broker started a moment
+later) is waited for, with a warning every few seconds.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
@@ -53,6 +56,9 @@ the field, and nothing of its request is published.`,
 				return err
 			}
 			cfg.Publish.ClientOpts = cf.opts()
+			// Started together with the broker (a script, the README),
+			// the gateway waits for it.
+			cfg.Publish.OnUnreachable = waitingForCluster(cfg.Logger, cf.brokers)
 			return runGateway(cmd.Context(), addr, cfg, shutdownTimeout)
 		},
 	}
@@ -81,6 +87,10 @@ var gatewayListening func(net.Addr)
 func runGateway(ctx context.Context, addr string, cfg gateway.Config, shutdownTimeout time.Duration) error {
 	g, err := gateway.New(ctx, cfg)
 	if err != nil {
+		if ctx.Err() != nil {
+			cfg.Logger.Info("gateway stopped while waiting for the cluster")
+			return nil
+		}
 		return err
 	}
 	defer g.Close()

@@ -78,6 +78,15 @@ and prints "sent N updates in D (R updates/s achieved, target T/s), F failed".`,
 				if err := checkGatewayURL(gatewayURL); err != nil {
 					return err
 				}
+				// Started together with the gateway (a script, the
+				// README), the simulator waits for it rather than count
+				// its start as failed updates.
+				err := simulate.WaitForGateway(ctx, gatewayURL, gatewayWait, func(err error) {
+					cfg.Logger.Info("waiting for the gateway", "url", redact.DSN(gatewayURL), "err", err)
+				})
+				if err != nil {
+					return err
+				}
 				target = simulate.GatewayTarget(gatewayURL, nil)
 			case dsn != "":
 				db, err := ridersdb.Open(ctx, dsn, ridersdb.WithLegacyTopic(topic), ridersdb.WithLogger(cfg.Logger))
@@ -89,6 +98,7 @@ and prints "sent N updates in D (R updates/s achieved, target T/s), F failed".`,
 			default:
 				pub, err := publish.New(ctx, publish.Config{
 					ClientOpts: cf.opts(), Topic: topic, City: cfg.City, Mode: pm, CreateTopic: createTopic,
+					OnUnreachable: waitingForCluster(cfg.Logger, cf.brokers),
 				})
 				if err != nil {
 					return err
@@ -123,6 +133,9 @@ and prints "sent N updates in D (R updates/s achieved, target T/s), F failed".`,
 	logs.register(cmd, "info")
 	return cmd
 }
+
+// gatewayWait bounds how long the simulator waits for its gateway.
+const gatewayWait = 30 * time.Second
 
 // checkGatewayURL refuses a --gateway that is not an http(s) base URL
 // before anything runs, without showing a password it may hold.

@@ -175,3 +175,37 @@ func TestDirectSQLite(t *testing.T) {
 		t.Errorf("sent %d failed %d, database has %d rows of %d riders; want 300 of 50", st.Sent.Load(), st.Failed.Load(), history, riders)
 	}
 }
+
+// TestWaitForGateway waits for a gateway that answers 503 (its cluster
+// not up yet) a few times, then 200; and gives up, naming the last answer,
+// on one that never gets ready.
+func TestWaitForGateway(t *testing.T) {
+	var asked atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/healthz" {
+			http.NotFound(w, r)
+			return
+		}
+		if asked.Add(1) <= 3 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte(`{"error":"cluster unreachable: dial refused"}`))
+			return
+		}
+		w.Write([]byte("ok\n"))
+	}))
+	defer srv.Close()
+	var waits []error
+	if err := WaitForGateway(context.Background(), srv.URL+"/", 30*time.Second, func(err error) { waits = append(waits, err) }); err != nil {
+		t.Fatalf("WaitForGateway: %v", err)
+	}
+	if len(waits) != 1 || !strings.Contains(waits[0].Error(), "cluster unreachable") || asked.Load() != 4 {
+		t.Errorf("reported %v after %d requests, want one report and 4 requests", waits, asked.Load())
+	}
+
+	asked.Store(-1 << 40) // never ready
+	u := strings.Replace(srv.URL, "http://", "http://rider:s3cretpw@", 1)
+	err := WaitForGateway(context.Background(), u, 600*time.Millisecond, nil)
+	if err == nil || !strings.Contains(err.Error(), "not ready within 600ms") || !strings.Contains(err.Error(), "cluster unreachable") || strings.Contains(err.Error(), "s3cretpw") {
+		t.Errorf("a gateway never ready: %v", err)
+	}
+}
