@@ -135,7 +135,7 @@ func TestGatewayCommandWaitsForCluster(t *testing.T) {
 	go func() { done <- root.ExecuteContext(ctx) }()
 	testwait.For(t, 30*time.Second, "a warning that the cluster is unreachable", func() string {
 		if !strings.Contains(errOut.String(), "cluster unreachable; waiting for it") {
-			return errOut.String()
+			return "no warning in the log yet:\n" + errOut.String()
 		}
 		return ""
 	})

@@ -82,7 +82,7 @@ and prints "sent N updates in D (R updates/s achieved, target T/s), F failed".`,
 				// README), the simulator waits for it rather than count
 				// its start as failed updates.
 				err := simulate.WaitForGateway(ctx, gatewayURL, gatewayWait, func(err error) {
-					cfg.Logger.Info("waiting for the gateway", "url", redact.DSN(gatewayURL), "err", err)
+					cfg.Logger.Warn("gateway not ready; waiting for it", "url", redact.DSN(gatewayURL), "within", gatewayWait, "err", err)
 				})
 				if err != nil {
 					return err

@@ -39,13 +39,18 @@ type Config struct {
 	// OnUnreachable, when set, makes New wait for a cluster it cannot
 	// reach (a broker started a moment later, or restarting): the topic
 	// is looked up again every second until it answers or ctx ends, and
-	// OnUnreachable is told (at most every unreachableReport) how long it
-	// has waited and why. Without it New fails at once.
+	// OnUnreachable is told how long it has waited and why: first after
+	// FirstWaitReport (a broker started a moment later needs no word),
+	// then every unreachableReport. Without it New fails at once.
 	OnUnreachable func(waited time.Duration, err error)
 }
 
-// unreachableReport is how often a wait for the cluster is reported.
-const unreachableReport = 5 * time.Second
+// FirstWaitReport is how long a wait for something started at the same
+// time goes unreported; unreachableReport how often it is reported then.
+const (
+	FirstWaitReport   = 2 * time.Second
+	unreachableReport = 5 * time.Second
+)
 
 // Publisher is a producer of rider updates. It is safe for concurrent use.
 type Publisher struct {
@@ -84,15 +89,15 @@ func New(ctx context.Context, cfg Config) (*Publisher, error) {
 // reached if cfg.OnUnreachable is set.
 func ensureTopicWaiting(ctx context.Context, adm *kadm.Client, cfg Config) error {
 	start := time.Now()
-	var reported time.Time
+	next := start.Add(FirstWaitReport)
 	for {
 		err := EnsureTopic(ctx, adm, cfg.Topic, cfg.Mode, cfg.CreateTopic)
 		if err == nil || cfg.OnUnreachable == nil || !Unreachable(err) {
 			return err
 		}
-		if now := time.Now(); now.Sub(reported) >= unreachableReport {
+		if now := time.Now(); !now.Before(next) {
 			cfg.OnUnreachable(now.Sub(start).Round(time.Second), err)
-			reported = now
+			next = now.Add(unreachableReport)
 		}
 		t := time.NewTimer(time.Second)
 		select {

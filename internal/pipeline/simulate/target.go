@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/courier-dev/courier/internal/pipeline/publish"
 	"github.com/courier-dev/courier/internal/pipeline/redact"
 	"github.com/courier-dev/courier/internal/pipeline/rider"
 	"github.com/courier-dev/courier/internal/pipeline/ridersdb"
@@ -49,7 +50,9 @@ const gatewayPoll = 250 * time.Millisecond
 // /v1/healthz with 200 (it listens and reaches its cluster), for at most
 // within, so that a simulator started together with its gateway does not
 // count the gateway's start as failed updates. onWait, if set, is called
-// once, with the first failure, when it starts to wait. It returns nil
+// once, with the latest failure, if the gateway is not ready after
+// publish.FirstWaitReport (one started at the same time needs no word). It
+// returns nil
 // once the gateway is ready, or an error naming the last failure (the URL's
 // password masked).
 func WaitForGateway(ctx context.Context, baseURL string, within time.Duration, onWait func(error)) error {
@@ -57,15 +60,16 @@ func WaitForGateway(ctx context.Context, baseURL string, within time.Duration, o
 	defer cancel()
 	url := strings.TrimRight(baseURL, "/") + "/v1/healthz"
 	client := &http.Client{Timeout: 5 * time.Second}
-	for waited := false; ; {
+	report := time.Now().Add(publish.FirstWaitReport)
+	for reported := false; ; {
 		err := healthy(ctx, client, url)
 		if err == nil {
 			return nil
 		}
-		if !waited && onWait != nil {
+		if !reported && onWait != nil && !time.Now().Before(report) {
 			onWait(redact.Error(err, url))
+			reported = true
 		}
-		waited = true
 		t := time.NewTimer(gatewayPoll)
 		select {
 		case <-ctx.Done():

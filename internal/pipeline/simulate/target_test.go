@@ -186,7 +186,7 @@ func TestWaitForGateway(t *testing.T) {
 			http.NotFound(w, r)
 			return
 		}
-		if asked.Add(1) <= 3 {
+		if asked.Add(1) <= 12 { // 3 s at WaitForGateway's pace
 			w.WriteHeader(http.StatusServiceUnavailable)
 			w.Write([]byte(`{"error":"cluster unreachable: dial refused"}`))
 			return
@@ -198,8 +198,8 @@ func TestWaitForGateway(t *testing.T) {
 	if err := WaitForGateway(context.Background(), srv.URL+"/", 30*time.Second, func(err error) { waits = append(waits, err) }); err != nil {
 		t.Fatalf("WaitForGateway: %v", err)
 	}
-	if len(waits) != 1 || !strings.Contains(waits[0].Error(), "cluster unreachable") || asked.Load() != 4 {
-		t.Errorf("reported %v after %d requests, want one report and 4 requests", waits, asked.Load())
+	if len(waits) != 1 || !strings.Contains(waits[0].Error(), "cluster unreachable") || asked.Load() != 13 {
+		t.Errorf("reported %v after %d requests, want one report and 13 requests", waits, asked.Load())
 	}
 
 	asked.Store(-1 << 40) // never ready
