@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/pipeline/pipebench"
+	"github.com/courier-dev/courier/internal/pipeline/redact"
+	"github.com/courier-dev/courier/internal/pipeline/ridersdb"
 	"github.com/spf13/cobra"
 )
 
@@ -54,13 +56,18 @@ that wrote it (p50, p99, max, over every update). The topics are left behind.`,
 			if len(dsns) == 0 {
 				return fmt.Errorf("give at least one --db")
 			}
+			for _, dsn := range dsns {
+				if _, err := ridersdb.DialectOf(dsn); err != nil {
+					return fmt.Errorf("--db: %w", err)
+				}
+			}
 			var rep pipelineReport
 			log := cmd.ErrOrStderr()
 			for _, dsn := range dsns {
 				fmt.Fprintf(log, "bench pipeline: %s direct, %d writers, %s\n", pipebench.Dialect(dsn), directConc, directDuration)
 				d, err := pipebench.Direct(cmd.Context(), dsn, riders, directConc, directDuration)
 				if err != nil {
-					return fmt.Errorf("direct %s: %w", pipebench.Redact(dsn), err)
+					return fmt.Errorf("direct %s: %w", redact.DSN(dsn), err)
 				}
 				rep.Direct = append(rep.Direct, d)
 				p, err := pipebench.Pipeline(cmd.Context(), pipebench.PipelineConfig{
@@ -68,7 +75,7 @@ that wrote it (p50, p99, max, over every update). The topics are left behind.`,
 					BatchRows: batchRows, BatchDelay: batchDelay, Log: log,
 				})
 				if err != nil {
-					return fmt.Errorf("pipeline %s: %w", pipebench.Redact(dsn), err)
+					return fmt.Errorf("pipeline %s: %w", redact.DSN(dsn), err)
 				}
 				rep.Pipeline = append(rep.Pipeline, p)
 			}

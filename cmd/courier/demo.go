@@ -4,6 +4,7 @@ package main
 // one process, with a web page.
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"github.com/courier-dev/courier/internal/broker/run"
 	"github.com/courier-dev/courier/internal/broker/storage"
 	"github.com/courier-dev/courier/internal/pipeline/demo"
+	"github.com/courier-dev/courier/internal/pipeline/redact"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -34,7 +36,8 @@ func newDemoCommand() *cobra.Command {
 			"(data in --data), the rider-updates topic with one partition per region,\n" +
 			"simulated riders posting through the HTTP gateway, the db-writer consumer\n" +
 			"group writing batches into --db, a live-map consumer group, and a web page\n" +
-			"at --addr. Ctrl-C stops everything cleanly; running it again resumes.",
+			"at --addr. Ctrl-C (or SIGTERM) stops everything cleanly, the sinks' last\n" +
+			"batches written and committed; running it again resumes.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
@@ -51,10 +54,10 @@ func newDemoCommand() *cobra.Command {
 			cfg.Status = cmd.ErrOrStderr()
 			cfg.StatusTTY = cmd.ErrOrStderr() == os.Stderr && term.IsTerminal(int(os.Stderr.Fd()))
 			cfg.Ready = func(webURL, kafkaAddr string) {
-				fmt.Fprintf(cmd.ErrOrStderr(), "courier demo: open %s  (Kafka on %s, database %s; Ctrl-C to stop)\n", webURL, kafkaAddr, cfg.DB)
+				fmt.Fprintf(cmd.ErrOrStderr(), "courier demo: open %s  (Kafka on %s, database %s; Ctrl-C to stop)\n", webURL, kafkaAddr, redact.DSN(cfg.DB))
 			}
 			cfg.StartBroker = startDemoBroker
-			return demo.Run(cmd.Context(), cfg)
+			return demoError(demo.Run(cmd.Context(), cfg))
 		},
 	}
 	f := cmd.Flags()
@@ -70,6 +73,22 @@ func newDemoCommand() *cobra.Command {
 	city.register(cmd)
 	logs.register(cmd, "warn")
 	return cmd
+}
+
+// demoAddrFlags name the flag of each address the demo listens on.
+var demoAddrFlags = map[string]string{demo.RoleWeb: "--addr", demo.RoleKafka: "--kafka-addr"}
+
+// demoError adds to an address the demo could not listen on the flag that
+// changes it.
+func demoError(err error) error {
+	var le *demo.ListenError
+	if !errors.As(err, &le) {
+		return err
+	}
+	if le.Busy() {
+		return fmt.Errorf("%w: stop what listens there, or choose another address with %s", err, demoAddrFlags[le.Role])
+	}
+	return fmt.Errorf("%w: choose another address with %s", err, demoAddrFlags[le.Role])
 }
 
 // startDemoBroker starts the demo's embedded broker: interval fsync (the

@@ -38,8 +38,14 @@ update to the topic (acks=all) before answering 202:
   GET  /v1/riders/{id}/live      the rider's updates as Server-Sent Events
   GET  /v1/healthz               200 "ok" while the cluster answers, else 503
 
-ts is RFC 3339 or Unix milliseconds; a missing ts means now. A bad update is
-answered 400 naming the field, and nothing of its request is published.`,
+Writes must say Content-Type: application/json (an object, or for POST an
+array of objects) or application/x-ndjson (one object per line); anything
+else, a missing type included, is answered 415. ts is RFC 3339 or Unix
+milliseconds; a missing ts means now. A bad update is answered 400 naming
+the field, and nothing of its request is published.
+
+A cluster that cannot be reached at start (a broker started a moment
+later) is waited for, with a warning every few seconds.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
@@ -50,6 +56,9 @@ answered 400 naming the field, and nothing of its request is published.`,
 				return err
 			}
 			cfg.Publish.ClientOpts = cf.opts()
+			// Started together with the broker (a script, the README),
+			// the gateway waits for it.
+			cfg.Publish.OnUnreachable = waitingForCluster(cfg.Logger, cf.brokers)
 			return runGateway(cmd.Context(), addr, cfg, shutdownTimeout)
 		},
 	}
@@ -78,6 +87,10 @@ var gatewayListening func(net.Addr)
 func runGateway(ctx context.Context, addr string, cfg gateway.Config, shutdownTimeout time.Duration) error {
 	g, err := gateway.New(ctx, cfg)
 	if err != nil {
+		if ctx.Err() != nil {
+			cfg.Logger.Info("gateway stopped while waiting for the cluster")
+			return nil
+		}
 		return err
 	}
 	defer g.Close()

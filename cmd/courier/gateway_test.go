@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -15,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/courier-dev/courier/internal/testkit/testlog"
+	"github.com/courier-dev/courier/internal/testkit/testwait"
 	"github.com/twmb/franz-go/pkg/kfake"
 )
 
@@ -52,6 +55,7 @@ func TestGatewayCommand(t *testing.T) {
 		rctx, rcancel := context.WithTimeout(t.Context(), 30*time.Second)
 		defer rcancel()
 		req, _ := http.NewRequestWithContext(rctx, "POST", base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/x-ndjson")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -103,5 +107,52 @@ func TestGatewayCommandFlags(t *testing.T) {
 		if _, _, err := execCourier(t, "", args...); err == nil {
 			t.Errorf("courier %v: no error", args)
 		}
+	}
+}
+
+// TestGatewayCommandWaitsForCluster starts `courier gateway` before its
+// cluster, as `bin/courier broker & bin/courier gateway &` does: it warns
+// that it waits, and serves once the cluster is up.
+func TestGatewayCommandWaitsForCluster(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+
+	addrc := make(chan net.Addr, 1)
+	gatewayListening = func(a net.Addr) { addrc <- a }
+	defer func() { gatewayListening = nil }()
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	errOut := &testlog.Buffer{}
+	root := newRootCommand()
+	root.SetArgs([]string{"gateway", "--addr", "127.0.0.1:0", "--brokers", fmt.Sprintf("127.0.0.1:%d", port)})
+	root.SetOut(io.Discard)
+	root.SetErr(errOut)
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx) }()
+	testwait.For(t, 30*time.Second, "a warning that the cluster is unreachable", func() string {
+		if !strings.Contains(errOut.String(), "cluster unreachable; waiting for it") {
+			return "no warning in the log yet:\n" + errOut.String()
+		}
+		return ""
+	})
+	c, err := kfake.NewCluster(kfake.Ports(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	select {
+	case <-addrc:
+	case err := <-done:
+		t.Fatalf("gateway exited: %v\n%s", err, errOut.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("gateway not listening 30s after the cluster came up:\n%s", errOut.String())
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("gateway: %v", err)
 	}
 }

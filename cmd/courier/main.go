@@ -13,9 +13,16 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// main runs the command until it ends or a stop signal arrives. SIGTERM
+// (how systemd, Docker and Kubernetes stop a process) is treated exactly
+// as Ctrl-C (SIGINT): the command's context ends and it stops in order,
+// writing and committing what it holds. A second signal, once the first
+// was caught, ends the process at once (the default action), for when an
+// orderly stop hangs.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	context.AfterFunc(ctx, stop)
 	root := newRootCommand()
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "courier:", err)

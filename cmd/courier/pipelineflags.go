@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/courier-dev/courier/internal/pipeline/region"
 	"github.com/spf13/cobra"
@@ -42,6 +43,14 @@ func (f *cityFlags) parse() (region.City, region.Mode, error) {
 // bboxString formats a box as --city-bbox takes it.
 func bboxString(b region.BBox) string {
 	return fmt.Sprintf("%g,%g,%g,%g", b.MinLat, b.MinLon, b.MaxLat, b.MaxLon)
+}
+
+// waitingForCluster returns the publish.Config.OnUnreachable of a command
+// that waits for its cluster: a warning on logger, every few seconds.
+func waitingForCluster(logger *slog.Logger, brokers string) func(time.Duration, error) {
+	return func(waited time.Duration, err error) {
+		logger.Warn("cluster unreachable; waiting for it (Ctrl-C to stop)", "brokers", brokers, "waited", waited, "err", err)
+	}
 }
 
 // logFlags are --log-level and --log-format.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/pipeline/publish"
+	"github.com/courier-dev/courier/internal/pipeline/redact"
 	"github.com/courier-dev/courier/internal/pipeline/region"
 	"github.com/courier-dev/courier/internal/pipeline/ridersdb"
 	"github.com/courier-dev/courier/internal/pipeline/simulate"
@@ -73,17 +75,30 @@ and prints "sent N updates in D (R updates/s achieved, target T/s), F failed".`,
 			var target simulate.Target
 			switch {
 			case gatewayURL != "":
+				if err := checkGatewayURL(gatewayURL); err != nil {
+					return err
+				}
+				// Started together with the gateway (a script, the
+				// README), the simulator waits for it rather than count
+				// its start as failed updates.
+				err := simulate.WaitForGateway(ctx, gatewayURL, gatewayWait, func(err error) {
+					cfg.Logger.Warn("gateway not ready; waiting for it", "url", redact.DSN(gatewayURL), "within", gatewayWait, "err", err)
+				})
+				if err != nil {
+					return err
+				}
 				target = simulate.GatewayTarget(gatewayURL, nil)
 			case dsn != "":
 				db, err := ridersdb.Open(ctx, dsn, ridersdb.WithLegacyTopic(topic), ridersdb.WithLogger(cfg.Logger))
 				if err != nil {
-					return fmt.Errorf("--direct: %w", err)
+					return fmt.Errorf("--direct %s: %w", redact.DSN(dsn), err)
 				}
 				defer db.Close()
 				target = simulate.DirectTarget(db)
 			default:
 				pub, err := publish.New(ctx, publish.Config{
 					ClientOpts: cf.opts(), Topic: topic, City: cfg.City, Mode: pm, CreateTopic: createTopic,
+					OnUnreachable: waitingForCluster(cfg.Logger, cf.brokers),
 				})
 				if err != nil {
 					return err
@@ -117,6 +132,19 @@ and prints "sent N updates in D (R updates/s achieved, target T/s), F failed".`,
 	f.BoolVar(&progress, "progress", stderrIsTerminal, "draw a progress bar on standard error (default: if it is a terminal)")
 	logs.register(cmd, "info")
 	return cmd
+}
+
+// gatewayWait bounds how long the simulator waits for its gateway.
+const gatewayWait = 30 * time.Second
+
+// checkGatewayURL refuses a --gateway that is not an http(s) base URL
+// before anything runs, without showing a password it may hold.
+func checkGatewayURL(s string) error {
+	u, err := url.Parse(s)
+	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		return nil
+	}
+	return fmt.Errorf("--gateway %s: want the gateway's base URL, e.g. http://127.0.0.1:8081", redact.DSN(s))
 }
 
 // runSimulation runs cfg against target, draws progress on bar (nil: none)

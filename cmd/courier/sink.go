@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/pipeline/publish"
+	"github.com/courier-dev/courier/internal/pipeline/redact"
 	"github.com/courier-dev/courier/internal/pipeline/ridersdb"
 	"github.com/courier-dev/courier/internal/pipeline/sink"
 	"github.com/spf13/cobra"
@@ -47,7 +48,7 @@ postgres://USER@HOST:PORT/DB.`,
 			db, err := ridersdb.Open(octx, dsn, ridersdb.WithLegacyTopic(cfg.Topic), ridersdb.WithLogger(logger))
 			cancel()
 			if err != nil {
-				return err
+				return fmt.Errorf("open database %s: %w", redact.DSN(dsn), err)
 			}
 			defer db.Close()
 			cfg.ClientOpts, cfg.DB, cfg.Logger = cf.opts(), db, logger

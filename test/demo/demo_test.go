@@ -1,7 +1,9 @@
 // Package demo_test runs `courier demo` as a user does, the real binary on
 // free loopback ports, and checks it from outside: its JSON API, the page in
 // a real browser (headless chromium driven by playwright-core, test/web),
-// a clean stop on Ctrl-C (SIGINT), and that running it again resumes.
+// a clean stop on SIGTERM (exact summary, offsets committed for every row
+// written) and on Ctrl-C (SIGINT), that running it again resumes, and that
+// a database it cannot open leaves nothing behind and no password shown.
 package demo_test
 
 import (
@@ -12,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,6 +25,8 @@ import (
 	"github.com/courier-dev/courier/internal/pipeline/ridersdb"
 	"github.com/courier-dev/courier/internal/testkit/brokerproc"
 	"github.com/courier-dev/courier/internal/testkit/testwait"
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 var courierBin string
@@ -94,18 +99,19 @@ func (p *demoProc) state(t *testing.T) (st struct {
 	return st, json.NewDecoder(resp.Body).Decode(&st)
 }
 
-// interrupt sends Ctrl-C and waits for a clean exit.
-func (p *demoProc) interrupt(t *testing.T) {
+// stop sends sig (SIGINT is Ctrl-C, SIGTERM how systemd and containers
+// stop a process) and waits for a clean exit.
+func (p *demoProc) stop(t *testing.T, sig syscall.Signal) {
 	t.Helper()
-	_ = p.cmd.Process.Signal(syscall.SIGINT)
+	_ = p.cmd.Process.Signal(sig)
 	select {
 	case err := <-p.done:
 		p.done <- err
 		if err != nil {
-			t.Fatalf("demo exited with %v after Ctrl-C; output:\n%s", err, p.out.String())
+			t.Fatalf("demo exited with %v after %v; output:\n%s", err, sig, p.out.String())
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatalf("demo did not stop within 30s of Ctrl-C; output:\n%s", p.out.String())
+		t.Fatalf("demo did not stop within 30s of %v; output:\n%s", sig, p.out.String())
 	}
 }
 
@@ -143,11 +149,21 @@ func TestDemoRunsShowsPageAndResumes(t *testing.T) {
 
 	runBrowser(t, p.web)
 
-	p.interrupt(t)
-	if !strings.Contains(p.out.String(), "demo stopped:") {
-		t.Errorf("no summary after Ctrl-C; output:\n%s", p.out.String())
+	// SIGTERM stops it as Ctrl-C does: every part in order, the sinks'
+	// last batches written and committed, nothing to warn about, and a
+	// summary that counts what the (fresh) database holds.
+	p.stop(t, syscall.SIGTERM)
+	if out := p.out.String(); strings.Contains(out, "level=WARN") || strings.Contains(out, "level=ERROR") {
+		t.Errorf("the demo complained while stopping:\n%s", out)
 	}
 	rows := dbRows(t, dir)
+	m := regexp.MustCompile(`demo stopped: \d+ updates accepted, (\d+) rows written in \d+ transactions; the database holds (\d+) rows`).FindStringSubmatch(p.out.String())
+	if m == nil || m[1] != fmt.Sprint(rows) || m[2] != fmt.Sprint(rows) {
+		t.Errorf("summary %q, but the database holds %d rows; output:\n%s", m, rows, p.out.String())
+	}
+	if committed := committedOffsets(t, filepath.Join(dir, "data")); committed != rows {
+		t.Errorf("db-writer committed %d offsets for %d rows written", committed, rows)
+	}
 
 	// Running it again resumes on the same data and database.
 	p2 := startDemo(t, dir)
@@ -161,7 +177,34 @@ func TestDemoRunsShowsPageAndResumes(t *testing.T) {
 		}
 		return ""
 	})
-	p2.interrupt(t)
+	p2.stop(t, syscall.SIGINT)
+}
+
+// committedOffsets starts a broker on the demo's data directory and
+// returns the sum of the db-writer group's committed offsets: the records
+// it consumed from the topic, which the demo created fresh.
+func committedOffsets(t *testing.T, dataDir string) int64 {
+	t.Helper()
+	b := brokerproc.StartT(t, courierBin, dataDir)
+	defer func() {
+		if err := b.Stop(); err != nil {
+			t.Error(err)
+		}
+	}()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	offs, err := kadm.NewClient(cl).FetchOffsets(ctx, "db-writer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum int64
+	offs.Each(func(o kadm.OffsetResponse) { sum += o.At })
+	return sum
 }
 
 // dbRows counts the history rows the demo left in its database.
@@ -211,8 +254,38 @@ func runBrowser(t *testing.T, url string) {
 	cmd := exec.CommandContext(ctx, "node", filepath.Join(webDir, "demo.js"), url, shot)
 	cmd.Dir = webDir
 	out, err := cmd.CombinedOutput()
-	t.Logf("browser: %s (screenshot %s)", strings.TrimSpace(string(out)), shot)
+	t.Logf("browser: %s (screenshots %s and its -390.png, the phone's)", strings.TrimSpace(string(out)), shot)
 	if err != nil {
 		t.Fatalf("browser test failed: %v", err)
+	}
+}
+
+// TestBadDatabaseShowsNoPassword runs `courier demo` and `courier sink`
+// with a PostgreSQL DSN that cannot connect: each fails with one message
+// naming the database with its password masked, and the demo leaves no
+// data directory behind.
+func TestBadDatabaseShowsNoPassword(t *testing.T) {
+	const secret = "s3cretpw"
+	dsn := "postgres://courier:" + secret + "@127.0.0.1:1/riders"
+	dir := t.TempDir()
+	web, err := brokerproc.FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"demo", "--db", dsn, "--addr", web, "--kafka-addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data")},
+		{"sink", "--db", dsn, "--brokers", "127.0.0.1:1"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		cmd := exec.CommandContext(ctx, courierBin, args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		cancel()
+		if err == nil || strings.Contains(string(out), secret) || !strings.Contains(string(out), "postgres://courier:xxxxx@127.0.0.1:1/riders") {
+			t.Errorf("courier %s with a bad database: %v\n%s", args[0], err, out)
+		}
+	}
+	if left, _ := os.ReadDir(dir); len(left) > 0 {
+		t.Errorf("the failed demo left %d files behind", len(left))
 	}
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/courier-dev/courier/internal/pipeline/gateway"
 	"github.com/courier-dev/courier/internal/pipeline/publish"
+	"github.com/courier-dev/courier/internal/pipeline/redact"
 	"github.com/courier-dev/courier/internal/pipeline/region"
 	"github.com/courier-dev/courier/internal/pipeline/ridersdb"
 	"github.com/courier-dev/courier/internal/pipeline/simulate"
@@ -119,21 +120,50 @@ func (c *Config) defaults() {
 // Run runs the demo until ctx ends, then stops every part in order: the
 // simulator, the web server and gateway, the consumers, the database and
 // last the broker, so that nothing acknowledged is lost.
+//
+// Before it creates anything (the database, the broker's data directory)
+// it makes sure it can listen on every address it needs: a demo refused
+// for a busy port leaves nothing behind (a *ListenError says which).
 func Run(ctx context.Context, cfg Config) error {
 	cfg.defaults()
+	embedded := len(cfg.Brokers) == 0
+	if embedded && cfg.StartBroker == nil {
+		return errors.New("demo: no cluster (Brokers) and no embedded broker (StartBroker)")
+	}
+	if _, err := ridersdb.DialectOf(cfg.DB); err != nil {
+		return err
+	}
+	web, err := listen(cfg.WebAddr, RoleWeb)
+	if err != nil {
+		return err
+	}
+	defer web.Close() // after a failure; the web server closes it otherwise
+	if embedded {
+		if err := probe(cfg.BrokerAddr, RoleKafka); err != nil {
+			return err
+		}
+	}
+	// The database before the broker: a wrong DSN, the likelier mistake,
+	// then leaves no data directory behind. A riders.db of an earlier
+	// version is migrated; its rows came from the demo's topic.
+	db, err := ridersdb.Open(ctx, cfg.DB, ridersdb.WithLegacyTopic(cfg.Topic), ridersdb.WithLogger(cfg.Logger.With("component", "db")))
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", redact.DSN(cfg.DB), err)
+	}
 	brokers := cfg.Brokers
 	var stopBroker func() error
-	if len(brokers) == 0 {
-		if cfg.StartBroker == nil {
-			return errors.New("demo: no cluster (Brokers) and no embedded broker (StartBroker)")
-		}
+	if embedded {
 		addr, stop, err := cfg.StartBroker(cfg.DataDir, cfg.BrokerAddr, cfg.Logger.With("component", "broker"))
 		if err != nil {
+			db.Close()
 			return err
 		}
 		brokers, stopBroker = []string{addr}, stop
 	}
-	err := runPipeline(ctx, cfg, brokers)
+	err = runPipeline(ctx, cfg, brokers, db, web)
+	if cerr := db.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close database: %w", cerr))
+	}
 	if stopBroker != nil {
 		err = errors.Join(err, stopBroker())
 	}
@@ -152,16 +182,10 @@ type components struct {
 	stats   *sampler
 }
 
-// runPipeline runs everything that is a Kafka client.
-func runPipeline(ctx context.Context, cfg Config, brokers []string) error {
+// runPipeline runs everything that is a Kafka client, writing to db and
+// serving the page on ln.
+func runPipeline(ctx context.Context, cfg Config, brokers []string, db ridersdb.DB, ln net.Listener) error {
 	opts := []kgo.Opt{kgo.SeedBrokers(brokers...)}
-	// A riders.db of an earlier version is migrated; its rows came from
-	// the demo's topic.
-	db, err := ridersdb.Open(ctx, cfg.DB, ridersdb.WithLegacyTopic(cfg.Topic), ridersdb.WithLogger(cfg.Logger.With("component", "db")))
-	if err != nil {
-		return fmt.Errorf("open database %s: %w", cfg.DB, err)
-	}
-	defer db.Close()
 	gw, err := gateway.New(ctx, gateway.Config{
 		Publish: publish.Config{ClientOpts: append(opts, kgo.ClientID("gateway")), Topic: cfg.Topic, City: cfg.City, Mode: cfg.Mode, CreateTopic: true},
 		Logger:  cfg.Logger.With("component", "gateway"),
@@ -195,10 +219,6 @@ func runPipeline(ctx context.Context, cfg Config, brokers []string) error {
 	defer c.livemap.Close()
 	c.stats = newSampler(c)
 
-	ln, err := net.Listen("tcp", cfg.WebAddr)
-	if err != nil {
-		return fmt.Errorf("listen on %s (web page): %w", cfg.WebAddr, err)
-	}
 	web := &http.Server{Handler: c.handler(), ReadHeaderTimeout: 5 * time.Second}
 	// Live streams would hold Shutdown open until its timeout.
 	web.RegisterOnShutdown(gw.CloseLive)
@@ -247,7 +267,7 @@ func (c *components) runWorkers(ctx context.Context, webURL, kafkaAddr string) e
 	if c.cfg.Ready != nil {
 		c.cfg.Ready(webURL, kafkaAddr)
 	}
-	c.cfg.Logger.Info("demo running", "page", webURL, "kafka", kafkaAddr, "db", c.cfg.DB)
+	c.cfg.Logger.Info("demo running", "page", webURL, "kafka", kafkaAddr, "db", redact.DSN(c.cfg.DB))
 	<-ctx.Done()
 	// The simulator stops first so that nothing is mid-flight when the
 	// consumers leave their groups.

@@ -169,14 +169,30 @@ func (s *sampler) printLine() {
 	}
 }
 
-// finish ends the status line before the shutdown messages.
+// summaryCountTimeout bounds counting the database for the summary.
+const summaryCountTimeout = 10 * time.Second
+
+// finish ends the status line and prints the run's summary. It runs once
+// the simulator and every sink stopped, so it reads their final counters,
+// not the last one-second sample (which missed up to a second of work and
+// the batches the sinks wrote as they stopped), and counts the database.
 func (s *sampler) finish() {
+	cur := s.counters()
+	ctx, cancel := context.WithTimeout(context.Background(), summaryCountTimeout)
+	rows, riders, err := s.c.db.Counts(ctx)
+	cancel()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	w := s.c.cfg.Status
 	if s.c.cfg.StatusTTY {
-		fmt.Fprintln(s.c.cfg.Status)
+		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(s.c.cfg.Status, "demo stopped: %d updates accepted, %d rows written in %d transactions\n", s.tot.Accepted, s.tot.Written, s.tot.Tx)
+	fmt.Fprintf(w, "demo stopped: %d updates accepted, %d rows written in %d transactions", cur.Accepted, cur.Written, cur.Tx)
+	if err != nil {
+		fmt.Fprintf(w, "; database not counted: %v\n", err)
+		return
+	}
+	fmt.Fprintf(w, "; the database holds %d rows of %d riders\n", rows, riders)
 }
 
 // describeGroups describes the demo's groups with their lag.

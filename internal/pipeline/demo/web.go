@@ -49,6 +49,12 @@ func (c *components) handler() http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(webFiles, "web")
 	mux.Handle("/", http.FileServerFS(static))
+	// The page links favicon.svg; browsers and tools that ask for the
+	// traditional name get the same icon rather than a 404.
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/svg+xml")
+		http.ServeFileFS(w, r, static, "favicon.svg")
+	})
 	mux.HandleFunc("GET /api/city", c.serveCity)
 	mux.HandleFunc("GET /api/state", c.serveState)
 	mux.Handle("/v1/", c.gateway.Handler())

@@ -4,6 +4,10 @@
 // publishes them with package publish, and streams a rider's updates back
 // as Server-Sent Events (GET /v1/riders/{id}/live).
 //
+// A write says how its body is laid out with its Content-Type:
+// application/json or application/x-ndjson, for both routes (locations.go);
+// any other type, or none, is answered 415.
+//
 // Its promise: a write is answered 202 only after every update in it was
 // acknowledged by the cluster (acks=all). A request that fails validation
 // is answered 400 naming the field, and nothing of it is published; a

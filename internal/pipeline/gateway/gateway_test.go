@@ -65,41 +65,41 @@ func TestWrites(t *testing.T) {
 		{name: "ndjson", method: "POST", path: "/v1/locations", ctype: "application/x-ndjson",
 			body:   obj("r3", west, ms) + "\n\n" + obj("r3", north, "") + "\n",
 			status: 202, want: []rider.Location{loc("r3", west, ts), loc("r3", north, time.Time{})}},
-		{name: "no content type", method: "POST", path: "/v1/locations",
+		{name: "json one object", method: "POST", path: "/v1/locations", ctype: "application/json",
 			body: obj("r4", east, ms), status: 202, want: []rider.Location{loc("r4", east, ts)}},
 		{name: "charset", method: "POST", path: "/v1/locations", ctype: "application/json; charset=utf-8",
 			body: "[" + obj("r5", south, ms) + "]", status: 202, want: []rider.Location{loc("r5", south, ts)}},
 		{name: "bad lat", method: "POST", path: "/v1/locations", ctype: "application/json",
 			body:   "[" + obj("r1", north, ms) + `,{"rider_id":"r1","lat":91,"lon":77}]`,
 			status: 400, field: "lat", index: "1", errHas: "locations[1].lat: must be between -90 and 90"},
-		{name: "missing lon", method: "POST", path: "/v1/locations",
+		{name: "missing lon", method: "POST", path: "/v1/locations", ctype: "application/json",
 			body: `{"rider_id":"r1","lat":12}`, status: 400, field: "lon", index: "0", errHas: "locations[0].lon: is required"},
-		{name: "bad ts", method: "POST", path: "/v1/locations",
+		{name: "bad ts", method: "POST", path: "/v1/locations", ctype: "application/json",
 			body: obj("r1", north, `"yesterday"`), status: 400, field: "ts", index: "0", errHas: "RFC 3339"},
-		{name: "future ts", method: "POST", path: "/v1/locations",
+		{name: "future ts", method: "POST", path: "/v1/locations", ctype: "application/json",
 			body: obj("r1", north, future), status: 400, field: "ts", index: "0", errHas: "in the future"},
-		{name: "bad rider id", method: "POST", path: "/v1/locations",
+		{name: "bad rider id", method: "POST", path: "/v1/locations", ctype: "application/x-ndjson",
 			body: obj("r1", north, ms) + "\n" + obj("r 2", north, ms), status: 400, field: "rider_id", index: "1"},
-		{name: "lat type", method: "POST", path: "/v1/locations",
+		{name: "lat type", method: "POST", path: "/v1/locations", ctype: "application/json",
 			body: `[{"rider_id":"r1","lat":"12","lon":77}]`, status: 400, field: "lat", index: "0"},
-		{name: "duplicate key", method: "POST", path: "/v1/locations",
+		{name: "duplicate key", method: "POST", path: "/v1/locations", ctype: "application/json",
 			body:   "[" + obj("r1", north, ms) + `,{"rider_id":"r1","lat":12,"lat":91,"lon":77}]`,
 			status: 400, field: "lat", index: "1", errHas: "locations[1].lat: is given twice"},
 		{name: "duplicate rider_id ndjson", method: "POST", path: "/v1/locations", ctype: "application/x-ndjson",
 			body:   `{"rider_id":"r1","rider_id":"admin","lat":12,"lon":77}`,
 			status: 400, field: "rider_id", index: "0", errHas: "given twice"},
-		{name: "upper case key", method: "POST", path: "/v1/locations",
+		{name: "upper case key", method: "POST", path: "/v1/locations", ctype: "application/json",
 			body:   `[{"RIDER_ID":"r1","lat":12,"lon":77}]`,
 			status: 400, field: "RIDER_ID", index: "0", errHas: "is not a field"},
-		{name: "unknown key", method: "POST", path: "/v1/locations",
+		{name: "unknown key", method: "POST", path: "/v1/locations", ctype: "application/json",
 			body:   `{"rider_id":"r1","lat":12,"lon":77,"speed":3}`,
 			status: 400, field: "speed", index: "0", errHas: "is not a field"},
-		{name: "invalid JSON", method: "POST", path: "/v1/locations", body: `[{"rider_id":`, status: 400, errHas: "invalid JSON"},
-		{name: "empty body", method: "POST", path: "/v1/locations", body: "", status: 400, errHas: "no locations"},
-		{name: "empty array", method: "POST", path: "/v1/locations", body: " [] ", status: 400, errHas: "no locations"},
-		{name: "too many", method: "POST", path: "/v1/locations",
+		{name: "invalid JSON", method: "POST", path: "/v1/locations", ctype: "application/json", body: `[{"rider_id":`, status: 400, errHas: "invalid JSON"},
+		{name: "empty body", method: "POST", path: "/v1/locations", ctype: "application/json", body: "", status: 400, errHas: "no locations"},
+		{name: "empty array", method: "POST", path: "/v1/locations", ctype: "application/json", body: " [] ", status: 400, errHas: "no locations"},
+		{name: "too many", method: "POST", path: "/v1/locations", ctype: "application/x-ndjson",
 			body: strings.Repeat(obj("r1", north, ms)+"\n", 6), status: 400, errHas: "at most 5"},
-		{name: "too large", method: "POST", path: "/v1/locations", body: big, status: 413, errHas: "larger than 2048"},
+		{name: "too large", method: "POST", path: "/v1/locations", ctype: "application/json", body: big, status: 413, errHas: "larger than 2048"},
 		{name: "form type", method: "POST", path: "/v1/locations", ctype: "application/x-www-form-urlencoded",
 			body: obj("r1", north, ms), status: 415, errHas: "Content-Type"},
 		{name: "xml type", method: "POST", path: "/v1/locations", ctype: "application/xml",
@@ -107,26 +107,26 @@ func TestWrites(t *testing.T) {
 		{name: "put", method: "PUT", path: "/v1/riders/r6/location", ctype: "application/json",
 			body: fmt.Sprintf(`{"lat":%v,"lon":%v,"ts":%s}`, west[0], west[1], rfc), status: 202,
 			want: []rider.Location{loc("r6", west, ts)}},
-		{name: "put same id", method: "PUT", path: "/v1/riders/r6/location",
+		{name: "put same id", method: "PUT", path: "/v1/riders/r6/location", ctype: "application/json",
 			body: obj("r6", east, ms), status: 202, want: []rider.Location{loc("r6", east, ts)}},
-		{name: "put id mismatch", method: "PUT", path: "/v1/riders/r6/location",
+		{name: "put id mismatch", method: "PUT", path: "/v1/riders/r6/location", ctype: "application/json",
 			body: obj("r7", east, ms), status: 400, field: "rider_id", errHas: `"r7" but the path says "r6"`},
-		{name: "put bad path id", method: "PUT", path: "/v1/riders/r!6/location",
+		{name: "put bad path id", method: "PUT", path: "/v1/riders/r!6/location", ctype: "application/json",
 			body: obj("r!6", east, ms), status: 400, field: "rider_id"},
-		{name: "put bad lon", method: "PUT", path: "/v1/riders/r6/location",
+		{name: "put bad lon", method: "PUT", path: "/v1/riders/r6/location", ctype: "application/json",
 			body: `{"lat":12,"lon":-181}`, status: 400, field: "lon", errHas: "lon: must be between -180 and 180"},
-		{name: "put empty", method: "PUT", path: "/v1/riders/r6/location", status: 400, errHas: "no locations"},
-		{name: "put array", method: "PUT", path: "/v1/riders/r6/location", body: "[" + obj("r6", east, ms) + "]",
+		{name: "put empty", method: "PUT", path: "/v1/riders/r6/location", ctype: "application/json", status: 400, errHas: "no locations"},
+		{name: "put array", method: "PUT", path: "/v1/riders/r6/location", ctype: "application/json", body: "[" + obj("r6", east, ms) + "]",
 			status: 400, errHas: "one object"},
-		{name: "put duplicate key", method: "PUT", path: "/v1/riders/r6/location",
+		{name: "put duplicate key", method: "PUT", path: "/v1/riders/r6/location", ctype: "application/json",
 			body: `{"lat":12,"lon":77,"lon":78}`, status: 400, field: "lon", errHas: "lon: is given twice"},
-		{name: "put upper case rider id", method: "PUT", path: "/v1/riders/r6/location",
+		{name: "put upper case rider id", method: "PUT", path: "/v1/riders/r6/location", ctype: "application/json",
 			body: `{"RIDER_ID":"r7","lat":12,"lon":77}`, status: 400, field: "RIDER_ID", errHas: "is not a field"},
 		{name: "put ndjson type", method: "PUT", path: "/v1/riders/r6/location", ctype: "application/x-ndjson",
-			body: obj("r6", east, ms), status: 415},
-		{name: "put too large", method: "PUT", path: "/v1/riders/r6/location", body: big, status: 413},
+			body: obj("r6", north, ms) + "\n", status: 202, want: []rider.Location{loc("r6", north, ts)}},
+		{name: "put too large", method: "PUT", path: "/v1/riders/r6/location", ctype: "application/json", body: big, status: 413},
 		{name: "get locations", method: "GET", path: "/v1/locations", status: 405, errHas: "use POST"},
-		{name: "post live", method: "POST", path: "/v1/riders/r1/live", status: 405},
+		{name: "post live", method: "POST", path: "/v1/riders/r1/live", ctype: "application/json", status: 405},
 		{name: "unknown", method: "GET", path: "/v2/x", status: 404, errHas: "no route"},
 	}
 	var want []rider.Location
@@ -185,13 +185,13 @@ func TestHealthzAndBrokerDown(t *testing.T) {
 	if r := do(t, "GET", srv.URL+"/v1/healthz", "", ""); r.status != 200 || r.body != "ok\n" {
 		t.Fatalf("healthz: %d %q", r.status, r.body)
 	}
-	if r := do(t, "POST", srv.URL+"/v1/locations", "", obj("r1", north, "")); r.status != 202 {
+	if r := do(t, "POST", srv.URL+"/v1/locations", "application/x-ndjson", obj("r1", north, "")); r.status != 202 {
 		t.Fatalf("POST before stop: %d %s", r.status, r.body)
 	}
 
 	b.Stop(t)
 	start := time.Now()
-	r := do(t, "POST", srv.URL+"/v1/locations", "", obj("r1", south, "")+"\n"+obj("r2", east, ""))
+	r := do(t, "POST", srv.URL+"/v1/locations", "application/x-ndjson", obj("r1", south, "")+"\n"+obj("r2", east, ""))
 	if r.status != http.StatusServiceUnavailable {
 		t.Fatalf("POST with the broker down: %d %s, want 503", r.status, r.body)
 	}
@@ -201,7 +201,7 @@ func TestHealthzAndBrokerDown(t *testing.T) {
 	if r.header.Get("Retry-After") == "" || !strings.Contains(r.body, `"error":"publish: `) {
 		t.Errorf("503 without Retry-After or error: %v %s", r.header, r.body)
 	}
-	if r := do(t, "PUT", srv.URL+"/v1/riders/r1/location", "", `{"lat":12.9,"lon":77.6}`); r.status != 503 {
+	if r := do(t, "PUT", srv.URL+"/v1/riders/r1/location", "application/json", `{"lat":12.9,"lon":77.6}`); r.status != 503 {
 		t.Errorf("PUT with the broker down: %d %s", r.status, r.body)
 	}
 	if r := do(t, "GET", srv.URL+"/v1/healthz", "", ""); r.status != 503 || !strings.Contains(r.body, "cluster unreachable") {

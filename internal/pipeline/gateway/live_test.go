@@ -121,7 +121,7 @@ func TestLive(t *testing.T) {
 	ms := fmt.Sprint(ts.UnixMilli())
 
 	// An update published before the stream opens is not sent.
-	if r := do(t, "POST", srv.URL+"/v1/locations", "", obj("A", north, ms)); r.status != 202 {
+	if r := do(t, "POST", srv.URL+"/v1/locations", "application/x-ndjson", obj("A", north, ms)); r.status != 202 {
 		t.Fatalf("POST: %d %s", r.status, r.body)
 	}
 	a := openStream(t, srv.URL+"/v1/riders/A/live")
@@ -138,11 +138,11 @@ func TestLive(t *testing.T) {
 		l := loc("A", p, ts)
 		want = append(want, "data: "+string(l.AppendJSON(nil)))
 	}
-	if r := do(t, "POST", srv.URL+"/v1/locations", "", body.String()); r.status != 202 {
+	if r := do(t, "POST", srv.URL+"/v1/locations", "application/x-ndjson", body.String()); r.status != 202 {
 		t.Fatalf("POST: %d %s", r.status, r.body)
 	}
 	last := loc("A", north, ts) // north too: order holds within a partition
-	if r := do(t, "PUT", srv.URL+"/v1/riders/A/location", "", fmt.Sprintf(`{"lat":%v,"lon":%v,"ts":%s}`, north[0], north[1], ms)); r.status != 202 {
+	if r := do(t, "PUT", srv.URL+"/v1/riders/A/location", "application/json", fmt.Sprintf(`{"lat":%v,"lon":%v,"ts":%s}`, north[0], north[1], ms)); r.status != 202 {
 		t.Fatalf("PUT: %d %s", r.status, r.body)
 	}
 	want = append(want, "data: "+string(last.AppendJSON(nil)))
@@ -173,7 +173,7 @@ func TestLive(t *testing.T) {
 		return ""
 	})
 	bs := openStream(t, srv.URL+"/v1/riders/B/live")
-	if r := do(t, "PUT", srv.URL+"/v1/riders/B/location", "", fmt.Sprintf(`{"lat":%v,"lon":%v,"ts":%s}`, west[0], west[1], ms)); r.status != 202 {
+	if r := do(t, "PUT", srv.URL+"/v1/riders/B/location", "application/json", fmt.Sprintf(`{"lat":%v,"lon":%v,"ts":%s}`, west[0], west[1], ms)); r.status != 202 {
 		t.Fatalf("PUT: %d %s", r.status, r.body)
 	}
 	wantB := loc("B", west, ts)

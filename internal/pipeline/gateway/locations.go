@@ -2,8 +2,9 @@ package gateway
 
 // locations.go handles the writes: POST /v1/locations (a JSON array or
 // NDJSON batch) and PUT /v1/riders/{id}/location (one JSON object). Both
-// read the body under MaxBodyBytes, validate every update before publishing
-// any, and answer 202 only once the cluster acknowledged all of them.
+// follow one content-type rule (mediaTypes), read the body under
+// MaxBodyBytes, validate every update before publishing any, and answer
+// 202 only once the cluster acknowledged all of them.
 
 import (
 	"bytes"
@@ -14,6 +15,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/courier-dev/courier/internal/pipeline/rider"
@@ -27,44 +29,73 @@ type acceptedBody struct {
 	Accepted int `json:"accepted"`
 }
 
-// batchTypes are the media types a POST body may declare; the body's
-// first character tells a JSON array from NDJSON whatever the type says.
-// text/plain is accepted for tools that label NDJSON so.
-var batchTypes = map[string]bool{
-	"application/json":     true,
-	"application/x-ndjson": true,
-	"application/ndjson":   true,
-	"application/jsonl":    true,
-	"application/x-jsonl":  true,
-	"text/plain":           true,
+// mediaTypes are the content types both write routes accept, with the
+// layout each announces. One rule holds for POST and PUT: the type says how
+// the body is laid out, and a body is never guessed from its first byte.
+// application/json is one JSON value: for POST an array of updates or one
+// update object, for PUT one object. application/x-ndjson is one update
+// object per line (for PUT, one line). A charset parameter, if any, must be
+// utf-8 (RFC 8259: JSON is UTF-8); other parameters are ignored.
+//
+// A request without Content-Type is refused like any other type: clients
+// that leave it out are rare (curl -d, fetch and most HTTP libraries set
+// one, often a wrong one), and a body the gateway must guess the format of
+// is one a proxy in front of it may read differently.
+var mediaTypes = map[string]rider.Format{
+	"application/json":     rider.JSON,
+	"application/x-ndjson": rider.NDJSON,
 }
 
-// singleTypes are the content types PUT accepts.
-var singleTypes = map[string]bool{"application/json": true}
+// acceptedTypes names mediaTypes in a 415's message.
+const acceptedTypes = "application/json (an object or an array of objects) or application/x-ndjson (one object per line)"
 
-// acceptBody checks the request's content type against types and reads
-// its body; if either fails, the request has been answered (415, 413, 400).
-func (g *Gateway) acceptBody(w http.ResponseWriter, r *http.Request, types map[string]bool) ([]byte, bool) {
-	if err := checkType(r, types); err != nil {
+// acceptBody checks the request's content type and reads its body; if
+// either fails, the request has been answered (415, 413, 400).
+func (g *Gateway) acceptBody(w http.ResponseWriter, r *http.Request) ([]byte, rider.Format, bool) {
+	f, err := bodyFormat(r.Header.Get("Content-Type"))
+	if err != nil {
 		g.reject(w, http.StatusUnsupportedMediaType, err)
-		return nil, false
+		return nil, 0, false
 	}
 	body, status, err := g.readBody(w, r)
 	if err != nil {
 		g.reject(w, status, err)
-		return nil, false
+		return nil, 0, false
 	}
-	return body, true
+	return body, f, true
+}
+
+// bodyFormat returns the layout a Content-Type announces, or the error of
+// a 415 naming the accepted types.
+func bodyFormat(ct string) (rider.Format, error) {
+	if ct == "" {
+		return 0, fmt.Errorf("Content-Type missing: send %s", acceptedTypes)
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return 0, fmt.Errorf("Content-Type %q is malformed: send %s", ct, acceptedTypes)
+	}
+	f, ok := mediaTypes[mt]
+	switch {
+	case mt == "application/x-www-form-urlencoded":
+		return 0, fmt.Errorf("Content-Type %s is not accepted (curl -d sends it): send %s, e.g. curl -H 'Content-Type: application/json'", mt, acceptedTypes)
+	case !ok:
+		return 0, fmt.Errorf("Content-Type %s is not accepted: send %s", mt, acceptedTypes)
+	}
+	if cs, has := params["charset"]; has && !strings.EqualFold(cs, "utf-8") {
+		return 0, fmt.Errorf("Content-Type %s: charset %s is not accepted: JSON is UTF-8 (charset=utf-8, or none)", mt, cs)
+	}
+	return f, nil
 }
 
 // postLocations handles POST /v1/locations.
 func (g *Gateway) postLocations(w http.ResponseWriter, r *http.Request) {
 	g.requests.Add(1)
-	body, ok := g.acceptBody(w, r, batchTypes)
+	body, format, ok := g.acceptBody(w, r)
 	if !ok {
 		return
 	}
-	locs, err := rider.ParseBatch(bytes.NewReader(body), g.cfg.MaxBatch, time.Now(), g.cfg.Limits)
+	locs, err := rider.ParseBatch(bytes.NewReader(body), format, g.cfg.MaxBatch, time.Now(), g.cfg.Limits)
 	if err != nil {
 		g.reject(w, http.StatusBadRequest, err)
 		return
@@ -81,7 +112,8 @@ func (g *Gateway) putLocation(w http.ResponseWriter, r *http.Request) {
 		g.reject(w, http.StatusBadRequest, &rider.FieldError{Index: -1, Field: "rider_id", Msg: err.Error()})
 		return
 	}
-	body, ok := g.acceptBody(w, r, singleTypes)
+	// Either type holds one object here (one line of NDJSON).
+	body, _, ok := g.acceptBody(w, r)
 	if !ok {
 		return
 	}
@@ -103,23 +135,6 @@ func parseOne(body []byte, id string, now time.Time, lim rider.Limits) (rider.Lo
 		return loc, err
 	}
 	return loc, loc.Validate(-1, now, lim)
-}
-
-// checkType answers whether the request's Content-Type is empty or one of
-// allowed.
-func checkType(r *http.Request, allowed map[string]bool) error {
-	ct := r.Header.Get("Content-Type")
-	if ct == "" {
-		return nil
-	}
-	mt, _, err := mime.ParseMediaType(ct)
-	if err == nil && allowed[mt] {
-		return nil
-	}
-	if err == nil && mt == "application/x-www-form-urlencoded" {
-		return fmt.Errorf("Content-Type %s is not accepted: send JSON (curl: -H 'Content-Type: application/json')", mt)
-	}
-	return fmt.Errorf("Content-Type %q is not accepted: send application/json or application/x-ndjson", ct)
 }
 
 // readBody reads the whole body, at most MaxBodyBytes of it. It returns the

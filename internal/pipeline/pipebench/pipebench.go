@@ -35,7 +35,7 @@ type DirectResult struct {
 func Direct(ctx context.Context, dsn string, riders, concurrency int, d time.Duration) (DirectResult, error) {
 	db, err := ridersdb.Open(ctx, dsn)
 	if err != nil {
-		return DirectResult{}, fmt.Errorf("open %s: %w", Redact(dsn), err)
+		return DirectResult{}, fmt.Errorf("open database: %w", err)
 	}
 	defer db.Close()
 	var st simulate.Stats
@@ -54,19 +54,6 @@ func Dialect(dsn string) string {
 		return "PostgreSQL"
 	}
 	return "SQLite"
-}
-
-// Redact hides a DSN's password.
-func Redact(dsn string) string {
-	if i := strings.Index(dsn, "://"); i >= 0 {
-		rest := dsn[i+3:]
-		if at := strings.Index(rest, "@"); at >= 0 {
-			if c := strings.Index(rest[:at], ":"); c >= 0 {
-				return dsn[:i+3] + rest[:c] + ":***" + rest[at:]
-			}
-		}
-	}
-	return dsn
 }
 
 // delayHistogram records delays in 1 ms buckets up to a minute.

@@ -32,18 +32,6 @@ func TestDelayHistogramQuantiles(t *testing.T) {
 	}
 }
 
-func TestRedact(t *testing.T) {
-	for in, want := range map[string]string{
-		"postgres://u:secret@h:5432/db": "postgres://u:***@h:5432/db",
-		"postgres://u@h/db":             "postgres://u@h/db",
-		"sqlite:riders.db":              "sqlite:riders.db",
-	} {
-		if got := Redact(in); got != want {
-			t.Errorf("Redact(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestSmallRun runs both measurements briefly on SQLite against a real
 // broker: every published update must end up written exactly once.
 func TestSmallRun(t *testing.T) {

@@ -71,7 +71,7 @@ func Pipeline(ctx context.Context, cfg PipelineConfig) (PipelineResult, error) {
 	}
 	db, err := ridersdb.Open(ctx, cfg.DSN)
 	if err != nil {
-		return res, fmt.Errorf("open %s: %w", Redact(cfg.DSN), err)
+		return res, fmt.Errorf("open database: %w", err)
 	}
 	defer db.Close()
 	name := fmt.Sprintf("pipebench-%d", time.Now().UnixNano())

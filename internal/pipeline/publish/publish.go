@@ -9,7 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
+	"time"
 
 	"github.com/courier-dev/courier/internal/pipeline/region"
 	"github.com/courier-dev/courier/internal/pipeline/rider"
@@ -34,7 +36,21 @@ type Config struct {
 	// CreateTopic creates the topic when it does not exist, with one
 	// partition per region.
 	CreateTopic bool
+	// OnUnreachable, when set, makes New wait for a cluster it cannot
+	// reach (a broker started a moment later, or restarting): the topic
+	// is looked up again every second until it answers or ctx ends, and
+	// OnUnreachable is told how long it has waited and why: first after
+	// FirstWaitReport (a broker started a moment later needs no word),
+	// then every unreachableReport. Without it New fails at once.
+	OnUnreachable func(waited time.Duration, err error)
 }
+
+// FirstWaitReport is how long a wait for something started at the same
+// time goes unreported; unreachableReport how often it is reported then.
+const (
+	FirstWaitReport   = 2 * time.Second
+	unreachableReport = 5 * time.Second
+)
 
 // Publisher is a producer of rider updates. It is safe for concurrent use.
 type Publisher struct {
@@ -62,11 +78,43 @@ func New(ctx context.Context, cfg Config) (*Publisher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kafka client: %w", err)
 	}
-	if err := EnsureTopic(ctx, kadm.NewClient(client), cfg.Topic, cfg.Mode, cfg.CreateTopic); err != nil {
+	if err := ensureTopicWaiting(ctx, kadm.NewClient(client), cfg); err != nil {
 		client.Close()
 		return nil, err
 	}
 	return &Publisher{cfg: cfg, client: client}, nil
+}
+
+// ensureTopicWaiting is EnsureTopic, retried while the cluster cannot be
+// reached if cfg.OnUnreachable is set.
+func ensureTopicWaiting(ctx context.Context, adm *kadm.Client, cfg Config) error {
+	start := time.Now()
+	next := start.Add(FirstWaitReport)
+	for {
+		err := EnsureTopic(ctx, adm, cfg.Topic, cfg.Mode, cfg.CreateTopic)
+		if err == nil || cfg.OnUnreachable == nil || !Unreachable(err) {
+			return err
+		}
+		if now := time.Now(); !now.Before(next) {
+			cfg.OnUnreachable(now.Sub(start).Round(time.Second), err)
+			next = now.Add(unreachableReport)
+		}
+		t := time.NewTimer(time.Second)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (stopped waiting for the cluster: %w)", err, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// Unreachable reports whether err says the cluster could not be reached
+// over the network (refused, reset, timed out, unknown host), which
+// waiting may cure, as opposed to an answer that refused the request.
+func Unreachable(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne)
 }
 
 // EnsureTopic checks that topic exists with a partition count mode can

@@ -1,7 +1,8 @@
 package rider
 
-// batch.go parses a request body holding many updates: a JSON array or
-// newline-delimited JSON (NDJSON), told apart by the first character.
+// batch.go parses a request body holding many updates: a JSON array (or
+// one update object) or newline-delimited JSON (NDJSON), as the request's
+// content type says.
 
 import (
 	"bufio"
@@ -19,11 +20,23 @@ var ErrEmptyBatch = errors.New("no locations in the body")
 // ErrTooMany is wrapped when a batch exceeds its maximum count.
 var ErrTooMany = errors.New("too many locations in one request")
 
-// ParseBatch reads a JSON array or NDJSON body of updates, at most max of
-// them, and validates each against lim relative to now. An update without
-// ts takes now. The first bad update's error is returned (a *FieldError
-// when a field is wrong).
-func ParseBatch(r io.Reader, max int, now time.Time, lim Limits) ([]Location, error) {
+// Format is how a body lays out its updates.
+type Format int
+
+const (
+	// JSON is one JSON value: an array of updates or a single update
+	// object (application/json).
+	JSON Format = iota
+	// NDJSON is one update object per line; blank lines are skipped
+	// (application/x-ndjson).
+	NDJSON
+)
+
+// ParseBatch reads a body of updates laid out as f, at most max of them,
+// and validates each against lim relative to now. An update without ts
+// takes now. The first bad update's error is returned (a *FieldError when
+// a field is wrong).
+func ParseBatch(r io.Reader, f Format, max int, now time.Time, lim Limits) ([]Location, error) {
 	br := bufio.NewReader(r)
 	first, err := firstByte(br)
 	if err == io.EOF {
@@ -47,10 +60,13 @@ func ParseBatch(r io.Reader, max int, now time.Time, lim Limits) ([]Location, er
 		out = append(out, l)
 		return nil
 	}
-	if first == '[' {
-		err = parseArray(br, add)
-	} else {
+	switch {
+	case f == NDJSON:
 		err = parseNDJSON(br, add)
+	case first == '[':
+		err = parseArray(br, add)
+	default:
+		err = parseValue(br, add)
 	}
 	if err != nil {
 		return nil, err
@@ -96,6 +112,20 @@ func parseArray(r io.Reader, add func([]byte) error) error {
 		return errors.New("invalid JSON: data after the array")
 	}
 	return nil
+}
+
+// parseValue gives a JSON body that is not an array, which must be one
+// update object, to add.
+func parseValue(r io.Reader, add func([]byte) error) error {
+	dec := json.NewDecoder(r)
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return fmt.Errorf("invalid JSON: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("invalid JSON: data after the first value (one update per line is application/x-ndjson)")
+	}
+	return add(raw)
 }
 
 // parseNDJSON gives each non-blank line to add.

@@ -35,14 +35,15 @@ func benchBodies() (array, ndjson []byte) {
 func BenchmarkParseBatch(b *testing.B) {
 	array, ndjson := benchBodies()
 	for _, c := range []struct {
-		name string
-		body []byte
-	}{{"array", array}, {"ndjson", ndjson}} {
+		name   string
+		format Format
+		body   []byte
+	}{{"array", JSON, array}, {"ndjson", NDJSON, ndjson}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.SetBytes(int64(len(c.body)))
 			b.ReportAllocs()
 			for b.Loop() {
-				locs, err := ParseBatch(bytes.NewReader(c.body), batchBenchN, now, DefaultLimits)
+				locs, err := ParseBatch(bytes.NewReader(c.body), c.format, batchBenchN, now, DefaultLimits)
 				if err != nil || len(locs) != batchBenchN {
 					b.Fatalf("%d updates, %v", len(locs), err)
 				}

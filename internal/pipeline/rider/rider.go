@@ -162,7 +162,39 @@ func parseTS(raw json.RawMessage, now time.Time) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, errors.New("must be an RFC 3339 string or integer Unix milliseconds")
 	}
+	if err := wrongUnit(ms); err != nil {
+		return time.Time{}, err
+	}
 	return time.UnixMilli(ms), nil
+}
+
+// Integer timestamps in another unit than milliseconds, read as
+// milliseconds, land far from now: seconds in 1970-1973, microseconds and
+// nanoseconds beyond the year 9999. Values in these ranges, which no device
+// clock reports in milliseconds, are refused with the unit they look like,
+// instead of "too old" or "beyond 9999", which would not say what to fix.
+const (
+	secondsFrom, secondsTo = 1e9, 1e11  // 2001-09-09 to 5138 in seconds
+	microsFrom, microsTo   = 1e15, 1e17 // 2001-09-09 to 5138 in microseconds
+	nanosFrom              = 1e18       // 2001-09-09 on in nanoseconds
+)
+
+// wrongUnit returns the error for an integer ts that looks like Unix
+// seconds, microseconds or nanoseconds, or nil.
+func wrongUnit(v int64) error {
+	var unit string
+	var ms int64
+	switch {
+	case v >= secondsFrom && v < secondsTo:
+		unit, ms = "seconds", v*1000
+	case v >= microsFrom && v < microsTo:
+		unit, ms = "microseconds", v/1000
+	case v >= nanosFrom:
+		unit, ms = "nanoseconds", v/1000000
+	default:
+		return nil
+	}
+	return fmt.Errorf("%d looks like Unix %s; ts is Unix milliseconds (%d)", v, unit, ms)
 }
 
 // UnmarshalOne decodes a single JSON object strictly (see strict.go): a

@@ -2,6 +2,7 @@ package rider
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -82,5 +83,40 @@ func TestDecodeRejects(t *testing.T) {
 		if _, err := Decode([]byte(v)); err == nil {
 			t.Errorf("Decode(%s) succeeded", v)
 		}
+	}
+}
+
+// TestTSUnits checks integer timestamps: milliseconds are taken, values
+// that look like seconds, microseconds or nanoseconds are refused with the
+// unit they look like and the value in milliseconds.
+func TestTSUnits(t *testing.T) {
+	ms := now.UnixMilli()
+	for _, tc := range []struct {
+		name, ts string
+		want     time.Time // zero: refused
+		errHas   string
+	}{
+		{"milliseconds", fmt.Sprint(ms), now, ""},
+		{"zero", "0", time.UnixMilli(0), ""},
+		{"small", "123456", time.UnixMilli(123456), ""},
+		{"seconds", fmt.Sprint(now.Unix()), time.Time{}, fmt.Sprintf("ts: %d looks like Unix seconds; ts is Unix milliseconds (%d)", now.Unix(), ms)},
+		{"seconds of 2001", "1000000000", time.Time{}, "looks like Unix seconds"},
+		{"microseconds", fmt.Sprint(now.UnixMicro()), time.Time{}, fmt.Sprintf("looks like Unix microseconds; ts is Unix milliseconds (%d)", ms)},
+		{"nanoseconds", fmt.Sprint(now.UnixNano()), time.Time{}, fmt.Sprintf("looks like Unix nanoseconds; ts is Unix milliseconds (%d)", ms)},
+		{"negative", "-1764547200", time.UnixMilli(-1764547200), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l, err := UnmarshalOne([]byte(`{"rider_id":"a","lat":1,"lon":2,"ts":`+tc.ts+`}`), -1, now)
+			if tc.errHas != "" {
+				var fe *FieldError
+				if !errors.As(err, &fe) || fe.Field != "ts" || !strings.Contains(err.Error(), tc.errHas) {
+					t.Fatalf("ts %s: %v, want a ts error containing %q", tc.ts, err, tc.errHas)
+				}
+				return
+			}
+			if err != nil || !l.TS.Equal(tc.want) {
+				t.Fatalf("ts %s: %v, %v; want %v", tc.ts, l.TS, err, tc.want)
+			}
+		})
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/courier-dev/courier/internal/pipeline/redact"
 )
 
 // Dialect names returned by DialectOf.
@@ -25,17 +27,22 @@ func DialectOf(dsn string) (string, error) {
 	case strings.HasPrefix(dsn, "sqlite:"), strings.HasPrefix(dsn, "file:"):
 		return SQLite, nil
 	}
-	return "", fmt.Errorf("ridersdb: database %q: want sqlite:PATH, file:PATH or postgres://...", dsn)
+	return "", fmt.Errorf("ridersdb: database %q: want sqlite:PATH, file:PATH or postgres://...", redact.DSN(dsn))
 }
 
-// open dispatches on the DSN's scheme.
+// open dispatches on the DSN's scheme. Its errors never show the DSN's
+// password: the drivers' errors are not ours to trust, so whatever they
+// say passes through redact.Error.
 func open(ctx context.Context, dsn string, o options) (DB, error) {
 	d, err := DialectOf(dsn)
 	if err != nil {
 		return nil, err
 	}
+	var db DB
 	if d == Postgres {
-		return openPostgres(ctx, dsn, o)
+		db, err = openPostgres(ctx, dsn, o)
+	} else {
+		db, err = openSQLite(ctx, dsn, o)
 	}
-	return openSQLite(ctx, dsn, o)
+	return db, redact.Error(err, dsn)
 }

@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/courier-dev/courier/internal/pipeline/publish"
+	"github.com/courier-dev/courier/internal/pipeline/redact"
 	"github.com/courier-dev/courier/internal/pipeline/rider"
 	"github.com/courier-dev/courier/internal/pipeline/ridersdb"
 )
@@ -41,6 +43,61 @@ func GatewayTarget(baseURL string, client *http.Client) Target {
 	return &gatewayTarget{url: strings.TrimRight(baseURL, "/") + "/v1/locations", client: client}
 }
 
+// gatewayPoll is how often WaitForGateway asks the gateway.
+const gatewayPoll = 250 * time.Millisecond
+
+// WaitForGateway waits until the gateway at baseURL answers GET
+// /v1/healthz with 200 (it listens and reaches its cluster), for at most
+// within, so that a simulator started together with its gateway does not
+// count the gateway's start as failed updates. onWait, if set, is called
+// once, with the latest failure, if the gateway is not ready after
+// publish.FirstWaitReport (one started at the same time needs no word). It
+// returns nil
+// once the gateway is ready, or an error naming the last failure (the URL's
+// password masked).
+func WaitForGateway(ctx context.Context, baseURL string, within time.Duration, onWait func(error)) error {
+	ctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	url := strings.TrimRight(baseURL, "/") + "/v1/healthz"
+	client := &http.Client{Timeout: 5 * time.Second}
+	report := time.Now().Add(publish.FirstWaitReport)
+	for reported := false; ; {
+		err := healthy(ctx, client, url)
+		if err == nil {
+			return nil
+		}
+		if !reported && onWait != nil && !time.Now().Before(report) {
+			onWait(redact.Error(err, url))
+			reported = true
+		}
+		t := time.NewTimer(gatewayPoll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("gateway %s not ready within %s: %w", redact.DSN(baseURL), within, redact.Error(err, url))
+		case <-t.C:
+		}
+	}
+}
+
+// healthy asks url once.
+func healthy(ctx context.Context, client *http.Client, url string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", resp.Status, errorMessage(body))
+	}
+	return nil
+}
+
 // gatewayTarget is GatewayTarget's Target.
 type gatewayTarget struct {
 	url    string
@@ -64,14 +121,15 @@ func (g *gatewayTarget) Publish(ctx context.Context, locs []rider.Location) erro
 		b = append(b, '\n')
 	}
 	*bp = b
+	// Errors may quote the URL, which may hold a password.
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.url, bytes.NewReader(b))
 	if err != nil {
-		return fmt.Errorf("gateway: %w", err)
+		return fmt.Errorf("gateway: %w", redact.Error(err, g.url))
 	}
 	req.Header.Set("Content-Type", "application/x-ndjson")
 	resp, err := g.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("gateway: %w", err)
+		return fmt.Errorf("gateway: %w", redact.Error(err, g.url))
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))

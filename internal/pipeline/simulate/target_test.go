@@ -32,7 +32,7 @@ func TestGatewayTarget(t *testing.T) {
 			http.Error(w, `{"error":"content type `+ct+`"}`, http.StatusUnsupportedMediaType)
 			return
 		}
-		locs, err := rider.ParseBatch(r.Body, 10000, time.Now(), rider.DefaultLimits)
+		locs, err := rider.ParseBatch(r.Body, rider.NDJSON, 10000, time.Now(), rider.DefaultLimits)
 		if err != nil {
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusBadRequest)
@@ -173,5 +173,39 @@ func TestDirectSQLite(t *testing.T) {
 	}
 	if st.Sent.Load() != 300 || st.Failed.Load() != 0 || history != 300 || riders != 50 {
 		t.Errorf("sent %d failed %d, database has %d rows of %d riders; want 300 of 50", st.Sent.Load(), st.Failed.Load(), history, riders)
+	}
+}
+
+// TestWaitForGateway waits for a gateway that answers 503 (its cluster
+// not up yet) a few times, then 200; and gives up, naming the last answer,
+// on one that never gets ready.
+func TestWaitForGateway(t *testing.T) {
+	var asked atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/healthz" {
+			http.NotFound(w, r)
+			return
+		}
+		if asked.Add(1) <= 12 { // 3 s at WaitForGateway's pace
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte(`{"error":"cluster unreachable: dial refused"}`))
+			return
+		}
+		w.Write([]byte("ok\n"))
+	}))
+	defer srv.Close()
+	var waits []error
+	if err := WaitForGateway(context.Background(), srv.URL+"/", 30*time.Second, func(err error) { waits = append(waits, err) }); err != nil {
+		t.Fatalf("WaitForGateway: %v", err)
+	}
+	if len(waits) != 1 || !strings.Contains(waits[0].Error(), "cluster unreachable") || asked.Load() != 13 {
+		t.Errorf("reported %v after %d requests, want one report and 13 requests", waits, asked.Load())
+	}
+
+	asked.Store(-1 << 40) // never ready
+	u := strings.Replace(srv.URL, "http://", "http://rider:s3cretpw@", 1)
+	err := WaitForGateway(context.Background(), u, 600*time.Millisecond, nil)
+	if err == nil || !strings.Contains(err.Error(), "not ready within 600ms") || !strings.Contains(err.Error(), "cluster unreachable") || strings.Contains(err.Error(), "s3cretpw") {
+		t.Errorf("a gateway never ready: %v", err)
 	}
 }

@@ -25,7 +25,9 @@ type committer interface {
 
 // flush writes batch and commits its offsets. If ctx ends before the
 // write succeeds, nothing is committed and the records are redelivered to
-// whoever owns their partitions next.
+// whoever owns their partitions next. Once the write succeeded, the commit
+// runs under a context of its own (commitTimeout), not ctx: rows in the
+// database whose offsets are not committed are written again later.
 func (s *Sink) flush(ctx context.Context, cl committer, batch []*kgo.Record) {
 	owned := s.ownedSet()
 	updates := make([]ridersdb.Update, 0, len(batch))
@@ -61,7 +63,10 @@ func (s *Sink) flush(ctx context.Context, cl committer, batch []*kgo.Record) {
 	for _, r := range last {
 		recs = append(recs, r)
 	}
-	if err := cl.CommitRecords(ctx, recs...); err != nil {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+	err := cl.CommitRecords(cctx, recs...)
+	cancel()
+	if err != nil {
 		// The rows are in; the next owner rewrites them harmlessly.
 		s.log.Warn("offset commit failed after the database commit", "err", err)
 	}

@@ -66,8 +66,17 @@ const (
 // invalidLogEvery bounds how often invalid records are logged.
 const invalidLogEvery = 10 * time.Second
 
-// shutdownFlush bounds writing the last batch after Run's context ends.
+// shutdownFlush bounds how long a batch is still written after Run's
+// context ended: a stop is orderly, so the batch in hand (or the one being
+// written when the stop came) is written and committed, not abandoned to
+// be written again by the next owner.
 const shutdownFlush = 15 * time.Second
+
+// commitTimeout bounds an offset commit. The commit follows a database
+// commit, so it gets a context of its own: a stop arriving in between must
+// not cancel it (the batch would be written again after a restart, and
+// logged as a failure it is not).
+const commitTimeout = 10 * time.Second
 
 // Config says what to consume and where to write it.
 type Config struct {
@@ -164,9 +173,10 @@ func (s *Sink) client() (*kgo.Client, error) {
 	return cl, nil
 }
 
-// Run joins the group and writes batches until ctx ends; then it writes
-// the batch in hand (bounded by shutdownFlush), commits it and leaves the
-// group. It returns nil after a clean stop, or the error that stopped it.
+// Run joins the group and writes batches until ctx ends; then it finishes
+// the batch being written or in hand (bounded by shutdownFlush), commits
+// it and leaves the group. It returns nil after a clean stop, or the error
+// that stopped it.
 func (s *Sink) Run(ctx context.Context) error {
 	cl, err := s.client()
 	if err != nil {
@@ -177,6 +187,10 @@ func (s *Sink) Run(ctx context.Context) error {
 		cl.Close() // leaves the group (unless static)
 		s.setOwned(nil)
 	}()
+	// Batches are written under wctx, which outlives ctx by shutdownFlush:
+	// a stop during a write lets the write finish.
+	wctx, stopW := afterStop(ctx, shutdownFlush)
+	defer stopW()
 	s.log.Info("sink started", "batch_rows", s.cfg.BatchRows, "batch_delay", s.cfg.BatchDelay)
 	var (
 		batch      = make([]*kgo.Record, 0, s.cfg.BatchRows)
@@ -185,9 +199,7 @@ func (s *Sink) Run(ctx context.Context) error {
 	for {
 		if ctx.Err() != nil {
 			if len(batch) > 0 {
-				fctx, cancel := context.WithTimeout(context.Background(), shutdownFlush)
-				s.flush(fctx, cl, batch)
-				cancel()
+				s.flush(wctx, cl, batch)
 			}
 			s.log.Info("sink stopped")
 			return nil
@@ -217,12 +229,29 @@ func (s *Sink) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				continue // the shutdown path above writes it
 			}
-			s.flush(ctx, cl, batch)
+			s.flush(wctx, cl, batch)
 			batch = batch[:0]
 			s.hurry.Store(false)
 			cl.AllowRebalance()
 		}
 	}
+}
+
+// afterStop returns a context that ends grace after parent ends (or at
+// once when the returned stop is called): the time an orderly stop gives
+// work already started. Its goroutine ends with it.
+func afterStop(parent context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	stopWatch := context.AfterFunc(parent, func() {
+		t := time.NewTimer(grace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-ctx.Done():
+		}
+	})
+	return ctx, func() { stopWatch(); cancel() }
 }
 
 // fetchError logs a fetch error. kgo.ErrDataLoss is franz-go noticing,

@@ -58,9 +58,12 @@ function drawMap() {
       ctx.fillStyle = color(i) + "18";
       ctx.beginPath(); ctx.moveTo(cx, cy); ctx.lineTo(t[0][0], t[0][1]); ctx.lineTo(t[1][0], t[1][1]); ctx.closePath(); ctx.fill();
     });
-    ctx.font = "600 13px system-ui"; ctx.textAlign = "center";
-    const lab = [[cx, y0 + 18], [cx, y1 - 8], [x1 - 40, cy], [x0 + 40, cy]];
-    city.regions.forEach((name, i) => { ctx.fillStyle = color(i); ctx.fillText(name + " · p" + i, lab[i][0], lab[i][1]); });
+    // Each label sits inside its region at the box's edge (its CSS class
+    // anchors it there), on top of the riders.
+    const at = [[cx, y0 + 4], [cx, y1 - 4], [x1 - 4, cy], [x0 + 4, cy]];
+    document.querySelectorAll(".region-label").forEach((el, i) => {
+      el.style.left = at[i][0] + "px"; el.style.top = at[i][1] + "px";
+    });
   }
   ctx.strokeStyle = "#d5d7dc"; ctx.lineWidth = 1.2;
   ctx.beginPath();
@@ -85,7 +88,7 @@ function drawMap() {
 
 function drawChart(id, series, label, col) {
   const cv = document.getElementById(id);
-  const [ctx, w, h] = sizeCanvas(cv, cv.parentElement.clientHeight);
+  const [ctx, w, h] = sizeCanvas(cv, 72);
   ctx.clearRect(0, 0, w, h);
   const maxV = Math.max(1, ...series) * 1.15;
   ctx.strokeStyle = "#eee"; ctx.lineWidth = 1;
@@ -99,10 +102,13 @@ function drawChart(id, series, label, col) {
     });
     ctx.stroke();
   }
-  ctx.fillStyle = "#374151"; ctx.font = "12px system-ui"; ctx.textAlign = "left";
+  // The label is HTML above the chart, so that it wraps on a narrow screen.
   const last = series.length ? series[series.length - 1] : 0;
-  ctx.fillText(label + ": " + fmt(last) + "   (max " + fmt(Math.max(0, ...series)) + ")", 6, 14);
+  document.getElementById(id + "-label").textContent = label + ": " + fmt(last) + " (max " + fmt(Math.max(0, ...series)) + ")";
 }
+
+// plural is "1 member", "2 members".
+const plural = (n, word) => n + " " + word + (n === 1 ? "" : "s");
 
 function chip(p, text) {
   const s = document.createElement("span");
@@ -120,7 +126,7 @@ function renderGroups(groups) {
     const head = document.createElement("div"); head.className = "head";
     head.innerHTML = `<span class="name"></span><span class="meta"></span>`;
     head.querySelector(".name").textContent = g.group;
-    head.querySelector(".meta").textContent = [g.state, g.protocol, (g.members || []).length + " members", "lag " + fmt(g.lag || 0)].filter(Boolean).join(" · ");
+    head.querySelector(".meta").textContent = [g.state, g.protocol, plural((g.members || []).length, "member"), "lag " + fmt(g.lag || 0)].filter(Boolean).join(" · ");
     div.appendChild(head);
     for (const m of g.members || []) {
       const row = document.createElement("div"); row.className = "member"; row.dataset.client = m.client_id;
@@ -189,6 +195,15 @@ async function start() {
     s.append((page.city.mode === "region" ? n + " = partition " + i : n));
     legend.appendChild(s);
   });
+  if (page.city.mode === "region") {
+    const labels = document.getElementById("region-labels");
+    page.city.regions.forEach((name, i) => {
+      const l = document.createElement("span");
+      l.className = "region-label " + name; l.dataset.partition = i; l.style.color = color(i);
+      l.textContent = name + " · p" + i;
+      labels.appendChild(l);
+    });
+  }
   drawMap();
   tick();
   window.addEventListener("resize", render);
