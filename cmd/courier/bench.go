@@ -36,7 +36,13 @@ wait in the producer's buffer (--buffer-bytes). The exit status is non-zero if
 a consumer missed a record or read one twice.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg.ClientOpts = cf.opts()
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			var err error
+			if cfg.ClientOpts, err = cf.connect(cmd); err != nil {
+				return err
+			}
 			if progress {
 				cfg.Progress = cmd.ErrOrStderr()
 			}
@@ -56,7 +62,7 @@ a consumer missed a record or read one twice.`,
 			return res.Check()
 		},
 	}
-	cf.register(cmd)
+	cf.registerTool(cmd)
 	f := cmd.Flags()
 	f.IntVar(&cfg.Records, "records", bench.DefaultRecords, "records to produce")
 	f.IntVar(&cfg.Size, "size", bench.DefaultSize, "value size in bytes (at least 16: send time and sequence number)")

@@ -4,15 +4,20 @@ package main
 // client (topic, produce, consume, group, bench, gateway, sink, simulate,
 // user, acl): they reach any Kafka-compatible cluster, Courier's or Apache
 // Kafka's, through franz-go, in plain text or over TLS, with or without
-// SASL, as the cluster's listener requires.
+// SASL, as the cluster's listener requires. The client tools (those that do
+// one job and exit) also share how they meet an unreachable cluster: one
+// line at once, or a wait when asked for (connect, package reach).
 
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/courier-dev/courier/internal/tools/reach"
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl"
@@ -33,6 +38,10 @@ type clientFlags struct {
 	saslUser, saslPass string
 
 	security []kgo.Opt // built from the flags before the command runs
+
+	// Client tools only (registerTool).
+	connectTimeout time.Duration
+	wait           bool
 }
 
 // register adds the flags to cmd.
@@ -63,6 +72,70 @@ func (f *clientFlags) register(cmd *cobra.Command) {
 		}
 		return nil
 	}
+}
+
+// registerTool adds the flags of a client tool, a command that does one job
+// and exits: the connection flags, and --connect-timeout and --wait, which
+// say what connect does when no seed broker can be reached. (Services such
+// as the sink keep retrying instead, and say so in their log.)
+func (f *clientFlags) registerTool(cmd *cobra.Command) {
+	f.register(cmd)
+	fl := cmd.Flags()
+	fl.DurationVar(&f.connectTimeout, "connect-timeout", reach.DefaultTimeout,
+		"fail if no seed broker accepts a TCP connection within this long (a slow broker that accepts is not a failure)")
+	fl.BoolVar(&f.wait, "wait", false, "if no seed broker can be reached, wait for one (retrying every second, until Ctrl-C) instead of failing")
+}
+
+// connectRetryEvery is how often --wait checks the seed brokers again.
+const connectRetryEvery = time.Second
+
+// monitorEvery is how often a client tool repeats that a broker it had
+// reached cannot be connected to anymore; monitorGrace is how long the
+// failures must last before the first warning, so that a command that
+// fails on its own (with its own error) is not preceded by a warning.
+const (
+	monitorEvery = 30 * time.Second
+	monitorGrace = 3 * time.Second
+)
+
+// connect is how every client tool gets its client options: it first
+// checks that a seed broker accepts connections (reach.Check within
+// --connect-timeout), so that an unreachable cluster is one line at once
+// instead of a silent wait, or with --wait waits for one, saying so on
+// stderr. The options it returns also warn on stderr when, later, brokers
+// cannot be connected to for a while (the client keeps retrying).
+func (f *clientFlags) connect(cmd *cobra.Command) ([]kgo.Opt, error) {
+	seeds := f.seeds()
+	if len(seeds) == 0 {
+		return nil, errors.New("--brokers is empty: name at least one seed broker host:port (or set COURIER_BROKERS)")
+	}
+	stderr := cmd.ErrOrStderr()
+	var err error
+	if f.wait {
+		err = reach.Wait(cmd.Context(), seeds, f.connectTimeout, connectRetryEvery, func(err error) {
+			fmt.Fprintf(stderr, "courier: %v; waiting for it (--wait), Ctrl-C to stop\n", err)
+		})
+	} else {
+		err = reach.Check(cmd.Context(), seeds, f.connectTimeout)
+	}
+	var re *reach.Error
+	switch {
+	case errors.As(err, &re):
+		return nil, fmt.Errorf("%w (is a broker running there? --brokers or COURIER_BROKERS names the cluster; --wait waits for it)", err)
+	case err != nil && cmd.Context().Err() != nil:
+		return nil, fmt.Errorf("interrupted while connecting to %s", strings.Join(seeds, ","))
+	case err != nil:
+		return nil, err
+	}
+	m := reach.NewMonitor(monitorEvery, monitorGrace, func(e reach.Event) {
+		if e.Reachable {
+			fmt.Fprintf(stderr, "courier: connected to broker %s again\n", e.Addr)
+			return
+		}
+		fmt.Fprintf(stderr, "courier: warning: cannot connect to broker %s since %s: %v; retrying\n",
+			e.Addr, e.Since.Format(time.TimeOnly), e.Err)
+	})
+	return append(f.opts(), kgo.WithHooks(m)), nil
 }
 
 // seeds returns the seed broker list.

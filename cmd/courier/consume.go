@@ -19,6 +19,12 @@ func newConsumeCommand() *cobra.Command {
 		Short: "Print records of a topic until Ctrl-C, -n records, or --timeout",
 		Long: "Print records of a topic. Without --from-beginning or --offset, only records\n" +
 			"produced from now on are printed.\n\n" +
+			"--offset N reads one partition (--partition) from offset N. As Kafka's consumers\n" +
+			"reset an offset out of range, an N past the partition's end (its high watermark)\n" +
+			"starts at the end and waits for new records, and an N before its start (records\n" +
+			"deleted by retention) starts at the start; either is said in one line on stderr.\n\n" +
+			"With --group, the printed records are committed for the group every second and\n" +
+			"when the command exits, however it exits.\n\n" +
 			"--format verbs: %t topic, %p partition, %o offset, %k key, %v value,\n" +
 			"%T timestamp (Unix ms), %h headers (k=v,k=v), %% percent;\n" +
 			"escapes: \\n \\t \\r \\\\.",
@@ -26,17 +32,24 @@ func newConsumeCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.Topic = args[0]
 			cfg.Warnings = cmd.ErrOrStderr()
-			_, err := console.Consume(cmd.Context(), cf.opts(), cfg, cmd.OutOrStdout())
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			opts, err := cf.connect(cmd)
+			if err != nil {
+				return err
+			}
+			_, err = console.Consume(cmd.Context(), opts, cfg, cmd.OutOrStdout())
 			return err
 		},
 	}
-	cf.register(cmd)
+	cf.registerTool(cmd)
 	f := cmd.Flags()
 	f.BoolVar(&cfg.FromBeginning, "from-beginning", false, "start at the earliest offset")
 	f.Int32Var(&cfg.Partition, "partition", -1, "consume only this partition (-1: all)")
-	f.StringVar(&cfg.Offset, "offset", "", "start offset: earliest, latest, or a number (numbers need --partition)")
+	f.StringVar(&cfg.Offset, "offset", "", "start offset: earliest, latest, or a number N from 0 (needs --partition; out of the log's range: see above)")
 	f.StringVar(&cfg.Format, "format", console.DefaultFormat, "output template, see above")
-	f.StringVar(&cfg.Group, "group", "", "join this consumer group and commit printed records")
+	f.StringVar(&cfg.Group, "group", "", "join this consumer group and commit printed records (every second and on exit)")
 	f.IntVarP(&cfg.MaxRecords, "max-records", "n", 0, "exit after this many records (0: no limit)")
 	f.DurationVar(&cfg.Timeout, "timeout", 0, "exit after this long; an error if -n records were not reached (0: none)")
 	return cmd

@@ -13,10 +13,10 @@ import (
 
 // newGroupCommand returns `courier group`.
 func newGroupCommand() *cobra.Command {
-	cmd := &cobra.Command{
+	cmd := parentCommand(&cobra.Command{
 		Use:   "group",
 		Short: "List, describe, delete and move the offsets of consumer groups on any Kafka-compatible cluster",
-	}
+	})
 	cmd.AddCommand(
 		newGroupListCommand(),
 		newGroupDescribeCommand(),
@@ -48,7 +48,7 @@ func newGroupListCommand() *cobra.Command {
 			})
 		},
 	}
-	cf.register(cmd)
+	cf.registerTool(cmd)
 	cmd.Flags().StringSliceVar(&states, "state", nil, "only groups in these states, comma-separated or repeated: Empty, Stable, PreparingRebalance, CompletingRebalance")
 	return cmd
 }
@@ -74,7 +74,7 @@ func newGroupDescribeCommand() *cobra.Command {
 			})
 		},
 	}
-	cf.register(cmd)
+	cf.registerTool(cmd)
 	return cmd
 }
 
@@ -101,7 +101,7 @@ func newGroupDeleteCommand() *cobra.Command {
 			})
 		},
 	}
-	cf.register(cmd)
+	cf.registerTool(cmd)
 	return cmd
 }
 
@@ -154,7 +154,7 @@ func newGroupSeekCommand() *cobra.Command {
 			})
 		},
 	}
-	cf.register(cmd)
+	cf.registerTool(cmd)
 	f := cmd.Flags()
 	f.StringVar(&spec.Topic, "topic", "", "topic whose offsets to set (required)")
 	f.Int32Var(&spec.Partition, "partition", -1, "only this partition (-1: every partition of the topic)")

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/courier-dev/courier/internal/broker/run"
 	"github.com/courier-dev/courier/internal/testkit/testbroker"
 )
 
@@ -135,6 +136,23 @@ func TestGroupCommands(t *testing.T) {
 	} {
 		if _, _, err := execCourier(t, "", append(args, brokers)...); err == nil {
 			t.Errorf("%s: no error", strings.Join(args, " "))
+		}
+	}
+}
+
+// TestTopicCreateDefaults: without --partitions and --replication-factor,
+// topic create asks for the broker's defaults, as kafka-topics.sh does,
+// and its help says so.
+func TestTopicCreateDefaults(t *testing.T) {
+	b := testbroker.Start(t, func(c *run.Config) { c.Broker.DefaultPartitions = 3 })
+	out, _ := mustExec(t, "", "topic", "create", "plain", "--brokers", b.Addr)
+	if out != "created topic plain (partitions 3, replication factor 1)\n" {
+		t.Errorf("create: %q", out)
+	}
+	help, _ := mustExec(t, "", "topic", "create", "--help")
+	for _, want := range []string{"the broker's default, num.partitions", "default.replication.factor", "without --partitions or --replication-factor"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("help lacks %q:\n%s", want, help)
 		}
 	}
 }

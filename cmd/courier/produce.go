@@ -24,7 +24,11 @@ func newProduceCommand() *cobra.Command {
 		Short: "Produce one record per line of standard input",
 		Long: "Produce one record per line of standard input. Lines are split on '\\n' only;\n" +
 			"empty lines become empty records. Nothing is printed on success (see -v);\n" +
-			"the exit status is non-zero if any record failed.",
+			"the exit status is non-zero if any record failed.\n\n" +
+			"As other Kafka producers, a topic that does not exist is created by a cluster\n" +
+			"that creates topics on demand (auto.create.topics.enable; a Courier broker does\n" +
+			"unless started with --auto-create-topics=false), with its default partitions;\n" +
+			"otherwise the error says the cluster did not create it.",
 		Args: topicNameArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.Topic = args[0]
@@ -35,14 +39,21 @@ func newProduceCommand() *cobra.Command {
 			if cfg.Headers, err = console.ParseHeaders(headers); err != nil {
 				return err
 			}
-			stats, err := console.Produce(cmd.Context(), cf.opts(), cfg, cmd.InOrStdin())
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			opts, err := cf.connect(cmd)
+			if err != nil {
+				return err
+			}
+			stats, err := console.Produce(cmd.Context(), opts, cfg, cmd.InOrStdin())
 			if verbose {
 				fmt.Fprintln(cmd.ErrOrStderr(), stats)
 			}
 			return err
 		},
 	}
-	cf.register(cmd)
+	cf.registerTool(cmd)
 	f := cmd.Flags()
 	f.StringVar(&key, "key", "", "key of every record (default: no key)")
 	f.Int32Var(&cfg.Partition, "partition", -1, "produce to this partition only (-1: the sticky / key-hash partitioner chooses)")

@@ -6,6 +6,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/courier-dev/courier/internal/tools/ctl"
 	"github.com/spf13/cobra"
@@ -13,10 +14,10 @@ import (
 
 // newTopicCommand returns `courier topic`.
 func newTopicCommand() *cobra.Command {
-	cmd := &cobra.Command{
+	cmd := parentCommand(&cobra.Command{
 		Use:   "topic",
 		Short: "Create, list, describe, delete and grow topics on any Kafka-compatible cluster",
-	}
+	})
 	cmd.AddCommand(
 		newTopicCreateCommand(),
 		newTopicListCommand(),
@@ -38,27 +39,36 @@ func newTopicCreateCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create a topic",
-		Args:  topicNameArg,
+		Long: "Create a topic. As kafka-topics.sh, without --partitions or --replication-factor\n" +
+			"the cluster's defaults apply (num.partitions, default.replication.factor;\n" +
+			"a Courier broker's --default-partitions, and replication factor 1). The\n" +
+			"partitions and replication factor the topic got are printed.",
+		Example: "  courier topic create rider-updates --partitions 4\n" +
+			"  courier topic create audit --config retention.ms=604800000   # the broker's default partition count",
+		Args: topicNameArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfgs, err := ctl.ParseConfigs(configs)
 			if err != nil {
 				return err
 			}
+			spec := ctl.CreateSpec{Name: args[0], Partitions: partitions, ReplicationFactor: rf, Configs: cfgs}
+			if err := spec.Validate(); err != nil {
+				return err
+			}
 			return withAdmin(cmd, &cf, func(ctx context.Context, a *ctl.Admin) error {
-				c, err := a.CreateTopic(ctx, ctl.CreateSpec{Name: args[0], Partitions: partitions, ReplicationFactor: rf, Configs: cfgs})
+				c, err := a.CreateTopic(ctx, spec)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "created topic %s (partitions %d, replication factor %d)\n", c.Name, c.Partitions, c.ReplicationFactor)
+				fmt.Fprintf(cmd.OutOrStdout(), "created topic %s (partitions %s, replication factor %s)\n", c.Name, orDefault(int(c.Partitions)), orDefault(int(c.ReplicationFactor)))
 				return nil
 			})
 		},
 	}
-	cf.register(cmd)
-	cmd.Flags().Int32Var(&partitions, "partitions", 0, "number of partitions (-1: broker default)")
-	cmd.Flags().Int16Var(&rf, "replication-factor", 1, "replicas per partition (-1: broker default)")
+	cf.registerTool(cmd)
+	cmd.Flags().Int32Var(&partitions, "partitions", -1, "number of partitions (-1: the broker's default, num.partitions)")
+	cmd.Flags().Int16Var(&rf, "replication-factor", -1, "replicas per partition (-1: the broker's default, default.replication.factor)")
 	cmd.Flags().StringArrayVar(&configs, "config", nil, "topic config override key=value, repeatable (e.g. retention.ms=86400000)")
-	_ = cmd.MarkFlagRequired("partitions")
 	return cmd
 }
 
@@ -82,7 +92,7 @@ func newTopicListCommand() *cobra.Command {
 			})
 		},
 	}
-	cf.register(cmd)
+	cf.registerTool(cmd)
 	cmd.Flags().BoolVar(&internal, "internal", false, "include internal topics such as __consumer_offsets")
 	return cmd
 }
@@ -104,7 +114,7 @@ func newTopicDescribeCommand() *cobra.Command {
 			})
 		},
 	}
-	cf.register(cmd)
+	cf.registerTool(cmd)
 	return cmd
 }
 
@@ -125,7 +135,7 @@ func newTopicDeleteCommand() *cobra.Command {
 			})
 		},
 	}
-	cf.register(cmd)
+	cf.registerTool(cmd)
 	return cmd
 }
 
@@ -149,7 +159,7 @@ func newTopicAddPartitionsCommand() *cobra.Command {
 			})
 		},
 	}
-	cf.register(cmd)
+	cf.registerTool(cmd)
 	cmd.Flags().IntVar(&total, "total", 0, "new total number of partitions (must exceed the current count)")
 	_ = cmd.MarkFlagRequired("total")
 	return cmd
@@ -157,12 +167,25 @@ func newTopicAddPartitionsCommand() *cobra.Command {
 
 // withAdmin runs fn with an Admin connected through cf, closing it after.
 func withAdmin(cmd *cobra.Command, cf *clientFlags, fn func(context.Context, *ctl.Admin) error) error {
-	a, err := ctl.New(cf.opts()...)
+	opts, err := cf.connect(cmd)
+	if err != nil {
+		return err
+	}
+	a, err := ctl.New(opts...)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	return fn(cmd.Context(), a)
+}
+
+// orDefault renders a count a cluster reported, or "the broker's default"
+// for the -1 an old broker echoes when it does not say what it chose.
+func orDefault(n int) string {
+	if n < 0 {
+		return "the broker's default"
+	}
+	return strconv.Itoa(n)
 }
 
 // topicNameArg requires exactly one non-empty topic name argument.

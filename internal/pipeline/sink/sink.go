@@ -29,6 +29,11 @@
 //     blocks its partition. It is not stored anywhere.
 //   - A failed database write is retried with backoff until it succeeds or
 //     Run's context ends.
+//   - A cluster it cannot connect to is retried for as long as Run runs,
+//     never in silence: a warning names the broker and the connection
+//     error as soon as a connection fails, again every
+//     Config.UnreachableLogEvery while it keeps failing, and an info line
+//     says when a connection succeeds again (reach.Monitor).
 //
 // Several sinks in one group split the topic's partitions; when one stops
 // or dies, the group gives its partitions to the others, which resume from
@@ -46,6 +51,7 @@ import (
 
 	"github.com/courier-dev/courier/internal/pipeline/publish"
 	"github.com/courier-dev/courier/internal/pipeline/ridersdb"
+	"github.com/courier-dev/courier/internal/tools/reach"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -62,6 +68,10 @@ const (
 	DefaultBatchRows  = 20000
 	DefaultBatchDelay = 200 * time.Millisecond
 )
+
+// DefaultUnreachableLogEvery is how often the sink repeats that it cannot
+// connect to a broker.
+const DefaultUnreachableLogEvery = 30 * time.Second
 
 // invalidLogEvery bounds how often invalid records are logged.
 const invalidLogEvery = 10 * time.Second
@@ -100,6 +110,10 @@ type Config struct {
 	InstanceID string
 	// Logger receives events; slog.Default() if nil.
 	Logger *slog.Logger
+	// UnreachableLogEvery is how often a warning that a broker cannot be
+	// connected to is repeated while it lasts; DefaultUnreachableLogEvery
+	// if zero.
+	UnreachableLogEvery time.Duration
 	// ObserveDelay, if set, is called from the sink's goroutine with each
 	// written record's delay: from its producer timestamp to the commit
 	// of the transaction that wrote it (benchmarks keep every delay;
@@ -146,6 +160,9 @@ func New(cfg Config) (*Sink, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.UnreachableLogEvery <= 0 {
+		cfg.UnreachableLogEvery = DefaultUnreachableLogEvery
+	}
 	return &Sink{cfg: cfg, log: cfg.Logger.With("group", cfg.Group, "topic", cfg.Topic), owned: make(map[int32]bool)}, nil
 }
 
@@ -162,6 +179,7 @@ func (s *Sink) client() (*kgo.Client, error) {
 		kgo.OnPartitionsLost(s.onLost),
 		kgo.OnPartitionsCallbackBlocked(func(context.Context, *kgo.Client) { s.hurry.Store(true) }),
 		kgo.FetchMaxWait(time.Second),
+		kgo.WithHooks(reach.NewMonitor(s.cfg.UnreachableLogEvery, 0, s.reachEvent)),
 	}
 	if s.cfg.InstanceID != "" {
 		opts = append(opts, kgo.InstanceID(s.cfg.InstanceID))
@@ -271,6 +289,17 @@ func (s *Sink) fetchError(topic string, p int32, err error) {
 	default:
 		s.log.Warn("fetch error", "topic", topic, "partition", p, "err", err)
 	}
+}
+
+// reachEvent logs a change in whether a broker can be connected to: the
+// client retries by itself, the log says that it does and why.
+func (s *Sink) reachEvent(e reach.Event) {
+	if e.Reachable {
+		s.log.Info("connected to the Kafka cluster again", "broker", e.Addr, "down_for", e.At.Sub(e.Since).Round(time.Millisecond))
+		return
+	}
+	s.log.Warn("cannot connect to the Kafka cluster; retrying", "broker", e.Addr, "err", e.Err,
+		"down_for", e.At.Sub(e.Since).Round(time.Millisecond))
 }
 
 // Logger returns the sink's logger (with group and topic attributes).

@@ -5,6 +5,7 @@ package brokerproc
 import (
 	"fmt"
 	"net"
+	"testing"
 	"time"
 )
 
@@ -22,6 +23,18 @@ func FreeAddr() (string, error) {
 		return "", fmt.Errorf("find a free port: %w", err)
 	}
 	return addr, nil
+}
+
+// ClosedAddr returns an address from FreeAddr, failing t if there is none:
+// a loopback address nothing listens on, the unreachable broker of tests
+// (until something binds it, as a test may do to bring the broker up).
+func ClosedAddr(t testing.TB) string {
+	t.Helper()
+	addr, err := FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addr
 }
 
 // WaitListening dials addr every few milliseconds until a TCP connection

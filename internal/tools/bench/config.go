@@ -135,6 +135,16 @@ func (c Config) withDefaults() (Config, error) {
 	return c, nil
 }
 
+// Validate reports the first setting Run would refuse, ClientOpts aside,
+// so that a caller can check its flags before it connects to anything.
+func (c Config) Validate() error {
+	if len(c.ClientOpts) == 0 {
+		c.ClientOpts = []kgo.Opt{kgo.SeedBrokers()} // Run checks the real ones
+	}
+	_, err := c.withDefaults()
+	return err
+}
+
 // poolRecords is how many records one producer keeps in flight.
 func (c Config) poolRecords(records int) int {
 	return min(max(c.BufferBytes/c.Size, minPoolRecords), records)

@@ -9,9 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"syscall"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -64,35 +65,67 @@ func Consume(ctx context.Context, clientOpts []kgo.Opt, cfg ConsumeConfig, out i
 	defer cl.Close()
 
 	if err := checkTopic(ctx, cl, cfg.Topic, cfg.Partition); err != nil {
-		if errors.Is(context.Cause(ctx), context.Canceled) {
-			return 0, nil // interrupted before the first poll
+		return 0, cfg.startErr(ctx, err)
+	}
+	if cfg.Partition >= 0 {
+		// One partition is added only now, once its start offset is known
+		// to be in the log (see startAt).
+		start, err := cfg.startAt(ctx, cl)
+		if err != nil {
+			return 0, cfg.startErr(ctx, err)
 		}
-		if errors.Is(context.Cause(ctx), ErrTimeout) {
-			err = fmt.Errorf("%w after %s: %w", ErrTimeout, cfg.Timeout, err)
-		}
-		return 0, fmt.Errorf("consume %s: %w", cfg.Topic, err)
+		cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{cfg.Topic: {cfg.Partition: start}})
 	}
 
 	n, err := cfg.loop(ctx, cl, format, out)
+	if cfg.Group != "" {
+		// Commit what was printed, whatever ended the run (-n, --timeout,
+		// Ctrl-C, an error), before leaving the group: the group's next
+		// member resumes right after it, and `group describe` shows it at
+		// once, not at the next periodic commit. The run's context may be
+		// over; the commit gets its own.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+		if cerr := cl.CommitMarkedOffsets(cctx); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("commit offsets of group %s: %w", cfg.Group, cerr))
+		}
+		cancel()
+	}
 	if err != nil {
 		return n, fmt.Errorf("consume %s: %w", cfg.Topic, err)
 	}
-	if cfg.Group != "" {
-		// The run's context may be over (Ctrl-C); the commit gets its own.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if err := cl.CommitMarkedOffsets(cctx); err != nil {
-			return n, fmt.Errorf("consume %s: commit offsets of group %s: %w", cfg.Topic, cfg.Group, err)
-		}
-	}
 	return n, cfg.stopped(ctx, n)
+}
+
+// groupCommitEvery is how often a group consumer commits what it printed
+// while it runs: a person watching `group describe` beside it sees its
+// progress within a second, not at Kafka's 5-second default; one small
+// commit a second costs the broker nothing.
+const groupCommitEvery = time.Second
+
+// commitTimeout bounds the commit of the printed records at the end of a
+// group consumer's run.
+const commitTimeout = 10 * time.Second
+
+// startErr is the error of a run that failed before its first poll: nil
+// if it was interrupted (Ctrl-C), marked ErrTimeout if Timeout expired.
+func (cfg ConsumeConfig) startErr(ctx context.Context, err error) error {
+	if errors.Is(context.Cause(ctx), context.Canceled) {
+		return nil // interrupted before the first poll
+	}
+	if errors.Is(context.Cause(ctx), ErrTimeout) {
+		err = fmt.Errorf("%w after %s: %w", ErrTimeout, cfg.Timeout, err)
+	}
+	return fmt.Errorf("consume %s: %w", cfg.Topic, err)
 }
 
 // loop polls and prints until ctx ends, MaxRecords are printed, or the
 // client reports a fatal error.
 func (cfg ConsumeConfig) loop(ctx context.Context, cl *kgo.Client, format *Format, out io.Writer) (int, error) {
 	w := bufio.NewWriterSize(out, 64<<10)
-	var buf []byte
+	var (
+		buf     []byte
+		printed []*kgo.Record
+	)
 	n := 0
 	for ctx.Err() == nil && (cfg.MaxRecords <= 0 || n < cfg.MaxRecords) {
 		var fetches kgo.Fetches
@@ -105,19 +138,23 @@ func (cfg ConsumeConfig) loop(ctx context.Context, cl *kgo.Client, format *Forma
 			break
 		}
 		fatal := cfg.checkErrors(fetches)
+		printed = printed[:0]
 		for it := fetches.RecordIter(); !it.Done(); {
 			r := it.Next()
 			buf = format.Append(buf[:0], r)
 			if _, err := w.Write(buf); err != nil {
 				return n, fmt.Errorf("write output: %w", err)
 			}
-			n++
-			if cfg.Group != "" {
-				cl.MarkCommitRecords(r)
-			}
+			printed = append(printed, r)
 		}
 		if err := w.Flush(); err != nil {
 			return n, fmt.Errorf("write output: %w", err)
+		}
+		// Only records that reached the output are marked for the group's
+		// commit.
+		n += len(printed)
+		if cfg.Group != "" {
+			cl.MarkCommitRecords(printed...)
 		}
 		if fatal != nil {
 			return n, fatal
@@ -128,13 +165,16 @@ func (cfg ConsumeConfig) loop(ctx context.Context, cl *kgo.Client, format *Forma
 
 // checkErrors returns the first error in fetches that the client will not
 // recover from by itself. Context ends are left to the loop; data loss and
-// retriable Kafka errors go to Warnings.
+// retriable Kafka errors go to Warnings. A lost connection (a broker
+// restarting) is retried by the client and is no reason to stop; it is
+// not reported here, once per poll, but by the connection hook the caller
+// may pass in the client options (reach.Monitor), once per outage.
 func (cfg ConsumeConfig) checkErrors(fetches kgo.Fetches) error {
 	for _, fe := range fetches.Errors() {
 		var loss *kgo.ErrDataLoss
 		switch {
 		case errors.Is(fe.Err, context.Canceled), errors.Is(fe.Err, context.DeadlineExceeded),
-			errors.Is(fe.Err, kgo.ErrClientClosed):
+			errors.Is(fe.Err, kgo.ErrClientClosed), connectionLost(fe.Err):
 		case errors.As(fe.Err, &loss), kerr.IsRetriable(fe.Err):
 			cfg.warn("warning: %v\n", fetchErr(fe))
 		default:
@@ -142,6 +182,15 @@ func (cfg ConsumeConfig) checkErrors(fetches kgo.Fetches) error {
 		}
 	}
 	return nil
+}
+
+// connectionLost reports whether err is a failed or broken connection to a
+// broker (a dial error, a reset, a connection closed mid-answer), which
+// the client retries.
+func connectionLost(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // fetchErr adds to a fetch error where it came from.
@@ -168,6 +217,18 @@ func (cfg ConsumeConfig) stopped(ctx context.Context, n int) error {
 	return fmt.Errorf("consume %s: %w after %s: got %d of %d records", cfg.Topic, ErrTimeout, cfg.Timeout, n, cfg.MaxRecords)
 }
 
+// Validate reports the first setting of cfg that Consume would refuse, so
+// that a caller can check the settings before it connects to anything.
+func (cfg ConsumeConfig) Validate() error {
+	if cfg.Topic == "" {
+		return errors.New("consume: empty topic name")
+	}
+	if _, _, err := cfg.clientOpts(); err != nil {
+		return fmt.Errorf("consume %s: %w", cfg.Topic, err)
+	}
+	return nil
+}
+
 // clientOpts validates cfg and returns the kgo options and format it implies.
 func (cfg ConsumeConfig) clientOpts() ([]kgo.Opt, *Format, error) {
 	if cfg.MaxRecords < 0 {
@@ -192,42 +253,18 @@ func (cfg ConsumeConfig) clientOpts() ([]kgo.Opt, *Format, error) {
 	case cfg.Group != "" && cfg.Partition >= 0:
 		return nil, nil, errors.New("a group assigns partitions itself; drop --partition or --group")
 	case cfg.Group != "":
-		// Commit only what was printed: marks are committed periodically,
-		// on rebalance, and once more when the run ends.
+		// Commit only what was printed: marks are committed every
+		// groupCommitEvery, on rebalance, and once more when the run ends.
 		return []kgo.Opt{
 			kgo.ConsumeTopics(cfg.Topic),
 			kgo.ConsumerGroup(cfg.Group),
 			kgo.ConsumeResetOffset(start),
 			kgo.AutoCommitMarks(),
+			kgo.AutoCommitInterval(groupCommitEvery),
 		}, format, nil
 	case cfg.Partition >= 0:
-		return []kgo.Opt{
-			kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{cfg.Topic: {cfg.Partition: start}}),
-		}, format, nil
+		return nil, format, nil // Consume adds the partition once its start is checked
 	default:
 		return []kgo.Opt{kgo.ConsumeTopics(cfg.Topic), kgo.ConsumeResetOffset(start)}, format, nil
 	}
-}
-
-// checkTopic fails with a clear message if the topic, or the partition when
-// one is given (partition >= 0), does not exist. Without this the client
-// would wait quietly for the topic to appear.
-func checkTopic(ctx context.Context, cl *kgo.Client, topic string, partition int32) error {
-	tds, err := kadm.NewClient(cl).ListTopicsWithInternal(ctx, topic)
-	if err != nil {
-		return fmt.Errorf("metadata: %w", err)
-	}
-	td, ok := tds[topic]
-	switch {
-	case !ok, errors.Is(td.Err, kerr.UnknownTopicOrPartition):
-		return fmt.Errorf("unknown topic %s", topic)
-	case td.Err != nil && !kerr.IsRetriable(td.Err):
-		return fmt.Errorf("metadata: %w", td.Err)
-	case td.Err != nil:
-		return nil // e.g. a leader election under way; the client waits it out
-	}
-	if _, ok := td.Partitions[partition]; partition >= 0 && !ok {
-		return fmt.Errorf("partition %d does not exist: topic %s has %d partitions", partition, topic, len(td.Partitions))
-	}
-	return nil
 }

@@ -124,13 +124,13 @@ func TestExplainProduceErr(t *testing.T) {
 		{kgo.ErrClientClosed, "interrupted before delivery: client closed"},
 		{kerr.TopicAuthorizationFailed, "not authorized to write to topic rides"},
 	} {
-		got := explainProduceErr(cfg, tc.err)
+		got := explainProduceErr(cfg, tc.err, nil)
 		if !strings.HasPrefix(got.Error(), tc.want) || !errors.Is(got, tc.err) {
 			t.Errorf("%v: got %q, want prefix %q", tc.err, got, tc.want)
 		}
 	}
 	cfg.Partition = 4
-	if got := explainProduceErr(cfg, kerr.UnknownTopicOrPartition).Error(); got != "unknown topic rides or partition 4" {
+	if got := explainProduceErr(cfg, kerr.UnknownTopicOrPartition, nil).Error(); got != "unknown topic rides or partition 4" {
 		t.Errorf("with a partition: %q", got)
 	}
 }

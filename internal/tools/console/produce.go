@@ -102,7 +102,11 @@ feed:
 	}
 	// Flush fails only if ctx ends (Ctrl-C); Close then fails what is left,
 	// and those records are reported below.
-	_ = cl.Flush(ctx)
+	var layout error
+	if cl.Flush(ctx) == nil {
+		t.pending.Wait()
+		layout = t.missingTopic(ctx, cl, cfg)
+	}
 	cl.Close()
 	t.pending.Wait()
 	st.Records, st.Bytes, st.Failed, st.FirstErr = t.records, t.bytes, t.failed, t.firstErr
@@ -111,7 +115,7 @@ feed:
 	var errs []error
 	if st.Failed > 0 {
 		errs = append(errs, fmt.Errorf("%d of %d records failed: %w",
-			st.Failed, st.Failed+st.Records, explainProduceErr(cfg, st.FirstErr)))
+			st.Failed, st.Failed+st.Records, explainProduceErr(cfg, st.FirstErr, layout)))
 	}
 	if inputEnded {
 		<-readDone // the reader closes values just before it is done
@@ -123,6 +127,18 @@ feed:
 		return st, fmt.Errorf("produce to %s: %w", cfg.Topic, errors.Join(errs...))
 	}
 	return st, nil
+}
+
+// Validate reports the first setting of cfg that Produce would refuse, so
+// that a caller can check the settings before it connects to anything.
+func (cfg ProduceConfig) Validate() error {
+	if cfg.Topic == "" {
+		return errors.New("produce: empty topic name")
+	}
+	if _, err := cfg.clientOpts(); err != nil {
+		return fmt.Errorf("produce to %s: %w", cfg.Topic, err)
+	}
+	return nil
 }
 
 // clientOpts returns the kgo options cfg implies.
@@ -143,6 +159,10 @@ func (cfg ProduceConfig) clientOpts() ([]kgo.Opt, error) {
 		return nil, fmt.Errorf("max line bytes %d: at most %d", maxLine, maxLineLimit)
 	}
 	opts := []kgo.Opt{
+		// As other Kafka producers: a topic that does not exist is created
+		// by a broker that creates topics on demand (Kafka's
+		// auto.create.topics.enable, Courier's --auto-create-topics).
+		kgo.AllowAutoTopicCreation(),
 		kgo.RequiredAcks(acks),
 		kgo.ProducerBatchCompression(codec),
 		kgo.MaxBufferedBytes(max(64<<20, 4*maxLine)),
@@ -159,9 +179,40 @@ func (cfg ProduceConfig) clientOpts() ([]kgo.Opt, error) {
 // maxLineLimit bounds MaxLineBytes: no broker takes a record near 1 GiB.
 const maxLineLimit = 512 << 20
 
-// explainProduceErr rewrites the Kafka errors a user can act on.
-func explainProduceErr(cfg ProduceConfig, err error) error {
+// missingTopicTimeout bounds the metadata request that explains a failed
+// produce.
+const missingTopicTimeout = 10 * time.Second
+
+// missingTopic returns, after records failed in a way that may mean the
+// topic or the pinned partition does not exist, checkTopic's verdict
+// (errNoTopic, errNoPartition), else nil.
+func (t *tally) missingTopic(ctx context.Context, cl *kgo.Client, cfg ProduceConfig) error {
+	t.mu.Lock()
+	failed, first := t.failed, t.firstErr
+	t.mu.Unlock()
+	if failed == 0 || !(cfg.Partition >= 0 || errors.Is(first, kerr.UnknownTopicOrPartition)) {
+		return nil
+	}
+	mctx, cancel := context.WithTimeout(ctx, missingTopicTimeout)
+	defer cancel()
+	if err := checkTopic(mctx, cl, cfg.Topic, cfg.Partition); errors.Is(err, errNoTopic) || errors.Is(err, errNoPartition) {
+		return err
+	}
+	return nil
+}
+
+// explainProduceErr rewrites the Kafka errors a user can act on. layout is
+// checkTopic's verdict after the failure, if it found the topic or
+// partition missing.
+func explainProduceErr(cfg ProduceConfig, err, layout error) error {
 	switch {
+	case errors.Is(layout, errNoTopic):
+		// The producer asked the cluster to create the topic.
+		return &plainError{fmt.Sprintf("unknown topic %s: the cluster did not create it (its automatic topic creation, "+
+			"auto.create.topics.enable or courier broker --auto-create-topics, is off); create it first: courier topic create %s",
+			cfg.Topic, cfg.Topic), err}
+	case errors.Is(layout, errNoPartition):
+		return &plainError{layout.Error(), err}
 	case errors.Is(err, context.Canceled), errors.Is(err, kgo.ErrClientClosed):
 		return fmt.Errorf("interrupted before delivery: %w", err)
 	case errors.Is(err, kerr.UnknownTopicOrPartition):

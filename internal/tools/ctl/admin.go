@@ -26,5 +26,10 @@ func New(opts ...kgo.Opt) (*Admin, error) {
 	return &Admin{cl: cl, adm: kadm.NewClient(cl)}, nil
 }
 
+// Kadm returns the Admin's kadm client, for the operations that other
+// packages implement on the same connection (SCRAM users: package
+// userctl).
+func (a *Admin) Kadm() *kadm.Client { return a.adm }
+
 // Close closes the Admin's connections. The Admin must not be used after.
 func (a *Admin) Close() { a.cl.Close() }

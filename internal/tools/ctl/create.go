@@ -27,14 +27,8 @@ type Created struct {
 // CreateTopic creates the topic described by spec. A refusal by the cluster
 // is returned as a *TopicError ("topic X already exists").
 func (a *Admin) CreateTopic(ctx context.Context, spec CreateSpec) (Created, error) {
-	if spec.Name == "" {
-		return Created{}, fmt.Errorf("create topic: empty topic name")
-	}
-	if spec.Partitions < 1 && spec.Partitions != -1 {
-		return Created{}, fmt.Errorf("create topic %s: partitions must be at least 1 (or -1 for the broker default), got %d", spec.Name, spec.Partitions)
-	}
-	if spec.ReplicationFactor < 1 && spec.ReplicationFactor != -1 {
-		return Created{}, fmt.Errorf("create topic %s: replication factor must be at least 1 (or -1 for the broker default), got %d", spec.Name, spec.ReplicationFactor)
+	if err := spec.Validate(); err != nil {
+		return Created{}, err
 	}
 	resps, err := a.adm.CreateTopics(ctx, spec.Partitions, spec.ReplicationFactor, spec.Configs, spec.Name)
 	if err != nil {
@@ -56,6 +50,21 @@ func (a *Admin) CreateTopic(ctx context.Context, spec CreateSpec) (Created, erro
 		c.ReplicationFactor = spec.ReplicationFactor
 	}
 	return c, nil
+}
+
+// Validate reports what CreateTopic would refuse in spec before asking the
+// cluster, so that a caller can check its flags before it connects.
+func (spec CreateSpec) Validate() error {
+	if spec.Name == "" {
+		return fmt.Errorf("create topic: empty topic name")
+	}
+	if spec.Partitions < 1 && spec.Partitions != -1 {
+		return fmt.Errorf("create topic %s: partitions must be at least 1 (or -1 for the broker default), got %d", spec.Name, spec.Partitions)
+	}
+	if spec.ReplicationFactor < 1 && spec.ReplicationFactor != -1 {
+		return fmt.Errorf("create topic %s: replication factor must be at least 1 (or -1 for the broker default), got %d", spec.Name, spec.ReplicationFactor)
+	}
+	return nil
 }
 
 // ParseConfigs parses topic config overrides given as "key=value" strings.

@@ -1,8 +1,12 @@
-// Package ctl administers topics and consumer groups on any Kafka-compatible
-// cluster, Courier's or Apache Kafka's, using only the public Kafka protocol
-// through franz-go's kadm: topics (create, list, describe, delete, add
-// partitions) and groups (list, describe with lag, delete, seek), plus the
-// plain-text tables the courier CLI prints for them.
+// Package ctl administers topics, consumer groups and ACLs on any
+// Kafka-compatible cluster, Courier's or Apache Kafka's, using only the
+// public Kafka protocol through franz-go's kadm: topics (create, list,
+// describe, delete, add partitions), groups (list, describe with lag,
+// delete, seek) and ACLs (add, list, remove, named as kafka-acls.sh's flags
+// name them: [ACLSpec]), plus the plain-text tables the courier CLI prints
+// for them. (SCRAM users are package userctl's, which also edits a stopped
+// broker's store; ctl imports no broker package, so the pipeline may use
+// it.)
 //
 // Promises:
 //   - Every operation talks to the cluster through an [Admin]; nothing here
