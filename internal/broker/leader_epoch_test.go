@@ -95,7 +95,8 @@ func TestConsumerDetectsTruncationAcrossRestart(t *testing.T) {
 	// and the same offsets are written again.
 	b.Stop(t)
 	end := cutLog(t, dir, "moves", 5)
-	b = testbroker.StartAt(t, dir, func(c *run.Config) { c.Addr = addr })
+	// The restarted broker is stopped when the test ends.
+	testbroker.StartAt(t, dir, func(c *run.Config) { c.Addr = addr })
 	produceBatches(t, addr, "moves", "new", 6) // from end on, epoch 2
 
 	var dataLoss bool

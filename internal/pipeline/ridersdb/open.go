@@ -25,7 +25,7 @@ func DialectOf(dsn string) (string, error) {
 	case strings.HasPrefix(dsn, "sqlite:"), strings.HasPrefix(dsn, "file:"):
 		return SQLite, nil
 	}
-	return "", fmt.Errorf("ridersdb: database %q: want sqlite:PATH, file:PATH or postgres://...", dsn)
+	return "", fmt.Errorf("ridersdb: database %q: want sqlite:PATH, file:PATH or a postgres:// URL", dsn)
 }
 
 // open dispatches on the DSN's scheme.
