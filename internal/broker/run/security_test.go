@@ -142,7 +142,7 @@ func TestSCRAMOverSASLSSL(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := filepath.Join(dir, "data")
-	store, err := users.Open(filepath.Join(data, "meta"))
+	store, err := users.Open(filepath.Join(data, "meta"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
