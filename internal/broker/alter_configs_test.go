@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/courier-dev/courier/internal/testkit/testbroker"
+	"github.com/courier-dev/courier/internal/testkit/testclient"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -98,7 +99,7 @@ func topicConfigs(t *testing.T, cl *kgo.Client, topic string) map[string]string 
 
 func TestAlterConfigs(t *testing.T) {
 	b := testbroker.Start(t)
-	cl := newClient(t, b.Addr)
+	cl := testclient.New(t, b.Addr)
 	initial := map[string]string{"retention.ms": "1000", "segment.bytes": "1048576"}
 	topic, broker := kmsg.ConfigResourceTypeTopic, kmsg.ConfigResourceTypeBroker
 	cases := []struct {
@@ -139,7 +140,7 @@ func TestAlterConfigs(t *testing.T) {
 			for k, v := range initial {
 				cfgs[k] = &v
 			}
-			createTopic(t, b.Addr, name, 1, cfgs)
+			testclient.CreateTopic(t, b.Addr, name, 1, cfgs)
 			rt, target := topic, name
 			if tc.rt == broker {
 				rt, target = broker, "1"
@@ -165,8 +166,8 @@ func TestAlterConfigs(t *testing.T) {
 // partitions at once (max.message.bytes refuses a batch it allowed).
 func TestAlterConfigsApplyToLog(t *testing.T) {
 	b := testbroker.Start(t)
-	cl := newClient(t, b.Addr, kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.RecordRetries(0))
-	createTopic(t, b.Addr, "limited", 1, nil)
+	cl := testclient.New(t, b.Addr, kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.RecordRetries(0))
+	testclient.CreateTopic(t, b.Addr, "limited", 1, nil)
 	big := &kgo.Record{Topic: "limited", Value: make([]byte, 2000)}
 	if err := cl.ProduceSync(testCtx(t), big).FirstErr(); err != nil {
 		t.Fatalf("produce before the change: %v", err)
@@ -185,12 +186,12 @@ func TestAlterConfigsApplyToLog(t *testing.T) {
 // is replacing).
 func TestIncrementalAlterConfigsConcurrent(t *testing.T) {
 	b := testbroker.Start(t)
-	createTopic(t, b.Addr, "busy", 1, nil)
+	testclient.CreateTopic(t, b.Addr, "busy", 1, nil)
 	names := []string{"retention.ms", "retention.bytes", "segment.ms", "max.message.bytes",
 		"index.interval.bytes", "message.timestamp.after.max.ms", "message.timestamp.before.max.ms", "min.insync.replicas"}
 	clients := make([]*kgo.Client, len(names))
 	for i := range clients {
-		clients[i] = newClient(t, b.Addr)
+		clients[i] = testclient.New(t, b.Addr)
 	}
 	for round := range 5 {
 		var wg sync.WaitGroup
@@ -216,4 +217,3 @@ func TestIncrementalAlterConfigsConcurrent(t *testing.T) {
 		}
 	}
 }
-
