@@ -15,6 +15,9 @@ export PATH=$PATH:/usr/local/go/bin
 # internal/testkit/pgtest) and chromium (the demo page's browser test).
 missing=()
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+# The README's walkthroughs (test/walkthrough) run openssl and curl.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v file >/dev/null 2>&1 || missing+=(file)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
@@ -27,7 +30,7 @@ for dir in test/compat/kafkajs test/web; do
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
 done
 
-export COURIER_REQUIRE_COMPAT=1 COURIER_REQUIRE_PG=1 COURIER_REQUIRE_BROWSER=1
+export COURIER_REQUIRE_COMPAT=1 COURIER_REQUIRE_PG=1 COURIER_REQUIRE_BROWSER=1 COURIER_REQUIRE_WALKTHROUGH=1
 # The chaos test mounts a tmpfs of its own (root): in CI it must run, not skip.
 export COURIER_REQUIRE_CHAOS=1
 echo "== no binaries tracked"
