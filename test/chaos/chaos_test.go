@@ -76,7 +76,6 @@ func TestChaos(t *testing.T) {
 	})
 	addr := b.Addr()
 
-	adm := newAdmin(t, addr)
 	wantTopics := map[string]int32{probeTopic: 1}
 	for _, topic := range mainTopics {
 		wantTopics[topic] = mainPartitions
@@ -168,7 +167,7 @@ func TestChaos(t *testing.T) {
 	}
 	// A new client: franz-go does not retry a request written to a
 	// connection the stopped broker left behind.
-	adm = newAdmin(t, addr)
+	adm := newAdmin(t, addr)
 
 	var stats recordStats
 	for topic, parts := range wantTopics {
