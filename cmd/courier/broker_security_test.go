@@ -46,3 +46,18 @@ func TestMemoryFlagsRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestClientAuthFlag: --tls-client-auth takes Kafka's three modes and
+// refuses anything else before the broker starts.
+func TestClientAuthFlag(t *testing.T) {
+	cmd := newBrokerCommand()
+	if err := cmd.Flags().Set("tls-client-auth", "Requested"); err != nil {
+		t.Fatalf("requested refused: %v", err)
+	}
+	if f := cmd.Flags().Lookup("tls-client-auth"); f.Value.String() != string(run.ClientAuthRequested) {
+		t.Fatalf("flag holds %q", f.Value.String())
+	}
+	if err := cmd.Flags().Set("tls-client-auth", "want"); err == nil || !strings.Contains(err.Error(), "none, requested or required") {
+		t.Fatalf("a bad mode: %v", err)
+	}
+}

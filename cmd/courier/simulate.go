@@ -163,9 +163,6 @@ func runSimulation(ctx context.Context, out, bar io.Writer, cfg simulate.Config,
 	return err
 }
 
-// progressInterval is how often the bar is redrawn.
-const progressInterval = 200 * time.Millisecond
-
 // drawProgress draws a bar of sent (towards count, or open-ended if count is
 // 0) on w until the returned stop is called. A nil w draws nothing.
 func drawProgress(w io.Writer, count int64, sent *atomic.Int64) (stop func()) {

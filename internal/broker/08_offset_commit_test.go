@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/testkit/testbroker"
+	"github.com/courier-dev/courier/internal/testkit/testclient"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -22,7 +23,7 @@ import (
 func TestCommittedOffsetsSurviveRestart(t *testing.T) {
 	b := testbroker.Start(t)
 	const topic = "orders"
-	createTopic(t, b.Addr, topic, 2, nil)
+	testclient.CreateTopic(t, b.Addr, topic, 2, nil)
 	produceEach(t, b.Addr, topic, 2, 10)
 	m := startMember(t, b.Addr, "sink", topic, "m", kgo.RangeBalancer())
 	eventually(t, wait30, "the first member to consume everything", func() bool { return countAll(m) == 20 })
@@ -51,7 +52,7 @@ const wait30 = 30 * time.Second
 // checkCommitted compares a group's committed offsets with want.
 func checkCommitted(t *testing.T, addr, group, topic string, want map[int32]int64) {
 	t.Helper()
-	adm := kadm.NewClient(newClient(t, addr))
+	adm := kadm.NewClient(testclient.New(t, addr))
 	got, err := adm.FetchOffsets(testCtx(t), group)
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +102,7 @@ func offsetCommit(version int16, group string, gen int32, topic string, partitio
 
 func TestOffsetCommitAndFetchErrors(t *testing.T) {
 	b := testbroker.Start(t)
-	createTopic(t, b.Addr, "t", 2, nil)
+	testclient.CreateTopic(t, b.Addr, "t", 2, nil)
 	c := dialRaw(t, b.Addr)
 	commitCode := func(req *kmsg.OffsetCommitRequest) int16 {
 		resp := call[*kmsg.OffsetCommitResponse](t, c, req)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/testkit/testbroker"
+	"github.com/courier-dev/courier/internal/testkit/testclient"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -126,7 +127,7 @@ func (m *groupMember) failure() error {
 // produceEach produces n records to every partition of a topic.
 func produceEach(t *testing.T, addr, topic string, partitions int32, n int) {
 	t.Helper()
-	cl := newClient(t, addr, kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	cl := testclient.New(t, addr, kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	var recs []*kgo.Record
 	for p := int32(0); p < partitions; p++ {
 		for i := 0; i < n; i++ {
@@ -202,8 +203,8 @@ func TestConsumerGroups(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := testbroker.Start(t)
 			const topic, perPart = "locations", 50
-			createTopic(t, b.Addr, topic, 2, nil)
-			adm := kadm.NewClient(newClient(t, b.Addr))
+			testclient.CreateTopic(t, b.Addr, topic, 2, nil)
+			adm := kadm.NewClient(testclient.New(t, b.Addr))
 			const wait = 30 * time.Second
 
 			// Two members of user-1 split the two partitions.

@@ -8,15 +8,16 @@ import (
 	"testing"
 
 	"github.com/courier-dev/courier/internal/testkit/testbroker"
+	"github.com/courier-dev/courier/internal/testkit/testclient"
 	"github.com/twmb/franz-go/pkg/kadm"
 )
 
 func TestDeleteTopicDeletesCommittedOffsets(t *testing.T) {
 	dir := t.TempDir()
 	b := testbroker.StartAt(t, dir)
-	createTopic(t, b.Addr, "rides", 2, nil)
-	createTopic(t, b.Addr, "other", 1, nil)
-	adm := kadm.NewClient(newClient(t, b.Addr))
+	testclient.CreateTopic(t, b.Addr, "rides", 2, nil)
+	testclient.CreateTopic(t, b.Addr, "other", 1, nil)
+	adm := kadm.NewClient(testclient.New(t, b.Addr))
 	ctx := testCtx(t)
 
 	commit := func(group string, offsets map[string]map[int32]int64) {
@@ -41,11 +42,11 @@ func TestDeleteTopicDeletesCommittedOffsets(t *testing.T) {
 	if _, err := adm.DeleteTopics(ctx, "rides"); err != nil {
 		t.Fatal(err)
 	}
-	createTopic(t, b.Addr, "rides", 2, nil)
+	testclient.CreateTopic(t, b.Addr, "rides", 2, nil)
 
 	check := func(addr string) {
 		t.Helper()
-		adm := kadm.NewClient(newClient(t, addr))
+		adm := kadm.NewClient(testclient.New(t, addr))
 		got, err := adm.FetchOffsets(ctx, "both")
 		if err != nil {
 			t.Fatal(err)

@@ -250,14 +250,30 @@ func (b *Broker) addPartitions(name string, total int32) (topics.Topic, error) {
 	return grown, nil
 }
 
-// setTopicConfigs replaces a topic's configs and applies them to its logs
-// (and to the partitions' metadata copies).
-func (b *Broker) setTopicConfigs(name string, configs map[string]string) (topics.Topic, error) {
+// changeTopicConfigs computes a topic's new configs from a copy of its
+// current ones with edit, validates them and, unless validateOnly, stores
+// them and applies them to its logs (and to the partitions' metadata
+// copies). It holds adminMu throughout, so that two changes of one topic
+// never both start from the same configs and one of them is lost.
+func (b *Broker) changeTopicConfigs(name string, edit func(map[string]string) (map[string]string, error), validateOnly bool) error {
 	b.adminMu.Lock()
 	defer b.adminMu.Unlock()
-	t, err := b.topics.SetConfigs(name, configs)
+	t, ok := b.topics.Get(name) // a copy
+	if !ok {
+		return fmt.Errorf("%w: %s", topics.ErrUnknownTopic, name)
+	}
+	configs, err := edit(t.Configs)
 	if err != nil {
-		return topics.Topic{}, err
+		return err
+	}
+	if err := topics.ValidateConfigs(configs); err != nil {
+		return err
+	}
+	if validateOnly {
+		return nil
+	}
+	if t, err = b.topics.SetConfigs(name, configs); err != nil {
+		return err
 	}
 	sc := storageConfig(t)
 	for _, p := range b.topicPartitions(name) {
@@ -266,5 +282,5 @@ func (b *Broker) setTopicConfigs(name string, configs map[string]string) (topics
 			b.cfg.Logger.Warn("write partition metadata copy", "topic", name, "partition", p.index, "err", err)
 		}
 	}
-	return t, nil
+	return nil
 }

@@ -134,10 +134,10 @@ func Open(cfg Config) (*Broker, error) {
 	if err := b.sweepLogsDir(); err != nil {
 		return nil, err
 	}
-	if b.acls, err = acl.Open(b.metaDir(), cfg.SuperUsers); err != nil {
+	if b.acls, err = acl.Open(b.metaDir(), cfg.SuperUsers, cfg.Logger); err != nil {
 		return nil, err
 	}
-	if b.users, err = users.Open(b.metaDir()); err != nil {
+	if b.users, err = users.Open(b.metaDir(), cfg.Logger); err != nil {
 		return nil, err
 	}
 	if b.groups, err = group.Open(filepath.Join(b.metaDir(), "groups"), b.groupOptions()...); err != nil {

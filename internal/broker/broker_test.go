@@ -17,21 +17,11 @@ import (
 	"github.com/courier-dev/courier/internal/broker"
 	"github.com/courier-dev/courier/internal/broker/run"
 	"github.com/courier-dev/courier/internal/testkit/testbroker"
+	"github.com/courier-dev/courier/internal/testkit/testclient"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
-
-// newClient returns a franz-go client for addr, closed with the test.
-func newClient(t *testing.T, addr string, opts ...kgo.Opt) *kgo.Client {
-	t.Helper()
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return cl
-}
 
 func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -39,20 +29,10 @@ func testCtx(t *testing.T) context.Context {
 	return ctx
 }
 
-// createTopic creates a topic and fails the test on error.
-func createTopic(t *testing.T, addr, name string, partitions int32, configs map[string]*string) {
-	t.Helper()
-	adm := kadm.NewClient(newClient(t, addr))
-	resp, err := adm.CreateTopic(testCtx(t), partitions, 1, configs, name)
-	if err != nil || resp.Err != nil {
-		t.Fatalf("create topic %s: %v %v", name, err, resp.Err)
-	}
-}
-
 // consumeN reads n records of a topic from the start.
 func consumeN(t *testing.T, addr, topic string, n int) []*kgo.Record {
 	t.Helper()
-	cl := newClient(t, addr, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	cl := testclient.New(t, addr, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	ctx := testCtx(t)
 	var out []*kgo.Record
 	for len(out) < n {
@@ -77,12 +57,12 @@ func TestProduceConsumeEveryAcksAndCodec(t *testing.T) {
 		for aname, ack := range acks {
 			t.Run(cname+"/"+aname, func(t *testing.T) {
 				topic := "t-" + cname + "-" + aname
-				createTopic(t, b.Addr, topic, 3, nil)
+				testclient.CreateTopic(t, b.Addr, topic, 3, nil)
 				opts := []kgo.Opt{kgo.ProducerBatchCompression(codec), kgo.RequiredAcks(ack), kgo.DefaultProduceTopic(topic)}
 				if aname != "all" {
 					opts = append(opts, kgo.DisableIdempotentWrite())
 				}
-				cl := newClient(t, b.Addr, opts...)
+				cl := testclient.New(t, b.Addr, opts...)
 				const n = 300
 				var want [][]byte
 				for i := 0; i < n; i++ {
@@ -110,8 +90,8 @@ func TestProduceConsumeEveryAcksAndCodec(t *testing.T) {
 
 func TestOffsetsAreDenseAndOrderedPerPartition(t *testing.T) {
 	b := testbroker.Start(t)
-	createTopic(t, b.Addr, "orders", 2, nil)
-	cl := newClient(t, b.Addr, kgo.DefaultProduceTopic("orders"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	testclient.CreateTopic(t, b.Addr, "orders", 2, nil)
+	cl := testclient.New(t, b.Addr, kgo.DefaultProduceTopic("orders"), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	const n = 1000
 	for i := 0; i < n; i++ {
 		r := &kgo.Record{Value: []byte(strconv.Itoa(i)), Partition: int32(i % 2)}
@@ -137,8 +117,8 @@ func TestOffsetsAreDenseAndOrderedPerPartition(t *testing.T) {
 func TestRestartKeepsTopicsAndRecords(t *testing.T) {
 	dir := t.TempDir()
 	b := testbroker.StartAt(t, dir)
-	createTopic(t, b.Addr, "keep", 4, map[string]*string{"retention.ms": kadm.StringPtr("-1")})
-	cl := newClient(t, b.Addr, kgo.DefaultProduceTopic("keep"))
+	testclient.CreateTopic(t, b.Addr, "keep", 4, map[string]*string{"retention.ms": kadm.StringPtr("-1")})
+	cl := testclient.New(t, b.Addr, kgo.DefaultProduceTopic("keep"))
 	for i := 0; i < 200; i++ {
 		cl.Produce(testCtx(t), &kgo.Record{Value: []byte(fmt.Sprintf("v%03d", i))}, nil)
 	}
@@ -149,7 +129,7 @@ func TestRestartKeepsTopicsAndRecords(t *testing.T) {
 	b.Stop(t)
 
 	b2 := testbroker.StartAt(t, dir)
-	adm := kadm.NewClient(newClient(t, b2.Addr))
+	adm := kadm.NewClient(testclient.New(t, b2.Addr))
 	td, err := adm.ListTopics(testCtx(t), "keep")
 	if err != nil || td["keep"].Err != nil || len(td["keep"].Partitions) != 4 {
 		t.Fatalf("topic after restart: %v %+v", err, td["keep"])
@@ -187,7 +167,7 @@ func hasConfig(cs []kadm.Config, name, value string) bool {
 
 func TestTopicAdministration(t *testing.T) {
 	b := testbroker.Start(t)
-	adm := kadm.NewClient(newClient(t, b.Addr))
+	adm := kadm.NewClient(testclient.New(t, b.Addr))
 	ctx := testCtx(t)
 	tests := []struct {
 		name       string
@@ -244,7 +224,7 @@ func TestTopicAdministration(t *testing.T) {
 		t.Fatalf("delete unknown: %v", r.Err)
 	}
 	// Re-creating a deleted topic starts empty.
-	createTopic(t, b.Addr, "rider-updates", 1, nil)
+	testclient.CreateTopic(t, b.Addr, "rider-updates", 1, nil)
 	ends, _ := adm.ListEndOffsets(ctx, "rider-updates")
 	ends.Each(func(o kadm.ListedOffset) {
 		if o.Offset != 0 {
@@ -255,8 +235,8 @@ func TestTopicAdministration(t *testing.T) {
 
 func TestListOffsetsByTimestampAndDeleteRecords(t *testing.T) {
 	b := testbroker.Start(t)
-	createTopic(t, b.Addr, "ts", 1, nil)
-	cl := newClient(t, b.Addr, kgo.DefaultProduceTopic("ts"))
+	testclient.CreateTopic(t, b.Addr, "ts", 1, nil)
+	cl := testclient.New(t, b.Addr, kgo.DefaultProduceTopic("ts"))
 	base := time.Now().Add(-time.Hour).Truncate(time.Millisecond)
 	for i := 0; i < 10; i++ {
 		r := &kgo.Record{Value: []byte{byte(i)}, Timestamp: base.Add(time.Duration(i) * time.Minute)}
@@ -292,13 +272,13 @@ func TestListOffsetsByTimestampAndDeleteRecords(t *testing.T) {
 
 func TestFetchLongPollWakesOnProduce(t *testing.T) {
 	b := testbroker.Start(t)
-	createTopic(t, b.Addr, "poll", 1, nil)
-	consumer := newClient(t, b.Addr, kgo.ConsumeTopics("poll"), kgo.FetchMaxWait(10*time.Second))
+	testclient.CreateTopic(t, b.Addr, "poll", 1, nil)
+	consumer := testclient.New(t, b.Addr, kgo.ConsumeTopics("poll"), kgo.FetchMaxWait(10*time.Second))
 	ctx := testCtx(t)
 	// Let the consumer reach the end and park in a long poll.
 	go func() {
 		time.Sleep(time.Second)
-		producer := newClient(t, b.Addr, kgo.DefaultProduceTopic("poll"))
+		producer := testclient.New(t, b.Addr, kgo.DefaultProduceTopic("poll"))
 		producer.ProduceSync(ctx, &kgo.Record{Value: []byte("wake")})
 	}()
 	start := time.Now()

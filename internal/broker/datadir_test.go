@@ -20,6 +20,7 @@ import (
 	"github.com/courier-dev/courier/internal/broker"
 	"github.com/courier-dev/courier/internal/broker/run"
 	"github.com/courier-dev/courier/internal/testkit/testbroker"
+	"github.com/courier-dev/courier/internal/testkit/testclient"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -29,7 +30,7 @@ import (
 // produceN writes n records to a topic (keys k0..), acks=all.
 func produceN(t *testing.T, addr, topic string, n int) {
 	t.Helper()
-	cl := newClient(t, addr, kgo.DefaultProduceTopic(topic))
+	cl := testclient.New(t, addr, kgo.DefaultProduceTopic(topic))
 	for i := 0; i < n; i++ {
 		cl.Produce(testCtx(t), &kgo.Record{Key: []byte("k" + strconv.Itoa(i)), Value: []byte("v")}, nil)
 	}
@@ -45,11 +46,11 @@ func seedDataDir(t *testing.T) (string, map[string][16]byte) {
 	dir := t.TempDir()
 	b := testbroker.StartAt(t, dir)
 	retention := "-1"
-	createTopic(t, b.Addr, "orders", 3, map[string]*string{"retention.ms": &retention})
-	createTopic(t, b.Addr, "plain", 1, nil)
+	testclient.CreateTopic(t, b.Addr, "orders", 3, map[string]*string{"retention.ms": &retention})
+	testclient.CreateTopic(t, b.Addr, "plain", 1, nil)
 	produceN(t, b.Addr, "orders", 30)
 	produceN(t, b.Addr, "plain", 5)
-	adm := kadm.NewClient(newClient(t, b.Addr))
+	adm := kadm.NewClient(testclient.New(t, b.Addr))
 	td, err := adm.ListTopics(testCtx(t))
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +93,7 @@ func TestMissingMetadataRefusesStartAndRebuildRecovers(t *testing.T) {
 		t.Fatalf("orders: %d records after rebuild", n)
 	}
 	consumeN(t, b.Addr, "plain", 5)
-	adm := kadm.NewClient(newClient(t, b.Addr))
+	adm := kadm.NewClient(testclient.New(t, b.Addr))
 	td := expectTopicIDs(t, b.Addr, ids)
 	if len(td["orders"].Partitions) != 3 {
 		t.Errorf("orders rebuilt with %d partitions", len(td["orders"].Partitions))
@@ -112,7 +113,7 @@ func TestRebuildWithoutPartitionMetadataDisablesRetention(t *testing.T) {
 	os.Remove(filepath.Join(dir, "logs", "plain-0", "partition.metadata"))
 	b := testbroker.StartAt(t, dir, func(c *run.Config) { c.Broker.RebuildMetadata = true })
 	consumeN(t, b.Addr, "plain", 5)
-	rc, err := kadm.NewClient(newClient(t, b.Addr)).DescribeTopicConfigs(testCtx(t), "plain")
+	rc, err := kadm.NewClient(testclient.New(t, b.Addr)).DescribeTopicConfigs(testCtx(t), "plain")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +166,7 @@ func TestDamagedMetadataRefusesStart(t *testing.T) {
 // that id, and returns its topics.
 func expectTopicIDs(t *testing.T, addr string, ids map[string][16]byte) kadm.TopicDetails {
 	t.Helper()
-	td, err := kadm.NewClient(newClient(t, addr)).ListTopics(testCtx(t))
+	td, err := kadm.NewClient(testclient.New(t, addr)).ListTopics(testCtx(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +284,7 @@ func TestUnknownDirectoriesMovedAsideNotDeleted(t *testing.T) {
 
 func TestPartitionLimit(t *testing.T) {
 	b := testbroker.Start(t, func(c *run.Config) { c.Broker.MaxPartitions = 6 })
-	adm := kadm.NewClient(newClient(t, b.Addr))
+	adm := kadm.NewClient(testclient.New(t, b.Addr))
 	ctx := testCtx(t)
 	resp, _ := adm.CreateTopic(ctx, 10, 1, nil, "wide")
 	if !errors.Is(resp.Err, kerr.PolicyViolation) || !strings.Contains(resp.ErrMessage, "--max-partitions") {
@@ -292,7 +293,7 @@ func TestPartitionLimit(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(b.DataDir, "logs", "wide-0")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("refused topic left a directory")
 	}
-	createTopic(t, b.Addr, "fits", 4, nil)
+	testclient.CreateTopic(t, b.Addr, "fits", 4, nil)
 	cp, err := adm.CreatePartitions(ctx, 3, "fits")
 	if err != nil {
 		t.Fatal(err)
@@ -310,7 +311,7 @@ func TestPartitionLimit(t *testing.T) {
 
 func TestAutoCreateBoundedPerRequest(t *testing.T) {
 	b := testbroker.Start(t, func(c *run.Config) { c.Broker.AutoCreateTopicsPerRequest = 5 })
-	cl := newClient(t, b.Addr)
+	cl := testclient.New(t, b.Addr)
 	req := kmsg.NewPtrMetadataRequest()
 	req.AllowAutoTopicCreation = true
 	for i := 0; i < 30; i++ {

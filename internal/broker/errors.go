@@ -47,6 +47,8 @@ func errorCode(err error) int16 {
 		return kerr.InvalidReplicaAssignment.Code
 	case errors.As(err, new(errPartitionLimit)):
 		return kerr.PolicyViolation.Code
+	case errors.Is(err, errInvalidRequest):
+		return kerr.InvalidRequest.Code
 	default:
 		return kerr.KafkaStorageError.Code
 	}
@@ -62,6 +64,9 @@ func errorMessage(err error) *string {
 }
 
 var (
+	// errInvalidRequest is a request that contradicts itself or the
+	// protocol (a config named twice): INVALID_REQUEST.
+	errInvalidRequest           = errors.New("invalid request")
 	errInvalidReplicationFactor = errors.New("invalid replication factor")
 	errInvalidReplicaAssignment = errors.New("invalid replica assignment")
 )

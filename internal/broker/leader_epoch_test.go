@@ -18,6 +18,7 @@ import (
 	"github.com/courier-dev/courier/internal/broker/run"
 	"github.com/courier-dev/courier/internal/broker/storage"
 	"github.com/courier-dev/courier/internal/testkit/testbroker"
+	"github.com/courier-dev/courier/internal/testkit/testclient"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -28,7 +29,7 @@ import (
 // so batch boundaries fall on multiples of 10), with values prefix-i.
 func produceBatches(t *testing.T, addr, topic, prefix string, n int) {
 	t.Helper()
-	cl := newClient(t, addr, kgo.DefaultProduceTopic(topic))
+	cl := testclient.New(t, addr, kgo.DefaultProduceTopic(topic))
 	for b := 0; b < n; b++ {
 		for i := 0; i < 10; i++ {
 			cl.Produce(testCtx(t), &kgo.Record{Value: []byte(prefix + "-" + strconv.Itoa(b*10+i))}, nil)
@@ -76,10 +77,10 @@ func TestConsumerDetectsTruncationAcrossRestart(t *testing.T) {
 	dir := t.TempDir()
 	b := testbroker.StartAt(t, dir)
 	addr := b.Addr
-	createTopic(t, addr, "moves", 1, nil)
+	testclient.CreateTopic(t, addr, "moves", 1, nil)
 	produceBatches(t, addr, "moves", "old", 10) // offsets 0..99, epoch 1
 
-	consumer := newClient(t, addr, kgo.ConsumeTopics("moves"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+	consumer := testclient.New(t, addr, kgo.ConsumeTopics("moves"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.FetchMaxWait(200*time.Millisecond), kgo.MetadataMinAge(100*time.Millisecond))
 	ctx := testCtx(t)
 	seen := 0
@@ -95,7 +96,8 @@ func TestConsumerDetectsTruncationAcrossRestart(t *testing.T) {
 	// and the same offsets are written again.
 	b.Stop(t)
 	end := cutLog(t, dir, "moves", 5)
-	b = testbroker.StartAt(t, dir, func(c *run.Config) { c.Addr = addr })
+	// The restarted broker is stopped when the test ends.
+	testbroker.StartAt(t, dir, func(c *run.Config) { c.Addr = addr })
 	produceBatches(t, addr, "moves", "new", 6) // from end on, epoch 2
 
 	var dataLoss bool
@@ -135,12 +137,12 @@ func TestConsumerDetectsTruncationAcrossRestart(t *testing.T) {
 func TestLeaderEpochInEveryAPI(t *testing.T) {
 	dir := t.TempDir()
 	b := testbroker.StartAt(t, dir)
-	createTopic(t, b.Addr, "e", 1, nil)
+	testclient.CreateTopic(t, b.Addr, "e", 1, nil)
 	produceBatches(t, b.Addr, "e", "x", 2) // 0..19 in epoch 1
 	b.Stop(t)
 	b = testbroker.StartAt(t, dir)
 	produceBatches(t, b.Addr, "e", "y", 1) // 20..29 in epoch 2
-	cl := newClient(t, b.Addr)
+	cl := testclient.New(t, b.Addr)
 	ctx := context.Background()
 
 	md, err := kadm.NewClient(cl).Metadata(ctx, "e")

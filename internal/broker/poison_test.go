@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/testkit/testbroker"
+	"github.com/courier-dev/courier/internal/testkit/testclient"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -51,8 +52,8 @@ func recordsBatch(edit func(rb *kmsg.RecordBatch), values ...string) []byte {
 func TestPoisonBatchesRefusedConsumersReadOn(t *testing.T) {
 	b := testbroker.Start(t)
 	const topic = "poison"
-	createTopic(t, b.Addr, topic, 1, nil)
-	cl := newClient(t, b.Addr, kgo.DefaultProduceTopic(topic))
+	testclient.CreateTopic(t, b.Addr, topic, 1, nil)
+	cl := testclient.New(t, b.Addr, kgo.DefaultProduceTopic(topic))
 	ctx := testCtx(t)
 	produced := 0
 	produceGood := func() {
@@ -158,7 +159,7 @@ func produceRequest(version, acks int16, topic string, records ...[]byte) *kmsg.
 // and a malformed records field keep their own errors.
 func TestProduceInvalidRequiredAcks(t *testing.T) {
 	b := testbroker.Start(t)
-	createTopic(t, b.Addr, "acks", 2, nil)
+	testclient.CreateTopic(t, b.Addr, "acks", 2, nil)
 	rc := dialRaw(t, b.Addr)
 	resp, err := rc.roundTrip(produceRequest(9, 5, "acks", recordsBatch(nil, "a"), nil, recordsBatch(nil, "b")))
 	if err != nil {
@@ -179,7 +180,7 @@ func TestProduceInvalidRequiredAcks(t *testing.T) {
 // refuses with UNSUPPORTED_COMPRESSION_TYPE.
 func TestProduceZstdNeedsV7(t *testing.T) {
 	b := testbroker.Start(t)
-	createTopic(t, b.Addr, "z", 1, nil)
+	testclient.CreateTopic(t, b.Addr, "z", 1, nil)
 	rc := dialRaw(t, b.Addr)
 	resp, err := rc.roundTrip(produceRequest(6, -1, "z", recordsBatch(func(rb *kmsg.RecordBatch) { rb.Attributes = 4 }, "a")))
 	if err != nil {
@@ -202,7 +203,7 @@ func deref(s *string) string {
 // taken for the answer to its next request), and nothing is appended.
 func TestProduceAcksZeroRefusedSilently(t *testing.T) {
 	b := testbroker.Start(t)
-	createTopic(t, b.Addr, "quiet", 1, nil)
+	testclient.CreateTopic(t, b.Addr, "quiet", 1, nil)
 	rc := dialRaw(t, b.Addr)
 	for _, records := range [][]byte{
 		recordsBatch(func(rb *kmsg.RecordBatch) {

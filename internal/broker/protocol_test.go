@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/testkit/testbroker"
+	"github.com/courier-dev/courier/internal/testkit/testclient"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -83,7 +84,7 @@ func (r *rawConn) expectClosed() {
 // stillServing checks that a normal client still works.
 func stillServing(t *testing.T, addr string) {
 	t.Helper()
-	cl := newClient(t, addr, kgo.DefaultProduceTopic("alive"), kgo.AllowAutoTopicCreation())
+	cl := testclient.New(t, addr, kgo.DefaultProduceTopic("alive"), kgo.AllowAutoTopicCreation())
 	if err := cl.ProduceSync(testCtx(t), &kgo.Record{Value: []byte("ok")}).FirstErr(); err != nil {
 		t.Fatalf("broker stopped serving: %v", err)
 	}
@@ -172,7 +173,7 @@ func produceRaw(t *testing.T, rc *rawConn, topic string, records []byte) (int16,
 
 func TestProduceErrors(t *testing.T) {
 	b := testbroker.Start(t)
-	createTopic(t, b.Addr, "small", 1, map[string]*string{"max.message.bytes": strPtr("1000")})
+	testclient.CreateTopic(t, b.Addr, "small", 1, map[string]*string{"max.message.bytes": strPtr("1000")})
 	rc := dialRaw(t, b.Addr)
 
 	good := batch([]byte("fine"), -1, -1)
@@ -217,7 +218,7 @@ func TestProduceErrors(t *testing.T) {
 
 func TestFetchOutOfRange(t *testing.T) {
 	b := testbroker.Start(t)
-	createTopic(t, b.Addr, "range", 1, nil)
+	testclient.CreateTopic(t, b.Addr, "range", 1, nil)
 	rc := dialRaw(t, b.Addr)
 	req := kmsg.NewPtrFetchRequest()
 	req.Version = 11

@@ -29,7 +29,7 @@ func OpenUsers(dataDir string) (st *users.Store, release func() error, err error
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err = users.Open(filepath.Join(dataDir, "meta"))
+	st, err = users.Open(filepath.Join(dataDir, "meta"), nil)
 	if err != nil {
 		lock.release()
 		return nil, nil, err

@@ -14,6 +14,7 @@ import (
 	"github.com/courier-dev/courier/internal/broker"
 	"github.com/courier-dev/courier/internal/broker/users"
 	"github.com/courier-dev/courier/internal/testkit/testbroker"
+	"github.com/courier-dev/courier/internal/testkit/testclient"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -32,7 +33,7 @@ func credInfos(d kadm.DescribedUserSCRAM) []string {
 func TestUserSCRAMCredentials(t *testing.T) {
 	dir := t.TempDir()
 	b := testbroker.StartAt(t, dir)
-	adm := kadm.NewClient(newClient(t, b.Addr))
+	adm := kadm.NewClient(testclient.New(t, b.Addr))
 	ctx := testCtx(t)
 
 	if ds, err := adm.DescribeUserSCRAMs(ctx); err != nil || len(ds) != 0 {
@@ -147,7 +148,7 @@ func TestUserSCRAMCredentials(t *testing.T) {
 
 	// And a restarted broker serves them.
 	b = testbroker.StartAt(t, dir)
-	ds, err = kadm.NewClient(newClient(t, b.Addr)).DescribeUserSCRAMs(testCtx(t))
+	ds, err = kadm.NewClient(testclient.New(t, b.Addr)).DescribeUserSCRAMs(testCtx(t))
 	if err != nil || !slices.Equal(credInfos(ds["alice"]), []string{"SCRAM-SHA-512/16384"}) {
 		t.Fatalf("after restart: %+v %v", ds, err)
 	}

@@ -5,7 +5,6 @@ package chaos
 // runs the checks on a cleanly restarted broker.
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/testkit/brokerproc"
+	"github.com/courier-dev/courier/internal/testkit/testclient"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -76,12 +76,11 @@ func TestChaos(t *testing.T) {
 	})
 	addr := b.Addr()
 
-	adm := newAdmin(t, addr)
 	wantTopics := map[string]int32{probeTopic: 1}
 	for _, topic := range mainTopics {
 		wantTopics[topic] = mainPartitions
 	}
-	createTopics(t, adm, wantTopics)
+	createTopics(t, addr, wantTopics)
 
 	led := newLedger()
 	probeCl, err := kgo.NewClient(producerOpts(addr)...)
@@ -168,7 +167,7 @@ func TestChaos(t *testing.T) {
 	}
 	// A new client: franz-go does not retry a request written to a
 	// connection the stopped broker left behind.
-	adm = newAdmin(t, addr)
+	adm := newAdmin(t, addr)
 
 	var stats recordStats
 	for topic, parts := range wantTopics {
@@ -231,30 +230,19 @@ func TestChaos(t *testing.T) {
 		blog.summary())
 }
 
-// newAdmin returns an admin client for addr, closed when the test ends.
+// newAdmin returns an admin client for addr, closed when the test ends,
+// that retries for up to 30 s (the broker restarts under it).
 func newAdmin(t *testing.T, addr string) *kadm.Client {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.RetryTimeout(30*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return kadm.NewClient(cl)
+	return kadm.NewClient(testclient.New(t, addr, kgo.RetryTimeout(30*time.Second)))
 }
 
-// createTopics creates the test's fixed topics.
-func createTopics(t *testing.T, adm *kadm.Client, topics map[string]int32) {
+// createTopics creates the test's fixed topics, with small segments so
+// that recovery and retention meet many of them.
+func createTopics(t *testing.T, addr string, topics map[string]int32) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
 	seg := "262144"
 	for name, parts := range topics {
-		resp, err := adm.CreateTopic(ctx, parts, 1, map[string]*string{"segment.bytes": &seg}, name)
-		if err == nil {
-			err = resp.Err
-		}
-		if err != nil {
-			t.Fatalf("create topic %s: %v", name, err)
-		}
+		testclient.CreateTopic(t, addr, name, parts, map[string]*string{"segment.bytes": &seg}, kgo.RetryTimeout(30*time.Second))
 	}
 }

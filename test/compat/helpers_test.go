@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/testkit/brokerproc"
+	"github.com/courier-dev/courier/internal/testkit/testclient"
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -70,32 +70,6 @@ func requireKafkajs(t *testing.T) (node, dir string) {
 func startBroker(t *testing.T) *brokerproc.Broker {
 	t.Helper()
 	return brokerproc.StartT(t, courierBin, t.TempDir(), brokerproc.Fsync("always"))
-}
-
-// newClient returns a franz-go client for addr, closed when the test ends.
-func newClient(t *testing.T, addr string, opts ...kgo.Opt) *kgo.Client {
-	t.Helper()
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Close)
-	return cl
-}
-
-// createTopic creates topic with n partitions through the admin API.
-func createTopic(t *testing.T, addr, topic string, n int32) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	adm := kadm.NewClient(newClient(t, addr))
-	resp, err := adm.CreateTopic(ctx, n, 1, nil, topic)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil {
-		t.Fatalf("create topic %s: %v", topic, err)
-	}
 }
 
 // run runs a program with stdin, bounded by cmdTimeout, and returns its
@@ -163,7 +137,7 @@ func rawBatches(t *testing.T, addr, topic string, partition int32) []kmsg.Record
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	cl := newClient(t, addr)
+	cl := testclient.New(t, addr)
 	// Fetch v13+ names topics by id; the client picks the newest version.
 	md, err := kadm.NewClient(cl).Metadata(ctx, topic)
 	if err != nil {

@@ -32,6 +32,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/courier-dev/courier/internal/testkit/testclient"
 )
 
 // kcatSessionTimeout is the members' session.timeout.ms.
@@ -200,7 +202,7 @@ func kcatConsumerGroups(t *testing.T, bin, strategy string) {
 	k := kcat{bin: bin, addr: b.Addr()}
 	const topic = "rider-updates"
 	const wait = 20 * time.Second
-	createTopic(t, b.Addr(), topic, 2)
+	testclient.CreateTopic(t, b.Addr(), topic, 2, nil)
 
 	produced := map[int32][]string{}
 	produce := func(phase string, n int) {

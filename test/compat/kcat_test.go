@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/testkit/brokerproc"
+	"github.com/courier-dev/courier/internal/testkit/testclient"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -156,8 +157,8 @@ func diff(t *testing.T, what, got, want string) {
 
 func TestKcatMetadata(t *testing.T) {
 	k, b := kcatBroker(t)
-	createTopic(t, b.Addr(), "kcat-meta-a", 3)
-	createTopic(t, b.Addr(), "kcat-meta-b", 1)
+	testclient.CreateTopic(t, b.Addr(), "kcat-meta-a", 3, nil)
+	testclient.CreateTopic(t, b.Addr(), "kcat-meta-b", 1, nil)
 	_, port, _ := strings.Cut(b.Addr(), ":")
 
 	out := k.query(t, "-L")
@@ -248,7 +249,7 @@ var keyedRecords = []rec{
 func TestKcatProduceConsume(t *testing.T) {
 	k, b := kcatBroker(t)
 	const topic = "kcat-basic"
-	createTopic(t, b.Addr(), topic, 3)
+	testclient.CreateTopic(t, b.Addr(), topic, 3, nil)
 
 	// Partition 0: the keyed records with headers.
 	k.produce(t, topic, keyedInput(keyedRecords), "-p", "0", "-K:", "-H", "trace=abc 123", "-H", "empty=", "-H", "utf=✓ ü")
@@ -310,7 +311,7 @@ func TestKcatAcks(t *testing.T) {
 	for _, acks := range []string{"all", "1", "0"} {
 		t.Run("acks="+acks, func(t *testing.T) {
 			topic := "kcat-acks-" + acks
-			createTopic(t, b.Addr(), topic, 2)
+			testclient.CreateTopic(t, b.Addr(), topic, 2, nil)
 			var rs []rec
 			for i := range 25 {
 				rs = append(rs, rec{key: str(fmt.Sprintf("key-%02d", i)), value: str(fmt.Sprintf("acks=%s value %02d", acks, i))})
@@ -360,7 +361,7 @@ func TestKcatCompression(t *testing.T) {
 	for _, c := range codecs {
 		t.Run(c.name, func(t *testing.T) {
 			topic := "kcat-z-" + c.name
-			createTopic(t, b.Addr(), topic, 1)
+			testclient.CreateTopic(t, b.Addr(), topic, 1, nil)
 			var rs []rec
 			for i := range 200 {
 				rs = append(rs, rec{key: str(fmt.Sprintf("k%03d", i)), value: str(fmt.Sprintf("%s record %03d %s", c.name, i, strings.Repeat("compressible ", 10)))})
@@ -390,7 +391,7 @@ func TestKcatCompression(t *testing.T) {
 func TestKcatIdempotent(t *testing.T) {
 	k, b := kcatBroker(t)
 	const topic = "kcat-idempotent"
-	createTopic(t, b.Addr(), topic, 2)
+	testclient.CreateTopic(t, b.Addr(), topic, 2, nil)
 	var rs []rec
 	for i := range 100 {
 		rs = append(rs, rec{key: str(strconv.Itoa(i)), value: str(fmt.Sprintf("idempotent %03d", i))})
@@ -411,7 +412,7 @@ func TestKcatIdempotent(t *testing.T) {
 func TestKcatConsumeOffsets(t *testing.T) {
 	k, b := kcatBroker(t)
 	const topic = "kcat-offsets"
-	createTopic(t, b.Addr(), topic, 1)
+	testclient.CreateTopic(t, b.Addr(), topic, 1, nil)
 	var rs []rec
 	for i := range 10 {
 		rs = append(rs, rec{value: str(fmt.Sprintf("m%d", i))})
@@ -440,7 +441,7 @@ func TestKcatConsumeFromTimestamp(t *testing.T) {
 
 	t.Run("kcat timestamps", func(t *testing.T) {
 		const topic = "kcat-ts-live"
-		createTopic(t, b.Addr(), topic, 1)
+		testclient.CreateTopic(t, b.Addr(), topic, 1, nil)
 		before := []rec{{value: str("before 0")}, {value: str("before 1")}, {value: str("before 2")}}
 		after := []rec{{value: str("after 0")}, {value: str("after 1")}}
 		k.produce(t, topic, keyedInput(before), "-p", "0")
@@ -458,9 +459,9 @@ func TestKcatConsumeFromTimestamp(t *testing.T) {
 		// Ten records in a single batch, a second apart: the answer must
 		// be the exact record, not the start of its batch.
 		const topic = "kcat-ts-batch"
-		createTopic(t, b.Addr(), topic, 1)
+		testclient.CreateTopic(t, b.Addr(), topic, 1, nil)
 		base := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC).UnixMilli()
-		cl := newClient(t, b.Addr(), kgo.ManualFlushing(), kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+		cl := testclient.New(t, b.Addr(), kgo.ManualFlushing(), kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		errs := make(chan error, 10)

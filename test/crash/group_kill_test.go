@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/testkit/brokerproc"
+	"github.com/courier-dev/courier/internal/testkit/testclient"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -58,7 +59,7 @@ func TestKillBetweenCommits(t *testing.T) {
 	b := brokerproc.StartT(t, courierBin, t.TempDir(), brokerproc.Fsync("interval"),
 		brokerproc.Args("--group-initial-rebalance-delay=100ms"))
 	const topic = "committed"
-	createTopic(t, b.Addr(), topic, commitPartitions)
+	testclient.CreateTopic(t, b.Addr(), topic, commitPartitions, nil)
 	produceForCommits(t, b.Addr(), topic)
 
 	// committed is the group's offsets as the test knows them: what the
@@ -164,7 +165,7 @@ func TestKillBetweenCommits(t *testing.T) {
 // produceForCommits writes commitRecords records to each partition.
 func produceForCommits(t *testing.T, addr, topic string) {
 	t.Helper()
-	cl := newClient(t, addr, kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	cl := testclient.New(t, addr, kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	defer cl.Close()
 	var rs []*kgo.Record
 	for n := range commitPartitions * commitRecords {
@@ -180,7 +181,7 @@ func produceForCommits(t *testing.T, addr, topic string) {
 // startCommitMember joins the group without auto-commit: the test commits.
 func startCommitMember(t *testing.T, addr, topic string) *kgo.Client {
 	t.Helper()
-	return newClient(t, addr,
+	return testclient.New(t, addr,
 		kgo.ConsumerGroup(commitGroup),
 		kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
@@ -265,7 +266,7 @@ func consumeAndCommit(ctx context.Context, cl *kgo.Client, topic string, resume 
 // fetchCommitted returns the group's committed offsets of topic.
 func fetchCommitted(t *testing.T, addr, topic string) map[int32]int64 {
 	t.Helper()
-	cl := newClient(t, addr)
+	cl := testclient.New(t, addr)
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

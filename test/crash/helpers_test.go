@@ -8,42 +8,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/courier-dev/courier/internal/testkit/testclient"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
-
-// newClient returns a franz-go client for addr; the caller closes it.
-func newClient(t *testing.T, addr string, opts ...kgo.Opt) *kgo.Client {
-	t.Helper()
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(addr)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cl
-}
-
-// createTopic creates topic with n partitions through the admin API.
-func createTopic(t *testing.T, addr, topic string, n int32) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	cl := newClient(t, addr)
-	defer cl.Close()
-	resp, err := kadm.NewClient(cl).CreateTopic(ctx, n, 1, nil, topic)
-	if err == nil {
-		err = resp.Err
-	}
-	if err != nil {
-		t.Fatalf("create topic %s: %v", topic, err)
-	}
-}
 
 // endOffsets returns each partition's high watermark.
 func endOffsets(t *testing.T, addr, topic string) map[int32]int64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	cl := newClient(t, addr)
+	cl := testclient.New(t, addr)
 	defer cl.Close()
 	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
 	if err == nil {
@@ -67,7 +42,7 @@ func consumeAll(t *testing.T, addr, topic string) map[int32][]*kgo.Record {
 	for p := range ends {
 		start[p] = kgo.NewOffset().AtStart()
 	}
-	cl := newClient(t, addr,
+	cl := testclient.New(t, addr,
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: start}),
 		kgo.FetchMaxWait(200*time.Millisecond))
 	defer cl.Close()

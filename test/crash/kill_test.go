@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/testkit/brokerproc"
+	"github.com/courier-dev/courier/internal/testkit/testclient"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -67,11 +68,11 @@ func killDuringProduce(t *testing.T, mode string) {
 
 	b := brokerproc.StartT(t, courierBin, t.TempDir(), brokerproc.Fsync(mode))
 	const topic = "crash"
-	createTopic(t, b.Addr(), topic, killTopicPartitions)
+	testclient.CreateTopic(t, b.Addr(), topic, killTopicPartitions, nil)
 
 	// The defaults are acks=all and idempotence; value n goes to partition
 	// n % 3, so each partition's values must come back increasing.
-	cl := newClient(t, b.Addr(),
+	cl := testclient.New(t, b.Addr(),
 		kgo.DefaultProduceTopic(topic),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.RecordDeliveryTimeout(deliveryTimeout),

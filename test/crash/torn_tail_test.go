@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/testkit/brokerproc"
+	"github.com/courier-dev/courier/internal/testkit/testclient"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -83,7 +84,7 @@ func tornTail(t *testing.T, tail func(last []byte, next int64) []byte) {
 	dataDir := t.TempDir()
 	b := brokerproc.StartT(t, courierBin, dataDir, brokerproc.Fsync("always"))
 	const topic = "torn"
-	createTopic(t, b.Addr(), topic, 1)
+	testclient.CreateTopic(t, b.Addr(), topic, 1, nil)
 
 	const first, more = 100, 10
 	var want []string
@@ -139,7 +140,7 @@ func tornTail(t *testing.T, tail func(last []byte, next int64) []byte) {
 // idempotent acks=all producer, and checks they land at firstOffset on.
 func produce(t *testing.T, addr, topic string, values []string, firstOffset int64) {
 	t.Helper()
-	cl := newClient(t, addr, kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	cl := testclient.New(t, addr, kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()

@@ -5,12 +5,16 @@ package acl
 // operations, filters, and the durable store.
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/courier-dev/courier/internal/broker/auth"
+	"github.com/courier-dev/courier/internal/broker/metafile"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -41,7 +45,7 @@ func bind(principal string, perm kmsg.ACLPermissionType, op kmsg.ACLOperation, r
 
 func open(t *testing.T, super []string, bs ...Binding) *Authorizer {
 	t.Helper()
-	a, err := Open(t.TempDir(), super)
+	a, err := Open(t.TempDir(), super, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +252,7 @@ func TestValidate(t *testing.T) {
 
 func TestStoreDurableCreateDelete(t *testing.T) {
 	dir := t.TempDir()
-	a, err := Open(dir, nil)
+	a, err := Open(dir, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +265,7 @@ func TestStoreDurableCreateDelete(t *testing.T) {
 	if got := a.List(); len(got) != 2 {
 		t.Fatalf("list after duplicate create: %v", got)
 	}
-	a, err = Open(dir, nil)
+	a, err = Open(dir, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +277,7 @@ func TestStoreDurableCreateDelete(t *testing.T) {
 	if err != nil || invalid[0] != nil || invalid[1] == nil || len(matched[0]) != 1 || matched[0][0] != b2 {
 		t.Fatalf("delete: %v %v %v", matched, invalid, err)
 	}
-	a, err = Open(dir, nil)
+	a, err = Open(dir, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,16 +290,70 @@ func TestStoreDurableCreateDelete(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, FileName), []byte(`{"version":1,"acls":[{"principal":"x"}]}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(dir, nil); err == nil {
+	if _, err := Open(dir, nil, nil); err == nil {
 		t.Error("a corrupt acls.json was accepted")
 	}
-	if _, err := Open(t.TempDir(), []string{"nocolon"}); err == nil {
+	if _, err := Open(t.TempDir(), []string{"nocolon"}, nil); err == nil {
 		t.Error("a bad super user was accepted")
 	}
 }
 
+func TestOpenRefusesDamagedFile(t *testing.T) {
+	cases := []struct {
+		name, content string
+		want          error // nil: refused by the binding's validation
+	}{
+		{"truncated", `{"version": 1, "acls": [`, metafile.ErrDamaged},
+		{"newer version", `{"version": 2, "acls": []}`, metafile.ErrNewerVersion},
+		{"no version", `{"acls": []}`, metafile.ErrDamaged},
+		{"unknown field", `{"version": 1, "acls": [], "denies": []}`, metafile.ErrDamaged},
+		{"unknown operation", `{"version": 1, "acls": [{"principal": "User:a", "host": "*", "operation": "FLY", "permission": "ALLOW", "resource_type": "TOPIC", "resource_name": "t", "pattern_type": "LITERAL"}]}`, metafile.ErrDamaged},
+		{"invalid binding", `{"version":1,"acls":[{"principal":"x"}]}`, ErrInvalid},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, FileName)
+			if err := os.WriteFile(path, []byte(tc.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := Open(dir, nil, nil); !errors.Is(err, tc.want) || !strings.Contains(err.Error(), path) {
+				t.Fatalf("Open = %v; want an error naming %s wrapping %v", err, path, tc.want)
+			}
+			if data, _ := os.ReadFile(path); string(data) != tc.content {
+				t.Fatal("a refused acls.json was changed")
+			}
+		})
+	}
+}
+
+// TestOpenReadsEarlierFile opens acls.json as the store wrote it before
+// package metafile (json.MarshalIndent of the version and the bindings).
+func TestOpenReadsEarlierFile(t *testing.T) {
+	bs := []Binding{bind("User:sink", allow, opRead, grp, literal, "db-writer"), bind("User:gw", allow, opWrite, topic, prefixed, "rider-")}
+	earlier := struct {
+		Version int       `json:"version"`
+		ACLs    []Binding `json:"acls"`
+	}{1, normalize(bs)}
+	data, err := json.MarshalIndent(earlier, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, FileName), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, err := Open(dir, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := a.List(); !reflect.DeepEqual(got, normalize(bs)) {
+		t.Fatalf("List = %v; want %v", got, bs)
+	}
+}
+
 func BenchmarkAuthorize(b *testing.B) {
-	a, _ := Open(b.TempDir(), nil)
+	a, _ := Open(b.TempDir(), nil, nil)
 	var bs []Binding
 	for i := 0; i < 200; i++ {
 		bs = append(bs, bind("User:u"+string(rune('a'+i%26)), allow, opWrite, topic, literal, "topic-"+string(rune('a'+i%26))))
@@ -309,4 +367,39 @@ func BenchmarkAuthorize(b *testing.B) {
 			b.Fatal("denied")
 		}
 	}
+}
+
+// FuzzOpen: Open never panics on any acls.json, and a file it accepts is
+// written back (by the next change) in a form it accepts again, with the
+// same bindings.
+func FuzzOpen(f *testing.F) {
+	for _, s := range []string{
+		`{"version": 1, "acls": [{"principal": "User:a", "host": "*", "operation": "READ", "permission": "ALLOW", "resource_type": "TOPIC", "resource_name": "t", "pattern_type": "LITERAL"}]}`,
+		`{"version":1,"acls":[]}`, `{"version":2,"acls":[]}`, `{"acls":null}`, `[`,
+	} {
+		f.Add([]byte(s))
+	}
+	extra := bind("User:fuzz", deny, opAll, cluster, literal, ClusterName)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, FileName), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		a, err := Open(dir, nil, nil)
+		if err != nil {
+			return
+		}
+		before := a.List()
+		if errs := a.Create([]Binding{extra}); errs[0] != nil {
+			t.Fatalf("Create after an accepted file: %v", errs[0])
+		}
+		again, err := Open(dir, nil, nil)
+		if err != nil {
+			t.Fatalf("the store's own file is refused: %v", err)
+		}
+		want := normalize(append(before, extra))
+		if got := again.List(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("bindings changed by a write and reopen: %v -> %v", want, got)
+		}
+	})
 }

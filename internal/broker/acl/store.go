@@ -2,35 +2,38 @@ package acl
 
 // store.go keeps the bindings durable in DIR/acls.json and applies
 // changes: each change builds a new snapshot, writes the whole set
-// atomically (temporary file, fsync, rename, directory fsync), and only
-// then publishes the snapshot, so an acknowledged change survives a crash
-// and a failed write changes nothing.
+// atomically (package metafile: temporary file, fsync, rename, directory
+// fsync), and only then publishes the snapshot, so an acknowledged change
+// survives a crash and a failed write changes nothing.
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
+	"log/slog"
 	"path/filepath"
 	"sort"
 
 	"github.com/courier-dev/courier/internal/broker/auth"
+	"github.com/courier-dev/courier/internal/broker/metafile"
 	"github.com/courier-dev/courier/internal/broker/vfs"
 )
 
 // FileName is the store's file in its directory.
 const FileName = "acls.json"
 
-// fileFormat is acls.json.
-type fileFormat struct {
-	Version int       `json:"version"`
-	ACLs    []Binding `json:"acls"`
+// format is acls.json's.
+var format = metafile.Format{What: "ACLs", Version: 1, Perm: 0o644}
+
+// fileBody is acls.json's body, beside its version.
+type fileBody struct {
+	ACLs []Binding `json:"acls"`
 }
 
 // Open loads dir/acls.json (none yet: no ACLs) and returns its Authorizer.
-// superUsers are principals ("User:admin") allowed everything.
-func Open(dir string, superUsers []string) (*Authorizer, error) {
+// superUsers are principals ("User:admin") allowed everything. A damaged
+// file, or one with an invalid binding, is an error, never read as "no
+// ACLs". What Open repairs (a leftover temporary file) it logs on logger
+// (nil: slog.Default()).
+func Open(dir string, superUsers []string, logger *slog.Logger) (*Authorizer, error) {
 	a := &Authorizer{path: filepath.Join(dir, FileName), super: map[auth.Principal]struct{}{}}
 	for _, s := range superUsers {
 		p, err := auth.ParsePrincipal(s)
@@ -39,29 +42,19 @@ func Open(dir string, superUsers []string) (*Authorizer, error) {
 		}
 		a.super[p] = struct{}{}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := vfs.MkdirAllDurable(vfs.Default, dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", dir, err)
 	}
-	data, err := os.ReadFile(a.path)
-	var ff fileFormat
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return nil, fmt.Errorf("read ACLs: %w", err)
-	default:
-		if err := json.Unmarshal(data, &ff); err != nil {
-			return nil, fmt.Errorf("decode %s: %w", a.path, err)
-		}
-		if ff.Version != 1 {
-			return nil, fmt.Errorf("%s: unsupported version %d", a.path, ff.Version)
-		}
-		for _, b := range ff.ACLs {
-			if err := b.Validate(); err != nil {
-				return nil, fmt.Errorf("%s: %v: %w", a.path, b, err)
-			}
+	var body fileBody
+	if _, err := format.Load(vfs.Default, a.path, &body, logger); err != nil {
+		return nil, err
+	}
+	for _, b := range body.ACLs {
+		if err := b.Validate(); err != nil {
+			return nil, fmt.Errorf("%s: %v: %w", a.path, b, err)
 		}
 	}
-	a.snap.Store(newSnapshot(normalize(ff.ACLs)))
+	a.snap.Store(newSnapshot(normalize(body.ACLs)))
 	return a, nil
 }
 
@@ -180,15 +173,11 @@ func (a *Authorizer) Delete(filters []Filter) (matched [][]Binding, invalid []er
 
 // commitLocked persists next, then publishes it.
 func (a *Authorizer) commitLocked(next []Binding) error {
-	ff := fileFormat{Version: 1, ACLs: next}
-	if ff.ACLs == nil {
-		ff.ACLs = []Binding{}
+	body := fileBody{ACLs: next}
+	if body.ACLs == nil {
+		body.ACLs = []Binding{}
 	}
-	data, err := json.MarshalIndent(ff, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode ACLs: %w", err)
-	}
-	if err := vfs.WriteAtomic(vfs.Default, a.path, data, 0o644); err != nil {
+	if err := format.Save(vfs.Default, a.path, body); err != nil {
 		return fmt.Errorf("persist ACLs: %w", err)
 	}
 	a.snap.Store(newSnapshot(next))

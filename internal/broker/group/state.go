@@ -45,22 +45,6 @@ func (s *state) apply(r record) {
 	}
 }
 
-// clone copies the maps (records themselves are immutable).
-func (s *state) clone() *state {
-	c := newState()
-	for g, m := range s.groups {
-		c.groups[g] = m
-	}
-	for g, m := range s.offsets {
-		cm := make(map[TopicPartition]Offset, len(m))
-		for tp, o := range m {
-			cm[tp] = o
-		}
-		c.offsets[g] = cm
-	}
-	return c
-}
-
 // groupIDs lists every group with metadata or offsets, sorted.
 func (s *state) groupIDs() []string {
 	seen := map[string]bool{}

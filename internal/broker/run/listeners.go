@@ -26,16 +26,91 @@ type Listener struct {
 	Addr string
 }
 
-// TLSConfig names the PEM files of SSL and SASL_SSL listeners.
+// TLSConfig names the PEM files of SSL and SASL_SSL listeners and how the
+// SSL listener treats client certificates.
 type TLSConfig struct {
 	// CertFile and KeyFile are the server's certificate (chain) and key;
 	// required when there is a TLS listener.
 	CertFile, KeyFile string
-	// ClientCAFile, when set, is a bundle of CAs that client certificates
-	// must chain to. On SSL listeners a client certificate is then
-	// required (its subject is the principal); on SASL_SSL listeners it is
-	// verified if given, but SASL decides the principal.
+	// ClientCAFile is a bundle of CAs that client certificates must chain
+	// to: needed by ClientAuth requested and required. On a SASL_SSL
+	// listener a client certificate is then verified if given, but SASL
+	// decides the principal.
 	ClientCAFile string
+	// ClientAuth is Kafka's ssl.client.auth for the SSL listener; empty
+	// means ClientAuthRequired if ClientCAFile is set (a CA given for
+	// client certificates is never silently ignored), else
+	// ClientAuthNone.
+	ClientAuth ClientAuth
+}
+
+// ClientAuth says whether the SSL listener asks clients for certificates,
+// in Kafka's words (ssl.client.auth). It is a flag value (pflag.Value).
+type ClientAuth string
+
+// The client authentication modes of the SSL listener.
+const (
+	// ClientAuthNone asks for no certificate: connections are encrypted
+	// and every client is User:ANONYMOUS (Kafka's default).
+	ClientAuthNone ClientAuth = "none"
+	// ClientAuthRequested asks for one: a client that sends one must
+	// chain to the client CA and is User:<its subject>; a client that
+	// sends none is User:ANONYMOUS.
+	ClientAuthRequested ClientAuth = "requested"
+	// ClientAuthRequired refuses the handshake of a client without a
+	// certificate that chains to the client CA: mutual TLS, every client
+	// is User:<its certificate's subject>.
+	ClientAuthRequired ClientAuth = "required"
+)
+
+// ParseClientAuth parses "none", "requested" or "required" (any case).
+func ParseClientAuth(s string) (ClientAuth, error) {
+	switch m := ClientAuth(strings.ToLower(s)); m {
+	case ClientAuthNone, ClientAuthRequested, ClientAuthRequired:
+		return m, nil
+	}
+	return "", fmt.Errorf("client authentication %q: want none, requested or required", s)
+}
+
+// String returns the mode's name ("" for the default).
+func (m *ClientAuth) String() string { return string(*m) }
+
+// Set parses s into m, for flags.
+func (m *ClientAuth) Set(s string) error {
+	v, err := ParseClientAuth(s)
+	if err != nil {
+		return err
+	}
+	*m = v
+	return nil
+}
+
+// Type names the flag's values in help texts.
+func (m *ClientAuth) Type() string { return "none|requested|required" }
+
+// clientAuth resolves the SSL listener's mode and checks it against the
+// listeners and the client CA: a mode that needs a CA without one, a mode
+// or a CA that no listener would use, are errors, never ignored.
+func (tc TLSConfig) clientAuth(ls []Listener) (ClientAuth, error) {
+	mode := tc.ClientAuth
+	if mode == "" {
+		mode = ClientAuthNone
+		if tc.ClientCAFile != "" {
+			mode = ClientAuthRequired
+		}
+	} else if _, err := ParseClientAuth(string(mode)); err != nil {
+		return "", fmt.Errorf("--tls-client-auth: %w", err)
+	}
+	hasSSL, hasSASLSSL := hasListener(ls, server.SSL), hasListener(ls, server.SASLSSL)
+	switch {
+	case tc.ClientAuth != "" && !hasSSL:
+		return "", fmt.Errorf("--tls-client-auth %s applies to the SSL listener, and there is none", tc.ClientAuth)
+	case mode != ClientAuthNone && tc.ClientCAFile == "":
+		return "", fmt.Errorf("--tls-client-auth %s needs --tls-client-ca, the CAs client certificates must chain to", mode)
+	case tc.ClientCAFile != "" && !hasSASLSSL && (!hasSSL || mode == ClientAuthNone):
+		return "", errors.New("--tls-client-ca is given, but no listener would ask for client certificates (they are asked for on SASL_SSL listeners, and on SSL ones with --tls-client-auth requested or required)")
+	}
+	return mode, nil
 }
 
 // protocols are the listener names accepted, Kafka's security protocols.
@@ -110,6 +185,10 @@ func hasListener(ls []Listener, name string) bool {
 // listenerConfigs builds each listener's server configuration, loading the
 // TLS files once if any listener needs them.
 func listenerConfigs(ls []Listener, tc TLSConfig) ([]server.ListenerConfig, error) {
+	mode, err := tc.clientAuth(ls)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]server.ListenerConfig, len(ls))
 	var base *tls.Config
 	for i, l := range ls {
@@ -118,21 +197,39 @@ func listenerConfigs(ls []Listener, tc TLSConfig) ([]server.ListenerConfig, erro
 			continue
 		}
 		if base == nil {
-			var err error
 			if base, err = loadTLS(tc); err != nil {
 				return nil, fmt.Errorf("listener %s: %w", l.Name, err)
 			}
 		}
 		cfg := base.Clone()
-		if cfg.ClientCAs != nil {
+		switch {
+		case l.Name == server.SASLSSL && cfg.ClientCAs != nil:
 			cfg.ClientAuth = tls.VerifyClientCertIfGiven
-			if l.Name == server.SSL {
-				cfg.ClientAuth = tls.RequireAndVerifyClientCert
-			}
+		case l.Name == server.SSL && mode == ClientAuthRequested:
+			cfg.ClientAuth = tls.VerifyClientCertIfGiven
+		case l.Name == server.SSL && mode == ClientAuthRequired:
+			cfg.ClientAuth = tls.RequireAndVerifyClientCert
+		default:
+			cfg.ClientAuth = tls.NoClientCert
 		}
 		out[i].TLS = cfg
 	}
 	return out, nil
+}
+
+// clientAuthOf describes a listener's client certificate handling for the
+// log line that announces it.
+func clientAuthOf(l server.ListenerConfig) string {
+	if l.TLS == nil {
+		return "no TLS"
+	}
+	switch l.TLS.ClientAuth {
+	case tls.RequireAndVerifyClientCert:
+		return "client certificates required"
+	case tls.VerifyClientCertIfGiven:
+		return "client certificates verified if sent"
+	}
+	return "no client certificates asked for"
 }
 
 // loadTLS reads the server certificate, key and client CA bundle.

@@ -163,7 +163,7 @@ func Broker(ctx context.Context, cfg Config) error {
 	for i, ln := range lns {
 		go func() { serveErr <- srv.ServeListener(ln, lcfgs[i]) }()
 		addrs[listeners[i].Name] = ln.Addr()
-		logger.Info("broker listening", "listener", listeners[i].Name, "addr", ln.Addr().String())
+		logger.Info("broker listening", "listener", listeners[i].Name, "addr", ln.Addr().String(), "tls", clientAuthOf(lcfgs[i]))
 	}
 	logger.Info("broker started", "data", cfg.Broker.DataDir, "cluster", b.ClusterID())
 	if cfg.Ready != nil {

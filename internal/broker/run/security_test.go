@@ -75,44 +75,6 @@ func roundTrip(t *testing.T, opts []kgo.Opt, topic string, n int) {
 	}
 }
 
-func TestSSLListener(t *testing.T) {
-	certs, err := testcerts.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	withTLS := func(clientCA string) testbroker.Option {
-		return func(c *run.Config) {
-			c.TLS = run.TLSConfig{CertFile: certs.ServerCert, KeyFile: certs.ServerKey, ClientCAFile: clientCA}
-		}
-	}
-	noCert, _ := certs.ClientTLS("", "")
-	certFile, keyFile, err := certs.Client("alice", certs.Subject("alice"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	withCert, _ := certs.ClientTLS(certFile, keyFile)
-
-	// Without --tls-client-ca: clients need no certificate. Seeding on the
-	// SSL listener only works if Metadata advertises that listener.
-	b := testbroker.Start(t, testbroker.Listener("SSL"), withTLS(""))
-	roundTrip(t, []kgo.Opt{kgo.SeedBrokers(b.Addrs["SSL"]), kgo.DialTLSConfig(noCert)}, "ssl-anon", 10)
-	roundTrip(t, []kgo.Opt{kgo.SeedBrokers(b.Addr)}, "plain", 10) // PLAINTEXT still served
-
-	// With it: a client certificate is required.
-	b = testbroker.Start(t, testbroker.Listener("SSL"), withTLS(certs.CAFile))
-	roundTrip(t, []kgo.Opt{kgo.SeedBrokers(b.Addrs["SSL"]), kgo.DialTLSConfig(withCert)}, "ssl-cert", 10)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addrs["SSL"]), kgo.DialTLSConfig(noCert), kgo.RequestRetries(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := cl.Ping(ctx); err == nil {
-		t.Fatal("client without a certificate was served on an SSL listener requiring one")
-	}
-}
-
 func TestAdvertisedListeners(t *testing.T) {
 	b := testbroker.Start(t, testbroker.Listener("SASL_PLAINTEXT"), func(c *run.Config) {
 		c.AdvertisedListeners = map[string]string{"SASL_PLAINTEXT": "broker.example:19093"}
@@ -142,7 +104,7 @@ func TestSCRAMOverSASLSSL(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := filepath.Join(dir, "data")
-	store, err := users.Open(filepath.Join(data, "meta"))
+	store, err := users.Open(filepath.Join(data, "meta"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

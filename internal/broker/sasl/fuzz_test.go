@@ -92,7 +92,7 @@ func FuzzParseClientFinal(f *testing.F) {
 // store holds a user: no input may panic, and none may authenticate
 // without the user's proof (the fuzzer cannot compute one).
 func FuzzScramExchange(f *testing.F) {
-	st, err := users.Open(f.TempDir())
+	st, err := users.Open(f.TempDir(), nil)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -23,7 +23,7 @@ import (
 // (SCRAM-SHA-512), each with password NAME-pw.
 func newTestServer(t *testing.T) (*Server, *users.Store) {
 	t.Helper()
-	st, err := users.Open(t.TempDir())
+	st, err := users.Open(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestRFC7677Example(t *testing.T) {
 	old := newServerNonce
 	newServerNonce = func() (string, error) { return snonce, nil }
 	t.Cleanup(func() { newServerNonce = old })
-	st, err := users.Open(t.TempDir())
+	st, err := users.Open(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +240,7 @@ func TestRFC7677Example(t *testing.T) {
 }
 
 func TestNewServer(t *testing.T) {
-	st, err := users.Open(t.TempDir())
+	st, err := users.Open(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -138,10 +138,6 @@ func (c *conn) run() {
 	}
 }
 
-// errCloseAfterResponse ends reading after a response that closes the
-// connection (a failed SASL authentication).
-var errCloseAfterResponse = errors.New("closing after response")
-
 // read decodes frames and queues their replies until the connection ends,
 // the frame is bad, or stopReading is called. A panic while reading ends
 // the connection like a bad frame.

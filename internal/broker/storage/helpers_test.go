@@ -30,7 +30,6 @@ type testBatch struct {
 	producerID int64
 	epoch      int16
 	seq        int32
-	attrs      int16
 }
 
 // batch returns a plain (non-idempotent) batch of n records.
@@ -42,9 +41,8 @@ func (b testBatch) idem(pid int64, epoch int16, seq int32) testBatch {
 	b.producerID, b.epoch, b.seq = pid, epoch, seq
 	return b
 }
-func (b testBatch) at(ts int64) testBatch       { b.ts = ts; return b }
-func (b testBatch) values(n int) testBatch      { b.valueSize = n; return b }
-func (b testBatch) withAttrs(a int16) testBatch { b.attrs = a; return b }
+func (b testBatch) at(ts int64) testBatch  { b.ts = ts; return b }
+func (b testBatch) values(n int) testBatch { b.valueSize = n; return b }
 
 // encode builds the wire bytes with kmsg and a Castagnoli CRC over [21:].
 func (b testBatch) encode() []byte {
@@ -62,7 +60,6 @@ func (b testBatch) encode() []byte {
 	rb := kmsg.RecordBatch{
 		PartitionLeaderEpoch: -1,
 		Magic:                2,
-		Attributes:           b.attrs,
 		LastOffsetDelta:      int32(b.records - 1),
 		FirstTimestamp:       b.ts,
 		MaxTimestamp:         b.ts + int64(max(b.records-1, 0)),

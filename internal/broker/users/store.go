@@ -1,16 +1,16 @@
 package users
 
-// store.go keeps the set of users and persists it to DIR/users.json.
+// store.go keeps the set of users and persists it to DIR/users.json
+// (package metafile: versioned, replaced atomically, refused if damaged).
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
+	"log/slog"
 	"path/filepath"
 	"sort"
 	"sync"
 
+	"github.com/courier-dev/courier/internal/broker/metafile"
 	"github.com/courier-dev/courier/internal/broker/vfs"
 )
 
@@ -25,10 +25,12 @@ type Store struct {
 	users map[string]map[Mechanism]Credential
 }
 
-// fileFormat is the on-disk layout of users.json.
-type fileFormat struct {
-	Version int        `json:"version"`
-	Users   []fileUser `json:"users"`
+// format is users.json's: owner-only, as it holds keys.
+var format = metafile.Format{What: "users", Version: 1, Perm: 0o600}
+
+// fileBody is users.json's body, beside its version.
+type fileBody struct {
+	Users []fileUser `json:"users"`
 }
 
 // fileUser is one user in users.json.
@@ -40,37 +42,36 @@ type fileUser struct {
 // Open loads (or creates) the store in dir: dir/users.json, created on
 // the first change. A file that does not parse, or holds an invalid
 // credential, is an error rather than an empty store, so that a damaged
-// file never silently locks every user out (or lets anyone in).
-func Open(dir string) (*Store, error) {
+// file never silently locks every user out (or lets anyone in). What Open
+// repairs (a leftover temporary file) it logs on logger (nil:
+// slog.Default()).
+func Open(dir string, logger *slog.Logger) (*Store, error) {
 	s := &Store{path: filepath.Join(dir, FileName), users: make(map[string]map[Mechanism]Credential)}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := vfs.MkdirAllDurable(vfs.Default, dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create users dir %s: %w", dir, err)
 	}
-	_ = os.Remove(s.path + ".tmp") // a write interrupted by a crash
-	data, err := os.ReadFile(s.path)
-	if errors.Is(err, os.ErrNotExist) {
-		return s, nil
+	var body fileBody
+	if _, err := format.Load(vfs.Default, s.path, &body, logger); err != nil {
+		return nil, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("read users: %w", err)
-	}
-	var ff fileFormat
-	if err := json.Unmarshal(data, &ff); err != nil {
-		return nil, fmt.Errorf("parse users %s: %w", s.path, err)
-	}
-	if ff.Version != 1 {
-		return nil, fmt.Errorf("users %s: unsupported version %d", s.path, ff.Version)
-	}
-	for _, u := range ff.Users {
+	seen := make(map[string]bool, len(body.Users))
+	for _, u := range body.Users {
 		if err := ValidateName(u.Name); err != nil {
 			return nil, fmt.Errorf("users %s: %w", s.path, err)
 		}
+		if seen[u.Name] {
+			return nil, fmt.Errorf("users %s: user %q listed twice", s.path, u.Name)
+		}
+		seen[u.Name] = true
 		for _, c := range u.Credentials {
 			if err := c.validate(); err != nil {
 				return nil, fmt.Errorf("users %s: user %q: %w", s.path, u.Name, err)
 			}
 			if s.users[u.Name] == nil {
 				s.users[u.Name] = make(map[Mechanism]Credential)
+			}
+			if _, dup := s.users[u.Name][c.Mechanism]; dup {
+				return nil, fmt.Errorf("users %s: user %q has two %s credentials", s.path, u.Name, c.Mechanism)
 			}
 			s.users[u.Name][c.Mechanism] = c
 		}
@@ -220,7 +221,7 @@ var decoy = Credential{
 
 // persistLocked writes the whole store atomically.
 func (s *Store) persistLocked() error {
-	ff := fileFormat{Version: 1, Users: make([]fileUser, 0, len(s.users))}
+	body := fileBody{Users: make([]fileUser, 0, len(s.users))}
 	for name, creds := range s.users {
 		u := fileUser{Name: name}
 		for _, m := range Mechanisms {
@@ -228,12 +229,8 @@ func (s *Store) persistLocked() error {
 				u.Credentials = append(u.Credentials, c)
 			}
 		}
-		ff.Users = append(ff.Users, u)
+		body.Users = append(body.Users, u)
 	}
-	sort.Slice(ff.Users, func(i, j int) bool { return ff.Users[i].Name < ff.Users[j].Name })
-	data, err := json.MarshalIndent(ff, "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode users: %w", err)
-	}
-	return vfs.WriteAtomic(vfs.Default, s.path, data, 0o600) // owner only: it holds keys
+	sort.Slice(body.Users, func(i, j int) bool { return body.Users[i].Name < body.Users[j].Name })
+	return format.Save(vfs.Default, s.path, body)
 }

@@ -8,12 +8,15 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/courier-dev/courier/internal/broker/metafile"
 )
 
 func TestCredentialFromSaltedPasswordMatchesRFC7677(t *testing.T) {
@@ -91,7 +94,7 @@ func TestValidateName(t *testing.T) {
 
 func TestStorePersists(t *testing.T) {
 	dir := t.TempDir()
-	s, err := Open(dir)
+	s, err := Open(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +141,7 @@ func TestStorePersists(t *testing.T) {
 
 	// Reopen: the same users, and the passwords still verify.
 	os.WriteFile(filepath.Join(dir, FileName+".tmp"), []byte("torn"), 0o600)
-	s, err = Open(dir)
+	s, err = Open(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +176,7 @@ func TestStorePersists(t *testing.T) {
 	if err := s.Delete("alice", ScramSHA256); err != nil {
 		t.Fatal(err)
 	}
-	s, err = Open(dir)
+	s, err = Open(dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +190,7 @@ func TestStorePersists(t *testing.T) {
 }
 
 func TestLookupReturnsCopies(t *testing.T) {
-	s, err := Open(t.TempDir())
+	s, err := Open(t.TempDir(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,20 +207,104 @@ func TestLookupReturnsCopies(t *testing.T) {
 }
 
 func TestOpenRefusesDamagedFile(t *testing.T) {
-	for name, content := range map[string]string{
-		"not json":        "{",
-		"unknown version": `{"version": 9, "users": []}`,
-		"bad credential":  `{"version": 1, "users": [{"name": "a", "credentials": [{"mechanism": "SCRAM-SHA-256", "iterations": 4096}]}]}`,
-		"bad name":        `{"version": 1, "users": [{"name": "", "credentials": []}]}`,
-	} {
-		t.Run(name, func(t *testing.T) {
+	cases := []struct {
+		name, content string
+		want          error // nil: refused by the store's own validation
+	}{
+		{"not json", "{", metafile.ErrDamaged},
+		{"newer version", `{"version": 9, "users": []}`, metafile.ErrNewerVersion},
+		{"no version", `{"users": []}`, metafile.ErrDamaged},
+		{"misspelt field", `{"version": 1, "user": []}`, metafile.ErrDamaged},
+		{"bad credential", `{"version": 1, "users": [{"name": "a", "credentials": [{"mechanism": "SCRAM-SHA-256", "iterations": 4096}]}]}`, nil},
+		{"bad name", `{"version": 1, "users": [{"name": "", "credentials": []}]}`, nil},
+		{"user twice", `{"version": 1, "users": [{"name": "a", "credentials": []}, {"name": "a", "credentials": []}]}`, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			if err := os.WriteFile(filepath.Join(dir, FileName), []byte(content), 0o600); err != nil {
+			path := filepath.Join(dir, FileName)
+			if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := Open(dir); err == nil {
-				t.Error("Open accepted a damaged users.json")
+			_, err := Open(dir, nil)
+			if err == nil || (tc.want != nil && !errors.Is(err, tc.want)) || !strings.Contains(err.Error(), path) {
+				t.Fatalf("Open = %v; want an error naming %s (wrapping %v)", err, path, tc.want)
+			}
+			if data, _ := os.ReadFile(path); string(data) != tc.content {
+				t.Fatal("a refused users.json was changed")
 			}
 		})
 	}
+}
+
+// TestOpenReadsEarlierFile opens users.json as the store wrote it before
+// package metafile (json.MarshalIndent of the version and the users).
+func TestOpenReadsEarlierFile(t *testing.T) {
+	cred, err := NewCredential(ScramSHA512, "pw", MinIterations)
+	if err != nil {
+		t.Fatal(err)
+	}
+	earlier := struct {
+		Version int        `json:"version"`
+		Users   []fileUser `json:"users"`
+	}{1, []fileUser{{Name: "admin", Credentials: []Credential{cred}}}}
+	data, err := json.MarshalIndent(earlier, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, FileName), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.VerifyPassword("admin", "pw") || s.VerifyPassword("admin", "other") {
+		t.Fatal("the earlier file's credential does not verify")
+	}
+}
+
+// FuzzOpen: Open never panics on any users.json, and a file it accepts is
+// written back (by the next change) in a form it accepts again, with the
+// same users.
+func FuzzOpen(f *testing.F) {
+	cred, err := NewCredential(ScramSHA256, "pw", MinIterations)
+	if err != nil {
+		f.Fatal(err)
+	}
+	good, _ := json.Marshal(struct {
+		Version int        `json:"version"`
+		Users   []fileUser `json:"users"`
+	}{1, []fileUser{{Name: "a", Credentials: []Credential{cred}}}})
+	for _, s := range []string{string(good), `{"version":1,"users":[]}`, `{"version":2}`, `{`, `{"version":1,"users":[{"name":"a","credentials":[]}]}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, FileName), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(dir, nil)
+		if err != nil {
+			return
+		}
+		if _, ok := s.Get("fuzz-added"); ok {
+			return // the round trip below would change it
+		}
+		before := s.List()
+		if err := s.Set("fuzz-added", cred); err != nil {
+			t.Fatalf("Set after an accepted file: %v", err)
+		}
+		if err := s.Delete("fuzz-added", ScramSHA256); err != nil {
+			t.Fatalf("Delete: %v", err)
+		}
+		again, err := Open(dir, nil)
+		if err != nil {
+			t.Fatalf("the store's own file is refused: %v", err)
+		}
+		if after := again.List(); !reflect.DeepEqual(before, after) {
+			t.Fatalf("users changed by a write and reopen: %+v -> %+v", before, after)
+		}
+	})
 }

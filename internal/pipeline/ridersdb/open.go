@@ -27,7 +27,7 @@ func DialectOf(dsn string) (string, error) {
 	case strings.HasPrefix(dsn, "sqlite:"), strings.HasPrefix(dsn, "file:"):
 		return SQLite, nil
 	}
-	return "", fmt.Errorf("ridersdb: database %q: want sqlite:PATH, file:PATH or postgres://...", redact.DSN(dsn))
+	return "", fmt.Errorf("ridersdb: database %q: want sqlite:PATH, file:PATH or a postgres:// URL", redact.DSN(dsn))
 }
 
 // open dispatches on the DSN's scheme. Its errors never show the DSN's

@@ -56,19 +56,19 @@ func (c *countTarget) Publish(ctx context.Context, locs []rider.Location) error 
 }
 
 // runFor runs Run with a 30 s safety bound.
-func runFor(t *testing.T, cfg Config, tg Target, st *Stats) (error, time.Duration) {
+func runFor(t *testing.T, cfg Config, tg Target, st *Stats) (time.Duration, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	start := time.Now()
 	err := Run(ctx, cfg, tg, st)
-	return err, time.Since(start)
+	return time.Since(start), err
 }
 
 func TestRunPacesToRate(t *testing.T) {
 	var tg countTarget
 	var st Stats
-	err, took := runFor(t, Config{Riders: 500, Rate: 2000, Duration: time.Second, Seed: 1}, &tg, &st)
+	took, err := runFor(t, Config{Riders: 500, Rate: 2000, Duration: time.Second, Seed: 1}, &tg, &st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestRunPacesToRate(t *testing.T) {
 func TestRunStopsAtCount(t *testing.T) {
 	var tg countTarget
 	var st Stats
-	err, _ := runFor(t, Config{Rate: 200000, Count: 12345, BatchSize: 100, Seed: 1}, &tg, &st)
+	_, err := runFor(t, Config{Rate: 200000, Count: 12345, BatchSize: 100, Seed: 1}, &tg, &st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestRunSlowTargetLowersRate(t *testing.T) {
 	// 2 publishers x 10 updates per 50 ms: at most ~400/s of the 5000/s.
 	tg := countTarget{delay: 50 * time.Millisecond}
 	var st Stats
-	err, took := runFor(t, Config{Riders: 100, Rate: 5000, Duration: 500 * time.Millisecond, BatchSize: 10, Concurrency: 2}, &tg, &st)
+	took, err := runFor(t, Config{Riders: 100, Rate: 5000, Duration: 500 * time.Millisecond, BatchSize: 10, Concurrency: 2}, &tg, &st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestRunCountsFailuresAndGoesOn(t *testing.T) {
 		return nil
 	}}
 	var st Stats
-	err, _ := runFor(t, Config{Rate: 100000, Count: 5000, BatchSize: 50}, &tg, &st)
+	_, err := runFor(t, Config{Rate: 100000, Count: 5000, BatchSize: 50}, &tg, &st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestRunGivesUpWhenAllFail(t *testing.T) {
 	setStallTimeout(t, 300*time.Millisecond)
 	tg := countTarget{fail: func(int64) error { return errors.New("connection refused") }}
 	var st Stats
-	err, took := runFor(t, Config{Rate: 1000}, &tg, &st)
+	took, err := runFor(t, Config{Rate: 1000}, &tg, &st)
 	if err == nil || !strings.Contains(err.Error(), "connection refused") {
 		t.Fatalf("err %v", err)
 	}
@@ -161,7 +161,7 @@ func TestRunGivesUpWhenAllFail(t *testing.T) {
 func TestRunGivesUpWhenTargetHangs(t *testing.T) {
 	setStallTimeout(t, 300*time.Millisecond)
 	tg := countTarget{delay: time.Hour}
-	err, took := runFor(t, Config{Rate: 1000}, &tg, nil)
+	took, err := runFor(t, Config{Rate: 1000}, &tg, nil)
 	if err == nil || !strings.Contains(err.Error(), "does not answer") {
 		t.Fatalf("err %v", err)
 	}
@@ -235,7 +235,7 @@ func TestRunDirect(t *testing.T) {
 		t.Errorf("direct batch size %d, want 1", cfg.BatchSize)
 	}
 	var st Stats
-	err, _ := runFor(t, Config{Riders: 10, Rate: 50000, Count: 300}, DirectTarget(db), &st)
+	_, err := runFor(t, Config{Riders: 10, Rate: 50000, Count: 300}, DirectTarget(db), &st)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func TestRunAbandonsDeafPublishes(t *testing.T) {
 	t.Cleanup(func() { drainGrace = old })
 	tg := &deafTarget{release: make(chan struct{})}
 	defer close(tg.release)
-	err, took := runFor(t, Config{Rate: 1000}, tg, nil)
+	took, err := runFor(t, Config{Rate: 1000}, tg, nil)
 	if err == nil || !strings.Contains(err.Error(), "does not answer") {
 		t.Fatalf("err %v", err)
 	}

@@ -70,7 +70,7 @@ func TestGatewayTarget(t *testing.T) {
 	// Through Run.
 	var st Stats
 	got.Store(0)
-	if err, _ := runFor(t, Config{Riders: 100, Rate: 50000, Count: 2000, BatchSize: 250}, GatewayTarget(srv.URL, srv.Client()), &st); err != nil {
+	if _, err := runFor(t, Config{Riders: 100, Rate: 50000, Count: 2000, BatchSize: 250}, GatewayTarget(srv.URL, srv.Client()), &st); err != nil {
 		t.Fatal(err)
 	}
 	if st.Sent.Load() != 2000 || got.Load() != 2000 {
