@@ -1,8 +1,9 @@
 package main
 
 // env.go maps every flag to a COURIER_* environment variable so that a
-// deployment can be configured without a command line: --data-dir becomes
-// COURIER_DATA_DIR. A flag given on the command line wins over the variable.
+// deployment can be configured without a command line: --data becomes
+// COURIER_DATA, --fsync-interval COURIER_FSYNC_INTERVAL. A flag given on
+// the command line wins over the variable.
 
 import (
 	"fmt"

@@ -98,7 +98,7 @@ func TestConsumeOffsetOutsideLog(t *testing.T) {
 		done <- err
 	}()
 	testwait.For(t, 10*time.Second, "the note that offset 99 is past the end", func() string {
-		if warnings.String() != "consume t: offset 99 is beyond the end of partition 1 (high watermark 5): waiting for new records from offset 5\n" {
+		if warnings.String() != "courier: consume t: offset 99 is beyond the end of partition 1 (high watermark 5): waiting for new records from offset 5\n" {
 			return fmt.Sprintf("warnings so far: %q", warnings.String())
 		}
 		return ""
@@ -123,7 +123,7 @@ func TestConsumeOffsetOutsideLog(t *testing.T) {
 	}
 	warnings = testlog.Buffer{}
 	got := consumeAll(t, seeds, ConsumeConfig{Topic: "t", Partition: 1, Offset: "1", MaxRecords: 2, Warnings: &warnings})
-	if got != "3\n4\n" || warnings.String() != "consume t: offset 1 is before the start of partition 1 (log start offset 3; older records were deleted): starting at 3\n" {
+	if got != "3\n4\n" || warnings.String() != "courier: consume t: offset 1 is before the start of partition 1 (log start offset 3; older records were deleted): starting at 3\n" {
 		t.Errorf("consume from before the start: %q, warnings %q", got, warnings.String())
 	}
 	// Offsets inside the log: no note.

@@ -201,10 +201,11 @@ func fetchErr(fe kgo.FetchError) error {
 	return fmt.Errorf("partition %d: %w", fe.Partition, fe.Err)
 }
 
-// warn writes a notice to cfg.Warnings, if set.
+// warn writes a notice to cfg.Warnings, if set, prefixed "courier: " as
+// every line the tools write on stderr is.
 func (cfg ConsumeConfig) warn(format string, args ...any) {
 	if cfg.Warnings != nil {
-		fmt.Fprintf(cfg.Warnings, format, args...)
+		fmt.Fprintf(cfg.Warnings, "courier: "+format, args...)
 	}
 }
 
