@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
+	"github.com/courier-dev/courier/internal/tools/console"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -150,19 +150,12 @@ func (c Config) poolRecords(records int) int {
 	return min(max(c.BufferBytes/c.Size, minPoolRecords), records)
 }
 
-// codec maps a compression name to its kgo codec.
+// codec maps a compression name to its kgo codec: the client tools' one
+// parser (console.ParseCompression), its error named for the benchmark.
 func codec(name string) (kgo.CompressionCodec, error) {
-	switch strings.ToLower(name) {
-	case "none":
-		return kgo.NoCompression(), nil
-	case "gzip":
-		return kgo.GzipCompression(), nil
-	case "snappy":
-		return kgo.SnappyCompression(), nil
-	case "lz4":
-		return kgo.Lz4Compression(), nil
-	case "zstd":
-		return kgo.ZstdCompression(), nil
+	c, err := console.ParseCompression(name)
+	if err != nil {
+		return c, fmt.Errorf("bench: %w", err)
 	}
-	return kgo.CompressionCodec{}, fmt.Errorf("bench: unknown compression %q (want none, gzip, snappy, lz4 or zstd)", name)
+	return c, nil
 }
