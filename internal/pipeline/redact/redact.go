@@ -43,7 +43,7 @@ func DSN(dsn string) string {
 	if isFile(dsn) {
 		return dsn
 	}
-	scheme, rest, ok := strings.Cut(dsn, "://")
+	scheme, rest, ok := splitURL(dsn)
 	if !ok {
 		return kvPassword.ReplaceAllString(dsn, "${1}="+Mask)
 	}
@@ -61,6 +61,20 @@ func DSN(dsn string) string {
 		rest = before + "?" + maskQuery(query)
 	}
 	return scheme + "://" + rest
+}
+
+// urlScheme matches a URL's scheme (RFC 3986): only a DSN that starts
+// with one and "://" is a URL. A key=value DSN may hold "://" in a value
+// (password=://), which must not make it one.
+var urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*$`)
+
+// splitURL splits a URL DSN at its "://"; ok is false for anything else.
+func splitURL(dsn string) (scheme, rest string, ok bool) {
+	scheme, rest, ok = strings.Cut(dsn, "://")
+	if !ok || !urlScheme.MatchString(scheme) {
+		return "", "", false
+	}
+	return scheme, rest, true
 }
 
 // isFile reports whether dsn names an SQLite file.
@@ -142,7 +156,7 @@ func secrets(dsn string) []string {
 	if isFile(dsn) {
 		return nil
 	}
-	_, rest, isURL := strings.Cut(dsn, "://")
+	_, rest, isURL := splitURL(dsn)
 	if !isURL {
 		for _, m := range kvPassword.FindAllStringSubmatch(dsn, -1) {
 			add(strings.Trim(m[2], "'"))
