@@ -40,7 +40,73 @@ type Config struct {
 	// Kafka's 0 ("no difference allowed") is written as any negative value.
 	TimestampBeforeMaxMs int64
 	TimestampAfterMaxMs  int64
+
+	// SegmentJitterMs is segment.jitter.ms: a random amount, up to it,
+	// taken off segment.ms for each new segment so that partitions created
+	// together do not all roll at once (default 0).
+	SegmentJitterMs int64
+	// SegmentIndexBytes is segment.index.bytes: a segment is rolled when
+	// its offset index would grow past this many bytes (default 10 MiB).
+	SegmentIndexBytes int32
+
+	// Policy is cleanup.policy: delete (the zero value), compact, or both.
+	Policy CleanupPolicy
+	// DeleteRetentionMs is delete.retention.ms: how long a tombstone (a
+	// record with a key and a null value) is kept after the cleaner first
+	// reached it, so that consumers reading from the start see deletes
+	// (default 1 day).
+	DeleteRetentionMs int64
+	// MinCompactionLagMs is min.compaction.lag.ms: a record younger than
+	// this is never compacted away (default 0).
+	MinCompactionLagMs int64
+	// MaxCompactionLagMs is max.compaction.lag.ms: a record older than this
+	// makes its partition eligible for cleaning whatever its dirty ratio
+	// (default, as 0 here: unlimited).
+	MaxCompactionLagMs int64
+	// MinCleanableDirtyRatio is min.cleanable.dirty.ratio: the share of a
+	// compacted log's bytes that must be uncleaned before the cleaner
+	// takes it (default 0.5; as elsewhere 0 selects the default, so
+	// Kafka's 0 is written as any negative value).
+	MinCleanableDirtyRatio float64
+
+	// Compression is compression.type: producer (the zero value) stores
+	// batches as produced; any other codec makes Append recompress a batch
+	// whose codec differs.
+	Compression Compression
+	// CompressionLevel is the level for Compression (compression.gzip.level,
+	// compression.lz4.level or compression.zstd.level, KIP-390); 0 is the
+	// codec's default.
+	CompressionLevel int
 }
+
+// CleanupPolicy is a topic's cleanup.policy.
+type CleanupPolicy uint8
+
+// The cleanup policies. Delete is the zero value, Kafka's default.
+const (
+	PolicyDelete        CleanupPolicy = 0
+	PolicyCompact       CleanupPolicy = 1
+	PolicyCompactDelete CleanupPolicy = 2
+)
+
+// Compacts reports whether the log cleaner compacts logs with the policy.
+func (p CleanupPolicy) Compacts() bool { return p == PolicyCompact || p == PolicyCompactDelete }
+
+// Deletes reports whether retention.ms and retention.bytes apply.
+func (p CleanupPolicy) Deletes() bool { return p == PolicyDelete || p == PolicyCompactDelete }
+
+// Compression is a topic's compression.type.
+type Compression uint8
+
+// The compression types. CompressionProducer keeps the producer's codec.
+const (
+	CompressionProducer Compression = iota
+	CompressionNone
+	CompressionGzip
+	CompressionSnappy
+	CompressionLZ4
+	CompressionZstd
+)
 
 // Options are broker-wide settings shared by every partition's log.
 type Options struct {
