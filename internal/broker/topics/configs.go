@@ -49,7 +49,7 @@ var configDefs = map[string]ConfigDef{}
 
 func init() {
 	for _, d := range []ConfigDef{
-		{Name: "cleanup.policy", Default: "delete", Doc: "Segments are deleted by retention (compaction is not supported yet).", validate: oneOf("delete")},
+		{Name: "cleanup.policy", Default: "delete", Doc: "delete: segments are deleted by retention; compact: the log cleaner keeps the newest record of each key; compact,delete: both.", validate: oneOf("delete", "compact", "compact,delete", "delete,compact")},
 		{Name: "retention.ms", Default: "604800000", Doc: "How long a segment is kept after its newest record; -1 keeps forever.", validate: longAtLeast(-1)},
 		{Name: "retention.bytes", Default: "-1", Doc: "Partition size above which the oldest segments are deleted; -1 means no limit.", validate: longAtLeast(-1)},
 		{Name: "segment.bytes", Default: "1073741824", Doc: "Segment file size at which a new segment is started.", validate: longAtLeast(14)},
