@@ -124,6 +124,20 @@ func (h *batchHeader) checkContents() error {
 	return nil
 }
 
+// checkCompactedContents is checkContents for a batch the log cleaner may
+// have rewritten: it keeps its lastOffsetDelta (so that the offsets and
+// producer sequences it spans stay accounted for) but may hold fewer
+// records, none at all when it is kept only for that.
+func (h *batchHeader) checkCompactedContents() error {
+	if h.recordCount < 0 || h.lastOffsetDelta < 0 || int64(h.recordCount) > int64(h.lastOffsetDelta)+1 {
+		return fmt.Errorf("batch has %d records for lastOffsetDelta %d: %w", h.recordCount, h.lastOffsetDelta, ErrInvalidRecord)
+	}
+	if h.producerID >= 0 && h.baseSequence < 0 {
+		return fmt.Errorf("batch from producer %d has sequence %d: %w", h.producerID, h.baseSequence, ErrInvalidRecord)
+	}
+	return nil
+}
+
 // batchCRC computes the CRC32C that a v2 batch stores: attributes to end.
 func batchCRC(b []byte) uint32 { return crc32.Checksum(b[offAttributes:], castagnoli) }
 

@@ -150,7 +150,7 @@ func BenchmarkValidate16KiB(b *testing.B) {
 				b.ReportAllocs()
 				cfg := Config{}.withDefaults()
 				for b.Loop() {
-					if _, err := validateProduced(raw, &cfg, 2_000); err != nil {
+					if _, _, err := validateProduced(raw, &cfg, 2_000); err != nil {
 						b.Fatal(err)
 					}
 				}

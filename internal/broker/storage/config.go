@@ -201,3 +201,21 @@ func (o Options) withDefaults() Options {
 	}
 	return o
 }
+
+// codec returns the batch codec id compression.type asks for; ok is false
+// for producer (keep the producer's codec).
+func (c Compression) codec() (id int8, ok bool) {
+	switch c {
+	case CompressionNone:
+		return codecNone, true
+	case CompressionGzip:
+		return codecGzip, true
+	case CompressionSnappy:
+		return codecSnappy, true
+	case CompressionLZ4:
+		return codecLZ4, true
+	case CompressionZstd:
+		return codecZstd, true
+	}
+	return 0, false
+}

@@ -62,8 +62,11 @@ func (d *damageMap) damaged() bool { return len(d.regions) > 0 || len(d.restamps
 const maxResyncScan = math.MaxInt32
 
 // mapDamage walks the first size bytes of f, a segment whose first batch
-// should have base offset base, verifying every batch.
-func mapDamage(f io.ReaderAt, size, base int64) (damageMap, error) {
+// should have base offset base, verifying every batch. For a segment the
+// cleaner wrote, ceiling is the next segment's base (0 otherwise): offsets
+// may then have gaps below it, so no base offset can be proved by its
+// neighbours and none is restamped.
+func mapDamage(f io.ReaderAt, size, base, ceiling int64) (damageMap, error) {
 	var (
 		d   damageMap
 		sc  batchScanner
@@ -72,6 +75,9 @@ func mapDamage(f io.ReaderAt, size, base int64) (damageMap, error) {
 	pos, expect := int64(0), base
 	for pos < size {
 		sc.reset(f, pos, size, expect, true)
+		if ceiling > 0 {
+			sc.compactedMode(ceiling)
+		}
 		for sc.next() {
 			if cur == nil || cur.to != sc.hpos {
 				d.runs = append(d.runs, run{from: sc.hpos, base: sc.h.baseOffset})
@@ -86,6 +92,9 @@ func mapDamage(f io.ReaderAt, size, base int64) (damageMap, error) {
 			break
 		}
 		bad := sc.pos
+		if ceiling > 0 {
+			sc.badBase = false
+		}
 		if r, ok, err := restampable(f, &sc, size); err != nil {
 			return d, err
 		} else if ok {
@@ -99,7 +108,7 @@ func mapDamage(f io.ReaderAt, size, base int64) (damageMap, error) {
 			pos, expect = sc.badEnd, r.lastOffset+1
 			continue
 		}
-		next, h, stored, found, err := findNextBatch(f, bad, size, expect)
+		next, h, stored, found, err := findNextBatch(f, bad, size, expect, ceiling)
 		if err != nil {
 			return d, err
 		}
@@ -155,8 +164,10 @@ const resyncChunk = 1 << 20
 // plausible: a region of n bytes holds fewer than n offsets. A batch with
 // an implausible base is still found when the batch after it proves what
 // its base must be; h then carries that base, and stored the one on disk
-// (the caller restamps it). It reads at most maxResyncScan bytes.
-func findNextBatch(f io.ReaderAt, bad, end, minBase int64) (pos int64, h batchHeader, stored int64, found bool, err error) {
+// (the caller restamps it). In a cleaned segment (ceiling > 0) any base
+// from minBase to below ceiling is plausible and none is proved. It reads
+// at most maxResyncScan bytes.
+func findNextBatch(f io.ReaderAt, bad, end, minBase, ceiling int64) (pos int64, h batchHeader, stored int64, found bool, err error) {
 	buf := make([]byte, resyncChunk+batchHeaderSize)
 	from := bad + 1
 	limit := min(end, from+maxResyncScan)
@@ -171,12 +182,20 @@ func findNextBatch(f io.ReaderAt, bad, end, minBase int64) (pos int64, h batchHe
 			}
 			pos := chunk + int64(i)
 			h := parseHeader(buf[i:])
-			if h.checkFraming() != nil || h.checkContents() != nil || h.size() > end-pos {
+			check := h.checkContents
+			if ceiling > 0 {
+				check = h.checkCompactedContents
+			}
+			if h.checkFraming() != nil || check() != nil || h.size() > end-pos {
 				continue
 			}
 			maxBase := minBase + (pos - bad)
 			stored := h.baseOffset
-			if h.baseOffset < minBase || h.baseOffset > maxBase {
+			if ceiling > 0 {
+				if h.baseOffset < minBase || h.lastOffset() >= ceiling {
+					continue
+				}
+			} else if h.baseOffset < minBase || h.baseOffset > maxBase {
 				// Implausible: acceptable only if the next batch says
 				// where this one must start.
 				want, ok, err := baseFromNext(f, pos+h.size(), end, &h)

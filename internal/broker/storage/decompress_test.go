@@ -95,7 +95,7 @@ func TestDecompressionBombBounded(t *testing.T) {
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
-			_, err := validateProduced(raw, &cfg, 1)
+			_, _, err := validateProduced(raw, &cfg, 1)
 			runtime.ReadMemStats(&after)
 			if !errors.Is(err, ErrCorruptMessage) || !strings.Contains(err.Error(), "inflate past") {
 				t.Fatalf("%d-byte bomb: error %v, want CORRUPT_MESSAGE naming the bound", len(data), err)

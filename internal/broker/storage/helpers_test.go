@@ -144,7 +144,12 @@ func readAll(t testing.TB, l *Log) []byte {
 			t.Fatalf("Read(%d) returned %d bytes that do not split: %v", next, len(b), err)
 		}
 		for _, bb := range batches {
-			h, err := validateBatch(bb, 1<<30)
+			// A cleaned batch may hold fewer records than it spans.
+			h := parseHeader(bb)
+			err := errors.Join(h.checkFraming(), h.checkCompactedContents())
+			if batchCRC(bb) != h.crc {
+				err = errors.Join(err, errors.New("CRC mismatch"))
+			}
 			if err != nil {
 				t.Fatalf("Read(%d): invalid batch: %v", next, err)
 			}

@@ -21,7 +21,7 @@ import (
 // use. Appends are serialized; reads run concurrently with them and with
 // each other; fsyncs never block appends.
 //
-// Lock order: ckptMu, appendMu, syncMu, mu. No lock is held across an
+// Lock order: cleanMu, maintMu, ckptMu, appendMu, syncMu, mu. No lock is held across an
 // fsync except syncMu (and ckptMu, for DeleteRecords' checkpoint).
 type Log struct {
 	dir    string
@@ -30,6 +30,8 @@ type Log struct {
 	logger *slog.Logger
 	cfg    atomic.Pointer[Config]
 
+	cleanMu  sync.Mutex   // serializes cleanings of this log (clean.go)
+	maintMu  sync.Mutex   // keeps retention and DeleteRecords out of a cleaner swap
 	ckptMu   sync.Mutex   // serializes DeleteRecords and its checkpoint writes
 	appendMu sync.Mutex   // serializes writers: Append, rolls, segment detachment, Close
 	syncMu   sync.Mutex   // serializes fsyncs, index-file writes and segment file removal
@@ -52,6 +54,9 @@ type Log struct {
 	dirSyncedGen uint64 // guarded by syncMu: dirGen covered by the last directory fsync
 	parentDirty  bool   // guarded by syncMu: Open created the directory; its parent awaits an fsync
 	filesClosed  bool   // guarded by syncMu: Close has closed the files
+
+	firstDirty  atomic.Int64 // the cleaner checkpoint: below it the log is compacted
+	lastCleaned atomic.Int64 // unix ms of the last cleaning, 0 if none since Open
 
 	durable atomic.Int64          // every offset below it is fsynced
 	failure atomic.Pointer[error] // sticky: an fsync failed, or a failed write could not be undone
@@ -114,6 +119,7 @@ func openLog(fsys fileSystem, dir string, cfg Config, opts Options) (*Log, error
 		return nil, fmt.Errorf("open log %s: %w", dir, err)
 	}
 	l.durable.Store(l.end) // recover fsynced everything it kept
+	l.loadFirstDirty()
 	return l, nil
 }
 
@@ -147,9 +153,12 @@ func (l *Log) SetConfig(cfg Config) {
 // removed its history and any sequence is accepted.
 func (l *Log) Append(batch []byte) (AppendResult, error) {
 	cfg := l.cfg.Load()
-	h, err := validateProduced(batch, cfg, l.opts.Now().UnixMilli())
+	h, rebuilt, err := validateProduced(batch, cfg, l.opts.Now().UnixMilli())
 	if err != nil {
 		return AppendResult{}, fmt.Errorf("append to %s: %w", l.dir, err)
+	}
+	if rebuilt != nil {
+		batch = rebuilt
 	}
 	l.appendMu.Lock()
 	res, rolled, err := l.appendLocked(batch, &h, cfg)

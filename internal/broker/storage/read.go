@@ -39,17 +39,38 @@ const minReadWindow = 16 << 10
 //
 // Typical cost: one index lookup and one ReadAt.
 func (l *Log) Read(offset int64, maxBytes int32) ([]byte, error) {
+	for attempt := 0; ; attempt++ {
+		b, replaced, err := l.readOnce(offset, maxBytes)
+		// The cleaner swapped the segment between locate and acquire
+		// (rare: it needs the file cache to have closed it): look again.
+		if !replaced || attempt == 3 {
+			return b, err
+		}
+	}
+}
+
+// readOnce is one attempt of Read. replaced reports a failure because the
+// cleaner swapped the segment out, which a new attempt gets past.
+func (l *Log) readOnce(offset int64, maxBytes int32) (b []byte, replaced bool, err error) {
 	v, found, err := l.locate(offset)
 	if err != nil || !found {
-		return nil, err
+		return nil, false, err
 	}
 	interval := int64(l.cfg.Load().IndexIntervalBytes)
 	f, release, err := v.seg.acquire(l.fs, l.opts.Files)
-	var b []byte
 	if err == nil {
 		b, err = readBatches(v, f, offset, int64(max(maxBytes, 1)), 2*interval)
 		release()
 	}
+	if err != nil && v.seg.replaced.Load() {
+		return nil, true, err
+	}
+	b, err = l.readResult(b, offset, err)
+	return b, false, err
+}
+
+// readResult turns a read's error into the one Read returns.
+func (l *Log) readResult(b []byte, offset int64, err error) ([]byte, error) {
 	if err != nil {
 		// Retention may have deleted (and closed) the segment since locate,
 		// or Close may have closed it.
@@ -199,6 +220,9 @@ func (l *Log) OffsetForTime(ts int64) (offset int64, timestamp int64, err error)
 		}
 		off, found, ok, err := l.offsetForTimeIn(&sc, v, ts, logStart)
 		if err != nil {
+			if v.seg.replaced.Load() {
+				return l.OffsetForTime(ts) // the cleaner swapped it: look again
+			}
 			if l.LogStartOffset() > logStart {
 				continue // retention removed the segment under us; look further
 			}

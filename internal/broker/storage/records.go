@@ -50,6 +50,7 @@ const (
 	ReasonTimestamp     = "timestamp"     // outside message.timestamp.before/after.max.ms, or LogAppendTime from a producer
 	ReasonBatches       = "batches"       // not exactly one v2 batch per partition
 	ReasonCompression   = "compression"   // zstd before Produce v7
+	ReasonNoKey         = "no_key"        // a record without a key on a compacted topic
 )
 
 // RecordError names one record of a refused batch: Kafka's RecordError,
@@ -125,13 +126,17 @@ func batchAttributes(b []byte) int16 { return int16(binary.BigEndian.Uint16(b[of
 // header's max timestamp to the records' (and clears a LogAppendTime bit),
 // rewriting the CRC, as Kafka's LogValidator does, so that the time index
 // and retention see the timestamps consumers see.
-func validateProduced(b []byte, cfg *Config, nowMs int64) (batchHeader, error) {
-	h, err := validateBatch(b, cfg.MaxMessageBytes)
+//
+// When the topic's compression.type names a codec other than the batch's,
+// the batch is recompressed into it and the new bytes are returned as
+// rebuilt (nil otherwise).
+func validateProduced(b []byte, cfg *Config, nowMs int64) (h batchHeader, rebuilt []byte, err error) {
+	h, err = validateBatch(b, cfg.MaxMessageBytes)
 	if err != nil {
-		return h, err
+		return h, nil, err
 	}
 	if err := checkProducedHeader(&h, len(b), cfg); err != nil {
-		return h, err
+		return h, nil, err
 	}
 	records := b[batchHeaderSize:]
 	codec := int8(h.attributes & attrCodecMask)
@@ -141,16 +146,20 @@ func validateProduced(b []byte, cfg *Config, nowMs int64) (batchHeader, error) {
 		var err error
 		buf.b, err = decompress(buf.b[:0], records, codec, decompressLimit(cfg.MaxMessageBytes))
 		if err != nil {
-			return h, refuse(ReasonDecompress, err)
+			return h, nil, refuse(ReasonDecompress, err)
 		}
 		records = buf.b
 	}
 	w := recordWalk{firstTs: h.firstTimestamp, nowMs: nowMs, cfg: cfg, appendTimeBit: h.attributes&attrLogAppendTime != 0}
 	if err := w.walk(records, h.recordCount); err != nil {
-		return h, err
+		return h, nil, err
+	}
+	if w.keyless != nil {
+		return h, nil, &BatchError{Reason: ReasonNoKey, Records: w.keyless, err: fmt.Errorf(
+			"compacted topic cannot accept a record without a key (%d of %d records have none, the first: record %d): %w", len(w.keyless), h.recordCount, w.keyless[0].Index, ErrInvalidRecord)}
 	}
 	if w.errs != nil {
-		return h, &BatchError{Reason: ReasonTimestamp, Records: w.errs, err: fmt.Errorf(
+		return h, nil, &BatchError{Reason: ReasonTimestamp, Records: w.errs, err: fmt.Errorf(
 			"%d of %d records rejected, the first: record %d: %s: %w", len(w.errs), h.recordCount, w.errs[0].Index, w.errs[0].Message, ErrInvalidTimestamp)}
 	}
 	if !cfg.LogAppendTime && (h.maxTimestamp != w.maxTs || h.attributes&attrLogAppendTime != 0) {
@@ -159,7 +168,28 @@ func validateProduced(b []byte, cfg *Config, nowMs int64) (batchHeader, error) {
 		binary.BigEndian.PutUint16(b[offAttributes:], uint16(h.attributes))
 		binary.BigEndian.PutUint32(b[offCRC:], batchCRC(b))
 	}
-	return h, nil
+	if want, ok := cfg.Compression.codec(); ok && want != codec {
+		return recompress(b, h, records, want, cfg)
+	}
+	return h, nil, nil
+}
+
+// recompress rebuilds a validated producer batch, whose inflated records
+// are recs, with the topic's codec (compression.type), as Kafka's
+// LogValidator does when the codecs differ.
+func recompress(b []byte, h batchHeader, recs []byte, codec int8, cfg *Config) (batchHeader, []byte, error) {
+	all, err := decodeRecords(recs, &h, make([]storedRecord, 0, h.recordCount))
+	if err != nil {
+		return h, nil, refuse(ReasonRecords, err)
+	}
+	out, err := rebuildBatch(b, &h, all, codec, cfg.CompressionLevel)
+	if err != nil {
+		return h, nil, fmt.Errorf("recompress batch with %s: %w", codecNames[codec], err)
+	}
+	if len(out) > int(cfg.MaxMessageBytes) {
+		return h, nil, refusef(ReasonTooLarge, ErrMessageTooLarge, "batch of %d bytes recompressed with %s (compression.type) is %d bytes, above max.message.bytes %d", len(b), codecNames[codec], len(out), cfg.MaxMessageBytes)
+	}
+	return parseHeader(out), out, nil
 }
 
 // checkProducedHeader checks the header fields that only a producer's batch
@@ -205,8 +235,9 @@ type recordWalk struct {
 	cfg           *Config
 	appendTimeBit bool // the producer set the LogAppendTime attribute
 
-	maxTs int64
-	errs  []RecordError
+	maxTs   int64
+	errs    []RecordError
+	keyless []RecordError // records without a key, on a compacted topic
 }
 
 // walk checks that recs holds exactly count records, each well formed and
@@ -237,6 +268,9 @@ func (w *recordWalk) walk(recs []byte, count int32) error {
 		}
 		if offDelta != i {
 			return recordErr(i, "offset delta %d, want %d (deltas run from 0 to count-1 in order)", offDelta, i)
+		}
+		if w.cfg.Policy.Compacts() && recordKeyNull(body) {
+			w.keyless = append(w.keyless, RecordError{Index: i, Message: "compacted topic cannot accept message without key"})
 		}
 		ts := w.firstTs + tsDelta
 		if ts > w.maxTs {
@@ -294,6 +328,18 @@ func scanRecord(b []byte) (tsDelta int64, offDelta int32, ok bool) {
 		}
 	}
 	return tsDelta, offDelta, p == len(b)
+}
+
+// recordKeyNull reports whether a record body that scanRecord accepted
+// has a null key.
+func recordKeyNull(b []byte) bool {
+	p := 1
+	_, n := varlong(b[p:])
+	p += n
+	_, n = varint(b[p:])
+	p += n
+	klen, _ := varint(b[p:])
+	return klen < 0
 }
 
 // skipField skips the varint-length-prefixed byte string at b[p:] (null,

@@ -261,7 +261,7 @@ func TestValidateProduced(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := tt.cfg.withDefaults()
 			b := bytes.Clone(tt.batch)
-			_, err := validateProduced(b, &cfg, now)
+			_, _, err := validateProduced(b, &cfg, now)
 			if tt.wantErr == nil {
 				if err != nil {
 					t.Fatalf("refused a valid batch: %v", err)
@@ -308,7 +308,7 @@ func TestValidateProducedTimestampRecordErrors(t *testing.T) {
 		rb.Records, rb.MaxTimestamp = recs, now+1_000
 	})
 	cfg := Config{TimestampBeforeMaxMs: 500}.withDefaults()
-	_, err := validateProduced(b, &cfg, now)
+	_, _, err := validateProduced(b, &cfg, now)
 	var be *BatchError
 	if !errors.As(err, &be) || !errors.Is(err, ErrInvalidTimestamp) {
 		t.Fatalf("error %v, want an INVALID_TIMESTAMP BatchError", err)
@@ -337,7 +337,7 @@ func TestValidateProducedFixesMaxTimestamp(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			orig := editHeader(batch(3).at(5_000).encode(), tt.edit)
 			b := bytes.Clone(orig)
-			h, err := validateProduced(b, &cfg, 6_000)
+			h, _, err := validateProduced(b, &cfg, 6_000)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -423,7 +423,7 @@ func FuzzValidateProduced(f *testing.F) {
 		b[offMagic] = magicV2
 		binary.BigEndian.PutUint32(b[offCRC:], batchCRC(b))
 		cfg := Config{MaxMessageBytes: 1 << 20, TimestampBeforeMaxMs: 1 << 40}.withDefaults()
-		_, err := validateProduced(b, &cfg, 1<<41)
+		_, _, err := validateProduced(b, &cfg, 1<<41)
 		if err != nil {
 			var be *BatchError
 			if !errors.As(err, &be) || be.Reason == "" {

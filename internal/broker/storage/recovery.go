@@ -75,6 +75,9 @@ type RecoveryReport struct {
 	// outside the CRC) broke the rules (decreasing, or newer than the
 	// broker's counter) and so was left out of the epoch cache.
 	EpochsIgnored int
+	// SwapsCompleted counts cleaner swaps a crash interrupted that Open
+	// finished (see swap.go).
+	SwapsCompleted int
 }
 
 // Changed reports whether recovery changed the directory's data: cut a
@@ -118,7 +121,7 @@ func (l *Log) recoverPass() (repaired bool, nsegs int, err error) {
 	cfg := l.cfg.Load()
 	nowMs := l.opts.Now().UnixMilli()
 	l.epochs = epochCache{bound: l.opts.LeaderEpoch}
-	bases, indexed, err := l.cleanDir()
+	bases, indexed, marked, err := l.cleanDir()
 	if err != nil {
 		return false, 0, err
 	}
@@ -155,15 +158,22 @@ func (l *Log) recoverPass() (repaired bool, nsegs int, err error) {
 		}
 		l.segs = append(l.segs, seg) // from here on, openLog closes it on error
 		var loaded *segIndex
+		ceiling := int64(0) // a cleaned segment's offsets stay below the next segment's base
+		if seg.compacted = marked[base]; seg.compacted {
+			ceiling = math.MaxInt64
+		}
 		if !last {
 			loaded = l.loadIndex(seg, size, bases[i+1]-base)
+			if seg.compacted {
+				ceiling = bases[i+1]
+			}
 		}
-		pending, badAt, err := l.scanSegment(&sc, seg, size, loaded == nil, cfg.IndexIntervalBytes)
+		pending, badAt, err := l.scanSegment(&sc, seg, size, loaded == nil, ceiling, cfg.IndexIntervalBytes)
 		if err != nil {
 			return false, 0, err
 		}
 		if badAt >= 0 {
-			dm, err := mapDamage(seg.pinnedFile(), size, seg.base)
+			dm, err := mapDamage(seg.pinnedFile(), size, seg.base, ceiling)
 			if err != nil {
 				return false, 0, fmt.Errorf("map damage in %s: %w", seg.logPath, err)
 			}
@@ -308,13 +318,17 @@ func (l *Log) cutTornTail(seg *segment, tail *region) error {
 	return nil
 }
 
-// cleanDir removes leftovers of interrupted work and returns the base
-// offsets of the segment files, sorted, and the names (without suffix) of
-// the segments that have index files.
-func (l *Log) cleanDir() ([]int64, map[string]bool, error) {
+// cleanDir finishes interrupted cleaner swaps (see swap.go), removes
+// leftovers of interrupted work and returns the base offsets of the
+// segment files, sorted, the names (without suffix) of the segments that
+// have index files, and the bases of the segments the cleaner wrote.
+func (l *Log) cleanDir() ([]int64, map[string]bool, map[int64]bool, error) {
+	if err := l.completeSwaps(); err != nil {
+		return nil, nil, nil, err
+	}
 	entries, err := l.fs.ReadDir(l.dir)
 	if err != nil {
-		return nil, nil, fmt.Errorf("list %s: %w", l.dir, err)
+		return nil, nil, nil, fmt.Errorf("list %s: %w", l.dir, err)
 	}
 	var bases []int64
 	var indexes []string
@@ -326,7 +340,7 @@ func (l *Log) cleanDir() ([]int64, map[string]bool, error) {
 		if strings.HasSuffix(name, tmpSuffix) || strings.HasSuffix(name, deletedSuffix) {
 			l.logger.Info("removing leftover file", "file", name)
 			if err := l.fs.Remove(filepath.Join(l.dir, name)); err != nil {
-				return nil, nil, fmt.Errorf("remove %s: %w", name, err)
+				return nil, nil, nil, fmt.Errorf("remove %s: %w", name, err)
 			}
 			continue
 		}
@@ -336,22 +350,29 @@ func (l *Log) cleanDir() ([]int64, map[string]bool, error) {
 			indexes = append(indexes, name)
 		} else if _, ok := parseSegmentName(name, timeIndexSuffix); ok {
 			indexes = append(indexes, name)
+		} else if _, ok := parseSegmentName(name, compactedSuffix); ok {
+			indexes = append(indexes, name)
 		}
 	}
 	slices.Sort(bases)
 	indexed := map[string]bool{}
+	marked := map[int64]bool{}
 	for _, name := range indexes {
 		stem := name[:20]
-		if slices.ContainsFunc(bases, func(b int64) bool { return segmentName(b) == stem }) {
-			indexed[stem] = true
+		if i := slices.IndexFunc(bases, func(b int64) bool { return segmentName(b) == stem }); i >= 0 {
+			if strings.HasSuffix(name, compactedSuffix) {
+				marked[bases[i]] = true
+			} else {
+				indexed[stem] = true
+			}
 			continue
 		}
 		l.logger.Info("removing index without a segment", "file", name)
 		if err := l.fs.Remove(filepath.Join(l.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, fmt.Errorf("remove %s: %w", name, err)
+			return nil, nil, nil, fmt.Errorf("remove %s: %w", name, err)
 		}
 	}
-	return bases, indexed, nil
+	return bases, indexed, marked, nil
 }
 
 // openSegmentFile opens an existing segment file and returns it with the
@@ -414,11 +435,15 @@ type producerUpdate struct {
 
 // scanSegment walks seg's first size bytes, rebuilding its index, size,
 // next offset and first timestamp, and returns the idempotent batches it
-// saw. With verify it also checks CRCs. It returns the position of the
+// saw. With verify it also checks CRCs. A ceiling above 0 scans a segment
+// the cleaner wrote (see batchScanner.compactedMode). It returns the position of the
 // first bad batch (badAt < 0 if none), having set seg up to it, or an I/O
 // error, in which case nothing may be concluded or changed.
-func (l *Log) scanSegment(sc *batchScanner, seg *segment, size int64, verify bool, interval int32) (pending []producerUpdate, badAt int64, err error) {
+func (l *Log) scanSegment(sc *batchScanner, seg *segment, size int64, verify bool, ceiling int64, interval int32) (pending []producerUpdate, badAt int64, err error) {
 	sc.reset(seg.pinnedFile(), 0, size, seg.base, verify)
+	if ceiling > 0 {
+		sc.compactedMode(ceiling)
+	}
 	seg.idx = newSegIndex()
 	for sc.next() {
 		h := &sc.h

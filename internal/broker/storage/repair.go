@@ -127,6 +127,21 @@ func (l *Log) repairSegment(seg *segment, size int64, dm *damageMap) error {
 	return l.fs.SyncDir(l.dir)
 }
 
+// markCompacted creates the marker that says the segment with this base
+// was written by the cleaner (see compactedSuffix). The caller fsyncs the
+// directory.
+func (l *Log) markCompacted(base int64) error {
+	path := filepath.Join(l.dir, segmentName(base)+compactedSuffix)
+	f, err := l.fs.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", path, err)
+	}
+	return nil
+}
+
 // quarantineWhole copies the whole of seg's first size bytes into the
 // quarantine folder and returns the copy's path.
 func (l *Log) quarantineWhole(seg *segment, size int64) (string, error) {
@@ -152,6 +167,12 @@ func (l *Log) quarantineWhole(seg *segment, size int64) (string, error) {
 // quarantine first, never overwritten.
 func (l *Log) writeRunSegment(seg *segment, r run) error {
 	path := filepath.Join(l.dir, segmentName(r.base)+logSuffix)
+	if seg.compacted {
+		// Marked first: a run of a cleaned segment may have gaps.
+		if err := l.markCompacted(r.base); err != nil {
+			return err
+		}
+	}
 	if same, err := sameBytes(l.fs, path, seg.pinnedFile(), r.from, r.to); err != nil {
 		return err
 	} else if same {

@@ -25,6 +25,11 @@ import (
 // periodically.
 func (l *Log) ApplyRetention() error {
 	cfg := l.cfg.Load()
+	if !cfg.Policy.Deletes() {
+		return nil // cleanup.policy=compact: the cleaner alone removes data
+	}
+	l.maintMu.Lock()
+	defer l.maintMu.Unlock()
 	l.appendMu.Lock()
 	if l.closed {
 		l.appendMu.Unlock()
@@ -89,6 +94,8 @@ func (l *Log) retentionCount(cfg *Config, nowMs int64) int {
 // nothing; one above the high watermark is ErrOffsetOutOfRange. It returns
 // the log start offset afterwards.
 func (l *Log) DeleteRecords(before int64) (newStart int64, err error) {
+	l.maintMu.Lock()
+	defer l.maintMu.Unlock()
 	l.ckptMu.Lock()
 	defer l.ckptMu.Unlock()
 	l.mu.RLock()

@@ -32,6 +32,12 @@ type batchScanner struct {
 	pos    int64 // position of the next batch; after a stop, end of the valid prefix
 	expect int64 // base offset the next batch must have, or -1
 	verify bool
+	// compacted relaxes the checks for a segment the log cleaner wrote:
+	// a batch may hold fewer records than its offsets span, and expect is
+	// a lower bound (offsets removed before it leave a gap), below
+	// ceiling.
+	compacted bool
+	ceiling   int64
 
 	h    batchHeader // the current batch
 	hpos int64       // its position
@@ -48,6 +54,12 @@ type batchScanner struct {
 	buf    []byte // window storage, at most scanWindow
 	win    []byte // valid bytes of the window
 	winPos int64  // file position of win[0]
+}
+
+// compactedMode makes the scan accept a cleaned segment's batches, whose
+// offsets must stay below ceiling (the next segment's base).
+func (s *batchScanner) compactedMode(ceiling int64) {
+	s.compacted, s.ceiling = true, ceiling
 }
 
 // reset points the scanner at a new range, keeping its buffer. The buffer
@@ -111,7 +123,11 @@ func (s *batchScanner) next() bool {
 	if h.size() > s.end-s.pos {
 		return s.stop("batch at %d of %d bytes runs past the end (%d): %w", s.pos, h.size(), s.end, ErrCorruptMessage)
 	}
-	if err := h.checkContents(); err != nil {
+	check := h.checkContents
+	if s.compacted {
+		check = h.checkCompactedContents
+	}
+	if err := check(); err != nil {
 		return s.stop("batch at %d: %w", s.pos, err)
 	}
 	// The CRC is checked before the base offset, which it does not cover,
@@ -126,6 +142,9 @@ func (s *batchScanner) next() bool {
 		if crc != h.crc {
 			return s.stop("batch at %d: CRC %#08x, computed %#08x: %w", s.pos, h.crc, crc, ErrCorruptMessage)
 		}
+	}
+	if s.compacted && s.expect >= 0 && h.baseOffset > s.expect && h.lastOffset() < s.ceiling {
+		s.expect = h.baseOffset // a gap the cleaner left
 	}
 	if s.expect >= 0 && h.baseOffset != s.expect {
 		s.badBase, s.badH = s.verify, h

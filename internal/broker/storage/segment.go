@@ -26,6 +26,13 @@ const (
 	timeIndexSuffix = ".timeindex"
 	tmpSuffix       = ".tmp"     // a file being written atomically
 	deletedSuffix   = ".deleted" // a segment file on its way out
+	// compactedSuffix marks a segment the log cleaner wrote (an empty
+	// file beside it): its offsets may have gaps and its batches fewer
+	// records than they span, which recovery must then accept.
+	compactedSuffix = ".compacted"
+	// swapSuffix is a cleaned segment, complete and fsynced, that replaces
+	// the segments whose offsets it covers; recovery finishes the swap.
+	swapSuffix = ".swap"
 )
 
 // segmentName is the file name stem for a base offset: 20 zero-padded
@@ -58,7 +65,11 @@ type segment struct {
 	logPath   string
 	indexPath string
 	timePath  string
+	markPath  string // the compactedSuffix marker
 	file      segFile
+	// compacted is set for a segment the cleaner wrote (see
+	// compactedSuffix); it never changes.
+	compacted bool
 
 	size int64 // bytes of whole, published batches; the next write position
 	next int64 // offset after the segment's last batch (base if empty)
@@ -74,6 +85,9 @@ type segment struct {
 	// removed is set when retention detaches the segment, so that a sync
 	// already holding it skips it.
 	removed atomic.Bool
+	// replaced is set when the cleaner swapped the segment for a cleaned
+	// one: a reader that finds it closed looks again.
+	replaced atomic.Bool
 }
 
 func newSegment(dir string, base int64) *segment {
@@ -83,6 +97,7 @@ func newSegment(dir string, base int64) *segment {
 		logPath:   stem + logSuffix,
 		indexPath: stem + indexSuffix,
 		timePath:  stem + timeIndexSuffix,
+		markPath:  stem + compactedSuffix,
 		next:      base,
 		idx:       newSegIndex(),
 		firstTs:   -1,
@@ -144,7 +159,9 @@ func (s *segment) writeIndexFiles(fsys fileSystem, x *segIndex) error {
 	return nil
 }
 
-// removeIndexFiles deletes the index files; missing files are fine.
+// removeIndexFiles deletes the index files; missing files are fine. (A
+// compacted marker stays: it describes the data, not the index; recovery
+// removes one whose segment is gone.)
 func (s *segment) removeIndexFiles(fsys fileSystem) error {
 	var errs []error
 	for _, p := range []string{s.indexPath, s.timePath} {
@@ -172,6 +189,9 @@ func (s *segment) remove(fsys fileSystem, files *FileCache) error {
 	}
 	if err := s.removeIndexFiles(fsys); err != nil {
 		errs = append(errs, err)
+	}
+	if err := fsys.Remove(s.markPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		errs = append(errs, fmt.Errorf("remove %s: %w", s.markPath, err))
 	}
 	if err := fsys.Remove(doomed); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		errs = append(errs, fmt.Errorf("remove %s: %w", doomed, err))

@@ -1,0 +1,569 @@
+package storage
+
+// clean.go is the log cleaner's work on one log (Kafka's
+// LogCleaner.Cleaner.clean for one partition): compaction keeps, for every
+// key, only its newest record.
+//
+// The log is split at the cleaner checkpoint, the first dirty offset:
+// below it every key appears once (the clean section); from it to the first
+// uncleanable segment (the active segment, one not yet fsynced, or one
+// with a record younger than min.compaction.lag.ms) is the dirty section.
+// A pass builds a key map of the dirty section (key digest -> newest
+// offset), bounded by the memory it is given: when the map is full, the
+// pass stops at a batch boundary and the next pass continues from there.
+// Then every segment from the log start to where the map ends is rewritten
+// without the records the map proves superseded; consecutive segments are
+// merged while their sum stays under segment.bytes. Tombstones (a key with
+// a null value) are dropped once they have been in the clean section
+// longer than delete.retention.ms. Offsets never change: a cleaned log has
+// gaps, which reads, the indexes and recovery accept (see compactedSuffix).
+//
+// Each rewritten group is swapped in crash-safely (swap.go). A batch is
+// rewritten with its own codec; one that loses nothing is copied as is.
+// Kept whole even when every record is superseded: the last batch of a
+// group (so a cleaned segment ends where the group did) and the last batch
+// of every producer the log tracks (so idempotent producers keep their
+// sequence after a restart), as empty batches, as Kafka does.
+//
+// Transactions (not yet in Courier) will add two rules here: batches of
+// aborted transactions are removed, and control batches are removed once
+// their transaction's records are gone and delete.retention.ms has passed.
+// filterBatch keeps every control batch until then.
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/courier-dev/courier/internal/broker/vfs"
+)
+
+// IOThrottle bounds the cleaner's disk bandwidth across the logs it
+// cleans (Kafka's log.cleaner.io.max.bytes.per.second).
+type IOThrottle interface {
+	// Wait blocks until n more bytes of I/O are allowed, or ctx ends.
+	Wait(ctx context.Context, n int64) error
+}
+
+// CleanOptions are the resources of one cleaning.
+type CleanOptions struct {
+	// KeyMapBytes bounds the key map's memory (Kafka's
+	// log.cleaner.dedupe.buffer.size divided among the cleaner threads);
+	// below minKeyMapBytes, that is used.
+	KeyMapBytes int64
+	// Throttle, if set, is asked before every read and write.
+	Throttle IOThrottle
+	// Force cleans even below min.cleanable.dirty.ratio.
+	Force bool
+}
+
+// CleanResult says what a cleaning did.
+type CleanResult struct {
+	Passes                  int
+	SegmentsIn, SegmentsOut int
+	BytesRead, BytesWritten int64
+	RecordsRemoved          int64
+	TombstonesRemoved       int64
+}
+
+// CleanerState describes a log's compaction state (for scheduling,
+// metrics and `courier topic describe`).
+type CleanerState struct {
+	// Compacted reports that cleanup.policy includes compact.
+	Compacted bool
+	// FirstDirty is the cleaner checkpoint: below it the log is clean.
+	FirstDirty int64
+	// CleanBytes and DirtyBytes are the bytes of the clean section and of
+	// the cleanable dirty section.
+	CleanBytes, DirtyBytes int64
+	// DirtyRatio is DirtyBytes over their sum (0 for an empty log).
+	DirtyRatio float64
+	// Due reports that the cleaner should take the log: it has dirty
+	// bytes and the ratio reaches min.cleanable.dirty.ratio, or a dirty
+	// record is older than max.compaction.lag.ms.
+	Due bool
+	// LastCleaned is when the last cleaning finished (zero if never since
+	// Open).
+	LastCleaned time.Time
+}
+
+// Key map sizing. keyMapEntryBytes is what one entry of the Go map costs
+// (a 16-byte digest, an 8-byte offset, and the map's own overhead).
+const (
+	keyMapEntryBytes = 48
+	minKeyMapBytes   = 1 << 16
+	// maxCleanPasses bounds the passes of one Clean call; the next call
+	// goes on from where it stopped.
+	maxCleanPasses = 64
+)
+
+// cleanerCheckpointName holds the first dirty offset, one line of text.
+const cleanerCheckpointName = "cleaner-offset-checkpoint"
+
+// defaults of the compaction configs.
+const (
+	defaultDeleteRetentionMs      = 24 * 60 * 60 * 1000
+	defaultMinCleanableDirtyRatio = 0.5
+)
+
+// cleanPlan is a snapshot of what one pass may clean.
+type cleanPlan struct {
+	segs       []*segment // from the log start to the first uncleanable segment (excluded)
+	firstDirty int64
+	dirtyIdx   int   // first segment of segs holding a dirty offset
+	dirtyEnd   int64 // the first uncleanable offset
+	retain     map[int64]bool
+}
+
+// Clean compacts the log: passes until the dirty section is clean, or the
+// context ends. A log whose policy does not compact, or that is not due
+// (unless o.Force), is left alone.
+func (l *Log) Clean(ctx context.Context, o CleanOptions) (CleanResult, error) {
+	l.cleanMu.Lock()
+	defer l.cleanMu.Unlock()
+	var res CleanResult
+	cfg := l.cfg.Load()
+	if !cfg.Policy.Compacts() {
+		return res, nil
+	}
+	if !o.Force && !l.CleanerState().Due {
+		return res, nil
+	}
+	maxKeys := int(max(o.KeyMapBytes, minKeyMapBytes) / keyMapEntryBytes)
+	for res.Passes < maxCleanPasses {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		p, ok, err := l.plan(cfg)
+		if err != nil || !ok {
+			return res, err
+		}
+		mapEnd, err := l.cleanPass(ctx, o, cfg, p, maxKeys, &res)
+		if err != nil {
+			return res, fmt.Errorf("clean %s: %w", l.dir, err)
+		}
+		res.Passes++
+		if mapEnd >= p.dirtyEnd {
+			break
+		}
+	}
+	l.lastCleaned.Store(l.opts.Now().UnixMilli())
+	return res, nil
+}
+
+// CleanerState reports the log's compaction state.
+func (l *Log) CleanerState() CleanerState {
+	cfg := l.cfg.Load()
+	st := CleanerState{Compacted: cfg.Policy.Compacts()}
+	if ms := l.lastCleaned.Load(); ms > 0 {
+		st.LastCleaned = time.UnixMilli(ms)
+	}
+	p, ok, err := l.plan(cfg)
+	st.FirstDirty = l.firstDirty.Load()
+	if err != nil || !ok {
+		return st
+	}
+	st.FirstDirty = p.firstDirty
+	for i, s := range p.segs {
+		if i < p.dirtyIdx {
+			st.CleanBytes += s.size
+		} else {
+			st.DirtyBytes += s.size
+		}
+	}
+	if total := st.CleanBytes + st.DirtyBytes; total > 0 {
+		st.DirtyRatio = float64(st.DirtyBytes) / float64(total)
+	}
+	minRatio := cfg.MinCleanableDirtyRatio
+	switch {
+	case minRatio == 0:
+		minRatio = defaultMinCleanableDirtyRatio
+	case minRatio < 0:
+		minRatio = 0
+	}
+	overdue := false
+	if cfg.MaxCompactionLagMs > 0 {
+		first := p.segs[p.dirtyIdx]
+		born := first.firstTs
+		if born < 0 {
+			born = first.created
+		}
+		overdue = l.opts.Now().UnixMilli()-born > cfg.MaxCompactionLagMs
+	}
+	st.Due = st.Compacted && st.DirtyBytes > 0 && (st.DirtyRatio >= minRatio || overdue)
+	return st
+}
+
+// plan snapshots the cleanable part of the log. ok is false when there is
+// no dirty segment to clean.
+func (l *Log) plan(cfg *Config) (cleanPlan, bool, error) {
+	l.appendMu.Lock()
+	defer l.appendMu.Unlock()
+	if l.closed {
+		return cleanPlan{}, false, l.errClosed("clean")
+	}
+	nowMs := l.opts.Now().UnixMilli()
+	segs := l.segs
+	u := len(segs) - 1 // the active segment is never cleaned
+	for i, s := range segs[:u] {
+		if slicesContains(l.unsynced, s) || (cfg.MinCompactionLagMs > 0 && nowMs-s.lastTimestamp() < cfg.MinCompactionLagMs) {
+			u = i
+			break
+		}
+	}
+	firstDirty := l.firstDirty.Load()
+	if firstDirty < l.logStart || firstDirty > l.end {
+		firstDirty = l.logStart
+	}
+	d := 0
+	for d < u && segs[d].next <= firstDirty {
+		d++
+	}
+	if d >= u {
+		return cleanPlan{}, false, nil
+	}
+	retain := make(map[int64]bool, len(l.producers.m))
+	for _, e := range l.producers.m {
+		if n := len(e.batches); n > 0 {
+			retain[e.batches[n-1].lastOffset] = true
+		}
+	}
+	return cleanPlan{segs: segs[:u:u], firstDirty: max(firstDirty, segs[0].base), dirtyIdx: d, dirtyEnd: segs[u-1].next, retain: retain}, true, nil
+}
+
+// slicesContains reports whether s is in list.
+func slicesContains(list []*segment, s *segment) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// keyDigest is a key's entry in the key map (as Kafka's SkimpyOffsetMap,
+// an MD5 digest: a collision would need two keys of one partition with
+// the same 128-bit digest).
+type keyDigest [md5.Size]byte
+
+// cleanPass runs one pass and returns where its key map ended (the new
+// first dirty offset).
+func (l *Log) cleanPass(ctx context.Context, o CleanOptions, cfg *Config, p cleanPlan, maxKeys int, res *CleanResult) (int64, error) {
+	keys, mapEnd, err := l.buildKeyMap(ctx, o, cfg, p, maxKeys, res)
+	if err != nil {
+		return 0, err
+	}
+	nowMs := l.opts.Now().UnixMilli()
+	retention := cfg.DeleteRetentionMs
+	if retention == 0 {
+		retention = defaultDeleteRetentionMs
+	}
+	f := batchFilter{keys: keys, mapEnd: mapEnd, retain: p.retain, limit: decompressLimit(cfg.MaxMessageBytes),
+		// A tombstone goes once its segment was clean before this pass
+		// and its newest record is delete.retention.ms old.
+		tombstonesGo: func(s *segment) bool {
+			return s.next <= p.firstDirty && nowMs-s.lastTimestamp() > retention
+		}}
+	// Segments that hold an offset below mapEnd are rewritten.
+	n := 0
+	for n < len(p.segs) && p.segs[n].base < mapEnd {
+		n++
+	}
+	for _, group := range groupSegments(p.segs[:n], cfg) {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		if err := l.cleanGroup(ctx, o, group, &f, res); err != nil {
+			return 0, err
+		}
+	}
+	if err := l.saveFirstDirty(mapEnd); err != nil {
+		return 0, err
+	}
+	return mapEnd, nil
+}
+
+// buildKeyMap reads the dirty section into a key map, stopping at a batch
+// boundary when the next batch might not fit. It returns the map and the
+// offset it covers up to.
+func (l *Log) buildKeyMap(ctx context.Context, o CleanOptions, cfg *Config, p cleanPlan, maxKeys int, res *CleanResult) (map[keyDigest]int64, int64, error) {
+	keys := make(map[keyDigest]int64, min(maxKeys, 1<<16))
+	limit := decompressLimit(cfg.MaxMessageBytes)
+	var recs []storedRecord
+	for _, s := range p.segs[p.dirtyIdx:] {
+		stop := int64(-1)
+		err := l.eachBatch(ctx, o, s, res, func(raw []byte, h *batchHeader) error {
+			if h.lastOffset() < p.firstDirty || h.attributes&attrControl != 0 {
+				return nil
+			}
+			if len(keys)+int(h.recordCount) > maxKeys {
+				if len(keys) == 0 {
+					return fmt.Errorf("key map of %d entries cannot hold one batch of %d records (raise the cleaner's key map memory)", maxKeys, h.recordCount)
+				}
+				stop = h.baseOffset
+				return errStopScan
+			}
+			var err error
+			if recs, err = batchRecordsDecoded(raw, h, limit, recs[:0]); err != nil {
+				return err
+			}
+			for _, r := range recs {
+				off := h.baseOffset + int64(r.offsetDelta)
+				if off >= p.firstDirty && !r.keyNull {
+					keys[md5.Sum(r.key)] = off
+				}
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errStopScan) {
+			return nil, 0, err
+		}
+		if stop >= 0 {
+			return keys, stop, nil
+		}
+	}
+	return keys, p.dirtyEnd, nil
+}
+
+// errStopScan ends eachBatch early without an error.
+var errStopScan = errors.New("stop scan")
+
+// batchRecordsDecoded inflates and decodes a stored batch's records. They
+// do not alias a pooled buffer: a compressed batch's records are copied.
+func batchRecordsDecoded(raw []byte, h *batchHeader, limit int, out []storedRecord) ([]storedRecord, error) {
+	recs, release, err := batchRecords(raw, h, limit)
+	if err != nil {
+		return out, err
+	}
+	if int8(h.attributes&attrCodecMask) != codecNone {
+		recs = bytes.Clone(recs)
+	}
+	release()
+	return decodeRecords(recs, h, out)
+}
+
+// eachBatch calls fn with every batch of segment s, read whole.
+func (l *Log) eachBatch(ctx context.Context, o CleanOptions, s *segment, res *CleanResult, fn func(raw []byte, h *batchHeader) error) error {
+	f, release, err := s.acquire(l.fs, l.opts.Files)
+	if err != nil {
+		return err
+	}
+	defer release()
+	l.mu.RLock()
+	size := s.size
+	l.mu.RUnlock()
+	var sc batchScanner
+	sc.reset(f, 0, size, -1, false)
+	sc.compactedMode(math.MaxInt64)
+	for sc.next() {
+		h := sc.h
+		if err := throttle(ctx, o, h.size()); err != nil {
+			return err
+		}
+		raw := make([]byte, h.size())
+		if _, err := f.ReadAt(raw, sc.hpos); err != nil {
+			return fmt.Errorf("read batch at %d of %s: %w", sc.hpos, s.logPath, err)
+		}
+		res.BytesRead += h.size()
+		if err := fn(raw, &h); err != nil {
+			return err
+		}
+	}
+	if sc.ioErr != nil {
+		return fmt.Errorf("read %s: %w", s.logPath, sc.ioErr)
+	}
+	if sc.bad != nil {
+		return fmt.Errorf("segment %s: %w", s.logPath, sc.bad)
+	}
+	return nil
+}
+
+// throttle waits for the I/O throttle, if any.
+func throttle(ctx context.Context, o CleanOptions, n int64) error {
+	if o.Throttle == nil {
+		return nil
+	}
+	return o.Throttle.Wait(ctx, n)
+}
+
+// groupSegments splits segs into runs to be merged into one cleaned
+// segment each: consecutive segments whose sizes add up to at most
+// segment.bytes and whose offsets fit one segment's 32-bit index.
+func groupSegments(segs []*segment, cfg *Config) [][]*segment {
+	var groups [][]*segment
+	for i := 0; i < len(segs); {
+		j, size := i+1, segs[i].size
+		for j < len(segs) && size+segs[j].size <= cfg.SegmentBytes && segs[j].next-segs[i].base <= math.MaxInt32 {
+			size += segs[j].size
+			j++
+		}
+		groups = append(groups, segs[i:j:j])
+		i = j
+	}
+	return groups
+}
+
+// batchFilter decides which records of a batch the cleaner keeps.
+type batchFilter struct {
+	keys         map[keyDigest]int64
+	mapEnd       int64
+	retain       map[int64]bool // last offsets of batches kept even when empty
+	limit        int
+	tombstonesGo func(*segment) bool
+	recs, kept   []storedRecord
+}
+
+// filter returns the batch to write for raw (nil to drop it): raw itself
+// when every record stays, else a rebuilt batch. last says the batch ends
+// its group.
+func (f *batchFilter) filter(raw []byte, h *batchHeader, s *segment, last bool, res *CleanResult) ([]byte, error) {
+	keep := last || f.retain[h.lastOffset()] // even if it ends up empty
+	switch {
+	case h.attributes&attrControl != 0:
+		return raw, nil
+	case h.recordCount == 0 && keep:
+		return raw, nil
+	case h.recordCount == 0:
+		return nil, nil
+	}
+	var err error
+	if f.recs, err = batchRecordsDecoded(raw, h, f.limit, f.recs[:0]); err != nil {
+		return nil, err
+	}
+	dropTombstones := f.tombstonesGo(s)
+	f.kept = f.kept[:0]
+	for _, r := range f.recs {
+		off := h.baseOffset + int64(r.offsetDelta)
+		if r.keyNull || off >= f.mapEnd {
+			f.kept = append(f.kept, r)
+			continue
+		}
+		newest, seen := f.keys[md5.Sum(r.key)]
+		switch {
+		case seen && newest > off:
+			res.RecordsRemoved++
+		case r.valueNull && dropTombstones:
+			res.TombstonesRemoved++
+		default:
+			f.kept = append(f.kept, r)
+		}
+	}
+	switch {
+	case len(f.kept) == len(f.recs):
+		return raw, nil
+	case len(f.kept) == 0 && !keep:
+		return nil, nil
+	}
+	return rebuildBatch(raw, h, f.kept, int8(h.attributes&attrCodecMask), 0)
+}
+
+// cleanGroup writes the cleaned copy of group and swaps it in.
+func (l *Log) cleanGroup(ctx context.Context, o CleanOptions, group []*segment, f *batchFilter, res *CleanResult) error {
+	base := group[0].base
+	tmpPath := filepath.Join(l.dir, segmentName(base)+cleanedSuffix)
+	if err := removeIfExists(l.fs, tmpPath); err != nil {
+		return err
+	}
+	file, err := l.fs.OpenFile(tmpPath, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", tmpPath, err)
+	}
+	cleaned := newSegment(l.dir, base)
+	cleaned.compacted = true
+	cleaned.pin(l.opts.Files, file)
+	cfg := l.cfg.Load()
+	fail := func(err error) error {
+		cleaned.closeFile(l.opts.Files)
+		return errors.Join(err, removeIfExists(l.fs, tmpPath))
+	}
+	for gi, s := range group {
+		lastSeg := gi == len(group)-1
+		l.mu.RLock()
+		segNext := s.next
+		created, modified := s.created, s.modified
+		l.mu.RUnlock()
+		if gi == 0 {
+			cleaned.created = created
+		}
+		cleaned.modified = max(cleaned.modified, modified)
+		err := l.eachBatch(ctx, o, s, res, func(raw []byte, h *batchHeader) error {
+			out, err := f.filter(raw, h, s, lastSeg && h.lastOffset()+1 == segNext, res)
+			if err != nil || out == nil {
+				return err
+			}
+			if err := throttle(ctx, o, int64(len(out))); err != nil {
+				return err
+			}
+			pos := cleaned.size
+			if _, err := file.WriteAt(out, pos); err != nil {
+				return fmt.Errorf("write %s: %w", tmpPath, err)
+			}
+			oh := parseHeader(out)
+			if cleaned.size == 0 {
+				cleaned.firstTs = oh.maxTimestamp
+			}
+			cleaned.idx.add(base, pos, int64(len(out)), oh.baseOffset, oh.lastOffset(), oh.maxTimestamp, cfg.IndexIntervalBytes)
+			cleaned.size += int64(len(out))
+			cleaned.next = oh.lastOffset() + 1
+			res.BytesWritten += int64(len(out))
+			return nil
+		})
+		if err != nil {
+			return fail(err)
+		}
+	}
+	if cleaned.next != group[len(group)-1].next {
+		return fail(fmt.Errorf("cleaned segment %s ends at %d, its group at %d", tmpPath, cleaned.next, group[len(group)-1].next))
+	}
+	cleaned.idx.seal(base)
+	if err := file.Sync(); err != nil {
+		return fail(fmt.Errorf("fsync %s: %w", tmpPath, err))
+	}
+	l.maintMu.Lock()
+	swapped, err := l.swapIn(group, cleaned, tmpPath)
+	l.maintMu.Unlock()
+	if err != nil {
+		return err
+	}
+	if swapped {
+		res.SegmentsIn += len(group)
+		res.SegmentsOut++
+		l.logger.Debug("cleaned segments", "segments", len(group), "base", base, "bytes", cleaned.size)
+	}
+	return nil
+}
+
+// loadFirstDirty reads the cleaner checkpoint at Open (the log start if
+// none; a malformed one is ignored, as cleaning again is always safe).
+func (l *Log) loadFirstDirty() {
+	path := filepath.Join(l.dir, cleanerCheckpointName)
+	b, err := vfs.ReadFile(l.fs, path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	v, perr := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || perr != nil || v < 0 {
+		l.logger.Warn("cleaner checkpoint unreadable; the cleaner starts again from the log start", "file", path, "err", errors.Join(err, perr))
+		return
+	}
+	l.firstDirty.Store(v)
+}
+
+// saveFirstDirty durably records the new first dirty offset.
+func (l *Log) saveFirstDirty(offset int64) error {
+	path := filepath.Join(l.dir, cleanerCheckpointName)
+	if err := vfs.WriteAtomic(l.fs, path, []byte(strconv.FormatInt(offset, 10)+"\n"), 0o644); err != nil {
+		return fmt.Errorf("write cleaner checkpoint: %w", err)
+	}
+	l.firstDirty.Store(offset)
+	return nil
+}
