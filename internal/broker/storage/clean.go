@@ -255,6 +255,9 @@ func slicesContains(list []*segment, s *segment) bool {
 // the same 128-bit digest).
 type keyDigest [md5.Size]byte
 
+// keyDigestOf is key's entry in the key map.
+func keyDigestOf(key []byte) keyDigest { return md5.Sum(key) }
+
 // cleanPass runs one pass and returns where its key map ended (the new
 // first dirty offset).
 func (l *Log) cleanPass(ctx context.Context, o CleanOptions, cfg *Config, p cleanPlan, maxKeys int, res *CleanResult) (int64, error) {
@@ -319,7 +322,7 @@ func (l *Log) buildKeyMap(ctx context.Context, o CleanOptions, cfg *Config, p cl
 			for _, r := range recs {
 				off := h.baseOffset + int64(r.offsetDelta)
 				if off >= p.firstDirty && !r.keyNull {
-					keys[md5.Sum(r.key)] = off
+					keys[keyDigestOf(r.key)] = off
 				}
 			}
 			return nil
@@ -447,7 +450,7 @@ func (f *batchFilter) filter(raw []byte, h *batchHeader, s *segment, last bool, 
 			f.kept = append(f.kept, r)
 			continue
 		}
-		newest, seen := f.keys[md5.Sum(r.key)]
+		newest, seen := f.keys[keyDigestOf(r.key)]
 		switch {
 		case seen && newest > off:
 			res.RecordsRemoved++

@@ -135,6 +135,7 @@ const (
 	defaultMaxMessageBytes     = 1048588
 	defaultIndexIntervalBytes  = 4096
 	defaultTimestampAfterMaxMs = 60 * 60 * 1000
+	defaultSegmentIndexBytes   = 10 << 20
 )
 
 // withDefaults fills zero fields with Kafka's defaults and clamps values the
@@ -163,6 +164,11 @@ func (c Config) withDefaults() Config {
 	if c.IndexIntervalBytes <= 0 {
 		c.IndexIntervalBytes = defaultIndexIntervalBytes
 	}
+	if c.SegmentIndexBytes <= 0 {
+		c.SegmentIndexBytes = defaultSegmentIndexBytes
+	}
+	// Kafka's minimum segment.index.bytes holds at least one entry.
+	c.SegmentIndexBytes = max(c.SegmentIndexBytes, timeEntrySize)
 	return c
 }
 

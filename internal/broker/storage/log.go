@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -259,9 +260,12 @@ func (l *Log) appendLocked(batch []byte, h *batchHeader, cfg *Config) (res Appen
 // shouldRoll reports whether a batch of size bytes must go into a new
 // segment. As in Kafka: never roll an empty segment; roll when the batch
 // would push the segment past segment.bytes, when its offsets would not fit
-// the index's 32-bit relative offsets, or when segment.ms has passed, that
-// is when the incoming batch's timestamp is more than segment.ms past the
-// first batch's (or, without timestamps, the segment is that old).
+// the index's 32-bit relative offsets, when an index would grow past
+// segment.index.bytes, or when segment.ms (less the segment's
+// segment.jitter.ms share, and at most max.compaction.lag.ms on a
+// compacted topic, so that the cleaner can reach every record in time) has
+// passed, that is when the incoming batch's timestamp is that much past
+// the first batch's (or, without timestamps, the segment is that old).
 func (l *Log) shouldRoll(seg *segment, cfg *Config, size int64, h *batchHeader, nowMs int64) bool {
 	if seg.size == 0 {
 		return false
@@ -272,11 +276,18 @@ func (l *Log) shouldRoll(seg *segment, cfg *Config, size int64, h *batchHeader, 
 	if l.end+int64(h.lastOffsetDelta)-seg.base > math.MaxInt32 {
 		return true
 	}
+	if ib := int(cfg.SegmentIndexBytes); len(seg.idx.offsets)+1 > ib/offsetEntrySize || len(seg.idx.times)+1 > ib/timeEntrySize {
+		return true
+	}
 	waited := nowMs - seg.created
 	if seg.firstTs >= 0 {
 		waited = h.maxTimestamp - seg.firstTs
 	}
-	return waited > cfg.SegmentMs
+	rollMs := cfg.SegmentMs - seg.jitter
+	if cfg.Policy.Compacts() && cfg.MaxCompactionLagMs > 0 {
+		rollMs = min(rollMs, cfg.MaxCompactionLagMs)
+	}
+	return waited > rollMs
 }
 
 // roll seals the active segment and starts a new one at the high watermark.
@@ -287,6 +298,9 @@ func (l *Log) roll(nowMs int64) (*segment, error) {
 	seg, err := createSegment(l.fs, l.opts.Files, l.dir, l.end, nowMs)
 	if err != nil {
 		return nil, fmt.Errorf("roll %s: %w", l.dir, err)
+	}
+	if j := l.cfg.Load().SegmentJitterMs; j > 0 {
+		seg.jitter = rand.Int64N(j)
 	}
 	old := l.segs[len(l.segs)-1]
 	l.mu.Lock()

@@ -78,6 +78,9 @@ type segment struct {
 	// the creation time in ms: together the age Kafka rolls on (segment.ms).
 	firstTs int64
 	created int64
+	// jitter is this segment's share of segment.jitter.ms, taken off
+	// segment.ms so that partitions created together roll apart.
+	jitter int64
 	// modified is the last-append time in ms (file mtime after Open); Kafka
 	// uses it for time retention when batches carry no timestamps.
 	modified int64

@@ -66,12 +66,27 @@ func (l *Log) completeSwap(base int64, entries []fs.DirEntry) error {
 	if !ok {
 		return l.abandonSwap(swap, base, entries)
 	}
-	var replaced []int64
+	var olds []int64
 	for _, e := range entries {
-		b, isLog := parseSegmentName(e.Name(), logSuffix)
-		if !isLog || b < base || b >= next {
-			continue
+		if b, isLog := parseSegmentName(e.Name(), logSuffix); isLog && b >= base && b < next {
+			olds = append(olds, b)
 		}
+	}
+	// Every segment the swap replaces must lie wholly inside it (the
+	// cleaner keeps each group's last batch); one that reaches past it
+	// means the swap file is not what the cleaner wrote.
+	for _, b := range olds {
+		end, err := segmentEnd(l.fs, newSegment(l.dir, b).logPath, b)
+		if err != nil {
+			return err
+		}
+		if end > next {
+			l.logger.Error("cleaned segment awaiting its swap ends before a segment it would replace", "segment", swap, "swap_end", next, "segment_base", b, "segment_end", end)
+			return l.abandonSwap(swap, base, entries)
+		}
+	}
+	var replaced []int64
+	for _, b := range olds {
 		old := newSegment(l.dir, b)
 		if err := l.fs.Remove(old.logPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("remove replaced %s: %w", old.logPath, err)
@@ -122,6 +137,31 @@ func verifySwap(fsys fileSystem, path string, base int64) (next int64, ok bool, 
 		return 0, false, fmt.Errorf("read %s: %w", path, sc.ioErr)
 	}
 	return next, sc.bad == nil && n > 0, nil
+}
+
+// segmentEnd returns the offset after the last whole batch of the segment
+// file at path (headers only, no CRC: it only bounds what a swap covers).
+func segmentEnd(fsys fileSystem, path string, base int64) (int64, error) {
+	f, err := fsys.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return 0, fmt.Errorf("open %s: %w", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("stat %s: %w", path, err)
+	}
+	var sc batchScanner
+	sc.reset(f, 0, st.Size(), -1, false)
+	sc.compactedMode(math.MaxInt64)
+	end := base
+	for sc.next() {
+		end = max(end, sc.h.lastOffset()+1)
+	}
+	if sc.ioErr != nil {
+		return 0, fmt.Errorf("read %s: %w", path, sc.ioErr)
+	}
+	return end, nil
 }
 
 // abandonSwap moves a swap file that does not verify to the quarantine
