@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/courier-dev/courier/internal/broker/cleaner"
 	"github.com/courier-dev/courier/internal/broker/run"
 	"github.com/courier-dev/courier/internal/broker/storage"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 func newBrokerCommand() *cobra.Command {
@@ -68,6 +70,9 @@ process (kill -9), but a power loss can take the last interval's writes.`,
 				return err
 			}
 			cfg.Broker.Logger = logger
+			if cfg.Broker.Cleaner.Threads == 0 {
+				cfg.Broker.Cleaner.Threads = -1 // the broker reads 0 as "default"
+			}
 			return run.Broker(cmd.Context(), cfg)
 		},
 	}
@@ -94,5 +99,14 @@ process (kill -9), but a power loss can take the last interval's writes.`,
 	f.StringVar(&authorizer, "authorizer", "off", "on: every request is checked against the ACLs (courier acl), and what no ACL allows is denied; off: everything is allowed")
 	f.StringSliceVar(&cfg.Broker.SuperUsers, "super-users", nil, "principals allowed everything whatever the ACLs say, e.g. User:admin (comma-separated)")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
+	addCleanerFlags(f, &cfg.Broker.Cleaner)
 	return cmd
+}
+
+// addCleanerFlags adds the log cleaner's flags (Kafka's log.cleaner.*).
+func addCleanerFlags(f *pflag.FlagSet, c *cleaner.Config) {
+	f.IntVar(&c.Threads, "cleaner-threads", cleaner.DefaultThreads, "log cleaner threads compacting topics with cleanup.policy=compact (log.cleaner.threads); 0 disables compaction")
+	f.Int64Var(&c.KeyMapBytes, "cleaner-dedupe-buffer-size", cleaner.DefaultKeyMapBytes, "memory of the cleaner's key maps, all threads together (log.cleaner.dedupe.buffer.size); a partition with more keys is cleaned in several passes")
+	f.Int64Var(&c.IOBytesPerSecond, "cleaner-io-max-bytes-per-second", 0, "most bytes per second the cleaner reads and writes, all threads together (log.cleaner.io.max.bytes.per.second); 0: unlimited")
+	f.DurationVar(&c.Backoff, "cleaner-backoff", cleaner.DefaultBackoff, "how long an idle cleaner thread sleeps before looking for work again (log.cleaner.backoff.ms)")
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/broker/acl"
+	"github.com/courier-dev/courier/internal/broker/cleaner"
 	"github.com/courier-dev/courier/internal/broker/group"
 	"github.com/courier-dev/courier/internal/broker/membudget"
 	"github.com/courier-dev/courier/internal/broker/storage"
@@ -43,6 +44,8 @@ type Broker struct {
 	epoch int32
 	// fetchMem is the Config.FetchMemoryBytes budget (fetchmem.go).
 	fetchMem *membudget.Budget
+	// cleaner compacts the partitions of compacted topics.
+	cleaner *cleaner.Manager
 
 	// mu guards the partition table; handlers hold it shared only to
 	// look partitions up, never across I/O.
@@ -90,7 +93,9 @@ func Open(cfg Config) (*Broker, error) {
 		// The fetch memory budget, shared by every connection's fetches.
 		fetchMem: membudget.New(cfg.FetchMemoryBytes),
 	}
+	b.cleaner = cleaner.New(cfg.Cleaner, b.cleanerTargets)
 	b.metrics.registry.MustRegister(partitionCollector{b}, journalCollector{b})
+	b.metrics.observeCleaner(b.cleaner)
 	b.metrics.observeFetchMemory(b.fetchMem)
 	// Durably: a partition's directory is made durable with its first
 	// data, on the assumption that DATA/logs itself already is.
@@ -236,7 +241,15 @@ func (b *Broker) storageOptions() storage.Options {
 // storageConfig maps a topic's configs to its logs' settings.
 func storageConfig(t topics.Topic) storage.Config {
 	ts, _, _ := t.Value("message.timestamp.type")
+	policy := storage.PolicyDelete
+	switch p, _, _ := t.Value("cleanup.policy"); p {
+	case "compact":
+		policy = storage.PolicyCompact
+	case "compact,delete", "delete,compact":
+		policy = storage.PolicyCompactDelete
+	}
 	return storage.Config{
+		Policy:             policy,
 		SegmentBytes:       t.Int64("segment.bytes"),
 		SegmentMs:          t.Int64("segment.ms"),
 		RetentionMs:        nonZero(t.Int64("retention.ms")),
@@ -304,6 +317,7 @@ func (b *Broker) Close() error {
 	b.mu.Unlock()
 	close(b.stop)
 	b.bg.Wait()
+	b.cleaner.Close()
 	err := errors.Join(b.groups.Close(), b.closeLogs(), b.topics.Close())
 	if err == nil {
 		err = b.markCleanShutdown()
@@ -346,10 +360,12 @@ func (b *Broker) forEachPartition(fn func(*partition)) {
 
 // background loops -------------------------------------------------------
 
-// startBackground runs the interval flusher and the retention loop. With
+// startBackground runs the log cleaner, the interval flusher and the
+// retention loop. With
 // --fsync always the flusher is a backstop: it makes visible (fsyncs) what
 // no producer waited for. Idle partitions cost it nothing.
 func (b *Broker) startBackground() {
+	b.cleaner.Start()
 	b.every(b.cfg.SyncInterval, func() {
 		b.forEachPartition(func(p *partition) {
 			// A log closed by a concurrent topic deletion has nothing left to sync.
@@ -402,4 +418,15 @@ func nonZero(v int64) int64 {
 		return 1
 	}
 	return v
+}
+
+// cleanerTargets lists the partitions of compacted topics for the cleaner.
+func (b *Broker) cleanerTargets() []cleaner.Target {
+	var out []cleaner.Target
+	b.forEachPartition(func(p *partition) {
+		if p.log.CleanerState().Compacted {
+			out = append(out, cleaner.Target{Name: p.topic + "-" + strconv.Itoa(int(p.index)), Log: p.log})
+		}
+	})
+	return out
 }

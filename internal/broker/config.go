@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/courier-dev/courier/internal/broker/cleaner"
 	"github.com/courier-dev/courier/internal/broker/storage"
 )
 
@@ -82,6 +83,10 @@ type Config struct {
 	// waits for at least a little (fetchGrantMin). 0 means the default,
 	// 256 MiB; negative means no bound.
 	FetchMemoryBytes int64
+	// Cleaner configures the log cleaner (cleanup.policy=compact): its
+	// threads (0 means 1; negative disables it), key map memory, I/O
+	// throttle and backoff.
+	Cleaner cleaner.Config
 	// Logger receives the broker's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -120,6 +125,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Cleaner.Threads == 0 {
+		c.Cleaner.Threads = cleaner.DefaultThreads
+	}
+	if c.Cleaner.Logger == nil {
+		c.Cleaner.Logger = c.Logger.With("component", "cleaner")
 	}
 	if c.MaxPartitions <= 0 {
 		c.MaxPartitions = defaultMaxPartitions()

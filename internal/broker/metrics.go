@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/courier-dev/courier/internal/broker/cleaner"
 	"github.com/courier-dev/courier/internal/broker/journal"
 	"github.com/courier-dev/courier/internal/broker/membudget"
 	"github.com/courier-dev/courier/internal/broker/server"
@@ -166,12 +167,16 @@ var (
 	descEndOffset   = prometheus.NewDesc("courier_partition_end_offset", "Next offset to be written (high watermark).", []string{"topic", "partition"}, nil)
 	descStartOffset = prometheus.NewDesc("courier_partition_start_offset", "First offset still in the log.", []string{"topic", "partition"}, nil)
 	descSize        = prometheus.NewDesc("courier_partition_size_bytes", "Bytes of segment files on disk.", []string{"topic", "partition"}, nil)
+	descDirtyRatio  = prometheus.NewDesc("courier_partition_dirty_ratio", "Compacted partitions: the share of cleanable bytes not yet compacted (the cleaner takes a partition at min.cleanable.dirty.ratio).", []string{"topic", "partition"}, nil)
+	descSinceClean  = prometheus.NewDesc("courier_partition_seconds_since_clean", "Compacted partitions: seconds since the cleaner last finished with the partition (absent until it has, since start).", []string{"topic", "partition"}, nil)
 )
 
 func (c partitionCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- descEndOffset
 	ch <- descStartOffset
 	ch <- descSize
+	ch <- descDirtyRatio
+	ch <- descSinceClean
 }
 
 func (c partitionCollector) Collect(ch chan<- prometheus.Metric) {
@@ -180,7 +185,28 @@ func (c partitionCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descEndOffset, prometheus.GaugeValue, float64(p.log.HighWatermark()), p.topic, idx)
 		ch <- prometheus.MustNewConstMetric(descStartOffset, prometheus.GaugeValue, float64(p.log.LogStartOffset()), p.topic, idx)
 		ch <- prometheus.MustNewConstMetric(descSize, prometheus.GaugeValue, float64(p.log.Size()), p.topic, idx)
+		if st := p.log.CleanerState(); st.Compacted {
+			ch <- prometheus.MustNewConstMetric(descDirtyRatio, prometheus.GaugeValue, st.DirtyRatio, p.topic, idx)
+			if !st.LastCleaned.IsZero() {
+				ch <- prometheus.MustNewConstMetric(descSinceClean, prometheus.GaugeValue, time.Since(st.LastCleaned).Seconds(), p.topic, idx)
+			}
+		}
 	})
+}
+
+// observeCleaner exports the log cleaner's counters.
+func (m *Metrics) observeCleaner(c *cleaner.Manager) {
+	counter := func(name, help string, v func(cleaner.Stats) int64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v(c.Stats())) })
+	}
+	m.registry.MustRegister(
+		counter("courier_cleaner_runs_total", "Cleanings of a compacted partition by the log cleaner.", func(s cleaner.Stats) int64 { return s.Runs }),
+		counter("courier_cleaner_failures_total", "Cleanings that failed (logged; the partition kept its data).", func(s cleaner.Stats) int64 { return s.Failures }),
+		counter("courier_cleaner_bytes_read_total", "Segment bytes the cleaner read.", func(s cleaner.Stats) int64 { return s.BytesRead }),
+		counter("courier_cleaner_bytes_written_total", "Cleaned segment bytes the cleaner wrote.", func(s cleaner.Stats) int64 { return s.BytesWritten }),
+		counter("courier_cleaner_records_removed_total", "Records the cleaner removed because a newer record has their key.", func(s cleaner.Stats) int64 { return s.RecordsRemoved }),
+		counter("courier_cleaner_tombstones_removed_total", "Tombstones the cleaner removed after delete.retention.ms.", func(s cleaner.Stats) int64 { return s.TombstonesRemoved }),
+	)
 }
 
 // journalCollector reports the durable-state journals' counters on scrape
