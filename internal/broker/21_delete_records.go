@@ -27,6 +27,10 @@ func (b *Broker) handleDeleteRecords(_ context.Context, req *server.Request) ser
 				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
 			case p == nil:
 				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+			case !p.log.Config().Policy.Deletes():
+				// As Kafka's Partition.deleteRecordsOnLeader: records of a
+				// topic whose policy does not delete cannot be deleted.
+				sp.ErrorCode = kerr.PolicyViolation.Code
 			default:
 				before := rp.Offset
 				if before == -1 { // -1 means "up to the high watermark"

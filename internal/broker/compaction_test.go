@@ -18,6 +18,7 @@ import (
 	"github.com/courier-dev/courier/internal/testkit/testbroker"
 	"github.com/courier-dev/courier/internal/testkit/testclient"
 	"github.com/courier-dev/courier/internal/testkit/testwait"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -94,6 +95,16 @@ func TestCompactionOverTCP(t *testing.T) {
 	err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte("no key")}).FirstErr()
 	if !errors.Is(err, kerr.InvalidRecord) {
 		t.Fatalf("keyless record on a compacted topic: %v, want INVALID_RECORD", err)
+	}
+
+	// DeleteRecords is refused on a topic whose policy does not delete.
+	adm := kadm.NewClient(cl)
+	dr, err := adm.DeleteRecords(ctx, kadm.Offsets{topic: {0: {At: 5}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := dr[topic][0].Err; !errors.Is(e, kerr.PolicyViolation) {
+		t.Fatalf("DeleteRecords on a compacted topic: %v, want POLICY_VIOLATION", e)
 	}
 
 	// After a restart the same records are read, at the same offsets.

@@ -131,6 +131,9 @@ func (l *Log) SetConfig(cfg Config) {
 	l.cfg.Store(&c)
 }
 
+// Config returns the topic configuration in effect, defaults filled in.
+func (l *Log) Config() Config { return *l.cfg.Load() }
+
 // Append validates one raw v2 record batch from a producer (a produce
 // request's partition holds exactly one: see ProducedBatch), applies
 // idempotent-producer deduplication, assigns offsets and writes it to the
