@@ -212,10 +212,12 @@ func (l *Log) plan(cfg *Config) (cleanPlan, bool, error) {
 		return cleanPlan{}, false, l.errClosed("clean")
 	}
 	nowMs := l.opts.Now().UnixMilli()
-	segs := l.segs
+	l.mu.RLock() // unsynced is written under mu alone
+	segs, unsynced := l.segs, l.unsynced
+	l.mu.RUnlock()
 	u := len(segs) - 1 // the active segment is never cleaned
 	for i, s := range segs[:u] {
-		if slicesContains(l.unsynced, s) || (cfg.MinCompactionLagMs > 0 && nowMs-s.lastTimestamp() < cfg.MinCompactionLagMs) {
+		if slicesContains(unsynced, s) || (cfg.MinCompactionLagMs > 0 && nowMs-s.lastTimestamp() < cfg.MinCompactionLagMs) {
 			u = i
 			break
 		}
