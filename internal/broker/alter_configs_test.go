@@ -119,11 +119,15 @@ func TestAlterConfigs(t *testing.T) {
 		{name: "incremental invalid value", ops: []cfgOp{set("retention.bytes", "5000"), set("retention.ms", "soon")}, code: kerr.InvalidConfig.Code},
 		{name: "incremental unknown config", ops: []cfgOp{set("retention.minutes", "5")}, code: kerr.InvalidConfig.Code},
 		{name: "incremental delete unknown config", ops: []cfgOp{del("retention.minutes")}, code: kerr.InvalidConfig.Code},
-		{name: "incremental append", ops: []cfgOp{{"cleanup.policy", kmsg.IncrementalAlterConfigOpAppend, new("delete")}}, code: kerr.InvalidConfig.Code},
+		{name: "incremental append", ops: []cfgOp{{"cleanup.policy", kmsg.IncrementalAlterConfigOpAppend, new("compact")}}, want: map[string]string{"retention.ms": "1000", "segment.bytes": "1048576", "cleanup.policy": "delete,compact"}},
+		{name: "incremental subtract", ops: []cfgOp{{"cleanup.policy", kmsg.IncrementalAlterConfigOpSubtract, new("delete")}}, want: map[string]string{"retention.ms": "1000", "segment.bytes": "1048576", "cleanup.policy": ""}},
+		{name: "incremental append to a non-list", ops: []cfgOp{{"retention.ms", kmsg.IncrementalAlterConfigOpAppend, new("5")}}, code: kerr.InvalidConfig.Code},
+		{name: "incremental subtract from a non-list", ops: []cfgOp{{"compression.type", kmsg.IncrementalAlterConfigOpSubtract, new("producer")}}, code: kerr.InvalidConfig.Code},
+		{name: "incremental append invalid item", ops: []cfgOp{{"cleanup.policy", kmsg.IncrementalAlterConfigOpAppend, new("shred")}}, code: kerr.InvalidConfig.Code},
 		{name: "incremental set without value", ops: []cfgOp{{"retention.ms", kmsg.IncrementalAlterConfigOpSet, nil}}, code: kerr.InvalidRequest.Code},
 		{name: "incremental config twice", ops: []cfgOp{set("retention.ms", "1"), del("retention.ms")}, code: kerr.InvalidRequest.Code},
 		{name: "incremental unknown topic", missing: true, ops: []cfgOp{set("retention.ms", "1")}, code: kerr.UnknownTopicOrPartition.Code},
-		{name: "incremental broker", rt: broker, ops: []cfgOp{set("log.retention.ms", "1")}, code: kerr.InvalidRequest.Code},
+		{name: "incremental broker read-only", rt: broker, ops: []cfgOp{set("log.dirs", "/tmp")}, code: kerr.InvalidRequest.Code},
 		{name: "legacy replaces", legacy: true, ops: []cfgOp{set("retention.bytes", "5000")}, want: map[string]string{"retention.bytes": "5000"}},
 		{name: "legacy empty resets all", legacy: true, want: map[string]string{}},
 		{name: "legacy validate only", legacy: true, validateOnly: true, ops: []cfgOp{set("retention.bytes", "5000")}},
@@ -131,7 +135,7 @@ func TestAlterConfigs(t *testing.T) {
 		{name: "legacy null value", legacy: true, ops: []cfgOp{{"retention.ms", kmsg.IncrementalAlterConfigOpSet, nil}}, code: kerr.InvalidRequest.Code},
 		{name: "legacy config twice", legacy: true, ops: []cfgOp{set("retention.ms", "1"), set("retention.ms", "2")}, code: kerr.InvalidRequest.Code},
 		{name: "legacy unknown topic", legacy: true, missing: true, code: kerr.UnknownTopicOrPartition.Code},
-		{name: "legacy broker", legacy: true, rt: broker, ops: []cfgOp{set("log.retention.ms", "1")}, code: kerr.InvalidRequest.Code},
+		{name: "legacy broker read-only", legacy: true, rt: broker, ops: []cfgOp{set("num.partitions", "3")}, code: kerr.InvalidRequest.Code},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -105,7 +105,7 @@ func TestTimestampBound(t *testing.T) {
 	}
 	for _, tt := range tests {
 		tp := topics.Topic{Name: "t", Configs: tt.configs}
-		sc := storageConfig(tp)
+		sc := storageConfig(brokerLayer{cfg: &Config{}}.effectiveConfigs(tp))
 		if sc.TimestampBeforeMaxMs != tt.wantBefore || sc.TimestampAfterMaxMs != tt.wantAft {
 			t.Errorf("%v: before %d after %d, want %d and %d", tt.configs, sc.TimestampBeforeMaxMs, sc.TimestampAfterMaxMs, tt.wantBefore, tt.wantAft)
 		}
