@@ -34,15 +34,16 @@ func del(name string) cfgOp        { return cfgOp{name, kmsg.IncrementalAlterCon
 // IncrementalAlterConfigs and returns its error code.
 func alterConfigs(t *testing.T, cl *kgo.Client, legacy, validateOnly bool, rt kmsg.ConfigResourceType, name string, ops ...cfgOp) int16 {
 	t.Helper()
-	code, err := sendAlterConfigs(testCtx(t), cl, legacy, validateOnly, rt, name, ops...)
+	code, _, err := sendAlterConfigs(testCtx(t), cl, legacy, validateOnly, rt, name, ops...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return code
 }
 
-// sendAlterConfigs is alterConfigs for any goroutine.
-func sendAlterConfigs(ctx context.Context, cl *kgo.Client, legacy, validateOnly bool, rt kmsg.ConfigResourceType, name string, ops ...cfgOp) (int16, error) {
+// sendAlterConfigs is alterConfigs for any goroutine, also returning the
+// error message.
+func sendAlterConfigs(ctx context.Context, cl *kgo.Client, legacy, validateOnly bool, rt kmsg.ConfigResourceType, name string, ops ...cfgOp) (int16, string, error) {
 	var req kmsg.Request
 	if legacy {
 		r := kmsg.NewPtrAlterConfigsRequest()
@@ -63,15 +64,21 @@ func sendAlterConfigs(ctx context.Context, cl *kgo.Client, legacy, validateOnly 
 	}
 	resp, err := cl.Request(ctx, req)
 	if err != nil {
-		return 0, err
+		return 0, "", err
+	}
+	msg := func(m *string) string {
+		if m == nil {
+			return ""
+		}
+		return *m
 	}
 	switch r := resp.(type) {
 	case *kmsg.AlterConfigsResponse:
-		return r.Resources[0].ErrorCode, nil
+		return r.Resources[0].ErrorCode, msg(r.Resources[0].ErrorMessage), nil
 	case *kmsg.IncrementalAlterConfigsResponse:
-		return r.Resources[0].ErrorCode, nil
+		return r.Resources[0].ErrorCode, msg(r.Resources[0].ErrorMessage), nil
 	}
-	return 0, fmt.Errorf("unexpected response %T", resp)
+	return 0, "", fmt.Errorf("unexpected response %T", resp)
 }
 
 // topicConfigs returns the configs a topic sets (not its defaults).
@@ -204,7 +211,7 @@ func TestIncrementalAlterConfigsConcurrent(t *testing.T) {
 		ctx := testCtx(t)
 		for i, n := range names {
 			wg.Go(func() {
-				codes[i], errs[i] = sendAlterConfigs(ctx, clients[i], false, false, kmsg.ConfigResourceTypeTopic, "busy", set(n, fmt.Sprint(1000+round)))
+				codes[i], _, errs[i] = sendAlterConfigs(ctx, clients[i], false, false, kmsg.ConfigResourceTypeTopic, "busy", set(n, fmt.Sprint(1000+round)))
 			})
 		}
 		wg.Wait()

@@ -97,6 +97,7 @@ func Open(cfg Config) (*Broker, error) {
 		fetchMem: membudget.New(cfg.FetchMemoryBytes),
 		levels:   cfg.LogLevels,
 	}
+	b.levels.Register(loggerBroker, loggerStorage, loggerGroup, loggerTopics, loggerACL, loggerUsers, LoggerServer)
 	b.metrics.registry.MustRegister(partitionCollector{b}, journalCollector{b})
 	b.metrics.observeFetchMemory(b.fetchMem)
 	// Durably: a partition's directory is made durable with its first

@@ -146,6 +146,14 @@ func (l *Levels) Logger(name string) *slog.Logger {
 	return slog.New(&handler{inner: l.base, l: l, c: c})
 }
 
+// Register registers loggers by name without building them, so that
+// they are listed (and can be set) before their component first logs.
+func (l *Levels) Register(names ...string) {
+	for _, n := range names {
+		l.Logger(n)
+	}
+}
+
 // Logger is one logger as DescribeConfigs lists it.
 type Logger struct {
 	Name  string

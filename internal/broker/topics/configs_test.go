@@ -191,15 +191,17 @@ func FuzzListValue(f *testing.F) {
 				t.Fatalf("NormalizeList(%q) = %q lost %q", v, n, it)
 			}
 		}
+		// An empty item (",") cannot survive on its own: "" is the empty
+		// list. Validators refuse empty items anyway.
 		sum := AppendList(n, other)
 		for _, it := range ParseList(other) {
-			if !contains(ParseList(sum), it) && strings.TrimSpace(other) != "" {
+			if it != "" && !contains(ParseList(sum), it) {
 				t.Fatalf("AppendList(%q, %q) = %q lacks %q", n, other, sum, it)
 			}
 		}
 		diff := SubtractList(sum, other)
 		for _, it := range ParseList(diff) {
-			if contains(ParseList(other), it) && strings.TrimSpace(other) != "" {
+			if it != "" && contains(ParseList(other), it) {
 				t.Fatalf("SubtractList(%q, %q) = %q keeps %q", sum, other, diff, it)
 			}
 		}
