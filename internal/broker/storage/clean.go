@@ -269,8 +269,11 @@ func (l *Log) cleanPass(ctx context.Context, o CleanOptions, cfg *Config, p clea
 	}
 	nowMs := l.opts.Now().UnixMilli()
 	retention := cfg.DeleteRetentionMs
-	if retention == 0 {
+	switch {
+	case retention == 0:
 		retention = defaultDeleteRetentionMs
+	case retention < 0:
+		retention = 0 // Kafka's 0: tombstones go at the next cleaning
 	}
 	f := batchFilter{keys: keys, mapEnd: mapEnd, retain: p.retain, limit: decompressLimit(cfg.MaxMessageBytes),
 		// A tombstone goes once its segment was clean before this pass
