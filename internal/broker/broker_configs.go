@@ -9,12 +9,14 @@ package broker
 // (Config.StaticConfigs, or the Config field the flag sets).
 
 import (
+	"cmp"
 	"math"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/courier-dev/courier/internal/broker/cleaner"
 	"github.com/courier-dev/courier/internal/broker/storage"
 	"github.com/courier-dev/courier/internal/broker/topics"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -159,6 +161,26 @@ func init() {
 		{name: "listeners", typ: kmsg.ConfigTypeString, def: "PLAINTEXT://127.0.0.1:9092", hasDef: true, doc: "The listeners (--addr, --listener); the default is Courier's, --addr's."},
 		{name: "advertised.listeners", typ: kmsg.ConfigTypeString, doc: "The addresses given to clients (--advertised-addr, --advertised-listener)."},
 		{name: "socket.request.max.bytes", typ: integer, def: "104857600", hasDef: true, doc: "The largest request accepted (--max-request-bytes)."},
+		// The log cleaner's settings, from the --cleaner-* flags. Kafka
+		// lets clients change these at run time; in Courier they are
+		// read-only.
+		{name: "log.cleaner.enable", typ: kmsg.ConfigTypeBoolean, def: "true", hasDef: true, doc: "Whether the log cleaner compacts topics with cleanup.policy=compact (--cleaner-threads 0 disables it).",
+			derived: func(c *Config) string { return strconv.FormatBool(c.Cleaner.Threads > 0) }},
+		{name: "log.cleaner.threads", typ: integer, def: "1", hasDef: true, doc: "Log cleaner threads (--cleaner-threads).",
+			derived: func(c *Config) string { return strconv.Itoa(max(c.Cleaner.Threads, 0)) }},
+		{name: "log.cleaner.dedupe.buffer.size", typ: long, def: "134217728", hasDef: true, doc: "Memory of the cleaner's key maps, all threads together; a partition with more keys is cleaned in several passes (--cleaner-dedupe-buffer-size).",
+			derived: func(c *Config) string { return strconv.FormatInt(cmp.Or(c.Cleaner.KeyMapBytes, cleaner.DefaultKeyMapBytes), 10) }},
+		{name: "log.cleaner.io.max.bytes.per.second", typ: kmsg.ConfigTypeDouble, def: "1.7976931348623157E308", hasDef: true, doc: "Most bytes per second the cleaner reads and writes, all threads together (--cleaner-io-max-bytes-per-second).",
+			derived: func(c *Config) string {
+				if c.Cleaner.IOBytesPerSecond <= 0 {
+					return "1.7976931348623157E308"
+				}
+				return strconv.FormatInt(c.Cleaner.IOBytesPerSecond, 10)
+			}},
+		{name: "log.cleaner.backoff.ms", typ: long, def: "15000", hasDef: true, doc: "How long an idle cleaner thread sleeps before looking for work again (--cleaner-backoff).",
+			derived: func(c *Config) string {
+				return strconv.FormatInt(cmp.Or(c.Cleaner.Backoff, cleaner.DefaultBackoff).Milliseconds(), 10)
+			}},
 		{name: "courier.fsync", typ: kmsg.ConfigTypeString, def: "interval", hasDef: true, doc: "always: acknowledged batches are fsynced first; interval: fsynced every --fsync-interval (--fsync).",
 			derived: func(c *Config) string {
 				if c.Sync == storage.SyncAlways {

@@ -47,8 +47,8 @@ func TestKillDuringCompaction(t *testing.T) {
 	const topic = "compact-crash"
 	s := func(v string) *string { return &v }
 	testclient.CreateTopic(t, b.Addr(), topic, 1, map[string]*string{
-		"cleanup.policy": s("compact"),
-		"segment.bytes":  s("2048"),
+		"cleanup.policy":         s("compact"),
+		"internal.segment.bytes": s("2048"),
 	})
 	cl := testclient.New(t, b.Addr(),
 		kgo.DefaultProduceTopic(topic),
