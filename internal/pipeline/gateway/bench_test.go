@@ -42,7 +42,7 @@ func BenchmarkParseOne(b *testing.B) {
 // cluster, so that what the gateway adds per request shows: a batch of 100
 // riders as the simulator posts it, and one PUT.
 func BenchmarkPost(b *testing.B) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "rider-updates"))
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "rider-updates", "rider-latest"))
 	if err != nil {
 		b.Fatal(err)
 	}
