@@ -74,7 +74,7 @@ func Ensure(ctx context.Context, adm *kadm.Client, topic string, create bool, lo
 	case !slices.Contains(strings.Split(policy, ","), "compact"):
 		log.Warn("the latest-location topic is not compacted: it keeps every update until retention deletes it, "+
 			"so it grows like the updates topic and a rider not heard from within retention.ms is forgotten; "+
-			"using it as it is (to compact it: kafka-configs.sh --alter --entity-type topics --entity-name "+topic+" --add-config cleanup.policy=compact)",
+			"using it as it is (to compact it: courier topic alter-config "+topic+" --set cleanup.policy=compact)",
 			"topic", topic, "cleanup.policy", policy)
 	}
 	return nil
