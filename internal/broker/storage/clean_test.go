@@ -542,3 +542,156 @@ func TestCleanCrashAtEveryStep(t *testing.T) {
 	}
 	t.Fatal("cleaning took more than 200 file-system steps")
 }
+
+// fillKeys appends one batch per key for keys [from, to), value v, and
+// returns the offset after the last.
+func fillKeys(t *testing.T, l *Log, ts int64, from, to int, v string) int64 {
+	t.Helper()
+	var end int64
+	for k := from; k < to; k += 50 {
+		var recs []kv
+		for i := k; i < min(k+50, to); i++ {
+			recs = append(recs, kv{[]byte(fmt.Sprintf("key-%05d", i)), []byte(v)})
+		}
+		res, err := l.Append(keyedBatch(t, ts, recs, false, -1, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		end = res.LastOffset + 1
+	}
+	return end
+}
+
+// TestCleanSeveralPasses: a dirty section with more keys than the key map
+// holds is cleaned in several passes, to the same result.
+func TestCleanSeveralPasses(t *testing.T) {
+	clock := newFakeClock()
+	cfg := Config{Policy: PolicyCompact, SegmentBytes: 64 << 10}
+	l := openTest(t, t.TempDir(), cfg, Options{Now: clock.Now})
+	defer l.Close()
+	ts := clock.Now().UnixMilli()
+	const keys = 4000 // the smallest key map holds 1365
+	fillKeys(t, l, ts, 0, keys, "old")
+	fillKeys(t, l, ts, 0, keys, "new")
+	clock.Add(8 * 24 * time.Hour)
+	fillKeys(t, l, clock.Now().UnixMilli(), 0, 1, "tail")
+	l.Sync()
+	res, err := l.Clean(context.Background(), CleanOptions{Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Passes < 3 {
+		t.Fatalf("%d passes for %d keys, %d of which fit the key map", res.Passes, 2*keys, minKeyMapBytes/keyMapEntryBytes)
+	}
+	got := readRecords(t, l)
+	seen := map[string]string{}
+	for _, r := range got {
+		if _, dup := seen[string(r.key)]; dup && r.offset < l.CleanerState().FirstDirty {
+			t.Fatalf("key %s twice below the clean point", r.key)
+		}
+		seen[string(r.key)] = string(r.value)
+	}
+	for k := range keys {
+		if v := seen[fmt.Sprintf("key-%05d", k)]; v != "new" && !(k == 0 && v == "tail") {
+			t.Fatalf("key %d: newest %q", k, v)
+		}
+	}
+	if len(got) > keys+1 {
+		t.Fatalf("%d records after cleaning %d keys", len(got), keys)
+	}
+}
+
+// TestCleanerStateDue checks when a log is due: the dirty ratio against
+// min.cleanable.dirty.ratio, max.compaction.lag.ms overriding it, and
+// min.compaction.lag.ms keeping young segments out.
+func TestCleanerStateDue(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		cfg         Config
+		age         time.Duration // of the records when the state is read
+		due         bool
+		dirtyBefore bool // some bytes are cleanable
+	}{
+		{"ratio reached", Config{MinCleanableDirtyRatio: 0.5}, time.Hour, true, true},
+		{"ratio not reached", Config{MinCleanableDirtyRatio: 0.99}, time.Hour, true, true},
+		{"too young for min lag", Config{MinCompactionLagMs: int64(2 * time.Hour / time.Millisecond)}, time.Hour, false, false},
+		{"old enough for min lag", Config{MinCompactionLagMs: int64(30 * time.Minute / time.Millisecond)}, time.Hour, true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := newFakeClock()
+			cfg := tc.cfg
+			cfg.Policy, cfg.SegmentBytes = PolicyCompact, 4096
+			l := openTest(t, t.TempDir(), cfg, Options{Now: clock.Now})
+			defer l.Close()
+			fillKeys(t, l, clock.Now().UnixMilli(), 0, 400, "v")
+			clock.Add(tc.age)
+			l.Sync()
+			st := l.CleanerState()
+			if (st.DirtyBytes > 0) != tc.dirtyBefore {
+				t.Fatalf("dirty bytes %d", st.DirtyBytes)
+			}
+			// With nothing cleaned yet every cleanable byte is dirty:
+			// ratio 1, so even 0.99 is reached.
+			if st.Due != tc.due {
+				t.Fatalf("due %v, want %v (%+v)", st.Due, tc.due, st)
+			}
+		})
+	}
+	// After a cleaning, a little new dirt is below a high ratio; an old
+	// record makes it due anyway with max.compaction.lag.ms.
+	for _, maxLag := range []int64{0, 60_000} {
+		clock := newFakeClock()
+		cfg := Config{Policy: PolicyCompact, SegmentBytes: 4096, MinCleanableDirtyRatio: 0.9, MaxCompactionLagMs: maxLag}
+		l := openTest(t, t.TempDir(), cfg, Options{Now: clock.Now})
+		fillKeys(t, l, clock.Now().UnixMilli(), 0, 400, "v")
+		l.Sync()
+		if _, err := l.Clean(context.Background(), CleanOptions{Force: true}); err != nil {
+			t.Fatal(err)
+		}
+		fillKeys(t, l, clock.Now().UnixMilli(), 400, 460, "v")
+		l.Sync()
+		clock.Add(2 * time.Minute)
+		st := l.CleanerState()
+		if st.DirtyRatio <= 0 || st.DirtyRatio >= 0.9 || st.Due != (maxLag > 0) {
+			t.Fatalf("max.compaction.lag.ms %d: %+v", maxLag, st)
+		}
+		l.Close()
+	}
+}
+
+// TestOffsetForTimeAcrossGaps: ListOffsets by timestamp on a cleaned log
+// finds the first surviving record at or after the time.
+func TestOffsetForTimeAcrossGaps(t *testing.T) {
+	clock := newFakeClock()
+	l := openTest(t, t.TempDir(), compactConfig(), Options{Now: clock.Now})
+	defer l.Close()
+	base := clock.Now().UnixMilli()
+	for i := range 20 {
+		// key a at even times, b at odd: a's old records go.
+		key := "a"
+		if i%2 == 1 {
+			key = "b"
+		}
+		if _, err := l.Append(keyedBatch(t, base+int64(i)*1000, []kv{{[]byte(key), []byte(fmt.Sprint(i))}}, false, -1, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.Add(8 * 24 * time.Hour)
+	l.Append(keyedBatch(t, clock.Now().UnixMilli(), []kv{{[]byte("c"), []byte("x")}}, false, -1, 0))
+	l.Sync()
+	if _, err := l.Clean(context.Background(), CleanOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	// Left: a at offset 18 (ts +18s), b at 19 (+19s), c at 20.
+	off, ts, err := l.OffsetForTime(base + 5000)
+	if err != nil || off != 18 || ts != base+18000 {
+		t.Fatalf("offset for +5s: %d at %d (%v), want 18 at +18s", off, ts-base, err)
+	}
+	b, err := l.Read(3, 1<<20)
+	if err != nil {
+		t.Fatalf("read inside a gap: %v", err)
+	}
+	if h := parseHeader(b); h.lastOffset() < 3 {
+		t.Fatalf("read at 3 returned a batch ending at %d", h.lastOffset())
+	}
+}

@@ -245,6 +245,9 @@ func (l *Log) offsetForTimeIn(sc *batchScanner, v view, ts, logStart int64) (off
 	// Every batch up to the last time entry below ts is older than ts.
 	pos := lookupOffset(v.offsets, lookupTime(v.times, ts))
 	sc.reset(f, pos, v.size, -1, false)
+	if v.seg.compacted {
+		sc.compactedMode(math.MaxInt64)
+	}
 	for sc.next() {
 		if sc.h.maxTimestamp < ts || sc.h.lastOffset() < logStart {
 			continue
