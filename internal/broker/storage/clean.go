@@ -149,6 +149,12 @@ func (l *Log) Clean(ctx context.Context, o CleanOptions) (CleanResult, error) {
 		}
 		mapEnd, err := l.cleanPass(ctx, o, cfg, p, maxKeys, &res)
 		if err != nil {
+			l.mu.RLock()
+			closed := l.closed
+			l.mu.RUnlock()
+			if closed { // deleted or closed under the cleaner: not a failure
+				return res, l.errClosed("clean")
+			}
 			return res, fmt.Errorf("clean %s: %w", l.dir, err)
 		}
 		res.Passes++
