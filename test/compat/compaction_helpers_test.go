@@ -15,6 +15,7 @@ import (
 
 	"github.com/courier-dev/courier/internal/testkit/brokerproc"
 	"github.com/courier-dev/courier/internal/testkit/testclient"
+	"github.com/courier-dev/courier/internal/testkit/testcompact"
 	"github.com/courier-dev/courier/internal/testkit/testwait"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -38,107 +39,16 @@ func startCompactBroker(t *testing.T) *brokerproc.Broker {
 		brokerproc.Args("--cleaner-backoff=50ms"))
 }
 
-// kv is one record of the workload; a nil Value is a tombstone.
-type kv struct {
-	Key   []byte `json:"key"`
-	Value []byte `json:"value"`
-}
-
-// offsetKV is a record read back at its offset.
-type offsetKV struct {
-	Offset int64
-	Key    []byte
-	Value  []byte // nil: a tombstone
-}
-
-// compactRounds is the workload: rounds of one record per key, each round
-// meant to be produced as one batch, offsets counting from 0 in order.
-// The values are padded so that a 4 KiB segment holds a few rounds. key-3
-// is deleted in the last round (a tombstone, which the cleaner keeps for
-// delete.retention.ms), key-5 is deleted midway and written again.
-func compactRounds(keys, rounds int) [][]kv {
-	out := make([][]kv, rounds)
-	for r := range rounds {
-		for k := range keys {
-			key := fmt.Sprintf("key-%d", k)
-			value := []byte(fmt.Sprintf("%s version %d %s", key, r, strings.Repeat("x", 100)))
-			if (k == 3 && r == rounds-1) || (k == 5 && r == rounds/2) {
-				value = nil
-			}
-			out[r] = append(out[r], kv{Key: []byte(key), Value: value})
-		}
-	}
-	return out
-}
-
-// flatten lists the rounds' records in offset order.
-func flatten(rounds [][]kv) []kv {
-	var out []kv
-	for _, r := range rounds {
-		out = append(out, r...)
-	}
-	return out
-}
-
-// compactedProblem returns what is wrong with got, a read from the start
-// of a partition to which produced (at offsets 0, 1, ...) was written, as
-// a compacted read, or "": offsets increase; each record is the one
-// produced at its offset; the newest record of every key is there,
-// tombstones included (so every record missing was superseded by a later
-// record of its key); and at least one is missing.
-func compactedProblem(produced []kv, got []offsetKV) string {
-	newest := map[string]int64{}
-	for i, r := range produced {
-		newest[string(r.Key)] = int64(i)
-	}
-	present := map[int64]bool{}
-	prev := int64(-1)
-	for _, r := range got {
-		if r.Offset <= prev {
-			return fmt.Sprintf("offset %d read after %d", r.Offset, prev)
-		}
-		prev = r.Offset
-		if r.Offset >= int64(len(produced)) {
-			return fmt.Sprintf("offset %d read, beyond the %d produced", r.Offset, len(produced))
-		}
-		p := produced[r.Offset]
-		if string(r.Key) != string(p.Key) || string(r.Value) != string(p.Value) || (r.Value == nil) != (p.Value == nil) {
-			return fmt.Sprintf("offset %d: read %s=%s, produced %s=%s", r.Offset, r.Key, show(r.Value), p.Key, show(p.Value))
-		}
-		present[r.Offset] = true
-	}
-	for k, o := range newest {
-		if !present[o] {
-			return fmt.Sprintf("the newest record of %s (offset %d, %s) is missing", k, o, show(produced[o].Value))
-		}
-	}
-	if len(got) == len(produced) {
-		return fmt.Sprintf("all %d records still there: nothing was compacted", len(got))
-	}
-	return ""
-}
-
-// show renders a value for messages.
-func show(v []byte) string {
-	if v == nil {
-		return "<tombstone>"
-	}
-	if len(v) > 20 {
-		return string(v[:20]) + "..."
-	}
-	return string(v)
-}
-
 // checkCompactedRead fails the test unless got, what a client read from
 // the start, is a compacted read of produced taken between before and
 // after (franz-go's reads just before and after the client's): the
 // cleaner may compact further meanwhile, never bring a record back.
-func checkCompactedRead(t *testing.T, who string, produced []kv, before, got, after []offsetKV) {
+func checkCompactedRead(t *testing.T, who string, produced []testcompact.KV, before, got, after []testcompact.OffsetKV) {
 	t.Helper()
-	if p := compactedProblem(produced, got); p != "" {
+	if p := testcompact.Problem(produced, got); p != "" {
 		t.Fatalf("%s read %d records: %s", who, len(got), p)
 	}
-	has := func(rs []offsetKV) map[int64]bool {
+	has := func(rs []testcompact.OffsetKV) map[int64]bool {
 		m := map[int64]bool{}
 		for _, r := range rs {
 			m[r.Offset] = true
@@ -160,13 +70,13 @@ func checkCompactedRead(t *testing.T, who string, produced []kv, before, got, af
 
 // readFromStart reads partition of topic from its start to end (the
 // offset after the last record produced) with franz-go.
-func readFromStart(t *testing.T, addr, topic string, partition int32, end int64) []offsetKV {
+func readFromStart(t *testing.T, addr, topic string, partition int32, end int64) []testcompact.OffsetKV {
 	t.Helper()
 	cl := testclient.New(t, addr, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {partition: kgo.NewOffset().AtStart()}}))
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	var out []offsetKV
+	var out []testcompact.OffsetKV
 	for {
 		fs := cl.PollFetches(ctx)
 		if ctx.Err() != nil {
@@ -174,7 +84,7 @@ func readFromStart(t *testing.T, addr, topic string, partition int32, end int64)
 		}
 		fs.EachError(func(_ string, _ int32, err error) { t.Fatalf("fetch %s[%d]: %v", topic, partition, err) })
 		for _, r := range fs.Records() {
-			out = append(out, offsetKV{Offset: r.Offset, Key: r.Key, Value: r.Value})
+			out = append(out, testcompact.OffsetKV{Offset: r.Offset, Key: r.Key, Value: r.Value})
 			if r.Offset >= end-1 {
 				return out
 			}
@@ -184,12 +94,12 @@ func readFromStart(t *testing.T, addr, topic string, partition int32, end int64)
 
 // waitCompacted waits until a read from the start of the partition finds
 // at most half of produced, as a compacted read, and returns that read.
-func waitCompacted(t *testing.T, addr, topic string, partition int32, produced []kv) []offsetKV {
+func waitCompacted(t *testing.T, addr, topic string, partition int32, produced []testcompact.KV) []testcompact.OffsetKV {
 	t.Helper()
-	var got []offsetKV
+	var got []testcompact.OffsetKV
 	testwait.For(t, compactWait, "the cleaner to compact "+topic, func() string {
 		got = readFromStart(t, addr, topic, partition, int64(len(produced)))
-		if p := compactedProblem(produced, got); p != "" {
+		if p := testcompact.Problem(produced, got); p != "" {
 			return p
 		}
 		if len(got) > len(produced)/2 {
@@ -202,7 +112,7 @@ func waitCompacted(t *testing.T, addr, topic string, partition int32, produced [
 
 // produceRounds writes rounds to partition of topic with franz-go, one
 // uncompressed batch per round.
-func produceRounds(t *testing.T, addr, topic string, partition int32, rounds [][]kv) {
+func produceRounds(t *testing.T, addr, topic string, partition int32, rounds [][]testcompact.KV) {
 	t.Helper()
 	cl := testclient.New(t, addr, kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.ProducerBatchCompression(kgo.NoCompression()))
@@ -325,8 +235,12 @@ func checkCodec(t *testing.T, addr, topic string, codec int16, records int) {
 func skipIfOnlyEmptyBatches(t *testing.T, addr, topic, readErr string) {
 	t.Helper()
 	var at, of int64
-	if _, err := fmt.Sscanf(readErr[strings.Index(readErr, "still at offset"):], "still at offset %d of %d", &at, &of); err != nil {
-		t.Fatalf("kafkajs read of %s: %s", topic, readErr)
+	i := strings.Index(readErr, "still at offset")
+	if i < 0 {
+		t.Fatalf("read of %s: %s", topic, readErr)
+	}
+	if _, err := fmt.Sscanf(readErr[i:], "still at offset %d of %d", &at, &of); err != nil {
+		t.Fatalf("read of %s: %s", topic, readErr)
 	}
 	bs := rawBatchesAt(t, addr, topic, 0, at)
 	for _, b := range bs {

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/courier-dev/courier/internal/testkit/testclient"
+	"github.com/courier-dev/courier/internal/testkit/testcompact"
 )
 
 // compactedFormat prints a record's offset, key and value; with -Z kcat
@@ -23,7 +24,7 @@ const compactedFormat = "%o %k=%s\n"
 // kcatReadCompacted reads partition 0 of topic from the beginning to its
 // end with kcat -Z and returns the records it printed; it fails the test
 // unless kcat reports reaching the end at end, without an error.
-func kcatReadCompacted(t *testing.T, bin, addr, topic string, end int64) []offsetKV {
+func kcatReadCompacted(t *testing.T, bin, addr, topic string, end int64) []testcompact.OffsetKV {
 	t.Helper()
 	argv := []string{"-b", addr, "-C", "-e", "-Z", "-X", "fetch.wait.max.ms=100", "-t", topic, "-p", "0", "-o", "beginning", "-f", compactedFormat}
 	stdout, stderr, err := run(t, nil, kcatError, bin, argv...)
@@ -33,7 +34,7 @@ func kcatReadCompacted(t *testing.T, bin, addr, topic string, end int64) []offse
 	if want := fmt.Sprintf("Reached end of topic %s [0] at offset %d", topic, end); !strings.Contains(string(stderr), want) {
 		t.Fatalf("kcat's stderr lacks %q:\n%s", want, stderr)
 	}
-	var out []offsetKV
+	var out []testcompact.OffsetKV
 	for _, line := range strings.Split(strings.TrimSuffix(string(stdout), "\n"), "\n") {
 		offset, rest, ok := strings.Cut(line, " ")
 		key, value, ok2 := strings.Cut(rest, "=")
@@ -41,7 +42,7 @@ func kcatReadCompacted(t *testing.T, bin, addr, topic string, end int64) []offse
 		if !ok || !ok2 || err != nil {
 			t.Fatalf("kcat printed %q, not %q", line, compactedFormat)
 		}
-		r := offsetKV{Offset: o, Key: []byte(key)}
+		r := testcompact.OffsetKV{Offset: o, Key: []byte(key)}
 		if value != "NULL" {
 			r.Value = []byte(value)
 		}
@@ -60,8 +61,8 @@ func TestKcatReadsCompactedTopic(t *testing.T) {
 	b := startCompactBroker(t)
 	const topic = "kcat-compacted"
 	testclient.CreateTopic(t, b.Addr(), topic, 1, ptrs(map[string]string{"cleanup.policy": "compact", "segment.bytes": smallSegment}))
-	rounds := compactRounds(10, 12)
-	produced := flatten(rounds)
+	rounds := testcompact.Rounds(10, 12)
+	produced := testcompact.Flatten(rounds)
 	produceRounds(t, b.Addr(), topic, 0, rounds)
 	before := waitCompacted(t, b.Addr(), topic, 0, produced)
 	got := kcatReadCompacted(t, bin, b.Addr(), topic, int64(len(produced)))
@@ -96,14 +97,14 @@ func TestKcatReadsRecompressedTopics(t *testing.T) {
 			configs := ptrs(map[string]string{"compression.type": c.name})
 			testclient.SkipIfPending(t, "compression.type="+c.name, testclient.ValidateCreate(t, b.Addr(), topic, 1, configs))
 			testclient.CreateTopic(t, b.Addr(), topic, 1, configs)
-			var rounds [][]kv
+			var rounds [][]testcompact.KV
 			var want strings.Builder
 			for i := range 4 {
-				var round []kv
+				var round []testcompact.KV
 				for range 25 {
 					o := len(round) + i*25
 					k, v := fmt.Sprintf("key-%03d", o), fmt.Sprintf("%s record %03d %s", c.name, o, strings.Repeat("compressible ", 6))
-					round = append(round, kv{Key: []byte(k), Value: []byte(v)})
+					round = append(round, testcompact.KV{Key: []byte(k), Value: []byte(v)})
 					fmt.Fprintf(&want, "%d %s=%s\n", o, k, v)
 				}
 				rounds = append(rounds, round)
