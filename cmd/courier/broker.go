@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/broker/cleaner"
+	"github.com/courier-dev/courier/internal/broker/loglevel"
 	"github.com/courier-dev/courier/internal/broker/run"
 	"github.com/courier-dev/courier/internal/broker/storage"
 	"github.com/spf13/cobra"
@@ -65,11 +66,12 @@ process (kill -9), but a power loss can take the last interval's writes.`,
 			default:
 				return fmt.Errorf("--authorizer must be on or off, not %q", authorizer)
 			}
-			logger, err := newLogger(cmd.ErrOrStderr(), logLevel, logFormat)
+			levels, err := newBrokerLogger(cmd.ErrOrStderr(), logLevel, logFormat)
 			if err != nil {
 				return err
 			}
-			cfg.Broker.Logger = logger
+			cfg.Broker.LogLevels, cfg.Broker.Logger = levels, levels.Logger(loglevel.Root)
+			cfg.Broker.StaticConfigs = staticConfigs(cmd, cfg.Addr, listeners, advertised, maxRequest)
 			if cfg.Broker.Cleaner.Threads == 0 {
 				cfg.Broker.Cleaner.Threads = -1 // the broker reads 0 as "default"
 			}

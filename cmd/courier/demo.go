@@ -15,6 +15,7 @@ import (
 	"github.com/courier-dev/courier/internal/broker/run"
 	"github.com/courier-dev/courier/internal/broker/storage"
 	"github.com/courier-dev/courier/internal/pipeline/demo"
+	"github.com/courier-dev/courier/internal/pipeline/latest"
 	"github.com/courier-dev/courier/internal/pipeline/redact"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -35,7 +36,8 @@ func newDemoCommand() *cobra.Command {
 		Long: "Run the whole rider-location pipeline in one process: an embedded broker\n" +
 			"(data in --data), the rider-updates topic with one partition per region,\n" +
 			"simulated riders posting through the HTTP gateway, the db-writer consumer\n" +
-			"group writing batches into --db, a live-map consumer group, and a web page\n" +
+			"group writing batches into --db, a live-map consumer group (starting from\n" +
+			"the compacted rider-latest topic of last known locations), and a web page\n" +
 			"at --addr. Ctrl-C (or SIGTERM) stops everything cleanly, the sinks' last\n" +
 			"batches written and committed; running it again resumes.",
 		Args: cobra.NoArgs,
@@ -67,6 +69,7 @@ func newDemoCommand() *cobra.Command {
 	f.StringVar(&brokers, "brokers", "", "use this Kafka cluster (comma-separated seed brokers) instead of the embedded broker")
 	f.StringVar(&cfg.DB, "db", "sqlite:riders.db", "database DSN: sqlite:PATH or postgres://...")
 	f.StringVar(&cfg.Topic, "topic", "rider-updates", "topic of rider updates")
+	f.StringVar(&cfg.LatestTopic, "latest-topic", latest.DefaultTopic, "compacted topic of every rider's last known location (the live map starts from it)")
 	f.IntVar(&cfg.Riders, "riders", 500, "simulated riders")
 	f.Var(&rate, "rate", "simulated updates per second, in total (e.g. 2000, 2000/s, 2k/s)")
 	f.IntVar(&cfg.Sinks, "sinks", 2, "members of the db-writer consumer group (each a sink)")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/pipeline/gateway"
+	"github.com/courier-dev/courier/internal/pipeline/latest"
 	"github.com/courier-dev/courier/internal/pipeline/publish"
 	"github.com/courier-dev/courier/internal/pipeline/rider"
 	"github.com/spf13/cobra"
@@ -31,12 +32,18 @@ func newGatewayCommand() *cobra.Command {
 		Use:   "gateway",
 		Short: "Serve the HTTP API that rider apps send locations to",
 		Long: `Serve the HTTP API that rider apps send locations to, publishing every
-update to the topic (acks=all) before answering 202:
+update to the topic (acks=all), and each rider's newest to the compacted
+--latest-topic, before answering 202:
 
   POST /v1/locations             JSON array or NDJSON of {rider_id, lat, lon, ts}
   PUT  /v1/riders/{id}/location  one {lat, lon, ts}
+  GET  /v1/riders/{id}/location  the rider's last known location (404 if none)
   GET  /v1/riders/{id}/live      the rider's updates as Server-Sent Events
   GET  /v1/healthz               200 "ok" while the cluster answers, else 503
+
+Last known locations are held in memory (at most --max-riders), read from
+--latest-topic at start and followed; a location is there before its write
+is answered 202.
 
 Writes must say Content-Type: application/json (an object, or for POST an
 array of objects) or application/x-ndjson (one object per line); anything
@@ -67,7 +74,9 @@ later) is waited for, with a warning every few seconds.`,
 	f.StringVar(&addr, "addr", "127.0.0.1:8081", "HTTP address to listen on")
 	f.StringVar(&cfg.Publish.Topic, "topic", publish.DefaultTopic, "topic the updates are published to")
 	city.register(cmd)
-	f.BoolVar(&cfg.Publish.CreateTopic, "create-topic", true, "create the topic if it does not exist (one partition per region)")
+	f.StringVar(&cfg.Publish.LatestTopic, "latest-topic", latest.DefaultTopic, "compacted topic of every rider's last known location")
+	f.BoolVar(&cfg.Publish.CreateTopic, "create-topic", true, "create the topics if they do not exist (one partition per region; the latest topic compacted)")
+	f.IntVar(&cfg.MaxRiders, "max-riders", gateway.DefaultMaxRiders, "most riders whose last known location is held in memory (about 100 bytes each)")
 	f.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", gateway.DefaultMaxBodyBytes, "largest request body; larger is answered 413")
 	f.IntVar(&cfg.MaxBatch, "max-batch", gateway.DefaultMaxBatch, "most updates in one POST; more is answered 400")
 	f.DurationVar(&cfg.Limits.MaxFuture, "max-future", rider.DefaultLimits.MaxFuture, "how far ahead of this clock a ts may be (negative: no limit)")
@@ -108,7 +117,7 @@ func runGateway(ctx context.Context, addr string, cfg gateway.Config, shutdownTi
 	if gatewayListening != nil {
 		gatewayListening(ln.Addr())
 	}
-	cfg.Logger.Info("gateway listening", "addr", ln.Addr().String(), "topic", cfg.Publish.Topic, "partition_by", cfg.Publish.Mode)
+	cfg.Logger.Info("gateway listening", "addr", ln.Addr().String(), "topic", cfg.Publish.Topic, "latest_topic", cfg.Publish.LatestTopic, "partition_by", cfg.Publish.Mode)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

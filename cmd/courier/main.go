@@ -40,6 +40,7 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(
 		newBrokerCommand(),
 		newTopicCommand(),
+		newConfigCommand(),
 		newProduceCommand(),
 		newConsumeCommand(),
 		newGroupCommand(),

@@ -10,6 +10,7 @@ import (
 
 	"github.com/courier-dev/courier/internal/tools/ctl"
 	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // newTopicCommand returns `courier topic`.
@@ -24,7 +25,45 @@ func newTopicCommand() *cobra.Command {
 		newTopicDescribeCommand(),
 		newTopicDeleteCommand(),
 		newTopicAddPartitionsCommand(),
+		newTopicAlterConfigCommand(),
 	)
+	return cmd
+}
+
+// newTopicAlterConfigCommand returns `courier topic alter-config NAME`.
+func newTopicAlterConfigCommand() *cobra.Command {
+	var (
+		cf clientFlags
+		ch configChangeFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "alter-config NAME",
+		Short: "Set, delete, append to or subtract from a topic's configs",
+		Long: "Change a topic's configs with IncrementalAlterConfigs: --set k=v, --delete k\n" +
+			"(back to the broker's default), and for list configs such as cleanup.policy\n" +
+			"--append k=v and --subtract k=v. A list value is comma-separated\n" +
+			"(cleanup.policy=compact,delete; kafka-configs.sh's [compact,delete] works too).\n" +
+			"Either every change applies or none.",
+		Example: "  courier topic alter-config rider-latest --set cleanup.policy=compact --set min.compaction.lag.ms=60000\n" +
+			"  courier topic alter-config audit --append cleanup.policy=compact --delete retention.ms",
+		Args: topicNameArg,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ops, err := ch.ops()
+			if err != nil {
+				return err
+			}
+			r := ctl.ConfigResource{Type: kmsg.ConfigResourceTypeTopic, Name: args[0]}
+			return withAdmin(cmd, &cf, func(ctx context.Context, a *ctl.Admin) error {
+				if err := a.AlterConfigs(ctx, r, ops); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "altered configs of topic %s\n", args[0])
+				return nil
+			})
+		},
+	}
+	cf.registerTool(cmd)
+	ch.register(cmd)
 	return cmd
 }
 
@@ -68,7 +107,7 @@ func newTopicCreateCommand() *cobra.Command {
 	cf.registerTool(cmd)
 	cmd.Flags().Int32Var(&partitions, "partitions", -1, "number of partitions (-1: the broker's default, num.partitions)")
 	cmd.Flags().Int16Var(&rf, "replication-factor", -1, "replicas per partition (-1: the broker's default, default.replication.factor)")
-	cmd.Flags().StringArrayVar(&configs, "config", nil, "topic config override key=value, repeatable (e.g. retention.ms=86400000)")
+	cmd.Flags().StringArrayVar(&configs, "config", nil, "topic config override key=value, repeatable (e.g. retention.ms=86400000; a list value comma-separated: cleanup.policy=compact,delete)")
 	return cmd
 }
 

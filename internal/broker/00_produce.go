@@ -10,8 +10,10 @@ package broker
 // transactional id refuses the whole request (KafkaApis); then per
 // partition authorization, existence, the records field (one v2 batch:
 // storage.ProducedBatch), acks (INVALID_REQUIRED_ACKS for every partition
-// still standing, as ReplicaManager), and the batch itself (Log.Append,
-// Kafka's LogValidator). A refused batch is counted by reason, logged, and
+// still standing, as ReplicaManager), an internal topic
+// (INVALID_TOPIC_EXCEPTION: only the broker writes __consumer_offsets and
+// __transaction_state, as ReplicaManager.appendToLocalLog refuses a
+// client), and the batch itself (Log.Append, Kafka's LogValidator). A refused batch is counted by reason, logged, and
 // answered with Kafka's code, a message and, for timestamps, the records
 // at fault.
 
@@ -25,12 +27,17 @@ import (
 
 	"github.com/courier-dev/courier/internal/broker/server"
 	"github.com/courier-dev/courier/internal/broker/storage"
+	"github.com/courier-dev/courier/internal/broker/topics"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// reasonRequiredAcks labels batches refused for the request's acks.
-const reasonRequiredAcks = "required_acks"
+// Reasons of refusals decided here rather than by storage: the request's
+// acks, and a batch for an internal topic.
+const (
+	reasonRequiredAcks  = "required_acks"
+	reasonInternalTopic = "internal_topic"
+)
 
 // durableWait is an appended partition whose answer waits for fsync.
 type durableWait struct {
@@ -76,6 +83,9 @@ func (b *Broker) handleProduce(_ context.Context, req *server.Request) server.Re
 			batch, err := storage.ProducedBatch(r.Version, rp.Records)
 			if err == nil && !validAcks {
 				err = fmt.Errorf("%w: acks %d, want -1, 0 or 1", errInvalidRequiredAcks, r.Acks)
+			}
+			if err == nil && topics.IsInternal(rt.Topic) {
+				err = fmt.Errorf("%w %s", errInternalTopic, rt.Topic)
 			}
 			if err == nil {
 				var res storage.AppendResult
@@ -125,6 +135,10 @@ func noResponse(context.Context) kmsg.Response { return nil }
 // errInvalidRequiredAcks is Kafka's INVALID_REQUIRED_ACKS.
 var errInvalidRequiredAcks = errors.New("invalid required acks")
 
+// errInternalTopic is a produce to an internal topic, refused with
+// INVALID_TOPIC_EXCEPTION and Kafka's message.
+var errInternalTopic = errors.New("Cannot append to internal topic")
+
 // refuseBatch fills a partition's answer for a batch that was not
 // appended. A batch refused by validation (or for the request's acks) is
 // counted and logged; its message names the problem and the partition, as
@@ -134,6 +148,12 @@ func (b *Broker) refuseBatch(req *server.Request, p *partition, err error, sp *k
 	if errors.Is(err, errInvalidRequiredAcks) {
 		sp.ErrorCode = kerr.InvalidRequiredAcks.Code
 		b.rejected(req, p, reasonRequiredAcks, err)
+		return
+	}
+	if errors.Is(err, errInternalTopic) {
+		sp.ErrorCode = kerr.InvalidTopicException.Code
+		sp.ErrorMessage = errorMessage(err)
+		b.rejected(req, p, reasonInternalTopic, err)
 		return
 	}
 	sp.ErrorCode = errorCode(err)

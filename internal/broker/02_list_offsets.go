@@ -1,8 +1,15 @@
 package broker
 
 // 02_list_offsets.go answers ListOffsets: earliest (-2), latest (-1), the
-// offset of the largest timestamp (-3), or the first offset at or after a
-// timestamp.
+// offset of the largest timestamp (-3, v7+), or the first offset at or
+// after a timestamp; and the tiered-storage lookups as Apache Kafka
+// answers them for a partition without tiered storage
+// (UnifiedLog.fetchOffsetByTimestamp): earliest local (-4, KIP-405, v8+)
+// is the log start offset, since every segment is local; latest tiered
+// (-5, KIP-1005, v9+) and earliest pending upload (-6, KIP-1023, v11+)
+// are offset -1 with leader epoch -1, since nothing is tiered. A
+// timestamp the request's version does not carry is UNSUPPORTED_VERSION,
+// as Kafka's ReplicaManager answers it.
 
 import (
 	"context"
@@ -27,15 +34,32 @@ func (b *Broker) handleListOffsets(_ context.Context, req *server.Request) serve
 				st.Partitions = append(st.Partitions, sp)
 				continue
 			}
-			st.Partitions = append(st.Partitions, b.listOffset(rt.Topic, rp))
+			st.Partitions = append(st.Partitions, b.listOffset(rt.Topic, r.Version, rp))
 		}
 		resp.Topics = append(resp.Topics, st)
 	}
 	return server.Immediate(resp)
 }
 
+// The ListOffsets timestamps that name an offset rather than a time.
+const (
+	earliestTimestamp              = -2
+	earliestLocalTimestamp         = -4
+	latestTieredTimestamp          = -5
+	earliestPendingUploadTimestamp = -6
+)
+
+// timestampMinVersion is the first ListOffsets version that carries each
+// special timestamp (Kafka's ListOffsetsRequest).
+var timestampMinVersion = map[int64]int16{
+	-3:                             7,
+	earliestLocalTimestamp:         8,
+	latestTieredTimestamp:          9,
+	earliestPendingUploadTimestamp: 11,
+}
+
 // listOffset answers for one partition.
-func (b *Broker) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartition) kmsg.ListOffsetsResponseTopicPartition {
+func (b *Broker) listOffset(topic string, version int16, rp kmsg.ListOffsetsRequestTopicPartition) kmsg.ListOffsetsResponseTopicPartition {
 	sp := kmsg.NewListOffsetsResponseTopicPartition()
 	sp.Partition = rp.Partition
 	sp.Timestamp = -1
@@ -50,13 +74,19 @@ func (b *Broker) listOffset(topic string, rp kmsg.ListOffsetsRequestTopicPartiti
 		sp.ErrorCode = code
 		return sp
 	}
+	if minVersion, ok := timestampMinVersion[rp.Timestamp]; ok && version < minVersion {
+		sp.ErrorCode = kerr.UnsupportedVersion.Code
+		return sp
+	}
 	switch ts := rp.Timestamp; {
-	case ts == -2:
+	case ts == earliestTimestamp, ts == earliestLocalTimestamp:
 		sp.Offset = p.log.LogStartOffset()
 	case ts == -1:
 		sp.Offset = p.log.HighWatermark()
 	case ts == -3:
 		sp.Offset, sp.Timestamp = p.log.MaxTimestamp()
+	case ts == latestTieredTimestamp, ts == earliestPendingUploadTimestamp:
+		return sp // nothing is tiered: offset -1, epoch -1, no error
 	case ts < 0:
 		sp.ErrorCode = kerr.InvalidRequest.Code
 	default:

@@ -128,7 +128,7 @@ func (b *Broker) metadataTopic(t topics.Topic) kmsg.MetadataResponseTopic {
 	name := t.Name
 	mt.Topic = &name
 	mt.TopicID = t.ID
-	mt.IsInternal = t.Internal
+	mt.IsInternal = t.Internal || topics.IsInternal(t.Name)
 	mt.Partitions = make([]kmsg.MetadataResponseTopicPartition, t.Partitions)
 	// A partition being created is in the metadata a moment before it is
 	// served: answer it as Kafka does one whose leader is not elected yet.

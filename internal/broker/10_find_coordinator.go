@@ -93,7 +93,7 @@ func (b *Broker) ensureOffsetsTopic() {
 
 // groupOptions configures the group coordinator.
 func (b *Broker) groupOptions() []group.Opt {
-	opts := []group.Opt{group.WithLogger(b.cfg.Logger), group.OnPanic(b.metrics.BackgroundPanicked)}
+	opts := []group.Opt{group.WithLogger(b.levels.Logger(loggerGroup)), group.OnPanic(b.metrics.BackgroundPanicked)}
 	if b.cfg.GroupInitialRebalanceDelay >= 0 {
 		opts = append(opts, group.InitialRebalanceDelay(b.cfg.GroupInitialRebalanceDelay))
 	}

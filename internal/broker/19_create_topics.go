@@ -76,7 +76,7 @@ func (b *Broker) createdTopic(req *server.Request, st *kmsg.CreateTopicsResponse
 	st.TopicID = t.ID
 	st.NumPartitions = t.Partitions
 	st.ReplicationFactor = 1
-	st.Configs = describeTopicConfigsForCreate(t)
+	st.Configs = b.brokerLayer().describeTopicConfigsForCreate(t)
 	if !b.allowed(req, opDescribeConfigs, rtTopic, st.Topic) {
 		st.Configs = nil
 		st.ConfigErrorCode = kerr.TopicAuthorizationFailed.Code
@@ -104,6 +104,9 @@ func (b *Broker) topicSpec(rt kmsg.CreateTopicsRequestTopic) (topicSpec, error) 
 	if rt.ReplicationFactor != -1 && rt.ReplicationFactor != 1 {
 		return topicSpec{}, fmt.Errorf("%w: %d; Courier is a single broker, so it must be 1 (or -1 for the default)", errInvalidReplicationFactor, rt.ReplicationFactor)
 	}
+	if rt.Topic == topics.MetadataTopic {
+		return topicSpec{}, newAPIError(kerr.InvalidRequest, "Creation of internal topic %s is prohibited.", topics.MetadataTopic)
+	}
 	configs := map[string]string{}
 	for _, c := range rt.Configs {
 		if c.Value == nil {
@@ -111,7 +114,13 @@ func (b *Broker) topicSpec(rt kmsg.CreateTopicsRequestTopic) (topicSpec, error) 
 		}
 		configs[c.Name] = *c.Value
 	}
-	return topicSpec{name: rt.Topic, partitions: partitions, configs: configs}, nil
+	// Held to Kafka 4's rules here: the store checks only what any
+	// version stored (topics.ValidateStoredConfigs).
+	if err := topics.ValidateConfigs(configs); err != nil {
+		return topicSpec{}, err
+	}
+	// Kafka's internal topics are internal whoever creates them.
+	return topicSpec{name: rt.Topic, partitions: partitions, configs: topics.NormalizeConfigs(configs), internal: topics.IsInternal(rt.Topic)}, nil
 }
 
 // validateTopicSpec answers a validate-only request: what creating the
@@ -132,19 +141,16 @@ func (b *Broker) validateTopicSpec(spec topicSpec) (topics.Topic, error) {
 	return topics.Topic{Name: spec.name, Partitions: spec.partitions, Configs: spec.configs}, nil
 }
 
-// describeTopicConfigsForCreate lists a new topic's effective configs.
-func describeTopicConfigsForCreate(t topics.Topic) []kmsg.CreateTopicsResponseTopicConfig {
+// describeTopicConfigsForCreate lists a new topic's effective configs,
+// as DescribeConfigs would.
+func (l brokerLayer) describeTopicConfigsForCreate(t topics.Topic) []kmsg.CreateTopicsResponseTopicConfig {
 	var out []kmsg.CreateTopicsResponseTopicConfig
-	for _, d := range topics.ConfigDefs() {
-		v, isDefault, _ := t.Value(d.Name)
+	for _, e := range l.topicConfigEntries(t) {
 		c := kmsg.NewCreateTopicsResponseTopicConfig()
-		c.Name = d.Name
-		val := v
-		c.Value = &val
-		c.Source = int8(kmsg.ConfigSourceDynamicTopicConfig)
-		if isDefault {
-			c.Source = int8(kmsg.ConfigSourceDefaultConfig)
-		}
+		c.Name = e.name
+		c.Value = e.value
+		c.Source = int8(e.source)
+		c.IsSensitive = e.typ == kmsg.ConfigTypePassword
 		out = append(out, c)
 	}
 	return out

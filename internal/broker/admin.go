@@ -262,11 +262,13 @@ func (b *Broker) changeTopicConfigs(name string, edit func(map[string]string) (m
 	if !ok {
 		return fmt.Errorf("%w: %s", topics.ErrUnknownTopic, name)
 	}
-	configs, err := edit(t.Configs)
+	current := t.Configs
+	configs, err := edit(copyMap(current))
 	if err != nil {
 		return err
 	}
-	if err := topics.ValidateConfigs(configs); err != nil {
+	configs = topics.NormalizeConfigs(configs)
+	if err := topics.ValidateChange(current, configs); err != nil {
 		return err
 	}
 	if validateOnly {
@@ -275,7 +277,7 @@ func (b *Broker) changeTopicConfigs(name string, edit func(map[string]string) (m
 	if t, err = b.topics.SetConfigs(name, configs); err != nil {
 		return err
 	}
-	sc := storageConfig(t)
+	sc := b.storageConfig(t)
 	for _, p := range b.topicPartitions(name) {
 		p.log.SetConfig(sc)
 		if err := writePartitionMeta(b.partitionDir(name, p.index), t, p.index); err != nil {

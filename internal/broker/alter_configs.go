@@ -19,8 +19,9 @@ import (
 )
 
 // configOp is one requested change of one config, in the form both APIs
-// reduce to: SET with a value, or DELETE (back to the default). APPEND and
-// SUBTRACT apply to list configs, which Courier has none of.
+// reduce to: SET with a value, DELETE (back to the default), or APPEND
+// and SUBTRACT (list configs only: add the values not there, remove the
+// ones there).
 type configOp struct {
 	name  string
 	op    kmsg.IncrementalAlterConfigOp
@@ -47,11 +48,29 @@ func (b *Broker) alterConfigs(req *server.Request, c configChange, validateOnly 
 	if err := c.check(); err != nil {
 		return errorCode(err), errorMessage(err)
 	}
-	if c.resourceType != kmsg.ConfigResourceTypeTopic {
-		return kerr.InvalidRequest.Code, errorMessage(fmt.Errorf("only topic configs can be altered, not %v", c.resourceType))
+	var err error
+	switch c.resourceType {
+	case kmsg.ConfigResourceTypeTopic:
+		err = b.changeTopicConfigs(c.resource, func(current map[string]string) (map[string]string, error) {
+			return c.apply(current, lookupTopicConfig)
+		}, validateOnly)
+	case kmsg.ConfigResourceTypeBroker:
+		err = b.changeBrokerConfigs(c, validateOnly)
+	case kmsg.ConfigResourceTypeBrokerLogger:
+		err = b.changeLoggers(c, validateOnly)
+	default:
+		err = newAPIError(kerr.InvalidRequest, "unsupported resource type %v: Courier alters TOPIC, BROKER and BROKER_LOGGER configs", c.resourceType)
 	}
-	err := b.changeTopicConfigs(c.resource, c.apply, validateOnly)
 	return errorCode(err), errorMessage(err)
+}
+
+// lookupTopicConfig finds a topic config a change may name: one of Kafka
+// 4's, or a removed one a topic may still hold (to DELETE it).
+func lookupTopicConfig(name string) (topics.ConfigDef, bool) {
+	if d, ok := topics.LookupConfig(name); ok {
+		return d, true
+	}
+	return topics.LookupRemovedConfig(name)
 }
 
 // alterConfigsAuthCode checks ALTER_CONFIGS on a topic, or on the cluster
@@ -72,8 +91,8 @@ func (b *Broker) alterConfigsAuthCode(req *server.Request, rt kmsg.ConfigResourc
 
 // check refuses what Kafka refuses in any resource's change, before
 // looking at the resource: a config named twice (INVALID_REQUEST: which
-// would win?), a SET without a value (INVALID_REQUEST), and an operation
-// Courier's configs cannot take (INVALID_CONFIG).
+// would win?), a SET, APPEND or SUBTRACT without a value
+// (INVALID_REQUEST), and an unknown operation (INVALID_REQUEST).
 func (c configChange) check() error {
 	seen := make(map[string]bool, len(c.ops))
 	var dups, nulls []string
@@ -95,9 +114,8 @@ func (c configChange) check() error {
 	}
 	for _, o := range c.ops {
 		switch o.op {
-		case kmsg.IncrementalAlterConfigOpSet, kmsg.IncrementalAlterConfigOpDelete:
-		case kmsg.IncrementalAlterConfigOpAppend, kmsg.IncrementalAlterConfigOpSubtract:
-			return fmt.Errorf("%w: %s: operation %v applies to list configs only", topics.ErrInvalidConfig, o.name, o.op)
+		case kmsg.IncrementalAlterConfigOpSet, kmsg.IncrementalAlterConfigOpDelete,
+			kmsg.IncrementalAlterConfigOpAppend, kmsg.IncrementalAlterConfigOpSubtract:
 		default:
 			return fmt.Errorf("%w: %s: unknown operation %d", errInvalidRequest, o.name, int8(o.op))
 		}
@@ -105,21 +123,42 @@ func (c configChange) check() error {
 	return nil
 }
 
-// apply computes the new configs from current (a copy the caller owns).
-func (c configChange) apply(current map[string]string) (map[string]string, error) {
+// apply computes the new configs from current (a copy the caller owns),
+// with lookup giving the definitions of the names the ops may touch.
+// APPEND and SUBTRACT start from the current value or, where there is
+// none, the config's default, as Kafka's controller does; on a config
+// that is not a LIST they are INVALID_CONFIG with Kafka's message.
+func (c configChange) apply(current map[string]string, lookup func(string) (topics.ConfigDef, bool)) (map[string]string, error) {
 	next := current
 	if c.replace || next == nil {
 		next = make(map[string]string, len(c.ops))
 	}
 	for _, o := range c.ops {
+		d, known := lookup(o.name)
 		switch o.op {
 		case kmsg.IncrementalAlterConfigOpSet:
 			next[o.name] = *o.value
 		case kmsg.IncrementalAlterConfigOpDelete:
-			if _, known := topics.LookupConfig(o.name); !known {
-				return nil, fmt.Errorf("%w: unknown config %q", topics.ErrInvalidConfig, o.name)
+			if !known {
+				return nil, &topics.ConfigError{Msg: "Unknown topic config name: " + o.name, Unknown: true}
 			}
 			delete(next, o.name)
+		case kmsg.IncrementalAlterConfigOpAppend, kmsg.IncrementalAlterConfigOpSubtract:
+			if !known {
+				return nil, &topics.ConfigError{Msg: "Unknown topic config name: " + o.name, Unknown: true}
+			}
+			if !d.IsList() {
+				return nil, &topics.ConfigError{Msg: fmt.Sprintf("Can't %v to key %s because its type is not LIST.", o.op, o.name)}
+			}
+			old, ok := next[o.name]
+			if !ok {
+				old = d.Default
+			}
+			if o.op == kmsg.IncrementalAlterConfigOpAppend {
+				next[o.name] = topics.AppendList(old, *o.value)
+			} else {
+				next[o.name] = topics.SubtractList(old, *o.value)
+			}
 		}
 	}
 	return next, nil

@@ -34,15 +34,16 @@ func del(name string) cfgOp        { return cfgOp{name, kmsg.IncrementalAlterCon
 // IncrementalAlterConfigs and returns its error code.
 func alterConfigs(t *testing.T, cl *kgo.Client, legacy, validateOnly bool, rt kmsg.ConfigResourceType, name string, ops ...cfgOp) int16 {
 	t.Helper()
-	code, err := sendAlterConfigs(testCtx(t), cl, legacy, validateOnly, rt, name, ops...)
+	code, _, err := sendAlterConfigs(testCtx(t), cl, legacy, validateOnly, rt, name, ops...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return code
 }
 
-// sendAlterConfigs is alterConfigs for any goroutine.
-func sendAlterConfigs(ctx context.Context, cl *kgo.Client, legacy, validateOnly bool, rt kmsg.ConfigResourceType, name string, ops ...cfgOp) (int16, error) {
+// sendAlterConfigs is alterConfigs for any goroutine, also returning the
+// error message.
+func sendAlterConfigs(ctx context.Context, cl *kgo.Client, legacy, validateOnly bool, rt kmsg.ConfigResourceType, name string, ops ...cfgOp) (int16, string, error) {
 	var req kmsg.Request
 	if legacy {
 		r := kmsg.NewPtrAlterConfigsRequest()
@@ -63,15 +64,21 @@ func sendAlterConfigs(ctx context.Context, cl *kgo.Client, legacy, validateOnly 
 	}
 	resp, err := cl.Request(ctx, req)
 	if err != nil {
-		return 0, err
+		return 0, "", err
+	}
+	msg := func(m *string) string {
+		if m == nil {
+			return ""
+		}
+		return *m
 	}
 	switch r := resp.(type) {
 	case *kmsg.AlterConfigsResponse:
-		return r.Resources[0].ErrorCode, nil
+		return r.Resources[0].ErrorCode, msg(r.Resources[0].ErrorMessage), nil
 	case *kmsg.IncrementalAlterConfigsResponse:
-		return r.Resources[0].ErrorCode, nil
+		return r.Resources[0].ErrorCode, msg(r.Resources[0].ErrorMessage), nil
 	}
-	return 0, fmt.Errorf("unexpected response %T", resp)
+	return 0, "", fmt.Errorf("unexpected response %T", resp)
 }
 
 // topicConfigs returns the configs a topic sets (not its defaults).
@@ -119,11 +126,15 @@ func TestAlterConfigs(t *testing.T) {
 		{name: "incremental invalid value", ops: []cfgOp{set("retention.bytes", "5000"), set("retention.ms", "soon")}, code: kerr.InvalidConfig.Code},
 		{name: "incremental unknown config", ops: []cfgOp{set("retention.minutes", "5")}, code: kerr.InvalidConfig.Code},
 		{name: "incremental delete unknown config", ops: []cfgOp{del("retention.minutes")}, code: kerr.InvalidConfig.Code},
-		{name: "incremental append", ops: []cfgOp{{"cleanup.policy", kmsg.IncrementalAlterConfigOpAppend, new("delete")}}, code: kerr.InvalidConfig.Code},
+		{name: "incremental append", ops: []cfgOp{{"cleanup.policy", kmsg.IncrementalAlterConfigOpAppend, new("compact")}}, want: map[string]string{"retention.ms": "1000", "segment.bytes": "1048576", "cleanup.policy": "delete,compact"}},
+		{name: "incremental subtract", ops: []cfgOp{{"cleanup.policy", kmsg.IncrementalAlterConfigOpSubtract, new("delete")}}, want: map[string]string{"retention.ms": "1000", "segment.bytes": "1048576", "cleanup.policy": ""}},
+		{name: "incremental append to a non-list", ops: []cfgOp{{"retention.ms", kmsg.IncrementalAlterConfigOpAppend, new("5")}}, code: kerr.InvalidConfig.Code},
+		{name: "incremental subtract from a non-list", ops: []cfgOp{{"compression.type", kmsg.IncrementalAlterConfigOpSubtract, new("producer")}}, code: kerr.InvalidConfig.Code},
+		{name: "incremental append invalid item", ops: []cfgOp{{"cleanup.policy", kmsg.IncrementalAlterConfigOpAppend, new("shred")}}, code: kerr.InvalidConfig.Code},
 		{name: "incremental set without value", ops: []cfgOp{{"retention.ms", kmsg.IncrementalAlterConfigOpSet, nil}}, code: kerr.InvalidRequest.Code},
 		{name: "incremental config twice", ops: []cfgOp{set("retention.ms", "1"), del("retention.ms")}, code: kerr.InvalidRequest.Code},
 		{name: "incremental unknown topic", missing: true, ops: []cfgOp{set("retention.ms", "1")}, code: kerr.UnknownTopicOrPartition.Code},
-		{name: "incremental broker", rt: broker, ops: []cfgOp{set("log.retention.ms", "1")}, code: kerr.InvalidRequest.Code},
+		{name: "incremental broker read-only", rt: broker, ops: []cfgOp{set("log.dirs", "/tmp")}, code: kerr.InvalidRequest.Code},
 		{name: "legacy replaces", legacy: true, ops: []cfgOp{set("retention.bytes", "5000")}, want: map[string]string{"retention.bytes": "5000"}},
 		{name: "legacy empty resets all", legacy: true, want: map[string]string{}},
 		{name: "legacy validate only", legacy: true, validateOnly: true, ops: []cfgOp{set("retention.bytes", "5000")}},
@@ -131,7 +142,7 @@ func TestAlterConfigs(t *testing.T) {
 		{name: "legacy null value", legacy: true, ops: []cfgOp{{"retention.ms", kmsg.IncrementalAlterConfigOpSet, nil}}, code: kerr.InvalidRequest.Code},
 		{name: "legacy config twice", legacy: true, ops: []cfgOp{set("retention.ms", "1"), set("retention.ms", "2")}, code: kerr.InvalidRequest.Code},
 		{name: "legacy unknown topic", legacy: true, missing: true, code: kerr.UnknownTopicOrPartition.Code},
-		{name: "legacy broker", legacy: true, rt: broker, ops: []cfgOp{set("log.retention.ms", "1")}, code: kerr.InvalidRequest.Code},
+		{name: "legacy broker read-only", legacy: true, rt: broker, ops: []cfgOp{set("num.partitions", "3")}, code: kerr.InvalidRequest.Code},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -200,7 +211,7 @@ func TestIncrementalAlterConfigsConcurrent(t *testing.T) {
 		ctx := testCtx(t)
 		for i, n := range names {
 			wg.Go(func() {
-				codes[i], errs[i] = sendAlterConfigs(ctx, clients[i], false, false, kmsg.ConfigResourceTypeTopic, "busy", set(n, fmt.Sprint(1000+round)))
+				codes[i], _, errs[i] = sendAlterConfigs(ctx, clients[i], false, false, kmsg.ConfigResourceTypeTopic, "busy", set(n, fmt.Sprint(1000+round)))
 			})
 		}
 		wg.Wait()

@@ -28,7 +28,7 @@ func init() {
 	apis = map[int16]api{
 		kmsg.Produce.Int16():                 {3, 11, (*Broker).handleProduce},
 		kmsg.Fetch.Int16():                   {4, 16, (*Broker).handleFetch},
-		kmsg.ListOffsets.Int16():             {1, 8, (*Broker).handleListOffsets},
+		kmsg.ListOffsets.Int16():             {1, 11, (*Broker).handleListOffsets},
 		kmsg.Metadata.Int16():                {0, 12, (*Broker).handleMetadata},
 		kmsg.OffsetCommit.Int16():            {0, 10, (*Broker).handleOffsetCommit},
 		kmsg.OffsetFetch.Int16():             {0, 10, (*Broker).handleOffsetFetch},

@@ -16,6 +16,7 @@ import (
 	"github.com/courier-dev/courier/internal/broker/acl"
 	"github.com/courier-dev/courier/internal/broker/cleaner"
 	"github.com/courier-dev/courier/internal/broker/group"
+	"github.com/courier-dev/courier/internal/broker/loglevel"
 	"github.com/courier-dev/courier/internal/broker/membudget"
 	"github.com/courier-dev/courier/internal/broker/storage"
 	"github.com/courier-dev/courier/internal/broker/topics"
@@ -46,6 +47,11 @@ type Broker struct {
 	fetchMem *membudget.Budget
 	// cleaner compacts the partitions of compacted topics.
 	cleaner *cleaner.Manager
+	// levels are the components' loggers (broker_loggers.go).
+	levels *loglevel.Levels
+	// dynamic holds the broker configs set by clients
+	// (dynamic_configs.go).
+	dynamic *dynamicConfigs
 
 	// mu guards the partition table; handlers hold it shared only to
 	// look partitions up, never across I/O.
@@ -92,8 +98,10 @@ func Open(cfg Config) (*Broker, error) {
 		files:   storage.NewFileCache(segmentFileCacheSize()),
 		// The fetch memory budget, shared by every connection's fetches.
 		fetchMem: membudget.New(cfg.FetchMemoryBytes),
+		levels:   cfg.LogLevels,
 	}
 	b.cleaner = cleaner.New(cfg.Cleaner, b.cleanerTargets)
+	b.levels.Register(loggerBroker, loggerStorage, loggerGroup, loggerTopics, loggerACL, loggerUsers, loggerCleaner, LoggerServer)
 	b.metrics.registry.MustRegister(partitionCollector{b}, journalCollector{b})
 	b.metrics.observeCleaner(b.cleaner)
 	b.metrics.observeFetchMemory(b.fetchMem)
@@ -117,6 +125,11 @@ func Open(cfg Config) (*Broker, error) {
 			b.lock.release()
 		}
 	}()
+	var ignored int
+	if b.dynamic, ignored, err = openDynamicConfigs(b.metaDir(), cfg.Logger); err != nil {
+		return nil, err
+	}
+	b.metrics.brokerConfigsIgnored.Set(float64(ignored))
 	if b.topics, err = b.openTopicStore(); err != nil {
 		return nil, err
 	}
@@ -139,10 +152,10 @@ func Open(cfg Config) (*Broker, error) {
 	if err := b.sweepLogsDir(); err != nil {
 		return nil, err
 	}
-	if b.acls, err = acl.Open(b.metaDir(), cfg.SuperUsers, cfg.Logger); err != nil {
+	if b.acls, err = acl.Open(b.metaDir(), cfg.SuperUsers, b.levels.Logger(loggerACL)); err != nil {
 		return nil, err
 	}
-	if b.users, err = users.Open(b.metaDir(), cfg.Logger); err != nil {
+	if b.users, err = users.Open(b.metaDir(), b.levels.Logger(loggerUsers)); err != nil {
 		return nil, err
 	}
 	if b.groups, err = group.Open(filepath.Join(b.metaDir(), "groups"), b.groupOptions()...); err != nil {
@@ -204,7 +217,7 @@ func (b *Broker) openPartitions(t topics.Topic, first int32, fresh bool) ([]*par
 	var opened []*partition
 	for i := first; i < t.Partitions; i++ {
 		dir := b.partitionDir(t.Name, i)
-		l, err := storage.Open(dir, storageConfig(t), b.storageOptions())
+		l, err := storage.Open(dir, b.storageConfig(t), b.storageOptions())
 		if err != nil {
 			for _, p := range opened {
 				p.log.Close()
@@ -235,49 +248,7 @@ func (b *Broker) publishPartitions(t topics.Topic, opened []*partition) {
 // storageOptions are the broker-wide storage settings. Recovery's fsyncs
 // are left to one syncfs in Open (new partitions have nothing to fsync).
 func (b *Broker) storageOptions() storage.Options {
-	return storage.Options{Sync: b.cfg.Sync, Logger: b.cfg.Logger, Files: b.files, SkipRecoverySync: true, LeaderEpoch: b.epoch}
-}
-
-// storageConfig maps a topic's configs to its logs' settings.
-func storageConfig(t topics.Topic) storage.Config {
-	ts, _, _ := t.Value("message.timestamp.type")
-	policy := storage.PolicyDelete
-	switch p, _, _ := t.Value("cleanup.policy"); p {
-	case "compact":
-		policy = storage.PolicyCompact
-	case "compact,delete", "delete,compact":
-		policy = storage.PolicyCompactDelete
-	}
-	return storage.Config{
-		Policy:             policy,
-		SegmentBytes:       t.Int64("segment.bytes"),
-		SegmentMs:          t.Int64("segment.ms"),
-		RetentionMs:        nonZero(t.Int64("retention.ms")),
-		RetentionBytes:     nonZero(t.Int64("retention.bytes")),
-		MaxMessageBytes:    int32(min(t.Int64("max.message.bytes"), 1<<31-1)),
-		LogAppendTime:      ts == "LogAppendTime",
-		IndexIntervalBytes: int32(min(t.Int64("index.interval.bytes"), 1<<31-1)),
-
-		TimestampBeforeMaxMs: timestampBound(t, "message.timestamp.before.max.ms"),
-		TimestampAfterMaxMs:  timestampBound(t, "message.timestamp.after.max.ms"),
-	}
-}
-
-// timestampBound is a topic's effective message.timestamp.before.max.ms or
-// after.max.ms in storage.Config's terms (where 0 would mean the default).
-// As in Kafka 3.6 to 3.9, the deprecated message.timestamp.difference.max.ms
-// applies to a direction that the topic does not set explicitly.
-func timestampBound(t topics.Topic, name string) int64 {
-	v := t.Int64(name)
-	if _, isDefault, _ := t.Value(name); isDefault {
-		if _, diffDefault, _ := t.Value("message.timestamp.difference.max.ms"); !diffDefault {
-			v = t.Int64("message.timestamp.difference.max.ms")
-		}
-	}
-	if v == 0 {
-		return -1 // Kafka's 0: no difference allowed
-	}
-	return v
+	return storage.Options{Sync: b.cfg.Sync, Logger: b.levels.Logger(loggerStorage), Files: b.files, SkipRecoverySync: true, LeaderEpoch: b.epoch}
 }
 
 // lookup returns a partition, or nil.

@@ -26,12 +26,13 @@ import (
 // fastCleaner makes the cleaner look for work every 50 ms.
 func fastCleaner(c *run.Config) { c.Broker.Cleaner.Backoff = 50 * time.Millisecond }
 
-// compactedConfigs roll a segment every few KB.
+// compactedConfigs roll a segment every few KB (internal.segment.bytes:
+// Kafka 4 refuses a segment.bytes under 1 MiB).
 func compactedConfigs() map[string]*string {
 	s := func(v string) *string { return &v }
 	return map[string]*string{
-		"cleanup.policy": s("compact"),
-		"segment.bytes":  s("4096"),
+		"cleanup.policy":         s("compact"),
+		"internal.segment.bytes": s("4096"),
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/broker/cleaner"
+	"github.com/courier-dev/courier/internal/broker/loglevel"
 	"github.com/courier-dev/courier/internal/broker/storage"
 )
 
@@ -87,8 +88,20 @@ type Config struct {
 	// threads (0 means 1; negative disables it), key map memory, I/O
 	// throttle and backoff.
 	Cleaner cleaner.Config
-	// Logger receives the broker's logs; nil discards them.
+	// Logger receives the broker's logs; nil discards them. Each
+	// component logs through its own logger of LogLevels, built over
+	// Logger's handler when LogLevels is nil.
 	Logger *slog.Logger
+	// LogLevels holds the per-component loggers and their levels (the
+	// BROKER_LOGGER resource). The process builds it over a handler at
+	// the lowest level, so that a level raised at run time shows more;
+	// nil: built from Logger, with its handler's level as the root's.
+	LogLevels *loglevel.Levels
+	// StaticConfigs are the broker configs (Kafka's names) set explicitly
+	// at start, by a flag: DescribeConfigs gives them the source
+	// STATIC_BROKER_CONFIG. A value is used as is; an empty value stands
+	// for the value of the Config field the flag set.
+	StaticConfigs map[string]string
 }
 
 // Defaults of the fetch memory settings.
@@ -126,11 +139,16 @@ func (c Config) withDefaults() Config {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
+	if c.LogLevels == nil {
+		c.LogLevels = loglevel.FromLogger(c.Logger)
+	}
+	// Everything the broker package logs goes through its component.
+	c.Logger = c.LogLevels.Logger(loggerBroker)
 	if c.Cleaner.Threads == 0 {
 		c.Cleaner.Threads = cleaner.DefaultThreads
 	}
 	if c.Cleaner.Logger == nil {
-		c.Cleaner.Logger = c.Logger.With("component", "cleaner")
+		c.Cleaner.Logger = c.LogLevels.Logger(loggerCleaner)
 	}
 	if c.MaxPartitions <= 0 {
 		c.MaxPartitions = defaultMaxPartitions()

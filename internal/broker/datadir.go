@@ -143,7 +143,7 @@ func (b *Broker) isLivePartitionDir(name string) bool {
 // first, then every topic found in the partition directories and missing
 // from the metadata is added.
 func (b *Broker) openTopicStore() (*topics.Store, error) {
-	opts := topics.Options{Logger: b.cfg.Logger}
+	opts := topics.Options{Logger: b.levels.Logger(loggerTopics)}
 	store, err := topics.Open(b.metaDir(), opts)
 	if err == nil && !b.cfg.RebuildMetadata {
 		return store, nil
@@ -238,7 +238,7 @@ func (b *Broker) rebuiltTopic(name string, count int32) (topics.Topic, bool) {
 			}
 			continue
 		}
-		if pm.Topic != name || topics.ValidateConfigs(pm.Configs) != nil {
+		if pm.Topic != name || topics.ValidateStoredConfigs(pm.Configs) != nil {
 			b.cfg.Logger.Warn("partition metadata does not match its directory", "topic", name, "partition", i, "names", pm.Topic)
 			continue
 		}

@@ -4,6 +4,7 @@ package broker
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/courier-dev/courier/internal/broker/storage"
 	"github.com/courier-dev/courier/internal/broker/topics"
@@ -12,9 +13,12 @@ import (
 
 // errorCode returns the Kafka error code for err (0 for nil).
 func errorCode(err error) int16 {
+	var ae *apiError
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &ae):
+		return ae.code.Code
 	case errors.Is(err, storage.ErrCorruptMessage):
 		return kerr.CorruptMessage.Code
 	case errors.Is(err, storage.ErrMessageTooLarge):
@@ -61,6 +65,21 @@ func errorMessage(err error) *string {
 	}
 	s := err.Error()
 	return &s
+}
+
+// apiError is an error answered with a given Kafka code and exactly its
+// message, for answers whose text Kafka's clients and tools show as is
+// ("Invalid config value for resource ...").
+type apiError struct {
+	code *kerr.Error
+	msg  string
+}
+
+func (e *apiError) Error() string { return e.msg }
+
+// newAPIError returns an apiError with a formatted message.
+func newAPIError(code *kerr.Error, format string, args ...any) error {
+	return &apiError{code: code, msg: fmt.Sprintf(format, args...)}
 }
 
 var (

@@ -37,6 +37,9 @@ type Metrics struct {
 	// counts data directory entries moved aside, by reason.
 	recovery    recoveryMetrics
 	quarantined *prometheus.CounterVec
+	// brokerConfigsIgnored counts the entries of broker-configs.json not
+	// used (dynamic_configs.go).
+	brokerConfigsIgnored prometheus.Gauge
 }
 
 func newMetrics() *Metrics {
@@ -72,8 +75,12 @@ func newMetrics() *Metrics {
 		}, []string{"task"}),
 		rejectedBatches: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "courier_produce_rejected_batches_total",
-			Help: "Produced batches refused by validation, by reason (storage.Reason*, and required_acks).",
+			Help: "Produced batches refused by validation, by reason (storage.Reason*, required_acks, and internal_topic).",
 		}, []string{"reason"}),
+		brokerConfigsIgnored: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "courier_broker_configs_ignored",
+			Help: "Entries of DATA/meta/broker-configs.json not used because this build does not accept them (an unknown name or an invalid value); they are kept in the file and logged at start.",
+		}),
 	}
 	for i := range m.apiNames {
 		m.apiNames[i] = kmsg.NameForKey(int16(i))
@@ -82,7 +89,7 @@ func newMetrics() *Metrics {
 		}
 	}
 	m.registry.MustRegister(m.requests, m.latency, m.bytesIn, m.bytesOut, m.connections, m.rejected, m.panics, m.bgPanics,
-		m.rejectedBatches, m.recovery.events, m.recovery.bytes, m.quarantined,
+		m.rejectedBatches, m.brokerConfigsIgnored, m.recovery.events, m.recovery.bytes, m.quarantined,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -105,9 +105,53 @@ func TestTimestampBound(t *testing.T) {
 	}
 	for _, tt := range tests {
 		tp := topics.Topic{Name: "t", Configs: tt.configs}
-		sc := storageConfig(tp)
+		sc := storageConfig(brokerLayer{cfg: &Config{}}.effectiveConfigs(tp))
 		if sc.TimestampBeforeMaxMs != tt.wantBefore || sc.TimestampAfterMaxMs != tt.wantAft {
 			t.Errorf("%v: before %d after %d, want %d and %d", tt.configs, sc.TimestampBeforeMaxMs, sc.TimestampAfterMaxMs, tt.wantBefore, tt.wantAft)
+		}
+	}
+}
+
+// TestStorageConfigMapping pins the topic-config to storage.Config
+// mapping the log cleaner and recompression rely on, Kafka's 0s
+// included.
+func TestStorageConfigMapping(t *testing.T) {
+	tests := []struct {
+		configs map[string]string
+		check   func(storage.Config) bool
+	}{
+		{nil, func(c storage.Config) bool {
+			return c.Policy == storage.PolicyDelete && c.Compression == storage.CompressionProducer && c.MinCleanableDirtyRatio == 0.5 && c.DeleteRetentionMs == 86400000
+		}},
+		{map[string]string{"cleanup.policy": "compact"}, func(c storage.Config) bool { return c.Policy == storage.PolicyCompact }},
+		{map[string]string{"cleanup.policy": "delete,compact"}, func(c storage.Config) bool { return c.Policy == storage.PolicyCompactDelete }},
+		{map[string]string{"cleanup.policy": ""}, func(c storage.Config) bool {
+			return c.Policy == storage.PolicyDelete && c.RetentionMs == -1 && c.RetentionBytes == -1
+		}},
+		{map[string]string{"retention.ms": "0", "retention.bytes": "0"}, func(c storage.Config) bool { return c.RetentionMs == 1 && c.RetentionBytes == 1 }},
+		{map[string]string{"delete.retention.ms": "0", "min.cleanable.dirty.ratio": "0"}, func(c storage.Config) bool {
+			return c.DeleteRetentionMs == -1 && c.MinCleanableDirtyRatio == -1
+		}},
+		{map[string]string{"min.compaction.lag.ms": "5", "max.compaction.lag.ms": "9"}, func(c storage.Config) bool { return c.MinCompactionLagMs == 5 && c.MaxCompactionLagMs == 9 }},
+		{map[string]string{"compression.type": "zstd", "compression.zstd.level": "-3"}, func(c storage.Config) bool {
+			return c.Compression == storage.CompressionZstd && c.CompressionLevel == -3
+		}},
+		{map[string]string{"compression.type": "gzip"}, func(c storage.Config) bool {
+			return c.Compression == storage.CompressionGzip && c.CompressionLevel == 0
+		}},
+		{map[string]string{"compression.type": "lz4", "compression.gzip.level": "5"}, func(c storage.Config) bool {
+			return c.Compression == storage.CompressionLZ4 && c.CompressionLevel == 9
+		}},
+		{map[string]string{"compression.type": "uncompressed"}, func(c storage.Config) bool { return c.Compression == storage.CompressionNone }},
+		{map[string]string{"segment.jitter.ms": "100", "segment.index.bytes": "4096"}, func(c storage.Config) bool {
+			return c.SegmentJitterMs == 100 && c.SegmentIndexBytes == 4096
+		}},
+		{map[string]string{"segment.bytes": "2097152", "internal.segment.bytes": "1024"}, func(c storage.Config) bool { return c.SegmentBytes == 1024 }},
+	}
+	for _, tt := range tests {
+		sc := storageConfig(brokerLayer{cfg: &Config{}}.effectiveConfigs(topics.Topic{Name: "t", Configs: tt.configs}))
+		if !tt.check(sc) {
+			t.Errorf("%v: %+v", tt.configs, sc)
 		}
 	}
 }

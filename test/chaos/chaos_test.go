@@ -238,11 +238,12 @@ func newAdmin(t *testing.T, addr string) *kadm.Client {
 }
 
 // createTopics creates the test's fixed topics, with small segments so
-// that recovery and retention meet many of them.
+// that recovery and retention meet many of them (internal.segment.bytes:
+// Kafka 4's segment.bytes is at least 1 MiB).
 func createTopics(t *testing.T, addr string, topics map[string]int32) {
 	t.Helper()
 	seg := "262144"
 	for name, parts := range topics {
-		testclient.CreateTopic(t, addr, name, parts, map[string]*string{"segment.bytes": &seg}, kgo.RetryTimeout(30*time.Second))
+		testclient.CreateTopic(t, addr, name, parts, map[string]*string{"internal.segment.bytes": &seg}, kgo.RetryTimeout(30*time.Second))
 	}
 }

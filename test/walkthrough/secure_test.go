@@ -15,6 +15,7 @@ import (
 	"database/sql"
 	"encoding/pem"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -222,6 +223,19 @@ func (w *secure) checkTopicAndUsers(t *testing.T, out string) {
 	if d := details["rider-updates"]; d.Err != nil || len(d.Partitions) != 4 {
 		t.Fatalf("rider-updates: %v, %d partitions", d.Err, len(d.Partitions))
 	}
+	rcs, err := adm.DescribeTopicConfigs(ctx(t), "rider-latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := rcs.On("rider-latest", nil)
+	if err != nil || rc.Err != nil {
+		t.Fatalf("rider-latest: %v %v", err, rc.Err)
+	}
+	for _, c := range rc.Configs {
+		if c.Key == "cleanup.policy" && c.MaybeValue() != "compact" {
+			t.Errorf("rider-latest: cleanup.policy=%s", c.MaybeValue())
+		}
+	}
 	described, err := adm.DescribeUserSCRAMs(ctx(t))
 	if err != nil {
 		t.Fatal(err)
@@ -236,7 +250,7 @@ func (w *secure) checkTopicAndUsers(t *testing.T, out string) {
 	}
 }
 
-// checkACLs: the five bindings, and the PLAINTEXT listener's anonymous
+// checkACLs: the bindings, and the PLAINTEXT listener's anonymous
 // clients denied everything.
 func (w *secure) checkACLs(t *testing.T, _ string) {
 	req := kmsg.NewPtrDescribeACLsRequest()
@@ -257,6 +271,8 @@ func (w *secure) checkACLs(t *testing.T, _ string) {
 	}
 	want := []string{
 		"User:gateway WRITE ALLOW TOPIC:rider-updates", "User:gateway READ ALLOW TOPIC:rider-updates", "User:gateway DESCRIBE ALLOW TOPIC:rider-updates",
+		"User:gateway WRITE ALLOW TOPIC:rider-latest", "User:gateway READ ALLOW TOPIC:rider-latest", "User:gateway DESCRIBE ALLOW TOPIC:rider-latest",
+		"User:gateway DESCRIBE_CONFIGS ALLOW TOPIC:rider-latest",
 		"User:sink READ ALLOW TOPIC:rider-updates", "User:sink DESCRIBE ALLOW TOPIC:rider-updates", "User:sink READ ALLOW GROUP:db-writer",
 	}
 	for _, b := range want {
@@ -312,8 +328,9 @@ func (w *secure) checkPipeline(t *testing.T, out string) {
 		return ""
 	})
 	w.checkLiveStream(t)
-	if s := w.session.out.String(); strings.Contains(s, "AUTHORIZATION_FAILED") {
-		t.Fatalf("the gateway or the sink was refused by the ACLs:\n%s", s)
+	w.checkLastLocation(t)
+	if s := w.session.out.String(); strings.Contains(s, "AUTHORIZATION_FAILED") || strings.Contains(s, "level=WARN") {
+		t.Fatalf("the gateway or the sink was refused by the ACLs, or warned:\n%s", s)
 	}
 }
 
@@ -350,6 +367,24 @@ func (w *secure) checkLiveStream(t *testing.T) {
 		}
 	}
 	t.Fatalf("no live event for the update (%v); gateway output:\n%s", lines.Err(), tail(w.session.out.String(), 10))
+}
+
+// checkLastLocation: the gateway answers rider-1's last location (the
+// live stream's PUT) from rider-latest, which its ACLs let it write and
+// read.
+func (w *secure) checkLastLocation(t *testing.T) {
+	testwait.For(t, 30*time.Second, "rider-1's last location", func() string {
+		resp, err := http.Get("http://" + w.gateway + "/v1/riders/rider-1/location")
+		if err != nil {
+			return err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), `"lat":12.98,"lon":77.6`) {
+			return resp.Status + " " + string(b)
+		}
+		return ""
+	})
 }
 
 // checkPipelineStopped: after kill %1 %2 the gateway and the sink exit.

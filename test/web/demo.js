@@ -1,8 +1,9 @@
 // Browser test of the demo page, run by test/demo (go test ./test/demo):
 // Debian's chromium, driven by playwright-core, loads the page and checks
 // that riders are drawn and move, that the consumer groups are shown with
-// their members ("1 member", "2 members") and partitions, that the figures
-// update, that nothing the page or its icon asks for fails (no 404), and
+// their members ("1 member", "2 members") and partitions, that the sizes
+// panel shows both topics (rider-updates and the compacted rider-latest)
+// with records and bytes, that the figures update, that nothing the page or its icon asks for fails (no 404), and
 // that the region labels on the map are visible, covered by nothing, on a
 // desktop screen and on a phone's (390 px); then it saves screenshots.
 //
@@ -69,6 +70,16 @@ async function main() {
     const meta = (g) => page.$eval(`.group[data-group="${g}"] .meta`, (m) => m.textContent);
     if (!/(^| )2 members( |$)/.test(await meta("db-writer")) || !/(^| )1 member( |$)/.test(await meta("live-map"))) {
       throw new Error("member counts worded wrong: " + JSON.stringify(seen.meta));
+    }
+    // The sizes panel: both topics with their records, bytes and policy.
+    await page.waitForFunction(() => ["rider-updates", "rider-latest"].every((t) => {
+      const el = document.querySelector(`.topic[data-topic="${t}"]`);
+      return el && Number(el.dataset.records) > 0 && Number(el.dataset.bytes) >= 0;
+    }), null, { timeout: 60000 });
+    seen.topics = await page.$$eval(".topic", (ts) => ts.map((t) => t.textContent));
+    const policy = (t) => page.$eval(`.topic[data-topic="${t}"] .meta`, (m) => m.textContent);
+    if (!(await policy("rider-latest")).includes("cleanup.policy=compact") || !(await policy("rider-updates")).includes("cleanup.policy=delete")) {
+      throw new Error("topics panel: " + JSON.stringify(seen.topics));
     }
     seen.labels1400 = await checkLabels(page);
     // Figures and positions move on.

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -106,10 +105,9 @@ func Broker(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	logger := cfg.Broker.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
-	}
+	// The network layer's logger is a broker component's: its level is
+	// listed and set with the others (BROKER_LOGGER).
+	logger := b.Logger(broker.LoggerServer)
 	scfg := server.Config{
 		MaxRequestBytes:     cfg.MaxRequestBytes,
 		MaxInflightBytes:    cfg.Limits.MaxInflightBytes,

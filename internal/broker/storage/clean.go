@@ -212,10 +212,12 @@ func (l *Log) plan(cfg *Config) (cleanPlan, bool, error) {
 		return cleanPlan{}, false, l.errClosed("clean")
 	}
 	nowMs := l.opts.Now().UnixMilli()
-	segs := l.segs
+	l.mu.RLock() // unsynced is written under mu alone
+	segs, unsynced := l.segs, l.unsynced
+	l.mu.RUnlock()
 	u := len(segs) - 1 // the active segment is never cleaned
 	for i, s := range segs[:u] {
-		if slicesContains(l.unsynced, s) || (cfg.MinCompactionLagMs > 0 && nowMs-s.lastTimestamp() < cfg.MinCompactionLagMs) {
+		if slicesContains(unsynced, s) || (cfg.MinCompactionLagMs > 0 && nowMs-s.lastTimestamp() < cfg.MinCompactionLagMs) {
 			u = i
 			break
 		}
@@ -267,8 +269,11 @@ func (l *Log) cleanPass(ctx context.Context, o CleanOptions, cfg *Config, p clea
 	}
 	nowMs := l.opts.Now().UnixMilli()
 	retention := cfg.DeleteRetentionMs
-	if retention == 0 {
+	switch {
+	case retention == 0:
 		retention = defaultDeleteRetentionMs
+	case retention < 0:
+		retention = 0 // Kafka's 0: tombstones go at the next cleaning
 	}
 	f := batchFilter{keys: keys, mapEnd: mapEnd, retain: p.retain, limit: decompressLimit(cfg.MaxMessageBytes),
 		// A tombstone goes once its segment was clean before this pass

@@ -54,7 +54,8 @@ type Config struct {
 	// DeleteRetentionMs is delete.retention.ms: how long a tombstone (a
 	// record with a key and a null value) is kept after the cleaner first
 	// reached it, so that consumers reading from the start see deletes
-	// (default 1 day).
+	// (default 1 day; as elsewhere 0 selects the default, so Kafka's 0 is
+	// written as any negative value).
 	DeleteRetentionMs int64
 	// MinCompactionLagMs is min.compaction.lag.ms: a record younger than
 	// this is never compacted away (default 0).

@@ -1,120 +1,463 @@
 package topics
 
-// configs.go defines the topic configs Courier understands, their defaults
-// and validation. Names and meanings are Kafka's, so existing tools and
-// scripts that set them keep working.
+// configs.go is how topic configs are checked, normalized and read: the
+// definitions themselves (every topic config of Apache Kafka 4, with its
+// type, default and valid values) are in configdefs.go. Names, types,
+// ranges and error messages are Kafka's, so that tools written for Kafka
+// (Terraform, Strimzi, Kafka Connect, kafka-topics --config) work
+// unchanged.
+//
+// Two levels of checking: a request (CreateTopics, AlterConfigs) is held
+// to Kafka 4's rules (ValidateConfigs); metadata already stored is held
+// only to what some Courier version accepted (ValidateStoredConfigs), so
+// that a topic created before a rule was tightened (segment.bytes' minimum
+// rose to 1 MiB in Kafka 4.0) or with a config Kafka 4 removed still loads.
 
 import (
+	"errors"
 	"fmt"
+	"maps"
+	"math"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // ConfigDef describes one topic config.
 type ConfigDef struct {
-	Name    string
+	Name string
+	// Type is Kafka's type of the config (DescribeConfigs v3+).
+	Type kmsg.ConfigType
+	// Default is Kafka's default, as DescribeConfigs shows it.
 	Default string
 	// Doc is shown in DescribeConfigs with documentation requested.
 	Doc string
-	// validate returns an error for an unacceptable value.
-	validate func(v string) error
+	// Effect says what Courier does with the config (README's table).
+	Effect string
+	// Internal configs are accepted but never described (Kafka's
+	// defineInternal: internal.segment.bytes).
+	Internal bool
+	// check returns an error for a value of the right type that Kafka
+	// refuses (a range, a set of valid strings); nil accepts any.
+	check func(v string) error
 }
 
-func longAtLeast(min int64) func(string) error {
-	return func(v string) error {
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil {
-			return fmt.Errorf("%q is not an integer", v)
-		}
-		if n < min {
-			return fmt.Errorf("%d is below the minimum %d", n, min)
-		}
-		return nil
-	}
+// IsList reports whether the config is a LIST, which
+// IncrementalAlterConfigs may APPEND to and SUBTRACT from.
+func (d ConfigDef) IsList() bool { return d.Type == kmsg.ConfigTypeList }
+
+// ErrUnknownConfig is wrapped (with ErrInvalidConfig) by the error for a
+// config name Kafka 4 does not define.
+var ErrUnknownConfig = errors.New("unknown topic config")
+
+// ConfigError is an invalid or unknown config: its text is Kafka's
+// message, and it matches ErrInvalidConfig (and ErrUnknownConfig for an
+// unknown name) with errors.Is.
+type ConfigError struct {
+	Msg     string
+	Unknown bool
 }
 
-func oneOf(values ...string) func(string) error {
-	return func(v string) error {
-		for _, ok := range values {
-			if v == ok {
-				return nil
-			}
-		}
-		return fmt.Errorf("%q is not one of %v", v, values)
-	}
+func (e *ConfigError) Error() string { return e.Msg }
+
+// Is makes errors.Is(err, ErrInvalidConfig) hold.
+func (e *ConfigError) Is(target error) bool {
+	return target == ErrInvalidConfig || (e.Unknown && target == ErrUnknownConfig)
+}
+
+func configErrorf(format string, args ...any) error {
+	return &ConfigError{Msg: fmt.Sprintf(format, args...)}
+}
+
+func unknownConfig(name string) error {
+	return &ConfigError{Msg: "Unknown topic config name: " + name, Unknown: true}
 }
 
 // configDefs is every topic config served, by name.
 var configDefs = map[string]ConfigDef{}
 
-func init() {
-	for _, d := range []ConfigDef{
-		{Name: "cleanup.policy", Default: "delete", Doc: "delete: segments are deleted by retention; compact: the log cleaner keeps the newest record of each key; compact,delete: both.", validate: oneOf("delete", "compact", "compact,delete", "delete,compact")},
-		{Name: "retention.ms", Default: "604800000", Doc: "How long a segment is kept after its newest record; -1 keeps forever.", validate: longAtLeast(-1)},
-		{Name: "retention.bytes", Default: "-1", Doc: "Partition size above which the oldest segments are deleted; -1 means no limit.", validate: longAtLeast(-1)},
-		{Name: "segment.bytes", Default: "1073741824", Doc: "Segment file size at which a new segment is started.", validate: longAtLeast(14)},
-		{Name: "segment.ms", Default: "604800000", Doc: "Segment age at which a new segment is started.", validate: longAtLeast(1)},
-		{Name: "max.message.bytes", Default: "1048588", Doc: "Largest record batch accepted.", validate: longAtLeast(0)},
-		{Name: "message.timestamp.type", Default: "CreateTime", Doc: "CreateTime keeps the producer's timestamps; LogAppendTime stamps batches with the broker's clock.", validate: oneOf("CreateTime", "LogAppendTime")},
-		{Name: "message.timestamp.before.max.ms", Default: "9223372036854775807", Doc: "How far before the broker's clock a CreateTime record's timestamp may lie; a batch with an older record is refused with INVALID_TIMESTAMP. Ignored with LogAppendTime.", validate: longAtLeast(0)},
-		{Name: "message.timestamp.after.max.ms", Default: "3600000", Doc: "How far after the broker's clock a CreateTime record's timestamp may lie (Kafka 4's default: one hour); a batch with a later record is refused with INVALID_TIMESTAMP. Ignored with LogAppendTime.", validate: longAtLeast(0)},
-		{Name: "message.timestamp.difference.max.ms", Default: "9223372036854775807", Doc: "Deprecated (Kafka 3.6, removed in 4.0): if set, the bound before and after the broker's clock where message.timestamp.before.max.ms or after.max.ms is not set.", validate: longAtLeast(0)},
-		{Name: "index.interval.bytes", Default: "4096", Doc: "Bytes between offset index entries.", validate: longAtLeast(0)},
-		{Name: "compression.type", Default: "producer", Doc: "Batches are stored as the producer compressed them.", validate: oneOf("producer")},
-		{Name: "min.insync.replicas", Default: "1", Doc: "Courier is a single node: every acknowledged batch is on its one replica.", validate: longAtLeast(1)},
-	} {
-		configDefs[d.Name] = d
-	}
-}
+// removedConfigs are configs Kafka 4.0 removed that earlier Courier
+// versions accepted: a request naming them is refused as Kafka 4 refuses
+// them (unknown), but a topic that stored one keeps it (and its effect)
+// until it is deleted from the topic.
+var removedConfigs = map[string]ConfigDef{}
 
-// ConfigDefs returns every served config definition, sorted by name.
+// ConfigDefs returns every described config definition, sorted by name.
 func ConfigDefs() []ConfigDef {
 	out := make([]ConfigDef, 0, len(configDefs))
 	for _, d := range configDefs {
-		out = append(out, d)
+		if !d.Internal {
+			out = append(out, d)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
-// LookupConfig returns the definition of a config.
+// LookupConfig returns the definition of a config Kafka 4 defines.
 func LookupConfig(name string) (ConfigDef, bool) {
 	d, ok := configDefs[name]
 	return d, ok
 }
 
-// ValidateConfig checks one config name and value.
+// LookupRemovedConfig returns the definition of a config that Kafka 4
+// removed but that a topic may still hold (see removedConfigs).
+func LookupRemovedConfig(name string) (ConfigDef, bool) {
+	d, ok := removedConfigs[name]
+	return d, ok
+}
+
+// ValidateConfig checks one config name and value as Kafka 4 checks a
+// request: the name must be known, and the value of its type and range.
 func ValidateConfig(name, value string) error {
 	d, ok := configDefs[name]
 	if !ok {
-		return fmt.Errorf("%w: unknown config %q", ErrInvalidConfig, name)
+		return unknownConfig(name)
 	}
-	if err := d.validate(value); err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrInvalidConfig, name, err)
-	}
-	return nil
+	return d.Validate(value)
 }
 
-// ValidateConfigs checks every entry of configs.
-func ValidateConfigs(configs map[string]string) error {
-	names := make([]string, 0, len(configs))
-	for k := range configs {
-		names = append(names, k)
+// Validate checks a value against the definition: Kafka's messages,
+// "Invalid value V for configuration N: reason".
+func (d ConfigDef) Validate(value string) error {
+	if err := parseAs(d.Type, value); err != nil {
+		return invalidValue(d.Name, value, err)
 	}
-	sort.Strings(names)
-	for _, k := range names {
-		if err := ValidateConfig(k, configs[k]); err != nil {
-			return err
+	if d.check != nil {
+		if err := d.check(strings.TrimSpace(value)); err != nil {
+			return invalidValue(d.Name, value, err)
 		}
 	}
 	return nil
 }
 
-// Value returns a topic's effective value of a config: its own setting or
-// the default. ok is false for a config that does not exist.
+func invalidValue(name, value string, reason error) error {
+	return configErrorf("Invalid value %s for configuration %s: %v", value, name, reason)
+}
+
+// ValidateConfigs checks every entry of configs as a request's (each
+// name and value, then the rules between configs), in name order so that
+// the error is the same every time.
+func ValidateConfigs(configs map[string]string) error {
+	for _, k := range slices.Sorted(maps.Keys(configs)) {
+		if err := ValidateConfig(k, configs[k]); err != nil {
+			return err
+		}
+	}
+	return validateTogether(configs)
+}
+
+// ValidateChange checks a topic's configs after a change from current to
+// next: the entries the change sets are held to Kafka 4's rules (as a
+// request's), those it keeps to the stored rules (a topic may hold a
+// config Kafka 4 removed, or a value from before a range tightened), and
+// the result to the rules between configs.
+func ValidateChange(current, next map[string]string) error {
+	for _, k := range slices.Sorted(maps.Keys(next)) {
+		v := next[k]
+		if old, kept := current[k]; kept && old == v {
+			if err := ValidateStoredConfigs(map[string]string{k: v}); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := ValidateConfig(k, v); err != nil {
+			return err
+		}
+	}
+	return validateTogether(next)
+}
+
+// ValidateStoredConfigs checks configs read from stored metadata: each
+// name must be one some Courier version accepted and each value parse as
+// its type. Ranges are not checked: they have tightened across Kafka
+// versions, and a topic created under an older one must still load.
+func ValidateStoredConfigs(configs map[string]string) error {
+	for _, k := range slices.Sorted(maps.Keys(configs)) {
+		d, ok := configDefs[k]
+		if !ok {
+			if d, ok = removedConfigs[k]; !ok {
+				return unknownConfig(k)
+			}
+		}
+		if err := parseAs(d.Type, configs[k]); err != nil {
+			return invalidValue(k, configs[k], err)
+		}
+	}
+	return nil
+}
+
+// validateTogether applies Kafka's rules between configs
+// (LogConfig.validateValues and the tiered-storage checks a broker
+// without tiered storage applies).
+func validateTogether(configs map[string]string) error {
+	minLag := int64OrDefault(configs, "min.compaction.lag.ms")
+	maxLag := int64OrDefault(configs, "max.compaction.lag.ms")
+	if minLag > maxLag {
+		return configErrorf("conflict topic config setting min.compaction.lag.ms (%d) > max.compaction.lag.ms (%d)", minLag, maxLag)
+	}
+	if v, ok := configs["remote.storage.enable"]; ok && strings.EqualFold(strings.TrimSpace(v), "true") {
+		// Kafka's answer when remote.log.storage.system.enable is off,
+		// as it always is here: Courier has no tiered storage.
+		return configErrorf("Tiered Storage functionality is disabled in the broker. Topic cannot be configured with remote log storage.")
+	}
+	return nil
+}
+
+// int64OrDefault reads a LONG config from configs or its default.
+func int64OrDefault(configs map[string]string, name string) int64 {
+	v, ok := configs[name]
+	if !ok {
+		v = configDefs[name].Default
+	}
+	n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	return n
+}
+
+// NormalizeConfigs returns configs with each value in the form Kafka
+// parses it to and Courier stores: surrounding spaces trimmed, booleans
+// in lower case, lists as NormalizeList makes them. Validate first: a
+// value that does not parse is kept as it is.
+func NormalizeConfigs(configs map[string]string) map[string]string {
+	out := make(map[string]string, len(configs))
+	for k, v := range configs {
+		out[k] = NormalizeValue(k, v)
+	}
+	return out
+}
+
+// NormalizeValue is NormalizeConfigs for one value.
+func NormalizeValue(name, v string) string {
+	d, ok := configDefs[name]
+	if !ok {
+		d, ok = removedConfigs[name]
+	}
+	if !ok {
+		return v
+	}
+	switch d.Type {
+	case kmsg.ConfigTypeList:
+		return NormalizeList(v)
+	case kmsg.ConfigTypeBoolean:
+		return strings.ToLower(strings.TrimSpace(v))
+	case kmsg.ConfigTypePassword:
+		return v
+	}
+	return strings.TrimSpace(v)
+}
+
+// ParseList splits a LIST value as Kafka's ConfigDef does: the value
+// trimmed, empty meaning the empty list, otherwise split at commas with
+// the spaces around each item trimmed (an empty item stays, and a
+// validator then refuses it).
+func ParseList(v string) []string {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return []string{}
+	}
+	items := strings.Split(v, ",")
+	for i, it := range items {
+		items[i] = strings.TrimSpace(it)
+	}
+	return items
+}
+
+// FormatList joins list items as Kafka stores a list value: comma
+// separated, no spaces.
+func FormatList(items []string) string { return strings.Join(items, ",") }
+
+// NormalizeList is ParseList then FormatList with repeated items dropped
+// (a list config is a set of values: "compact,compact" means "compact").
+func NormalizeList(v string) string {
+	items := ParseList(v)
+	out := items[:0]
+	seen := make(map[string]bool, len(items))
+	for _, it := range items {
+		if !seen[it] {
+			seen[it] = true
+			out = append(out, it)
+		}
+	}
+	return FormatList(out)
+}
+
+// AppendList adds the items of add not in current, in order (Kafka's
+// IncrementalAlterConfigs APPEND).
+func AppendList(current, add string) string {
+	items := ParseList(current)
+	for _, it := range ParseList(add) {
+		if !contains(items, it) {
+			items = append(items, it)
+		}
+	}
+	return FormatList(items)
+}
+
+// SubtractList removes the items of sub from current (Kafka's
+// IncrementalAlterConfigs SUBTRACT); removing every item leaves the empty
+// list.
+func SubtractList(current, sub string) string {
+	drop := ParseList(sub)
+	var out []string
+	for _, it := range ParseList(current) {
+		if !contains(drop, it) {
+			out = append(out, it)
+		}
+	}
+	return FormatList(out)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// parseAs checks that v parses as Kafka's type t, with Kafka's messages.
+func parseAs(t kmsg.ConfigType, v string) error {
+	s := strings.TrimSpace(v)
+	switch t {
+	case kmsg.ConfigTypeBoolean:
+		if !strings.EqualFold(s, "true") && !strings.EqualFold(s, "false") {
+			return errors.New("Expected value to be either true or false")
+		}
+	case kmsg.ConfigTypeInt:
+		if _, err := strconv.ParseInt(s, 10, 32); err != nil {
+			return errors.New("Not a number of type INT")
+		}
+	case kmsg.ConfigTypeLong:
+		if _, err := strconv.ParseInt(s, 10, 64); err != nil {
+			return errors.New("Not a number of type LONG")
+		}
+	case kmsg.ConfigTypeDouble:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return errors.New("Not a number of type DOUBLE")
+		}
+	}
+	return nil
+}
+
+// atLeast is Kafka's Range.atLeast for INT and LONG configs.
+func atLeast(min int64) func(string) error {
+	return func(v string) error {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		if n < min {
+			return fmt.Errorf("Value must be at least %d", min)
+		}
+		return nil
+	}
+}
+
+// between is Kafka's Range.between for INT and LONG configs.
+func between(min, max int64) func(string) error {
+	return func(v string) error {
+		n, _ := strconv.ParseInt(v, 10, 64)
+		if n < min {
+			return fmt.Errorf("Value must be at least %d", min)
+		}
+		if n > max {
+			return fmt.Errorf("Value must be no more than %d", max)
+		}
+		return nil
+	}
+}
+
+// betweenFloat is Kafka's Range.between for DOUBLE configs.
+func betweenFloat(min, max float64) func(string) error {
+	return func(v string) error {
+		f, _ := strconv.ParseFloat(v, 64)
+		if f < min {
+			return fmt.Errorf("Value must be at least %v", min)
+		}
+		if f > max {
+			return fmt.Errorf("Value must be no more than %v", max)
+		}
+		return nil
+	}
+}
+
+// oneOf is Kafka's ValidString.in.
+func oneOf(values ...string) func(string) error {
+	return func(v string) error {
+		if contains(values, v) {
+			return nil
+		}
+		return fmt.Errorf("String must be one of: %s", strings.Join(values, ", "))
+	}
+}
+
+// listOf is Kafka's ValidList.in: every item one of values (the empty
+// list is valid).
+func listOf(values ...string) func(string) error {
+	return func(v string) error {
+		for _, it := range ParseList(v) {
+			if !contains(values, it) {
+				return fmt.Errorf("String must be one of: %s", strings.Join(values, ", "))
+			}
+		}
+		return nil
+	}
+}
+
+// throttledReplicas is Kafka's ThrottledReplicaListValidator: "*" or a
+// list of partition:broker pairs.
+func throttledReplicas(v string) error {
+	items := ParseList(v)
+	if strings.Join(items, "") == "*" {
+		return nil
+	}
+	for _, it := range items {
+		if it == "" {
+			continue
+		}
+		p, b, ok := strings.Cut(it, ":")
+		if !ok || !digits(p) || !digits(b) {
+			return errors.New("must be the literal '*' or a list of replicas in the following format: [partitionId]:[brokerId],[partitionId]:[brokerId],...")
+		}
+	}
+	return nil
+}
+
+func digits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// gzipLevel is Kafka's GZIP level validator: 1 to 9, or -1 (the codec's
+// default).
+func gzipLevel(v string) error {
+	n, _ := strconv.ParseInt(v, 10, 64)
+	if n == -1 || (n >= 1 && n <= 9) {
+		return nil
+	}
+	return errors.New("Value must be between 1 and 9 or equal to -1")
+}
+
+// Value returns a topic's own value of a config, or Kafka's default when
+// the topic does not set it. ok is false for a config that does not exist
+// (a removed config is reported only when the topic holds it).
 func (t *Topic) Value(name string) (value string, isDefault bool, ok bool) {
 	d, ok := configDefs[name]
 	if !ok {
+		if v, set := t.Configs[name]; set {
+			if _, removed := removedConfigs[name]; removed {
+				return v, false, true
+			}
+		}
 		return "", false, false
 	}
 	if v, set := t.Configs[name]; set {
@@ -123,12 +466,26 @@ func (t *Topic) Value(name string) (value string, isDefault bool, ok bool) {
 	return d.Default, true, true
 }
 
-// Int64 returns a numeric config's effective value.
+// Int64 returns a numeric config's value (the topic's own or the default).
 func (t *Topic) Int64(name string) int64 {
 	v, _, _ := t.Value(name)
-	n, _ := strconv.ParseInt(v, 10, 64)
+	n, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 	return n
 }
+
+// internalTopics are Kafka's internal topics (Topic.isInternal): a client
+// may not produce to them.
+var internalTopics = map[string]bool{
+	"__consumer_offsets":  true,
+	"__transaction_state": true,
+	"__share_group_state": true,
+}
+
+// IsInternal reports whether name is one of Kafka's internal topics.
+func IsInternal(name string) bool { return internalTopics[name] }
+
+// MetadataTopic is KRaft's metadata log, which Kafka refuses to create.
+const MetadataTopic = "__cluster_metadata"
 
 // ValidateName checks a topic name against Kafka's rules: 1 to 249
 // characters from [a-zA-Z0-9._-], and not "." or "..".

@@ -78,7 +78,7 @@ func (t *Topic) validate() error {
 	if t.ID == ([16]byte{}) {
 		return errors.New("topic id is zero")
 	}
-	return ValidateConfigs(t.Configs)
+	return ValidateStoredConfigs(t.Configs)
 }
 
 // Options configures Open; the zero value is the operating system's file
@@ -396,9 +396,11 @@ func (s *Store) SetPartitions(name string, total int32) (Topic, error) {
 	})
 }
 
-// SetConfigs replaces a topic's configs after validating them.
+// SetConfigs replaces a topic's configs after validating them as stored
+// configs (ValidateStoredConfigs): the broker holds a request's configs to
+// Kafka's rules before it gets here.
 func (s *Store) SetConfigs(name string, configs map[string]string) (Topic, error) {
-	if err := ValidateConfigs(configs); err != nil {
+	if err := ValidateStoredConfigs(configs); err != nil {
 		return Topic{}, err
 	}
 	return s.update(name, func(t *Topic) error {

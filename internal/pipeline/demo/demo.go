@@ -1,10 +1,12 @@
 // Package demo runs the whole rider-location pipeline in one process, the
 // way the seed describes it: an embedded Courier broker (or an external
 // cluster), the rider-updates topic with one partition per region, the
-// simulator posting through the HTTP gateway, a consumer group of sinks
-// writing batches into the database, a second consumer group feeding a live
-// map (same topic, different group: publish/subscribe), and a web page
-// showing riders, groups, partitions, lag and throughput.
+// simulator posting through the HTTP gateway (which also keeps every
+// rider's last known location in the compacted rider-latest topic), a
+// consumer group of sinks writing batches into the database, a second
+// consumer group feeding a live map (same topic, different group:
+// publish/subscribe; it starts from rider-latest), and a web page showing
+// riders, groups, partitions, lag, throughput and the size of both topics.
 //
 // Everything but the embedded broker talks to the cluster through the Kafka
 // protocol (franz-go), so pointing the demo at Apache Kafka works the same.
@@ -22,6 +24,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/pipeline/gateway"
+	"github.com/courier-dev/courier/internal/pipeline/latest"
 	"github.com/courier-dev/courier/internal/pipeline/publish"
 	"github.com/courier-dev/courier/internal/pipeline/redact"
 	"github.com/courier-dev/courier/internal/pipeline/region"
@@ -60,6 +63,10 @@ type Config struct {
 	WebAddr string
 	// Topic is the rider updates topic.
 	Topic string
+	// LatestTopic is the compacted topic of every rider's last known
+	// location (latest.DefaultTopic if empty): the gateway writes it, the
+	// live map starts from it.
+	LatestTopic string
 	// City, Mode: where riders move and how updates are partitioned.
 	City region.City
 	Mode region.Mode
@@ -93,6 +100,9 @@ func (c *Config) defaults() {
 	}
 	if c.Topic == "" {
 		c.Topic = publish.DefaultTopic
+	}
+	if c.LatestTopic == "" {
+		c.LatestTopic = latest.DefaultTopic
 	}
 	if c.City.Name == "" {
 		c.City = region.Bengaluru
@@ -187,8 +197,9 @@ type components struct {
 func runPipeline(ctx context.Context, cfg Config, brokers []string, db ridersdb.DB, ln net.Listener) error {
 	opts := []kgo.Opt{kgo.SeedBrokers(brokers...)}
 	gw, err := gateway.New(ctx, gateway.Config{
-		Publish: publish.Config{ClientOpts: append(opts, kgo.ClientID("gateway")), Topic: cfg.Topic, City: cfg.City, Mode: cfg.Mode, CreateTopic: true},
-		Logger:  cfg.Logger.With("component", "gateway"),
+		Publish: publish.Config{ClientOpts: append(opts, kgo.ClientID("gateway")), Topic: cfg.Topic, LatestTopic: cfg.LatestTopic,
+			City: cfg.City, Mode: cfg.Mode, CreateTopic: true},
+		Logger: cfg.Logger.With("component", "gateway"),
 	})
 	if err != nil {
 		return err
@@ -213,7 +224,7 @@ func runPipeline(ctx context.Context, cfg Config, brokers []string, db ridersdb.
 		}
 		c.sinks = append(c.sinks, s)
 	}
-	if c.livemap, err = newLiveMap(append(opts, kgo.ClientID("live-map-1")), cfg.Topic, cfg.Logger); err != nil {
+	if c.livemap, err = newLiveMap(append(opts, kgo.ClientID("live-map-1")), cfg.Topic, cfg.LatestTopic, cfg.City, cfg.Mode, cfg.Logger); err != nil {
 		return err
 	}
 	defer c.livemap.Close()

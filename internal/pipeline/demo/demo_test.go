@@ -54,7 +54,7 @@ func TestDemoAgainstExternalCluster(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("demo not ready within 30s")
 	}
-	testwait.For(t, 60*time.Second, "rows written and both groups shown", func() string {
+	testwait.For(t, 60*time.Second, "rows written, both groups and both topics shown", func() string {
 		var st stateView
 		resp, err := http.Get(url + "/api/state")
 		if err != nil {
@@ -73,6 +73,15 @@ func TestDemoAgainstExternalCluster(t *testing.T) {
 		}
 		if members[SinkGroup] != 2 || members[MapGroup] != 1 {
 			return fmt.Sprintf("group members %v", members)
+		}
+		// The sizes panel: both topics, with records; rider-latest
+		// compacted.
+		topics := map[string]topicView{}
+		for _, tv := range st.Topics {
+			topics[tv.Topic] = tv
+		}
+		if u, l := topics["rider-updates"], topics["rider-latest"]; u.Records == 0 || l.Records == 0 || l.Policy != "compact" || u.Policy != "delete" {
+			return fmt.Sprintf("topics %+v", st.Topics)
 		}
 		return ""
 	})

@@ -2,7 +2,8 @@ package demo
 
 // sampler.go measures the pipeline once a second (updates accepted, rows
 // written, database transactions, delay), describes the consumer groups,
-// and renders the terminal status line.
+// measures the two topics (sizes.go), and renders the terminal status
+// line.
 
 import (
 	"context"
@@ -72,6 +73,7 @@ type sampler struct {
 	history []sample
 	tot     totals
 	groups  []groupView
+	topics  []topicView
 	line    string
 }
 
@@ -101,6 +103,12 @@ func (s *sampler) Run(ctx context.Context) {
 			smp := sample{T: now.Unix(), In: float64(cur.Accepted-prev.Accepted) / dt,
 				Written: float64(cur.Written-prev.Written) / dt, Tx: float64(cur.Tx-prev.Tx) / dt}
 			prev, prevT = cur, now
+			if n%sizesEvery == 0 {
+				topics := s.describeTopics(ctx)
+				s.mu.Lock()
+				s.topics = topics
+				s.mu.Unlock()
+			}
 			var groups []groupView
 			if n%2 == 0 {
 				groups = s.describeGroups(ctx)

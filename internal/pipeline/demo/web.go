@@ -29,6 +29,7 @@ type cityView struct {
 	Regions []string     `json:"regions"`
 	Mode    region.Mode  `json:"mode"`
 	Topic   string       `json:"topic"`
+	Latest  string       `json:"latest_topic"`
 	Streets [][4]float64 `json:"streets"`
 }
 
@@ -38,6 +39,7 @@ type stateView struct {
 	Riders   []mapRider  `json:"riders"`
 	Consumed int64       `json:"map_consumed"`
 	Groups   []groupView `json:"groups"`
+	Topics   []topicView `json:"topics"`
 	History  []sample    `json:"history"`
 	Totals   totals      `json:"totals"`
 	Sinks    int         `json:"sinks"`
@@ -62,7 +64,7 @@ func (c *components) handler() http.Handler {
 }
 
 func (c *components) serveCity(w http.ResponseWriter, r *http.Request) {
-	v := cityView{Name: c.cfg.City.Name, Box: c.cfg.City.Box, Regions: region.Names, Mode: c.cfg.Mode, Topic: c.cfg.Topic}
+	v := cityView{Name: c.cfg.City.Name, Box: c.cfg.City.Box, Regions: region.Names, Mode: c.cfg.Mode, Topic: c.cfg.Topic, Latest: c.cfg.LatestTopic}
 	for _, s := range simulate.Streets(c.cfg.City) {
 		v.Streets = append(v.Streets, [4]float64{s.FromLat, s.FromLon, s.ToLat, s.ToLon})
 	}
@@ -77,6 +79,7 @@ func (c *components) serveState(w http.ResponseWriter, r *http.Request) {
 		Riders:   riders,
 		Consumed: consumed,
 		Groups:   c.stats.groups,
+		Topics:   c.stats.topics,
 		History:  append([]sample(nil), c.stats.history...),
 		Totals:   c.stats.tot,
 		Sinks:    len(c.sinks),

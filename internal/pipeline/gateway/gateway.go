@@ -1,15 +1,19 @@
 // Package gateway is the HTTP entry point for rider apps. It accepts
 // location updates (POST /v1/locations for a batch, PUT
 // /v1/riders/{id}/location for one), validates them with package rider and
-// publishes them with package publish, and streams a rider's updates back
-// as Server-Sent Events (GET /v1/riders/{id}/live).
+// publishes them with package publish, to rider-updates and (each rider's
+// newest) to the compacted rider-latest; it answers a rider's last known
+// location (GET /v1/riders/{id}/location, latest.go) and streams a rider's
+// updates back as Server-Sent Events (GET /v1/riders/{id}/live).
 //
 // A write says how its body is laid out with its Content-Type:
 // application/json or application/x-ndjson, for both routes (locations.go);
 // any other type, or none, is answered 415.
 //
 // Its promise: a write is answered 202 only after every update in it was
-// acknowledged by the cluster (acks=all). A request that fails validation
+// acknowledged by the cluster (acks=all), on both topics, and a GET of the
+// location of a rider it wrote, sent after the 202, answers that location
+// or a newer one. A request that fails validation
 // is answered 400 naming the field, and nothing of it is published; a
 // request whose updates could not be published in time is answered 503,
 // and some of its updates may have been written (the app retries, and the
@@ -28,8 +32,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/courier-dev/courier/internal/pipeline/latest"
 	"github.com/courier-dev/courier/internal/pipeline/publish"
 	"github.com/courier-dev/courier/internal/pipeline/rider"
+	"github.com/twmb/franz-go/pkg/kadm"
 )
 
 // Defaults of the Config fields left zero.
@@ -44,9 +50,14 @@ const (
 // Config configures a Gateway. Zero fields take the defaults above.
 type Config struct {
 	// Publish says where to publish (ClientOpts, Topic, City, Mode,
-	// CreateTopic). The live streams consume the same topic through the
-	// same ClientOpts.
+	// CreateTopic, LatestTopic: latest.DefaultTopic if empty). The live
+	// streams consume Topic, and the map of last known locations
+	// LatestTopic, through the same ClientOpts; CreateTopic creates both
+	// topics. LatestIndex is the gateway's own.
 	Publish publish.Config
+	// MaxRiders bounds the map of last known locations (see latest.go).
+	// Default DefaultMaxRiders.
+	MaxRiders int
 	// Limits bound an update's ts; the zero value means rider.DefaultLimits.
 	Limits rider.Limits
 	// MaxBodyBytes bounds a request body; a larger one is answered 413.
@@ -83,6 +94,17 @@ type Stats struct {
 	// LiveDropped counts updates not delivered to a live stream that fell
 	// more than Config.LiveBuffer updates behind.
 	LiveDropped int64
+	// LatestRiders is the number of riders whose last known location the
+	// gateway holds; LatestUntracked counts locations of riders not added
+	// because the map was full (Config.MaxRiders).
+	LatestRiders    int
+	LatestUntracked int64
+	// LatestLoaded says the latest-location topic was read to the end it
+	// had at start: GET of a location is answered from then on.
+	LatestLoaded bool
+	// LatestInvalid counts records of the latest-location topic skipped
+	// because they are not a valid location keyed by its rider id.
+	LatestInvalid int64
 }
 
 // Gateway serves the /v1 HTTP API. It is safe for concurrent use.
@@ -91,6 +113,11 @@ type Gateway struct {
 	log *slog.Logger
 	pub *publish.Publisher
 	hub *hub
+
+	riders     *riders
+	reader     *latest.Reader
+	stopReader context.CancelFunc
+	readerDone chan struct{}
 
 	accepted, rejected, requests atomic.Int64
 	closeOnce                    sync.Once
@@ -117,17 +144,55 @@ func New(ctx context.Context, cfg Config) (*Gateway, error) {
 	if cfg.LiveBuffer <= 0 {
 		cfg.LiveBuffer = DefaultLiveBuffer
 	}
+	if cfg.MaxRiders <= 0 {
+		cfg.MaxRiders = DefaultMaxRiders
+	}
+	if cfg.Publish.LatestTopic == "" {
+		cfg.Publish.LatestTopic = latest.DefaultTopic
+	}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	rs := newRiders(cfg.MaxRiders, log)
+	cfg.Publish.LatestIndex = rs
 	pub, err := publish.New(ctx, cfg.Publish)
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{cfg: cfg, log: log, pub: pub}
+	topic := cfg.Publish.LatestTopic
+	if err := latest.Ensure(ctx, kadm.NewClient(pub.Client()), topic, cfg.Publish.CreateTopic, log); err != nil {
+		pub.Close()
+		return nil, err
+	}
+	reader, err := latest.NewReader(ctx, cfg.Publish.ClientOpts, topic, log)
+	if err != nil {
+		pub.Close()
+		return nil, err
+	}
+	reader.Skip = ownRecords(ctx, pub.Client(), log)
+	g := &Gateway{cfg: cfg, log: log, pub: pub, riders: rs, reader: reader, readerDone: make(chan struct{})}
 	g.hub = newHub(pub, cfg.Publish.ClientOpts, cfg.LiveBuffer, log)
+	// The reader fills the map in the background: writes are served at
+	// once, GET of a location once it has caught up.
+	var runCtx context.Context
+	runCtx, g.stopReader = context.WithCancel(context.Background())
+	go func() {
+		defer close(g.readerDone)
+		reader.Run(runCtx, rs.apply)
+	}()
 	return g, nil
+}
+
+// WaitLoaded waits until the latest-location topic was read to the end it
+// had at start (GET of a location is answered from then on), or ctx ends.
+func (g *Gateway) WaitLoaded(ctx context.Context) error {
+	select {
+	case <-g.reader.CaughtUp():
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("reading %s: %w", g.cfg.Publish.LatestTopic, ctx.Err())
+	}
 }
 
 // Handler returns the handler of the /v1 routes. It can be mounted in
@@ -136,6 +201,7 @@ func (g *Gateway) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/locations", g.postLocations)
 	mux.HandleFunc("PUT /v1/riders/{id}/location", g.putLocation)
+	mux.HandleFunc("GET /v1/riders/{id}/location", g.getLocation)
 	mux.HandleFunc("GET /v1/riders/{id}/live", g.live)
 	mux.HandleFunc("GET /v1/healthz", g.healthz)
 	// The patterns without a method are less specific than the ones above,
@@ -143,7 +209,7 @@ func (g *Gateway) Handler() http.Handler {
 	// ServeMux's plain text.
 	for path, allow := range map[string]string{
 		"/v1/locations":            "POST",
-		"/v1/riders/{id}/location": "PUT",
+		"/v1/riders/{id}/location": "GET, HEAD, PUT",
 		"/v1/riders/{id}/live":     "GET, HEAD",
 		"/v1/healthz":              "GET, HEAD",
 	} {
@@ -161,12 +227,18 @@ func (g *Gateway) Handler() http.Handler {
 // Stats returns the counters.
 func (g *Gateway) Stats() Stats {
 	n, dropped := g.hub.stats()
+	held, _ := g.riders.len()
+	rst := g.reader.Stats()
 	return Stats{
 		Accepted:        g.accepted.Load(),
 		Rejected:        g.rejected.Load(),
 		Requests:        g.requests.Load(),
 		LiveSubscribers: n,
 		LiveDropped:     dropped,
+		LatestRiders:    held,
+		LatestUntracked: g.riders.untracked.Load(),
+		LatestLoaded:    rst.CaughtUp,
+		LatestInvalid:   rst.Invalid,
 	}
 }
 
@@ -175,11 +247,15 @@ func (g *Gateway) Stats() Stats {
 // waits for streams to end, so register it: srv.RegisterOnShutdown(g.CloseLive).
 func (g *Gateway) CloseLive() { g.hub.close() }
 
-// Close ends the live streams (CloseLive) and closes the clients; later
-// writes are answered 503. It is safe to call more than once.
+// Close ends the live streams (CloseLive), stops reading the
+// latest-location topic and closes the clients; later writes are answered
+// 503. It is safe to call more than once.
 func (g *Gateway) Close() {
 	g.closeOnce.Do(func() {
 		g.hub.close()
+		g.stopReader()
+		<-g.readerDone
+		g.reader.Close()
 		g.pub.Close()
 	})
 }

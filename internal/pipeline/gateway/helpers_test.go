@@ -146,3 +146,31 @@ func checkRecords(t *testing.T, recs []*kgo.Record, want []rider.Location) {
 		}
 	}
 }
+
+// checkLatest compares the records of rider-latest with the locations
+// expected there (one per rider, in any order): key, value, and the
+// partition of the key's hash.
+func checkLatest(t *testing.T, recs []*kgo.Record, want []rider.Location) {
+	t.Helper()
+	byRider := map[string]rider.Location{}
+	for _, w := range want {
+		byRider[w.RiderID] = w
+	}
+	if len(recs) != len(byRider) {
+		t.Fatalf("%d records on rider-latest, want %d", len(recs), len(byRider))
+	}
+	for _, r := range recs {
+		w, ok := byRider[string(r.Key)]
+		if !ok {
+			t.Errorf("rider-latest record for %q, not expected", r.Key)
+			continue
+		}
+		delete(byRider, string(r.Key))
+		if want := string(w.AppendJSON(nil)); string(r.Value) != want {
+			t.Errorf("rider-latest %s: %s, want %s", r.Key, r.Value, want)
+		}
+		if p := region.KeyPartition(w.RiderID, 4); r.Partition != p {
+			t.Errorf("rider-latest %s on partition %d, want %d (its key's hash)", r.Key, r.Partition, p)
+		}
+	}
+}

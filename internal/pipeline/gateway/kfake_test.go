@@ -2,7 +2,8 @@ package gateway
 
 // kfake_test.go runs the gateway against franz-go's kfake, a three-broker
 // in-memory Kafka cluster standing in for a real one: a batch over every
-// region is published to all four partitions and streamed live.
+// region is published to all four partitions and streamed live, and each
+// rider's newest update to rider-latest, on its key's partition.
 
 import (
 	"context"
@@ -17,7 +18,7 @@ import (
 )
 
 func TestKfakeCluster(t *testing.T) {
-	c, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(4, "rider-updates"))
+	c, err := kfake.NewCluster(kfake.NumBrokers(3), kfake.SeedTopics(4, "rider-updates", "rider-latest"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,6 +58,7 @@ func TestKfakeCluster(t *testing.T) {
 		t.Errorf("records on partitions %v, want all 4", parts)
 	}
 	checkRecords(t, recs, want)
+	checkLatest(t, consumeN(t, seeds, "rider-latest", 8), want[len(want)-8:])
 
 	// k7 is always in the west region (i%4 == 3), so its updates share a
 	// partition and arrive in order.

@@ -36,11 +36,37 @@ func ParseMode(s string) (Mode, error) {
 // Partitioner returns the client option that places records for mode:
 // the records' own Partition field (set by Place) for ByRegion, the key
 // hash for ByRider.
-func (m Mode) Partitioner() kgo.Opt {
+func (m Mode) Partitioner() kgo.Opt { return kgo.RecordPartitioner(m.RecordPartitioner()) }
+
+// RecordPartitioner is the partitioner behind Partitioner, for a client
+// that places other topics' records differently (package publish).
+func (m Mode) RecordPartitioner() kgo.Partitioner {
 	if m == ByRider {
-		return kgo.RecordPartitioner(kgo.StickyKeyPartitioner(nil))
+		return kgo.StickyKeyPartitioner(nil)
 	}
-	return kgo.RecordPartitioner(kgo.ManualPartitioner())
+	return kgo.ManualPartitioner()
+}
+
+// KeyPartition is the partition of n that Kafka's key hashing (murmur2,
+// as ByRider and every Kafka client place keyed records) gives riderID.
+func KeyPartition(riderID string, n int) int32 {
+	if n <= 0 {
+		return 0
+	}
+	return int32(keyHash.Partition(&kgo.Record{Key: []byte(riderID)}, n))
+}
+
+// keyHash computes KeyPartition: a keyed record is placed by its hash
+// alone (the stickiness applies to records without a key).
+var keyHash = kgo.StickyKeyPartitioner(nil).ForTopic("")
+
+// PartitionOf is the partition of n that m puts an update of riderID at
+// lat, lon on: what Place and the client's partitioner choose together.
+func (m Mode) PartitionOf(c City, riderID string, lat, lon float64, n int) int32 {
+	if m == ByRider {
+		return KeyPartition(riderID, n)
+	}
+	return c.Of(lat, lon)
 }
 
 // Place sets a record's key to the rider id and, for ByRegion, its

@@ -5,7 +5,6 @@ package ctl
 import (
 	"context"
 	"fmt"
-	"strings"
 )
 
 // CreateSpec describes a topic to create.
@@ -68,17 +67,18 @@ func (spec CreateSpec) Validate() error {
 }
 
 // ParseConfigs parses topic config overrides given as "key=value" strings.
-// The value may be empty and may contain '=' and ','; a key may appear once.
+// The value may be empty and may contain '=' and ','; a list value may be
+// given in kafka-configs.sh's brackets ([compact,delete]); a key may
+// appear once.
 func ParseConfigs(kvs []string) (map[string]*string, error) {
 	if len(kvs) == 0 {
 		return nil, nil
 	}
 	out := make(map[string]*string, len(kvs))
 	for _, kv := range kvs {
-		k, v, ok := strings.Cut(kv, "=")
-		k = strings.TrimSpace(k)
-		if !ok || k == "" {
-			return nil, fmt.Errorf("config %q: want key=value", kv)
+		k, v, err := parseConfig(kv)
+		if err != nil {
+			return nil, err
 		}
 		if _, dup := out[k]; dup {
 			return nil, fmt.Errorf("config %s given more than once", k)

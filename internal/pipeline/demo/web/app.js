@@ -1,12 +1,15 @@
 // The demo page: polls /api/state once a second and draws the riders on the
-// city map (coloured by the partition they were read from), the consumer
-// groups with their members, partitions and lag, and throughput charts.
+// city map (coloured by the partition they were read from; hollow while
+// they are only restored from rider-latest, not moved since), the consumer
+// groups with their members, partitions and lag, the size of both topics,
+// and throughput charts.
 // No libraries and no network beyond this server.
 "use strict";
 
 const COLORS = ["#e4572e", "#3355aa", "#17a398", "#e0a400", "#8e44ad", "#2c3e50", "#d35400", "#16a085"];
 const color = (p) => COLORS[((p % COLORS.length) + COLORS.length) % COLORS.length];
 const fmt = (n) => n >= 1e6 ? (n / 1e6).toFixed(2) + "M" : n >= 1e4 ? (n / 1e3).toFixed(1) + "k" : Math.round(n).toString();
+const fmtBytes = (n) => n < 0 ? "?" : n >= 1 << 30 ? (n / (1 << 30)).toFixed(2) + " GiB" : n >= 1 << 20 ? (n / (1 << 20)).toFixed(1) + " MiB" : n >= 1 << 10 ? (n / (1 << 10)).toFixed(1) + " KiB" : n + " B";
 
 const page = { city: null, state: null, frames: 0, errors: 0 };
 window.__courier = page; // read by the browser test
@@ -75,10 +78,12 @@ function drawMap() {
   ctx.strokeStyle = "#9aa0aa"; ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
   let drawn = 0;
   if (st) {
+    ctx.lineWidth = 1.2;
     for (const r of st.riders) {
       const [x, y] = P(r[1], r[2]);
-      ctx.fillStyle = color(r[3]);
-      ctx.beginPath(); ctx.arc(x, y, 3, 0, 2 * Math.PI); ctx.fill();
+      ctx.beginPath(); ctx.arc(x, y, 3, 0, 2 * Math.PI);
+      // Restored from rider-latest, not moved since: hollow.
+      if (r[4]) { ctx.strokeStyle = color(r[3]); ctx.stroke(); } else { ctx.fillStyle = color(r[3]); ctx.fill(); }
       drawn++;
     }
   }
@@ -148,6 +153,29 @@ function renderGroups(groups) {
   }
 }
 
+// renderTopics shows each topic's records and bytes, with a bar of its
+// bytes against the larger topic's.
+function renderTopics(topics) {
+  const root = document.getElementById("topics");
+  root.replaceChildren();
+  const most = Math.max(1, ...(topics || []).map((t) => t.bytes));
+  for (const t of topics || []) {
+    const div = document.createElement("div");
+    div.className = "topic"; div.dataset.topic = t.topic; div.dataset.records = t.records; div.dataset.bytes = t.bytes;
+    const head = document.createElement("div"); head.className = "head";
+    const name = document.createElement("span"); name.className = "name"; name.textContent = t.topic;
+    const meta = document.createElement("span"); meta.className = "meta";
+    meta.textContent = [fmt(t.records) + " records", fmtBytes(t.bytes), "cleanup.policy=" + t.cleanup_policy].join(" · ");
+    head.append(name, meta);
+    const bar = document.createElement("div"); bar.className = "bar";
+    const fill = document.createElement("span"); fill.style.width = (t.bytes > 0 ? Math.max(0.5, 100 * t.bytes / most) : 0) + "%";
+    bar.appendChild(fill);
+    div.append(head, bar);
+    if (t.error) { const e = document.createElement("div"); e.className = "err"; e.textContent = t.error; div.appendChild(e); }
+    root.appendChild(div);
+  }
+}
+
 function render() {
   const st = page.state;
   if (!st) return;
@@ -161,6 +189,7 @@ function render() {
   document.getElementById("stat-dbrows").textContent = fmt(t.db_rows);
   document.getElementById("stat-riders").textContent = st.riders.length;
   renderGroups(st.groups);
+  renderTopics(st.topics);
   drawMap();
   drawChart("chart-in", st.history.map(s => s.in), "updates/s in (gateway, acknowledged)", "#3355aa");
   drawChart("chart-written", st.history.map(s => s.written), "rows/s written (sinks)", "#17a398");
@@ -187,6 +216,7 @@ async function start() {
   document.getElementById("city").textContent = page.city.name;
   document.getElementById("mode").textContent = page.city.mode;
   document.getElementById("topic").textContent = page.city.topic;
+  document.getElementById("latest-topic").textContent = page.city.latest_topic;
   const legend = document.getElementById("legend");
   const names = page.city.mode === "region" ? page.city.regions : page.city.regions.map((_, i) => "partition " + i);
   names.forEach((n, i) => {
