@@ -29,7 +29,13 @@ const compactWait = 30 * time.Second
 // that the cleaner has closed segments to compact (it never touches the
 // active one). The cleaner's first pass over a partition finds every
 // record dirty, above the default min.cleanable.dirty.ratio (0.5).
+// Kafka 4 refuses a segment.bytes under 1 MiB; its tests set
+// internal.segment.bytes (an internal topic config, not described), and
+// so do these.
 const smallSegment = "4096"
+
+// segmentBytes is the config smallSegment is set as.
+const segmentBytes = "internal.segment.bytes"
 
 // startCompactBroker starts the binary as startBroker does, with the
 // cleaner looking for work every 50ms instead of Kafka's 15s.

@@ -148,8 +148,8 @@ func checkConnectTopics(t *testing.T, who, addr string, run func(...configAction
 		create.Topics = append(create.Topics, newTopic{connectTopic: ct, ReplicationFactor: -1, Configs: map[string]string{"cleanup.policy": "compact"}})
 	}
 	configs := "connect-configs"
-	both := map[string]string{"cleanup.policy": "compact,delete", "segment.bytes": smallSegment}
-	compact := map[string]string{"cleanup.policy": "compact", "segment.bytes": smallSegment}
+	both := map[string]string{"cleanup.policy": "compact,delete", segmentBytes: smallSegment}
+	compact := map[string]string{"cleanup.policy": "compact", segmentBytes: smallSegment}
 	rounds := testcompact.Rounds(10, 12)
 	produced := testcompact.Flatten(rounds)
 	actions := []configAction{create}
@@ -176,10 +176,10 @@ func checkConnectTopics(t *testing.T, who, addr string, run func(...configAction
 	}
 	i := 1 + len(connectTopics)
 	mustOK(t, res[i])
-	checkDescribed(t, who+" after alterConfigs", configs, mustOK(t, res[i+1]).Configs, both)
+	checkDescribed(t, who+" after alterConfigs", configs, mustOK(t, res[i+1]).Configs, map[string]string{"cleanup.policy": "compact,delete"})
 	mustOK(t, res[i+2])
 	described := mustOK(t, res[i+3]).Configs
-	checkDescribed(t, who+" after the second alterConfigs", configs, described, compact)
+	checkDescribed(t, who+" after the second alterConfigs", configs, described, map[string]string{"cleanup.policy": "compact"})
 	if c := described["retention.ms"]; !c.IsDefault {
 		t.Fatalf("retention.ms after alterConfigs that did not name it: %+v, want its default (AlterConfigs replaces every config)", c)
 	}

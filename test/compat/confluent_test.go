@@ -10,8 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
-
-	"github.com/courier-dev/courier/internal/testkit/testclient"
 )
 
 // requireConfluent returns a Python that imports confluent_kafka, or
@@ -64,7 +62,6 @@ func TestConfluentEveryTopicConfig(t *testing.T) {
 	python := requireConfluent(t)
 	b := startCompactBroker(t)
 	const topic = "every-config"
-	testclient.SkipIfPending(t, "a topic with every Kafka 4 topic config", testclient.ValidateCreate(t, b.Addr(), topic, 3, ptrs(kafkaTopicConfigs)))
 	res := runConfigsPy(t, python, b.Addr(),
 		configAction{Op: "create", Topics: []newTopic{{connectTopic: connectTopic{topic, 3}, ReplicationFactor: -1, Configs: kafkaTopicConfigs}}},
 		configAction{Op: "describe", Topic: topic})

@@ -16,25 +16,29 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/courier-dev/courier/internal/broker/run"
 	"github.com/courier-dev/courier/internal/testkit/testbroker"
-	"github.com/courier-dev/courier/internal/testkit/testclient"
 	"github.com/courier-dev/courier/internal/testkit/testcompact"
-	"github.com/twmb/franz-go/pkg/kadm"
 )
 
 // fastCleaner makes the cleaner look for work every 50ms instead of
 // Kafka's 15s.
 func fastCleaner(c *run.Config) { c.Broker.Cleaner.Backoff = 50 * time.Millisecond }
 
-// describeTopic returns a topic's configs by name, as DescribeConfig
+// describeTopic returns a topic's configs by name, as DescribeConfigs
 // answers.
 func describeTopic(t *testing.T, admin sarama.ClusterAdmin, topic string) map[string]sarama.ConfigEntry {
 	t.Helper()
-	entries, err := admin.DescribeConfig(sarama.ConfigResource{Type: sarama.TopicResource, Name: topic})
+	res, err := admin.DescribeConfigs([]*sarama.ConfigResource{{Type: sarama.TopicResource, Name: topic}}, sarama.DescribeConfigsOptions{})
+	if err == nil && len(res) != 1 {
+		err = fmt.Errorf("%d resources described", len(res))
+	}
+	if err == nil && res[0].ErrorCode != sarama.ErrNoError {
+		err = fmt.Errorf("%w: %s", res[0].ErrorCode, res[0].ErrorMsg)
+	}
 	if err != nil {
-		t.Fatalf("DescribeConfig %s: %v", topic, err)
+		t.Fatalf("DescribeConfigs %s: %v", topic, err)
 	}
 	out := map[string]sarama.ConfigEntry{}
-	for _, e := range entries {
+	for _, e := range res[0].Configs {
 		out[e.Name] = e
 	}
 	return out
@@ -97,8 +101,8 @@ func readPartition(t *testing.T, addr, topic string, end int64) []testcompact.Of
 
 // TestSaramaConnectInternalTopics creates Kafka Connect's three internal
 // topics as Connect's TopicAdmin does (compacted, the broker's replication
-// factor), describes them, shrinks the configs topic's segments with an
-// incremental SET, writes several versions of each key and tombstones to
+// factor), describes them, shrinks the configs topic's segments and lowers
+// min.cleanable.dirty.ratio with incremental SETs, writes several versions of each key and tombstones to
 // it, reads it back compacted once the cleaner ran, and has a keyless
 // record refused with ErrInvalidRecord. Then cleanup.policy is altered as
 // a list: APPEND delete (compact,delete), SUBTRACT compact (delete).
@@ -120,8 +124,11 @@ func TestSaramaConnectInternalTopics(t *testing.T) {
 		checkSet(t, admin, ct.name, map[string]string{"cleanup.policy": "compact"})
 	}
 	const topic = "connect-configs"
-	incremental(t, admin, topic, "segment.bytes", sarama.IncrementalAlterConfigsOperationSet, "4096")
-	checkSet(t, admin, topic, map[string]string{"cleanup.policy": "compact", "segment.bytes": "4096"})
+	// Kafka 4 refuses a segment.bytes under 1 MiB; its tests, and these,
+	// set internal.segment.bytes (an internal config, not described).
+	incremental(t, admin, topic, "internal.segment.bytes", sarama.IncrementalAlterConfigsOperationSet, "4096")
+	incremental(t, admin, topic, "min.cleanable.dirty.ratio", sarama.IncrementalAlterConfigsOperationSet, "0.01")
+	checkSet(t, admin, topic, map[string]string{"cleanup.policy": "compact", "min.cleanable.dirty.ratio": "0.01"})
 
 	rounds := testcompact.Rounds(10, 12)
 	produced := testcompact.Flatten(rounds)
@@ -160,12 +167,10 @@ func TestSaramaConnectInternalTopics(t *testing.T) {
 	})
 
 	// cleanup.policy as a list (KIP-339): APPEND and SUBTRACT.
-	testclient.SkipIfPending(t, "APPEND to cleanup.policy", testclient.ValidateAlter(t, b.Addr, topic,
-		[]kadm.AlterConfig{{Op: kadm.AppendConfig, Name: "cleanup.policy", Value: &[]string{"delete"}[0]}}))
 	incremental(t, admin, topic, "cleanup.policy", sarama.IncrementalAlterConfigsOperationAppend, "delete")
-	checkSet(t, admin, topic, map[string]string{"cleanup.policy": "compact,delete", "segment.bytes": "4096"})
+	checkSet(t, admin, topic, map[string]string{"cleanup.policy": "compact,delete", "min.cleanable.dirty.ratio": "0.01"})
 	incremental(t, admin, topic, "cleanup.policy", sarama.IncrementalAlterConfigsOperationSubtract, "compact")
-	checkSet(t, admin, topic, map[string]string{"cleanup.policy": "delete", "segment.bytes": "4096"})
+	checkSet(t, admin, topic, map[string]string{"cleanup.policy": "delete", "min.cleanable.dirty.ratio": "0.01"})
 	// Appending what the list holds leaves it as it is, as in Kafka.
 	incremental(t, admin, topic, "cleanup.policy", sarama.IncrementalAlterConfigsOperationAppend, "delete")
 	checkSet(t, admin, topic, map[string]string{"cleanup.policy": "delete"})
