@@ -56,6 +56,8 @@ func newProduceCommand() *cobra.Command {
 	cf.registerTool(cmd)
 	f := cmd.Flags()
 	f.StringVar(&key, "key", "", "key of every record (default: no key)")
+	f.StringVar(&cfg.KeySeparator, "key-separator", "", "split each line at the first occurrence of this into key and value (Kafka's key.separator, kcat's -K); a line without it fails")
+	f.BoolVar(&cfg.NullEmpty, "null-empty", false, "send an empty value as null: a tombstone, which deletes its key from a compacted topic (kcat's -Z)")
 	f.Int32Var(&cfg.Partition, "partition", -1, "produce to this partition only (-1: the sticky / key-hash partitioner chooses)")
 	f.StringArrayVar(&headers, "header", nil, "record header key=value, repeatable")
 	f.StringVar(&cfg.Acks, "acks", "all", "acknowledgements to wait for: all, 1 or 0 (1 and 0 disable idempotence; 0 can lose records unnoticed)")

@@ -32,6 +32,9 @@ func (b *Broker) handleDescribeConfigs(_ context.Context, req *server.Request) s
 		if err != nil {
 			sr.ErrorCode, sr.ErrorMessage = errorCode(err), errorMessage(err)
 		}
+		if err == nil && rr.ResourceType == kmsg.ConfigResourceTypeTopic && contains(rr.ConfigNames, CleanerStatusConfig) {
+			entries = append(entries, b.cleanerStatusEntry(rr.ResourceName))
+		}
 		for _, e := range entries {
 			if rr.ConfigNames != nil && !contains(rr.ConfigNames, e.name) {
 				continue

@@ -284,5 +284,6 @@ func (b *Broker) changeTopicConfigs(name string, edit func(map[string]string) (m
 			b.cfg.Logger.Warn("write partition metadata copy", "topic", name, "partition", p.index, "err", err)
 		}
 	}
+	b.cleaner.Wake() // a topic now compacted (or a lower ratio) need not wait for the backoff
 	return nil
 }

@@ -245,4 +245,5 @@ func (b *Broker) applyStorageConfigs() {
 			p.log.SetConfig(sc)
 		}
 	}
+	b.cleaner.Wake()
 }

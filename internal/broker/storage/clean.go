@@ -143,7 +143,7 @@ func (l *Log) Clean(ctx context.Context, o CleanOptions) (CleanResult, error) {
 		if err := ctx.Err(); err != nil {
 			return res, err
 		}
-		p, ok, err := l.plan(cfg)
+		p, ok, err := l.plan(cfg, true)
 		if err != nil || !ok {
 			return res, err
 		}
@@ -167,7 +167,7 @@ func (l *Log) CleanerState() CleanerState {
 	if ms := l.lastCleaned.Load(); ms > 0 {
 		st.LastCleaned = time.UnixMilli(ms)
 	}
-	p, ok, err := l.plan(cfg)
+	p, ok, err := l.plan(cfg, false)
 	st.FirstDirty = l.firstDirty.Load()
 	if err != nil || !ok {
 		return st
@@ -203,9 +203,10 @@ func (l *Log) CleanerState() CleanerState {
 	return st
 }
 
-// plan snapshots the cleanable part of the log. ok is false when there is
-// no dirty segment to clean.
-func (l *Log) plan(cfg *Config) (cleanPlan, bool, error) {
+// plan snapshots the cleanable part of the log, with the batches to keep
+// for producers if withRetain. ok is false when there is no dirty segment
+// to clean.
+func (l *Log) plan(cfg *Config, withRetain bool) (cleanPlan, bool, error) {
 	l.appendMu.Lock()
 	defer l.appendMu.Unlock()
 	if l.closed {
@@ -233,10 +234,13 @@ func (l *Log) plan(cfg *Config) (cleanPlan, bool, error) {
 	if d >= u {
 		return cleanPlan{}, false, nil
 	}
-	retain := make(map[int64]bool, len(l.producers.m))
-	for _, e := range l.producers.m {
-		if n := len(e.batches); n > 0 {
-			retain[e.batches[n-1].lastOffset] = true
+	var retain map[int64]bool
+	if withRetain {
+		retain = make(map[int64]bool, len(l.producers.m))
+		for _, e := range l.producers.m {
+			if n := len(e.batches); n > 0 {
+				retain[e.batches[n-1].lastOffset] = true
+			}
 		}
 	}
 	return cleanPlan{segs: segs[:u:u], firstDirty: max(firstDirty, segs[0].base), dirtyIdx: d, dirtyEnd: segs[u-1].next, retain: retain}, true, nil
@@ -359,7 +363,8 @@ func batchRecordsDecoded(raw []byte, h *batchHeader, limit int, out []storedReco
 	return decodeRecords(recs, h, out)
 }
 
-// eachBatch calls fn with every batch of segment s, read whole.
+// eachBatch calls fn with every batch of segment s, read whole into a
+// buffer reused for the next batch.
 func (l *Log) eachBatch(ctx context.Context, o CleanOptions, s *segment, res *CleanResult, fn func(raw []byte, h *batchHeader) error) error {
 	f, release, err := s.acquire(l.fs, l.opts.Files)
 	if err != nil {
@@ -372,12 +377,16 @@ func (l *Log) eachBatch(ctx context.Context, o CleanOptions, s *segment, res *Cl
 	var sc batchScanner
 	sc.reset(f, 0, size, -1, false)
 	sc.compactedMode(math.MaxInt64)
+	var buf []byte // reused: fn must not keep raw
 	for sc.next() {
 		h := sc.h
 		if err := throttle(ctx, o, h.size()); err != nil {
 			return err
 		}
-		raw := make([]byte, h.size())
+		if int64(cap(buf)) < h.size() {
+			buf = make([]byte, h.size())
+		}
+		raw := buf[:h.size()]
 		if _, err := f.ReadAt(raw, sc.hpos); err != nil {
 			return fmt.Errorf("read batch at %d of %s: %w", sc.hpos, s.logPath, err)
 		}
@@ -493,6 +502,7 @@ func (l *Log) cleanGroup(ctx context.Context, o CleanOptions, group []*segment, 
 		cleaned.closeFile(l.opts.Files)
 		return errors.Join(err, removeIfExists(l.fs, tmpPath))
 	}
+	changed := len(group) > 1 // merging is a change
 	for gi, s := range group {
 		lastSeg := gi == len(group)-1
 		l.mu.RLock()
@@ -505,6 +515,9 @@ func (l *Log) cleanGroup(ctx context.Context, o CleanOptions, group []*segment, 
 		cleaned.modified = max(cleaned.modified, modified)
 		err := l.eachBatch(ctx, o, s, res, func(raw []byte, h *batchHeader) error {
 			out, err := f.filter(raw, h, s, lastSeg && h.lastOffset()+1 == segNext, res)
+			if out == nil || len(out) != len(raw) || &out[0] != &raw[0] {
+				changed = true
+			}
 			if err != nil || out == nil {
 				return err
 			}
@@ -531,6 +544,10 @@ func (l *Log) cleanGroup(ctx context.Context, o CleanOptions, group []*segment, 
 	}
 	if cleaned.next != group[len(group)-1].next {
 		return fail(fmt.Errorf("cleaned segment %s ends at %d, its group at %d", tmpPath, cleaned.next, group[len(group)-1].next))
+	}
+	if !changed {
+		// One segment the cleaner would copy as it is: leave it.
+		return fail(nil)
 	}
 	cleaned.idx.seal(base)
 	if err := file.Sync(); err != nil {

@@ -211,3 +211,32 @@ func TestConsumeSurvivesBrokerRestart(t *testing.T) {
 		t.Errorf("events:\n%s", events.String())
 	}
 }
+
+// TestProduceKeysAndTombstones: --key-separator splits lines into key and
+// value, --null-empty sends an empty value as a tombstone, a line without
+// the separator fails alone, and a compacted topic takes the keyed records
+// and refuses a keyless one with the broker's reason.
+func TestProduceKeysAndTombstones(t *testing.T) {
+	seeds, adm := brokerAdmin(t)
+	compact := "compact"
+	if _, err := adm.CreateTopic(testCtx(t), 1, 1, map[string]*string{"cleanup.policy": &compact}, "accounts"); err != nil {
+		t.Fatal(err)
+	}
+	cfg := ProduceConfig{Topic: "accounts", Partition: -1, KeySeparator: ":", NullEmpty: true}
+	st, err := Produce(testCtx(t), seeds, cfg, strings.NewReader("alice:1\nbob:\nno separator\nalice:2\n"))
+	if st.Records != 3 || st.Failed != 1 || !errors.Is(err, errNoKeySeparator) {
+		t.Fatalf("produce: %v, %+v", err, st)
+	}
+	got := consumeAll(t, seeds, ConsumeConfig{Topic: "accounts", Partition: -1, FromBeginning: true, MaxRecords: 3, Format: "%k=%v %o\n"})
+	if want := "alice=1 0\nbob= 1\nalice=2 2\n"; got != want {
+		t.Errorf("consumed %q, want %q", got, want)
+	}
+	// A keyless record: the broker refuses it (INVALID_RECORD).
+	_, err = Produce(testCtx(t), seeds, ProduceConfig{Topic: "accounts", Partition: -1}, strings.NewReader("no key\n"))
+	if !errors.Is(err, kerr.InvalidRecord) || !strings.Contains(err.Error(), "needs a key on every record") {
+		t.Errorf("keyless record on a compacted topic: %v", err)
+	}
+	if err := (ProduceConfig{Topic: "x", Key: []byte("k"), KeySeparator: ":"}).Validate(); err == nil {
+		t.Error("--key with --key-separator accepted")
+	}
+}

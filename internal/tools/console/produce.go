@@ -4,6 +4,7 @@ package console
 // the cluster did not take.
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,13 @@ type ProduceConfig struct {
 	Acks         string             // Acks is "all" (default), "1" or "0"; 1 and 0 disable idempotent writes, and 0 (fire and forget) can lose records without an error.
 	Compression  string             // Compression is none (default), gzip, snappy, lz4 or zstd.
 	MaxLineBytes int                // MaxLineBytes is the longest line accepted; 0 means DefaultMaxLineBytes.
+	// KeySeparator, if set, splits each line at its first occurrence into
+	// the record's key and value (Kafka's console producer's parse.key and
+	// key.separator, kcat's -K); a line without it fails.
+	KeySeparator string
+	// NullEmpty sends an empty value as null: a tombstone, which deletes
+	// its key from a compacted topic (kcat's -Z).
+	NullEmpty bool
 }
 
 // ProduceStats counts what a produce run did.
@@ -91,13 +99,12 @@ feed:
 				break feed
 			}
 			t.pending.Add(1)
-			cl.Produce(ctx, &kgo.Record{
-				Topic:     cfg.Topic,
-				Key:       cfg.Key,
-				Value:     v,
-				Headers:   cfg.Headers,
-				Partition: cfg.Partition,
-			}, t.promise)
+			r, err := cfg.record(v)
+			if err != nil {
+				t.promise(r, err)
+				continue
+			}
+			cl.Produce(ctx, r, t.promise)
 		}
 	}
 	// Flush fails only if ctx ends (Ctrl-C); Close then fails what is left,
@@ -129,6 +136,25 @@ feed:
 	return st, nil
 }
 
+// errNoKeySeparator fails a line without the key separator.
+var errNoKeySeparator = errors.New("line has no key separator")
+
+// record builds the record of one input line.
+func (cfg ProduceConfig) record(line []byte) (*kgo.Record, error) {
+	r := &kgo.Record{Topic: cfg.Topic, Key: cfg.Key, Value: line, Headers: cfg.Headers, Partition: cfg.Partition}
+	if cfg.KeySeparator != "" {
+		k, v, ok := bytes.Cut(line, []byte(cfg.KeySeparator))
+		if !ok {
+			return r, fmt.Errorf("%w %q: %.40q", errNoKeySeparator, cfg.KeySeparator, line)
+		}
+		r.Key, r.Value = k, v
+	}
+	if cfg.NullEmpty && len(r.Value) == 0 {
+		r.Value = nil
+	}
+	return r, nil
+}
+
 // Validate reports the first setting of cfg that Produce would refuse, so
 // that a caller can check the settings before it connects to anything.
 func (cfg ProduceConfig) Validate() error {
@@ -137,6 +163,9 @@ func (cfg ProduceConfig) Validate() error {
 	}
 	if _, err := cfg.clientOpts(); err != nil {
 		return fmt.Errorf("produce to %s: %w", cfg.Topic, err)
+	}
+	if cfg.KeySeparator != "" && cfg.Key != nil {
+		return fmt.Errorf("produce to %s: --key and --key-separator both set the key: give one", cfg.Topic)
 	}
 	return nil
 }
@@ -226,6 +255,9 @@ func explainProduceErr(cfg ProduceConfig, err, layout error) error {
 		return fmt.Errorf("not authorized to write to topic %s: %w", cfg.Topic, err)
 	case errors.Is(err, kerr.ClusterAuthorizationFailed):
 		return fmt.Errorf("not authorized for idempotent writes (try --acks 1): %w", err)
+	case errors.Is(err, kerr.InvalidRecord) && cfg.Key == nil && cfg.KeySeparator == "":
+		// The commonest cause by far; the broker's own reason is in its log.
+		return fmt.Errorf("the broker refused the records (a compacted topic, cleanup.policy=compact, needs a key on every record: give --key or --key-separator): %w", err)
 	default:
 		return err
 	}

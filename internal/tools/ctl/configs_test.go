@@ -7,10 +7,13 @@ package ctl
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/courier-dev/courier/internal/testkit/testbroker"
+	"github.com/courier-dev/courier/internal/testkit/testwait"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -125,5 +128,68 @@ func TestConfigsOnCourier(t *testing.T) {
 	err = a.AlterConfigs(ctx, loggers, []kadm.AlterConfig{{Op: kadm.SetConfig, Name: "courier.storage", Value: &bad}})
 	if !errors.Is(err, kerr.InvalidConfig) || !strings.Contains(err.Error(), "Valid log levels are") {
 		t.Errorf("level LOUD: %v", err)
+	}
+}
+
+// TestDirtyRatioOnCourier checks that describe shows a compacted topic's
+// dirty ratio per partition (Courier reports it) and none for a topic that
+// is not compacted.
+func TestDirtyRatioOnCourier(t *testing.T) {
+	b := testbroker.Start(t)
+	a, err := New(kgo.SeedBrokers(b.Addr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	ctx := testCtx(t)
+	compact, tiny := "compact", "100" // a segment per record
+	for _, spec := range []CreateSpec{
+		{Name: "state", Partitions: 2, ReplicationFactor: 1, Configs: map[string]*string{"cleanup.policy": &compact, "internal.segment.bytes": &tiny}},
+		{Name: "events", Partitions: 1, ReplicationFactor: 1},
+	} {
+		if _, err := a.CreateTopic(ctx, spec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for range 4 {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "state", Partition: 1, Key: []byte("k"), Value: []byte("v")}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Partition 0 has nothing; partition 1 has three sealed segments the
+	// cleaner (its first look is 15 s away) has not reached: all dirty.
+	var d TopicDescription
+	testwait.For(t, 10*time.Second, "partition 1's sealed segments to be cleanable", func() string {
+		if d, err = a.DescribeTopic(ctx, "state"); err != nil {
+			t.Fatal(err)
+		}
+		if d.Partitions[0].DirtyRatio != 0 || d.Partitions[1].DirtyRatio != 1 {
+			return fmt.Sprintf("dirty ratios %v and %v, want 0 and 1", d.Partitions[0].DirtyRatio, d.Partitions[1].DirtyRatio)
+		}
+		return ""
+	})
+	var out strings.Builder
+	if err := WriteTopicDescription(&out, d); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "DIRTY-RATIO") || !strings.Contains(out.String(), "1.000") {
+		t.Errorf("description of a compacted topic lacks its dirty ratio:\n%s", out.String())
+	}
+	d, err = a.DescribeTopic(ctx, "events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Partitions[0].DirtyRatio != -1 {
+		t.Errorf("topic not compacted: dirty ratio %v, want -1 (unknown)", d.Partitions[0].DirtyRatio)
+	}
+	out.Reset()
+	WriteTopicDescription(&out, d)
+	if strings.Contains(out.String(), "DIRTY-RATIO") {
+		t.Errorf("description of a delete-policy topic shows a dirty ratio:\n%s", out.String())
 	}
 }

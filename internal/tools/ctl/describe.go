@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -44,6 +46,10 @@ type PartitionInfo struct {
 	StartOffset int64 // StartOffset is the log start offset, or -1.
 	EndOffset   int64 // EndOffset is the high watermark, or -1.
 	Size        int64 // Size is the leader replica's size on disk in bytes, or -1.
+	// DirtyRatio is, on a compacted topic, the share of the partition's
+	// cleanable bytes not compacted yet; -1 where unknown (not compacted,
+	// or a cluster that does not report it: only Courier does).
+	DirtyRatio float64
 	Err         error // Err is the partition's metadata error, if any (e.g. leader not available).
 }
 
@@ -75,7 +81,7 @@ func (a *Admin) DescribeTopic(ctx context.Context, name string) (TopicDescriptio
 	for _, p := range td.Partitions.Sorted() {
 		d.Partitions = append(d.Partitions, PartitionInfo{
 			Partition: p.Partition, Leader: p.Leader,
-			StartOffset: -1, EndOffset: -1, Size: -1, Err: p.Err,
+			StartOffset: -1, EndOffset: -1, Size: -1, DirtyRatio: -1, Err: p.Err,
 		})
 		leaders[p.Partition] = p.Leader
 	}
@@ -88,6 +94,7 @@ func (a *Admin) DescribeTopic(ctx context.Context, name string) (TopicDescriptio
 		return TopicDescription{}, fmt.Errorf("describe topic %s: %w", name, err)
 	}
 	d.SizesErr = a.fillSizes(ctx, tds.TopicsSet(), name, leaders, d.Partitions)
+	a.fillDirtyRatios(ctx, name, d.Partitions)
 	if err := ctx.Err(); err != nil {
 		return TopicDescription{}, fmt.Errorf("describe topic %s: %w", name, err)
 	}
@@ -155,4 +162,42 @@ func formatTopicID(id kadm.TopicID) string {
 		return ""
 	}
 	return base64.RawURLEncoding.EncodeToString(id[:])
+}
+
+// cleanerStatusConfig is the name under which Courier's DescribeConfigs
+// reports a compacted topic's dirty ratios (broker.CleanerStatusConfig; a
+// client tool must not import the broker).
+const cleanerStatusConfig = "courier.cleaner.dirty.ratio"
+
+// fillDirtyRatios asks for the dirty ratio of each partition of a
+// compacted topic. Only Courier answers; any other cluster (or error)
+// leaves them unknown.
+func (a *Admin) fillDirtyRatios(ctx context.Context, name string, ps []PartitionInfo) {
+	req := kmsg.NewPtrDescribeConfigsRequest()
+	res := kmsg.NewDescribeConfigsRequestResource()
+	res.ResourceType, res.ResourceName = kmsg.ConfigResourceTypeTopic, name
+	res.ConfigNames = []string{cleanerStatusConfig}
+	req.Resources = append(req.Resources, res)
+	resp, err := req.RequestWith(ctx, a.cl)
+	if err != nil || len(resp.Resources) != 1 || resp.Resources[0].ErrorCode != 0 {
+		return
+	}
+	for _, c := range resp.Resources[0].Configs {
+		if c.Name != cleanerStatusConfig || c.Value == nil {
+			continue
+		}
+		for pair := range strings.SplitSeq(*c.Value, ",") {
+			p, r, ok := strings.Cut(pair, ":")
+			part, perr := strconv.ParseInt(p, 10, 32)
+			ratio, rerr := strconv.ParseFloat(r, 64)
+			if !ok || perr != nil || rerr != nil {
+				continue
+			}
+			for i := range ps {
+				if ps[i].Partition == int32(part) {
+					ps[i].DirtyRatio = ratio
+				}
+			}
+		}
+	}
 }

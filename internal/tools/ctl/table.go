@@ -6,6 +6,7 @@ package ctl
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -65,10 +66,23 @@ func WriteTopicDescription(w io.Writer, d TopicDescription) error {
 
 	fmt.Fprintln(w)
 	tw = newTable(w)
-	fmt.Fprintln(tw, "PARTITION\tLEADER\tSTART-OFFSET\tEND-OFFSET\tSIZE-BYTES")
+	// The dirty ratio column appears for a compacted topic on Courier.
+	dirty := slices.ContainsFunc(d.Partitions, func(p PartitionInfo) bool { return p.DirtyRatio >= 0 })
+	header := "PARTITION\tLEADER\tSTART-OFFSET\tEND-OFFSET\tSIZE-BYTES"
+	if dirty {
+		header += "\tDIRTY-RATIO"
+	}
+	fmt.Fprintln(tw, header)
 	for _, p := range d.Partitions {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s", p.Partition,
 			num(int64(p.Leader)), num(p.StartOffset), num(p.EndOffset), num(p.Size))
+		if dirty {
+			ratio := "-"
+			if p.DirtyRatio >= 0 {
+				ratio = strconv.FormatFloat(p.DirtyRatio, 'f', 3, 64)
+			}
+			fmt.Fprintf(tw, "\t%s", ratio)
+		}
 		if p.Err != nil {
 			fmt.Fprintf(tw, "\t%v", p.Err)
 		}
