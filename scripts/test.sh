@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian machine: installs what the tests
-# need (kcat, PostgreSQL and chromium from Debian; kafkajs and playwright-core
+# need (kcat, python3-confluent-kafka, PostgreSQL and chromium from Debian; kafkajs and playwright-core
 # from npm into test/compat/kafkajs and test/web), then
 # runs go vet and staticcheck, every Go test (unit, integration over TCP,
 # kcat/kafkajs compatibility, crash, chaos, the README's walkthroughs), the
@@ -15,6 +15,9 @@ export PATH=$PATH:/usr/local/go/bin
 # internal/testkit/pgtest) and chromium (the demo page's browser test).
 missing=()
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+# confluent-kafka for Python (librdkafka's admin client; test/compat/confluent),
+# installed for Debian's own python3.
+/usr/bin/python3 -c 'import confluent_kafka' >/dev/null 2>&1 || missing+=(python3-confluent-kafka)
 # The README's walkthroughs (test/walkthrough) run openssl and curl.
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v curl >/dev/null 2>&1 || missing+=(curl)

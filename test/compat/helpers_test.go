@@ -135,6 +135,12 @@ func (w *lineWatcher) Write(p []byte) (int, error) {
 // broker stores them (up to 1 MiB), without decompressing them.
 func rawBatches(t *testing.T, addr, topic string, partition int32) []kmsg.RecordBatch {
 	t.Helper()
+	return rawBatchesAt(t, addr, topic, partition, 0)
+}
+
+// rawBatchesAt is rawBatches from offset.
+func rawBatchesAt(t *testing.T, addr, topic string, partition int32, offset int64) []kmsg.RecordBatch {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	cl := testclient.New(t, addr)
@@ -156,7 +162,7 @@ func rawBatches(t *testing.T, addr, topic string, partition int32) []kmsg.Record
 	rt.TopicID = td.ID
 	rp := kmsg.NewFetchRequestTopicPartition()
 	rp.Partition = partition
-	rp.FetchOffset = 0
+	rp.FetchOffset = offset
 	rp.PartitionMaxBytes = 1 << 20
 	rt.Partitions = append(rt.Partitions, rp)
 	req.Topics = append(req.Topics, rt)
