@@ -9,7 +9,6 @@ package compat
 import (
 	"context"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,7 +17,6 @@ import (
 	"github.com/courier-dev/courier/internal/testkit/testcompact"
 	"github.com/courier-dev/courier/internal/testkit/testwait"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // compactWait bounds the wait for the cleaner; it compacts within about a
@@ -223,46 +221,4 @@ func checkCodec(t *testing.T, addr, topic string, codec int16, records int) {
 	if n != records {
 		t.Fatalf("%s: stored batches hold %d records, want %d", topic, n, records)
 	}
-}
-
-// skipIfOnlyEmptyBatches skips the test when a kafkajs read of partition 0
-// of topic failed (readErr, from common.js's readBack) because a fetch at
-// some offset answers only record batches without records, and fails it
-// for any other error. The broker's cleaner keeps the last batch of each
-// group of segments it merges even when it holds no record any more
-// (storage/clean.go), so that a cleaned segment ends where the group did;
-// Kafka keeps an empty batch only as an idempotent producer's last one. A
-// fetch that lands in a cleaned segment holding nothing else answers that
-// batch alone, and kafkajs, which decodes records and drops the batches
-// around them, asks for the same offset again for ever (its group
-// consumer too: consumer/runner.js refetches an empty Batch's offset).
-// librdkafka, sarama and franz-go step over an empty batch. Remove this
-// once the broker no longer answers a fetch with empty batches alone.
-func skipIfOnlyEmptyBatches(t *testing.T, addr, topic, readErr string) {
-	t.Helper()
-	var at, of int64
-	i := strings.Index(readErr, "still at offset")
-	if i < 0 {
-		t.Fatalf("read of %s: %s", topic, readErr)
-	}
-	if _, err := fmt.Sscanf(readErr[i:], "still at offset %d of %d", &at, &of); err != nil {
-		t.Fatalf("read of %s: %s", topic, readErr)
-	}
-	bs := rawBatchesAt(t, addr, topic, 0, at)
-	for _, b := range bs {
-		if b.NumRecords > 0 {
-			t.Fatalf("kafkajs read of %s: %s, though a fetch at %d answers %d batches with records", topic, readErr, at, len(bs))
-		}
-	}
-	t.Skipf("known broker defect (see skipIfOnlyEmptyBatches): a fetch of %s at offset %d answers %d record batches without records (%s) and nothing else, and kafkajs fetches offset %d again for ever: %s",
-		topic, at, len(bs), describeBatches(bs), at, readErr)
-}
-
-// describeBatches renders batches' offset ranges and record counts.
-func describeBatches(bs []kmsg.RecordBatch) string {
-	var parts []string
-	for _, b := range bs {
-		parts = append(parts, fmt.Sprintf("[%d,%d] %d records", b.FirstOffset, b.FirstOffset+int64(b.LastOffsetDelta), b.NumRecords))
-	}
-	return strings.Join(parts, ", ")
 }

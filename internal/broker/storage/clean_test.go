@@ -695,3 +695,38 @@ func TestOffsetForTimeAcrossGaps(t *testing.T) {
 		t.Fatalf("read at 3 returned a batch ending at %d", h.lastOffset())
 	}
 }
+
+// TestReadStepsOverEmptyBatches: a read that lands on batches the cleaner
+// emptied goes on to the next batch with records, so that a client that
+// refetches an offset whose response had no record (kafkajs) moves on.
+func TestReadStepsOverEmptyBatches(t *testing.T) {
+	clock := newFakeClock()
+	l := openTest(t, t.TempDir(), compactConfig(), Options{Now: clock.Now})
+	defer l.Close()
+	ts := clock.Now().UnixMilli()
+	// Segments of superseded records only, then the newest of each key.
+	for i := range 40 {
+		if _, err := l.Append(keyedBatch(t, ts, []kv{{[]byte(fmt.Sprint("k", i%4)), []byte("old")}}, false, -1, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 4 {
+		l.Append(keyedBatch(t, ts, []kv{{[]byte(fmt.Sprint("k", i)), []byte("new")}}, false, -1, 0))
+	}
+	clock.Add(8 * 24 * time.Hour)
+	l.Append(keyedBatch(t, clock.Now().UnixMilli(), []kv{{[]byte("tail"), []byte("x")}}, false, -1, 0))
+	l.Sync()
+	if _, err := l.Clean(context.Background(), CleanOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	// Every read from any offset returns a record, or is at the end.
+	for off := int64(0); off < l.HighWatermark(); off++ {
+		b, err := l.Read(off, 1)
+		if err != nil {
+			t.Fatalf("read at %d: %v", off, err)
+		}
+		if _, empty := emptyBatches(b); empty {
+			t.Fatalf("read at %d returned only empty batches", off)
+		}
+	}
+}

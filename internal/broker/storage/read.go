@@ -38,11 +38,54 @@ const minReadWindow = 16 << 10
 // the caller's.
 //
 // Typical cost: one index lookup and one ReadAt.
+//
+// On a compacted log, a result of batches without records (kept by the
+// cleaner for their offsets or a producer's state) is followed by what
+// comes next, up to the first batch with records: Kafka's own consumers
+// step over empty batches, but some clients (kafkajs) fetch the same
+// offset again when a response holds no record, and would never move on.
 func (l *Log) Read(offset int64, maxBytes int32) ([]byte, error) {
+	b, err := l.readSwapSafe(offset, maxBytes)
+	for steps := 0; err == nil && steps < maxEmptySteps; steps++ {
+		last, empty := emptyBatches(b)
+		if !empty {
+			break
+		}
+		more, merr := l.readSwapSafe(last+1, max(maxBytes-int32(len(b)), 1))
+		if merr != nil || len(more) == 0 {
+			break // at the high watermark, or the log changed: what we have is right
+		}
+		b = append(b, more...)
+	}
+	return b, err
+}
+
+// maxEmptySteps bounds how many reads Read chains past empty batches.
+const maxEmptySteps = 64
+
+// emptyBatches reports whether b (whole batches) holds batches but no
+// record, and the last offset they span.
+func emptyBatches(b []byte) (last int64, empty bool) {
+	if len(b) < batchHeaderSize {
+		return 0, false
+	}
+	for len(b) >= batchHeaderSize {
+		h := parseHeader(b)
+		if h.recordCount != 0 || h.size() > int64(len(b)) {
+			return 0, false
+		}
+		last = h.lastOffset()
+		b = b[h.size():]
+	}
+	return last, true
+}
+
+// readSwapSafe is one read, tried again when the cleaner swapped its
+// segment out between locate and acquire (rare: it needs the file cache
+// to have closed the file).
+func (l *Log) readSwapSafe(offset int64, maxBytes int32) ([]byte, error) {
 	for attempt := 0; ; attempt++ {
 		b, replaced, err := l.readOnce(offset, maxBytes)
-		// The cleaner swapped the segment between locate and acquire
-		// (rare: it needs the file cache to have closed it): look again.
 		if !replaced || attempt == 3 {
 			return b, err
 		}
