@@ -168,7 +168,7 @@ func TestDirtyRatioOnCourier(t *testing.T) {
 		if d, err = a.DescribeTopic(ctx, "state"); err != nil {
 			t.Fatal(err)
 		}
-		if d.Partitions[0].DirtyRatio != 0 || d.Partitions[1].DirtyRatio != 1 {
+		if !d.Partitions[0].DirtyKnown || d.Partitions[0].DirtyRatio != 0 || d.Partitions[1].DirtyRatio != 1 {
 			return fmt.Sprintf("dirty ratios %v and %v, want 0 and 1", d.Partitions[0].DirtyRatio, d.Partitions[1].DirtyRatio)
 		}
 		return ""
@@ -184,8 +184,8 @@ func TestDirtyRatioOnCourier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Partitions[0].DirtyRatio != -1 {
-		t.Errorf("topic not compacted: dirty ratio %v, want -1 (unknown)", d.Partitions[0].DirtyRatio)
+	if d.Partitions[0].DirtyKnown {
+		t.Errorf("topic not compacted: dirty ratio %v reported", d.Partitions[0].DirtyRatio)
 	}
 	out.Reset()
 	WriteTopicDescription(&out, d)

@@ -47,9 +47,11 @@ type PartitionInfo struct {
 	EndOffset   int64 // EndOffset is the high watermark, or -1.
 	Size        int64 // Size is the leader replica's size on disk in bytes, or -1.
 	// DirtyRatio is, on a compacted topic, the share of the partition's
-	// cleanable bytes not compacted yet; -1 where unknown (not compacted,
-	// or a cluster that does not report it: only Courier does).
+	// cleanable bytes not compacted yet, if DirtyKnown (false for a topic
+	// not compacted, or a cluster that does not report it: only Courier
+	// does).
 	DirtyRatio float64
+	DirtyKnown bool
 	Err         error // Err is the partition's metadata error, if any (e.g. leader not available).
 }
 
@@ -81,7 +83,7 @@ func (a *Admin) DescribeTopic(ctx context.Context, name string) (TopicDescriptio
 	for _, p := range td.Partitions.Sorted() {
 		d.Partitions = append(d.Partitions, PartitionInfo{
 			Partition: p.Partition, Leader: p.Leader,
-			StartOffset: -1, EndOffset: -1, Size: -1, DirtyRatio: -1, Err: p.Err,
+			StartOffset: -1, EndOffset: -1, Size: -1, Err: p.Err,
 		})
 		leaders[p.Partition] = p.Leader
 	}
@@ -195,7 +197,7 @@ func (a *Admin) fillDirtyRatios(ctx context.Context, name string, ps []Partition
 			}
 			for i := range ps {
 				if ps[i].Partition == int32(part) {
-					ps[i].DirtyRatio = ratio
+					ps[i].DirtyRatio, ps[i].DirtyKnown = ratio, true
 				}
 			}
 		}

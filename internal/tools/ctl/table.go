@@ -67,7 +67,7 @@ func WriteTopicDescription(w io.Writer, d TopicDescription) error {
 	fmt.Fprintln(w)
 	tw = newTable(w)
 	// The dirty ratio column appears for a compacted topic on Courier.
-	dirty := slices.ContainsFunc(d.Partitions, func(p PartitionInfo) bool { return p.DirtyRatio >= 0 })
+	dirty := slices.ContainsFunc(d.Partitions, func(p PartitionInfo) bool { return p.DirtyKnown })
 	header := "PARTITION\tLEADER\tSTART-OFFSET\tEND-OFFSET\tSIZE-BYTES"
 	if dirty {
 		header += "\tDIRTY-RATIO"
@@ -78,7 +78,7 @@ func WriteTopicDescription(w io.Writer, d TopicDescription) error {
 			num(int64(p.Leader)), num(p.StartOffset), num(p.EndOffset), num(p.Size))
 		if dirty {
 			ratio := "-"
-			if p.DirtyRatio >= 0 {
+			if p.DirtyKnown {
 				ratio = strconv.FormatFloat(p.DirtyRatio, 'f', 3, 64)
 			}
 			fmt.Fprintf(tw, "\t%s", ratio)
