@@ -137,6 +137,8 @@ var errInvalidRequiredAcks = errors.New("invalid required acks")
 
 // errInternalTopic is a produce to an internal topic, refused with
 // INVALID_TOPIC_EXCEPTION and Kafka's message.
+//
+//lint:ignore ST1005 Kafka's message, which clients show verbatim
 var errInternalTopic = errors.New("Cannot append to internal topic")
 
 // refuseBatch fills a partition's answer for a batch that was not

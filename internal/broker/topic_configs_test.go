@@ -141,12 +141,12 @@ func TestListConfigAppendSubtract(t *testing.T) {
 	if _, err := adm.CreateTopic(ctx, 1, 1, nil, "lists"); err != nil {
 		t.Fatal(err)
 	}
-	op := func(op kadm.IncrementalOp, name, value string) (error, string) {
+	op := func(op kadm.IncrementalOp, name, value string) (string, error) {
 		resp, err := adm.AlterTopicConfigs(ctx, []kadm.AlterConfig{{Op: op, Name: name, Value: &value}}, "lists")
 		if err != nil {
 			t.Fatal(err)
 		}
-		return resp[0].Err, resp[0].ErrMessage
+		return resp[0].ErrMessage, resp[0].Err
 	}
 	value := func(name string) string {
 		rcs, err := adm.DescribeTopicConfigs(ctx, "lists")
@@ -179,7 +179,7 @@ func TestListConfigAppendSubtract(t *testing.T) {
 		{kadm.SubtractConfig, "compression.type", "producer", "Can't SUBTRACT to key compression.type because its type is not LIST.", kerr.InvalidConfig},
 	}
 	for _, s := range steps {
-		err, msg := op(s.op, s.name, s.value)
+		msg, err := op(s.op, s.name, s.value)
 		if !errors.Is(err, s.err) {
 			t.Fatalf("%v %s %q: %v, want %v", s.op, s.name, s.value, err, s.err)
 		}

@@ -325,19 +325,23 @@ func parseAs(t kmsg.ConfigType, v string) error {
 	switch t {
 	case kmsg.ConfigTypeBoolean:
 		if !strings.EqualFold(s, "true") && !strings.EqualFold(s, "false") {
+			//lint:ignore ST1005 Kafka's ConfigDef message, which clients show verbatim
 			return errors.New("Expected value to be either true or false")
 		}
 	case kmsg.ConfigTypeInt:
 		if _, err := strconv.ParseInt(s, 10, 32); err != nil {
+			//lint:ignore ST1005 Kafka's ConfigDef message, which clients show verbatim
 			return errors.New("Not a number of type INT")
 		}
 	case kmsg.ConfigTypeLong:
 		if _, err := strconv.ParseInt(s, 10, 64); err != nil {
+			//lint:ignore ST1005 Kafka's ConfigDef message, which clients show verbatim
 			return errors.New("Not a number of type LONG")
 		}
 	case kmsg.ConfigTypeDouble:
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			//lint:ignore ST1005 Kafka's ConfigDef message, which clients show verbatim
 			return errors.New("Not a number of type DOUBLE")
 		}
 	}
@@ -389,6 +393,7 @@ func oneOf(values ...string) func(string) error {
 		if contains(values, v) {
 			return nil
 		}
+		//lint:ignore ST1005 Kafka's ConfigDef message, which clients show verbatim
 		return fmt.Errorf("String must be one of: %s", strings.Join(values, ", "))
 	}
 }
@@ -399,6 +404,7 @@ func listOf(values ...string) func(string) error {
 	return func(v string) error {
 		for _, it := range ParseList(v) {
 			if !contains(values, it) {
+				//lint:ignore ST1005 Kafka's ConfigDef message, which clients show verbatim
 				return fmt.Errorf("String must be one of: %s", strings.Join(values, ", "))
 			}
 		}
@@ -419,6 +425,7 @@ func throttledReplicas(v string) error {
 		}
 		p, b, ok := strings.Cut(it, ":")
 		if !ok || !digits(p) || !digits(b) {
+			//lint:ignore ST1005 Kafka's ConfigDef message, which clients show verbatim
 			return errors.New("must be the literal '*' or a list of replicas in the following format: [partitionId]:[brokerId],[partitionId]:[brokerId],...")
 		}
 	}
