@@ -7,8 +7,6 @@ package crash
 // grow, and that below the cleaner's checkpoint no key appears twice.
 
 import (
-	"context"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -17,13 +15,12 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/courier-dev/courier/internal/testkit/brokerproc"
 	"github.com/courier-dev/courier/internal/testkit/testclient"
+	"github.com/courier-dev/courier/internal/testkit/testlog"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -41,7 +38,7 @@ func TestKillDuringCompaction(t *testing.T) {
 
 	// The throttle stretches each cleaning so that kills land inside them;
 	// the broker's log says how many did.
-	var out lockedBuffer
+	var out testlog.Buffer
 	b := brokerproc.StartT(t, courierBin, t.TempDir(), brokerproc.Output(&out),
 		brokerproc.Args("--cleaner-backoff", "20ms", "--cleaner-io-max-bytes-per-second", "1000000"))
 	const topic = "compact-crash"
@@ -50,53 +47,9 @@ func TestKillDuringCompaction(t *testing.T) {
 		"cleanup.policy":         s("compact"),
 		"internal.segment.bytes": s("2048"),
 	})
-	cl := testclient.New(t, b.Addr(),
-		kgo.DefaultProduceTopic(topic),
-		kgo.RecordDeliveryTimeout(deliveryTimeout),
-		kgo.RetryTimeout(deliveryTimeout),
-		kgo.ProduceRequestTimeout(5*time.Second),
-		kgo.RetryBackoffFn(func(int) time.Duration { return 50 * time.Millisecond }),
-		kgo.MaxBufferedRecords(500),
-		kgo.MetadataMinAge(100*time.Millisecond),
-	)
-	closeOnce := sync.OnceFunc(cl.Close)
-	defer closeOnce()
-
-	var (
-		mu       sync.Mutex
-		acked    []ack
-		failed   []error
-		produced atomic.Int64
-		stop     atomic.Bool
-	)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for n := 1; n <= maxRecords && !stop.Load() && ctx.Err() == nil; n++ {
-			r := &kgo.Record{Key: []byte(compactKey(n)), Value: []byte(value(n))}
-			cl.Produce(ctx, r, func(r *kgo.Record, err error) {
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					failed = append(failed, fmt.Errorf("value %s: %w", r.Value, err))
-					return
-				}
-				acked = append(acked, ack{r.Partition, r.Offset, string(r.Value)})
-			})
-			produced.Store(int64(n))
-			if n%10 == 0 {
-				time.Sleep(time.Millisecond)
-			}
-		}
-	}()
-	ackedCount := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(acked)
-	}
-
+	p := startCrashProducer(t, b.Addr(), topic, 500, func(n int) *kgo.Record {
+		return &kgo.Record{Key: []byte(compactKey(n)), Value: []byte(value(n))}
+	})
 	time.Sleep(300 * time.Millisecond)
 	for i := range compactKills {
 		time.Sleep(time.Duration(50+rng.IntN(250)) * time.Millisecond)
@@ -107,31 +60,11 @@ func TestKillDuringCompaction(t *testing.T) {
 			t.Fatalf("restart after kill %d: %v", i+1, err)
 		}
 	}
-	afterLastKill := ackedCount()
-	deadline := time.Now().Add(10 * time.Second)
-	for ackedCount() < afterLastKill+200 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	stop.Store(true)
-	<-done
-	fctx, fcancel := context.WithTimeout(context.Background(), flushTimeout)
-	defer fcancel()
-	if err := cl.Flush(fctx); err != nil {
-		t.Fatalf("flush: %v", err)
-	}
-	closeOnce()
-	mu.Lock()
-	defer mu.Unlock()
-	for i, err := range failed {
-		if i == 5 {
-			break
-		}
-		t.Errorf("record failed: %v", err)
-	}
+	acked := p.finish(t, 200)
 	runs := cleanerRuns(t, b.HTTPAddr())
 	logs := out.String()
-	t.Logf("produced %d records, %d acknowledged, %d failed; %d cleanings since the last restart; %d kills interrupted a cleaning's write, %d its swap",
-		produced.Load(), len(acked), len(failed), runs, strings.Count(logs, ".log.cleaned.tmp"), strings.Count(logs, "finished a cleaner swap"))
+	t.Logf("%d cleanings since the last restart; %d kills interrupted a cleaning's write, %d its swap",
+		runs, strings.Count(logs, ".log.cleaned.tmp"), strings.Count(logs, "finished a cleaner swap"))
 
 	if err := b.Stop(); err != nil {
 		t.Fatalf("clean stop: %v", err)
@@ -227,22 +160,4 @@ func cleanerRuns(t *testing.T, httpAddr string) int {
 	}
 	n, _ := strconv.Atoi(string(m[1]))
 	return n
-}
-
-// lockedBuffer collects the broker's output across restarts.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

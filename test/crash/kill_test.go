@@ -5,13 +5,9 @@ package crash
 // where it was acknowledged.
 
 import (
-	"context"
-	"fmt"
 	"math/rand/v2"
 	"os"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,60 +68,14 @@ func killDuringProduce(t *testing.T, mode string) {
 
 	// The defaults are acks=all and idempotence; value n goes to partition
 	// n % 3, so each partition's values must come back increasing.
-	cl := testclient.New(t, b.Addr(),
-		kgo.DefaultProduceTopic(topic),
-		kgo.RecordPartitioner(kgo.ManualPartitioner()),
-		kgo.RecordDeliveryTimeout(deliveryTimeout),
-		kgo.RetryTimeout(deliveryTimeout),
-		kgo.ProduceRequestTimeout(5*time.Second),
-		kgo.RetryBackoffFn(func(int) time.Duration { return 50 * time.Millisecond }),
-		kgo.MaxBufferedRecords(2000),
-		// After a failed produce the client waits for fresh metadata; the
-		// default minimum age (5s) would idle it through the next kills.
-		kgo.MetadataMinAge(100*time.Millisecond),
-	)
-	closeOnce := sync.OnceFunc(cl.Close)
-	defer closeOnce()
-
-	var (
-		mu       sync.Mutex
-		acked    []ack
-		failed   []error
-		produced atomic.Int64
-		stop     atomic.Bool
-	)
-	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
-	defer cancel()
-	producerDone := make(chan struct{})
-	go func() {
-		defer close(producerDone)
-		for n := 1; n <= maxRecords && !stop.Load() && ctx.Err() == nil; n++ {
-			r := &kgo.Record{Partition: int32(n % killTopicPartitions), Value: []byte(value(n))}
-			cl.Produce(ctx, r, func(r *kgo.Record, err error) {
-				mu.Lock()
-				defer mu.Unlock()
-				if err != nil {
-					failed = append(failed, fmt.Errorf("value %s: %w", r.Value, err))
-					return
-				}
-				acked = append(acked, ack{r.Partition, r.Offset, string(r.Value)})
-			})
-			produced.Store(int64(n))
-			if n%20 == 0 {
-				time.Sleep(time.Millisecond) // about 20k records/s at most
-			}
-		}
-	}()
-	ackedCount := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return len(acked)
-	}
+	p := startCrashProducer(t, b.Addr(), topic, 2000, func(n int) *kgo.Record {
+		return &kgo.Record{Partition: int32(n % killTopicPartitions), Value: []byte(value(n))}
+	}, kgo.RecordPartitioner(kgo.ManualPartitioner()))
 
 	time.Sleep(300 * time.Millisecond)
 	for i := range kills {
 		time.Sleep(time.Duration(200+rng.IntN(600)) * time.Millisecond)
-		before := ackedCount()
+		before := p.ackedCount()
 		if err := b.Kill(); err != nil {
 			t.Fatalf("kill %d: %v", i+1, err)
 		}
@@ -133,39 +83,9 @@ func killDuringProduce(t *testing.T, mode string) {
 		if err := b.Restart(); err != nil {
 			t.Fatalf("restart after kill %d: %v", i+1, err)
 		}
-		t.Logf("kill %d: %d records acknowledged before it, %d produced; restart took %v", i+1, before, produced.Load(), time.Since(restart).Round(time.Millisecond))
+		t.Logf("kill %d: %d records acknowledged before it, %d produced; restart took %v", i+1, before, p.produced.Load(), time.Since(restart).Round(time.Millisecond))
 	}
-	// Let the producer recover and get records through the restarted
-	// broker before stopping.
-	afterLastKill := ackedCount()
-	deadline := time.Now().Add(10 * time.Second)
-	for ackedCount() < afterLastKill+500 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	stop.Store(true)
-	<-producerDone
-	fctx, fcancel := context.WithTimeout(context.Background(), flushTimeout)
-	defer fcancel()
-	if err := cl.Flush(fctx); err != nil {
-		t.Fatalf("flush: %v (some records have no outcome after %v)", err, flushTimeout)
-	}
-	closeOnce()
-
-	mu.Lock()
-	t.Logf("produced %d records: %d acknowledged, %d failed", produced.Load(), len(acked), len(failed))
-	for i, err := range failed {
-		if i == 5 {
-			t.Errorf("... and %d more failures", len(failed)-5)
-			break
-		}
-		// With kill -9 the OS keeps every written byte, and each restart
-		// takes well under the delivery timeout: no record should fail.
-		t.Errorf("record failed: %v", err)
-	}
-	if ackedCount := len(acked); ackedCount <= afterLastKill {
-		t.Errorf("no record was acknowledged after the last restart (%d before, %d at the end)", afterLastKill, ackedCount)
-	}
-	mu.Unlock()
+	acked := p.finish(t, 500)
 
 	// A clean restart, then read everything back.
 	if err := b.Stop(); err != nil {
