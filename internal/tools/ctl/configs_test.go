@@ -53,13 +53,21 @@ func TestParseConfigOps(t *testing.T) {
 	}
 }
 
-func TestConfigsOnCourier(t *testing.T) {
+// courierAdmin starts a Courier broker and returns its address and an
+// Admin for it, closed when the test ends.
+func courierAdmin(t *testing.T) (string, *Admin) {
+	t.Helper()
 	b := testbroker.Start(t)
 	a, err := New(kgo.SeedBrokers(b.Addr))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close()
+	t.Cleanup(a.Close)
+	return b.Addr, a
+}
+
+func TestConfigsOnCourier(t *testing.T) {
+	_, a := courierAdmin(t)
 	ctx := testCtx(t)
 	if _, err := a.CreateTopic(ctx, CreateSpec{Name: "latest", Partitions: 1, ReplicationFactor: -1}); err != nil {
 		t.Fatal(err)
@@ -86,7 +94,7 @@ func TestConfigsOnCourier(t *testing.T) {
 		t.Errorf("cleanup.policy %+v", e)
 	}
 	five := "5"
-	err = a.AlterConfigs(ctx, topic, []kadm.AlterConfig{{Op: kadm.AppendConfig, Name: "retention.ms", Value: &five}})
+	err := a.AlterConfigs(ctx, topic, []kadm.AlterConfig{{Op: kadm.AppendConfig, Name: "retention.ms", Value: &five}})
 	if err == nil || !strings.Contains(err.Error(), "Can't APPEND to key retention.ms because its type is not LIST.") {
 		t.Errorf("append to retention.ms: %v", err)
 	}
@@ -135,12 +143,7 @@ func TestConfigsOnCourier(t *testing.T) {
 // dirty ratio per partition (Courier reports it) and none for a topic that
 // is not compacted.
 func TestDirtyRatioOnCourier(t *testing.T) {
-	b := testbroker.Start(t)
-	a, err := New(kgo.SeedBrokers(b.Addr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
+	addr, a := courierAdmin(t)
 	ctx := testCtx(t)
 	compact, tiny := "compact", "100" // a segment per record
 	for _, spec := range []CreateSpec{
@@ -151,7 +154,7 @@ func TestDirtyRatioOnCourier(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	if err != nil {
 		t.Fatal(err)
 	}
