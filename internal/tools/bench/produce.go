@@ -82,7 +82,7 @@ func produce(ctx context.Context, cfg Config, clk clock, acked *atomic.Int64) (T
 		return Throughput{}, err
 	}
 	n := acked.Load()
-	return Throughput{Records: n, Bytes: n * int64(cfg.Size), Elapsed: elapsed}, nil
+	return Throughput{Records: n, Bytes: n * int64(cfg.Size), Elapsed: elapsed, Start: start}, nil
 }
 
 // produceRange produces sequence numbers [lo, hi) with one client, keyed if

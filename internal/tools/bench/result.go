@@ -16,6 +16,9 @@ type Throughput struct {
 	Records int64         // records produced (acknowledged) or received
 	Bytes   int64         // value bytes of those records
 	Elapsed time.Duration // wall time the side took
+	// Start is when the side started (set for produce), so that a script
+	// can line the run up with what the broker did meanwhile.
+	Start time.Time
 }
 
 // RecordsPerSec is the record rate, or 0 if nothing was timed.
@@ -136,6 +139,8 @@ type jsonResult struct {
 	ProduceSeconds       float64 `json:"produce_seconds"`
 	ProduceRecordsPerSec float64 `json:"produce_records_per_sec"`
 	ProduceMBPerSec      float64 `json:"produce_mb_per_sec"`
+	ProduceStartUnixMs   int64   `json:"produce_start_unix_ms"`
+	ProduceEndUnixMs     int64   `json:"produce_end_unix_ms"`
 
 	ConsumeSeconds       float64 `json:"consume_seconds"`
 	ConsumeRecordsPerSec float64 `json:"consume_records_per_sec"`
@@ -173,6 +178,8 @@ func (r Result) MarshalJSON() ([]byte, error) {
 		ProduceSeconds:       round(r.Produce.Elapsed.Seconds(), 3),
 		ProduceRecordsPerSec: round(r.Produce.RecordsPerSec(), 0),
 		ProduceMBPerSec:      round(r.Produce.MBPerSec(), 2),
+		ProduceStartUnixMs:   unixMs(r.Produce.Start),
+		ProduceEndUnixMs:     unixMs(r.Produce.Start.Add(r.Produce.Elapsed)),
 
 		ConsumeSeconds:       round(r.Consume.Elapsed.Seconds(), 3),
 		ConsumeRecordsPerSec: round(r.Consume.RecordsPerSec(), 0),
@@ -199,6 +206,14 @@ func (r Result) checkName() string {
 		return "compacted"
 	}
 	return "exact"
+}
+
+// unixMs is t in milliseconds since the Unix epoch, 0 for the zero time.
+func unixMs(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
 }
 
 // round rounds x to digits decimal places.
