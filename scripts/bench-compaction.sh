@@ -30,7 +30,7 @@
 #   BENCH_COMPACT_FSYNC_INTERVAL --fsync-interval of every broker (default 200ms:
 #                             a rolled segment is cleanable once fsynced, so the
 #                             cleaner can start soon after the producer does)
-#   BENCH_COMPACT_ROUNDS      off/on rounds (default 3; medians are reported)
+#   BENCH_COMPACT_ROUNDS      off/on rounds (default 7; medians are compared)
 #   BENCH_COMPACT_CLEANER_ARGS extra flags for the cleaner-on brokers, e.g.
 #                             "--cleaner-io-max-bytes-per-second 100000000"
 #   BENCH_COMPACT_TIMEOUT     seconds to wait for the cleaning (default 1800)
@@ -52,7 +52,7 @@ else
 fi
 ratio=${BENCH_COMPACT_RATIO:-0.01}
 backoff=${BENCH_COMPACT_BACKOFF:-200ms}
-rounds=${BENCH_COMPACT_ROUNDS:-3}
+rounds=${BENCH_COMPACT_ROUNDS:-7}
 fsync_interval=${BENCH_COMPACT_FSYNC_INTERVAL:-200ms}
 read -r -a cleaner_args <<<"${BENCH_COMPACT_CLEANER_ARGS:-}"
 timeout=${BENCH_COMPACT_TIMEOUT:-1800}
