@@ -53,32 +53,7 @@ data_root=${BENCH_DATA_ROOT:-${TMPDIR:-/tmp}}
 pids=()      # every process this script started
 data_dirs=() # every broker data directory it made
 
-# cleanup stops every process this script started (by pid) and removes its
-# temporary files. It runs on any exit.
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do
-		stop "$p"
-	done
-	rm -rf "$work"
-	((${#data_dirs[@]} == 0)) || rm -rf "${data_dirs[@]}"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# stop PID: SIGTERM, then SIGKILL after 10 seconds.
-stop() {
-	local pid=$1 i
-	kill -0 "$pid" 2>/dev/null || return 0
-	kill -TERM "$pid" 2>/dev/null || true
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null || true
-}
+stop_all_on_exit
 
 # start_kfake: starts kfake-peer on a free port; sets addr and pid.
 start_kfake() {
@@ -170,36 +145,19 @@ for mode in interval always; do
 	fi
 done
 
-mem=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/null || echo unknown)
-cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n1)
-fs=$(df -PT "$data_root" 2>/dev/null | awk 'NR == 2 { print $2 }')
-if rev=$(git rev-parse --short HEAD 2>/dev/null); then
-	git diff --quiet HEAD -- 2>/dev/null || rev="$rev (with uncommitted changes)"
-else
-	rev="no commit yet"
-fi
 
 section=$work/section.md
 {
 	echo "$begin_marker"
 	echo
 	[[ $dry_run == 1 ]] && echo "**DRY RUN: every target is kfake-peer; these are not Courier figures.**" && echo
-	echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
-	echo "- Machine: $(nproc) CPUs${cpu:+ ($cpu)}, $mem memory, $(uname -sr)"
-	echo "- Load average (1, 5, 15 min) before the run: $load_before"
-	echo "- Broker data directories on: ${fs:-unknown} ($data_root)"
-	echo "- $(go version)"
-	echo "- Courier revision: $rev"
+	machine_facts "$data_root" "$load_before"
 	echo
 	echo "| Target | Record size | Records | Produce rec/s | Produce MB/s | Consume rec/s | Consume MB/s | E2E p50 ms | E2E p99 ms |"
 	echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
 	printf '%s\n' "${rows[@]}"
 	echo
-	echo "Commands, in order (each broker is stopped before the next starts):"
-	echo
-	echo '```sh'
-	printf '%s\n' "${commands[@]}"
-	echo '```'
+	print_commands "${commands[@]}"
 	echo
 	echo "$end_marker"
 } >"$section"
@@ -207,12 +165,7 @@ section=$work/section.md
 if [[ $dry_run == 1 && ! -f $out ]]; then
 	cp "$section" "$out"
 elif grep -qF "$begin_marker" "$out"; then
-	awk -v begin="$begin_marker" -v end="$end_marker" -v section="$section" '
-		$0 == begin { while ((getline line < section) > 0) print line; skip = 1; next }
-		$0 == end { skip = 0; next }
-		!skip { print }
-	' "$out" >"$work/out.md"
-	cat "$work/out.md" >"$out"
+	replace_section "$out" "$begin_marker" "$end_marker" "$section"
 else
 	cp "$section" "$out"
 fi

@@ -1,5 +1,6 @@
 # lib.sh: helpers the benchmark scripts share. Source it after setting
-# script_name; it defines log, die, listening, free_port and wait_port.
+# script_name; it defines log, die, listening, free_port, wait_port, stop,
+# stop_all_on_exit, replace_section, machine_facts and print_commands.
 
 # log MESSAGE...: a line on stderr, prefixed with the script's name.
 log() { printf '%s: %s\n' "${script_name:-script}" "$*" >&2; }
@@ -37,4 +38,79 @@ wait_port() {
 		sleep 0.1
 	done
 	return 1
+}
+
+# stop PID [SECONDS]: SIGTERM, then SIGKILL after SECONDS (default 10).
+stop() {
+	local pid=$1 tenths=$((${2:-10} * 10)) i
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null || true
+	for ((i = 0; i < tenths; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null || true
+}
+
+# stop_all_on_exit: on any exit, stop every process in the array pids (by
+# pid, stop_seconds each, default 10) and remove the directory work and the
+# directories in the array data_dirs. The script sets all three.
+stop_all_on_exit() {
+	trap '_stop_all' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
+_stop_all() {
+	local p
+	for p in "${pids[@]}"; do
+		stop "$p" "${stop_seconds:-10}"
+	done
+	rm -rf "$work"
+	((${#data_dirs[@]} == 0)) || rm -rf "${data_dirs[@]}"
+}
+
+# replace_section FILE BEGIN END SECTION: replaces the lines from BEGIN to
+# END in FILE with the file SECTION (which holds both markers).
+replace_section() {
+	local out=$1 tmp
+	tmp=$(mktemp "${TMPDIR:-/tmp}/section.XXXXXX")
+	awk -v begin="$2" -v end="$3" -v section="$4" '
+		$0 == begin { while ((getline line < section) > 0) print line; skip = 1; next }
+		$0 == end { skip = 0; next }
+		!skip { print }
+	' "$out" >"$tmp"
+	cat "$tmp" >"$out"
+	rm -f "$tmp"
+}
+
+# machine_facts DATA_ROOT LOAD: the Markdown bullets every results section
+# starts with: date, machine, LOAD (the load average before the run), the
+# filesystem of DATA_ROOT, the Go version and the revision.
+machine_facts() {
+	local mem cpu fs rev
+	mem=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/null || echo unknown)
+	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2>/dev/null | head -n1)
+	fs=$(df -PT "$1" 2>/dev/null | awk 'NR == 2 { print $2 }')
+	if rev=$(git rev-parse --short HEAD 2>/dev/null); then
+		git diff --quiet HEAD -- 2>/dev/null || rev="$rev (with uncommitted changes)"
+	else
+		rev="no commit yet"
+	fi
+	echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "- Machine: $(nproc) CPUs${cpu:+ ($cpu)}, $mem memory, $(uname -sr)"
+	echo "- Load average (1, 5, 15 min) before the run: $2"
+	echo "- Broker data directories on: ${fs:-unknown} ($1)"
+	echo "- $(go version)"
+	echo "- Courier revision: $rev"
+}
+
+# print_commands COMMAND...: the Markdown list of the commands a results
+# section came from.
+print_commands() {
+	echo "Commands, in order (each broker is stopped before the next starts):"
+	echo
+	echo '```sh'
+	printf '%s\n' "$@"
+	echo '```'
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/courier-dev/courier/internal/tools/bench"
+	"github.com/courier-dev/courier/internal/tools/ctl"
 	"github.com/spf13/cobra"
 )
 
@@ -17,6 +18,7 @@ func newBenchCommand() *cobra.Command {
 		cfg      bench.Config
 		asJSON   bool
 		progress bool
+		configs  []string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -33,13 +35,24 @@ standard output instead. Progress bars go to standard error.
 
 End-to-end latency is measured at full speed, so it includes the time records
 wait in the producer's buffer (--buffer-bytes). The exit status is non-zero if
-a consumer missed a record or read one twice.`,
+a consumer missed a record or read one twice.
+
+--keys N gives record number seq the key "key-<seq % N>" (N distinct keys);
+--topic-config sets configs of the created topic, e.g. cleanup.policy=compact
+and segment.bytes=67108864 for a compaction benchmark. On a compacted topic
+the log cleaner may remove a record once a newer one has its key, even while
+it is read, so there the check is what compaction promises: no record read
+twice, and the newest record of every key read; the output counts the
+superseded records that were not read.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if cfg.TopicConfigs, err = ctl.ParseConfigs(configs); err != nil {
+				return err
+			}
 			if err := cfg.Validate(); err != nil {
 				return err
 			}
-			var err error
 			if cfg.ClientOpts, err = cf.connect(cmd); err != nil {
 				return err
 			}
@@ -73,6 +86,8 @@ a consumer missed a record or read one twice.`,
 	f.StringVar(&cfg.Compression, "compression", "none", "batch compression: none, gzip, snappy, lz4 or zstd")
 	f.IntVar(&cfg.BufferBytes, "buffer-bytes", bench.DefaultBufferBytes, "value bytes each producer keeps in flight")
 	f.DurationVar(&cfg.IdleTimeout, "idle-timeout", bench.DefaultIdleTimeout, "after producing, give up on records not received for this long")
+	f.IntVar(&cfg.Keys, "keys", 0, "give records keys key-(seq % N), N distinct keys (0: no keys)")
+	f.StringArrayVar(&configs, "topic-config", nil, "config of the created topic, key=value (repeatable), e.g. cleanup.policy=compact")
 	f.BoolVar(&cfg.Keep, "keep", false, "keep the topic after the run")
 	f.BoolVar(&asJSON, "json", false, "print the results as one JSON object")
 	fi, err := os.Stderr.Stat()

@@ -38,6 +38,8 @@ func Run(ctx context.Context, cfg Config) (res Result, err error) {
 		ReplicationFactor: cfg.ReplicationFactor,
 		Producers:         cfg.Producers,
 		Compression:       cfg.Compression,
+		Keys:              cfg.Keys,
+		Compacted:         cfg.compacted(),
 	}
 
 	admCl, err := kgo.NewClient(cfg.ClientOpts...)
@@ -46,7 +48,7 @@ func Run(ctx context.Context, cfg Config) (res Result, err error) {
 	}
 	defer admCl.Close()
 	adm := kadm.NewClient(admCl)
-	if _, err := adm.CreateTopic(ctx, cfg.Partitions, cfg.ReplicationFactor, nil, cfg.Topic); err != nil {
+	if _, err := adm.CreateTopic(ctx, cfg.Partitions, cfg.ReplicationFactor, cfg.TopicConfigs, cfg.Topic); err != nil {
 		return res, fmt.Errorf("bench: create topic %q: %w", cfg.Topic, err)
 	}
 	if !cfg.Keep {
@@ -60,7 +62,8 @@ func Run(ctx context.Context, cfg Config) (res Result, err error) {
 	}
 
 	clk := newClock()
-	e2e, produced, err := produceWithLatency(ctx, cfg, clk)
+	logEnd := func(ctx context.Context) ([]int64, error) { return endOffsets(ctx, adm, cfg) }
+	e2e, produced, ends, err := produceWithLatency(ctx, cfg, clk, logEnd)
 	if err != nil {
 		return res, err
 	}
@@ -69,6 +72,9 @@ func Run(ctx context.Context, cfg Config) (res Result, err error) {
 	res.E2E = Summarize(e2e.latencies)
 
 	second := &consumePass{cfg: cfg, clk: clk, produced: closedChan()}
+	if ends != nil {
+		second.logEnd.Store(&ends)
+	}
 	stop := trackProgress(cfg.Progress, "consume", cfg.Records, &second.received)
 	st, err := second.run(ctx)
 	stop()
@@ -87,8 +93,10 @@ type e2eOutcome struct {
 }
 
 // produceWithLatency produces the run's records while a consumer reads them
-// as they land, timing each from its Produce call.
-func produceWithLatency(ctx context.Context, cfg Config, clk clock) (e2eOutcome, Throughput, error) {
+// as they land, timing each from its Produce call. On a compacted topic it
+// returns the log end offsets after production (from logEnd), which tell
+// the consumers where to stop: superseded records may never arrive.
+func produceWithLatency(ctx context.Context, cfg Config, clk clock, logEnd func(context.Context) ([]int64, error)) (e2eOutcome, Throughput, []int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -113,18 +121,24 @@ func produceWithLatency(ctx context.Context, cfg Config, clk clock) (e2eOutcome,
 	select {
 	case <-pass.ready:
 	case <-stopped:
-		return e2eOutcome{}, Throughput{}, stErr
+		return e2eOutcome{}, Throughput{}, nil, stErr
 	}
 
 	var acked atomic.Int64
 	stop := trackProgress(cfg.Progress, "produce", cfg.Records, &acked)
 	produced, err := produce(ctx, cfg, clk, &acked)
 	stop()
+	var ends []int64
+	if err == nil && cfg.compacted() {
+		if ends, err = logEnd(ctx); err == nil {
+			pass.logEnd.Store(&ends)
+		}
+	}
 	close(producedCh)
 	if err != nil {
 		cancel()
 		<-stopped
-		return e2eOutcome{}, Throughput{}, err
+		return e2eOutcome{}, Throughput{}, nil, err
 	}
 
 	select {
@@ -136,9 +150,37 @@ func produceWithLatency(ctx context.Context, cfg Config, clk clock) (e2eOutcome,
 		stop()
 	}
 	if stErr != nil {
-		return e2eOutcome{}, Throughput{}, stErr
+		return e2eOutcome{}, Throughput{}, nil, stErr
 	}
-	return e2eOutcome{Loss: st.Loss, latencies: pass.latencies}, produced, nil
+	return e2eOutcome{Loss: st.Loss, latencies: pass.latencies}, produced, ends, nil
+}
+
+// endOffsets lists the end offset of each of the topic's partitions,
+// indexed by partition.
+func endOffsets(ctx context.Context, adm *kadm.Client, cfg Config) ([]int64, error) {
+	listed, err := adm.ListEndOffsets(ctx, cfg.Topic)
+	if err != nil {
+		return nil, fmt.Errorf("bench: list end offsets of %q: %w", cfg.Topic, err)
+	}
+	ends := make([]int64, cfg.Partitions)
+	var errs []error
+	if n := len(listed[cfg.Topic]); n != int(cfg.Partitions) {
+		errs = append(errs, fmt.Errorf("%d partitions listed, want %d", n, cfg.Partitions))
+	}
+	listed.Each(func(o kadm.ListedOffset) {
+		switch {
+		case o.Err != nil:
+			errs = append(errs, fmt.Errorf("partition %d: %w", o.Partition, o.Err))
+		case o.Partition < 0 || o.Partition >= cfg.Partitions:
+			errs = append(errs, fmt.Errorf("partition %d of %d", o.Partition, cfg.Partitions))
+		default:
+			ends[o.Partition] = o.Offset
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("bench: list end offsets of %q: %w", cfg.Topic, err)
+	}
+	return ends, nil
 }
 
 // closedChan returns a closed channel.

@@ -95,6 +95,9 @@ func TestRunAgainstKfake(t *testing.T) {
 	if err := json.Unmarshal(b, &flat); err != nil {
 		t.Fatal(err)
 	}
+	if start, end := flat["produce_start_unix_ms"].(float64), flat["produce_end_unix_ms"].(float64); start < 1e12 || end < start {
+		t.Errorf("JSON produce window [%v, %v]", start, end)
+	}
 	for _, k := range []string{"produce_records_per_sec", "produce_mb_per_sec", "consume_records_per_sec", "consume_mb_per_sec", "e2e_p50_ms", "e2e_p99_ms"} {
 		if v, ok := flat[k].(float64); !ok || v <= 0 {
 			t.Errorf("JSON %s = %v", k, flat[k])

@@ -67,6 +67,15 @@ type Config struct {
 	// (default 4 MiB, at least 64 records): more hides round trips,
 	// less lowers end-to-end latency at saturation.
 	BufferBytes int
+	// Keys, if positive, gives record seq the key "key-<seq % Keys>", so
+	// the run writes Keys distinct keys; 0 (the default) produces records
+	// without a key. Keys are not counted in the byte rates. On a compacted
+	// topic the consumers check less: see keys.go.
+	Keys int
+	// TopicConfigs are the configs of the created topic (e.g.
+	// cleanup.policy=compact; see ctl.ParseConfigs for a parser of
+	// key=value flags). nil means the broker's defaults.
+	TopicConfigs map[string]*string
 	// Keep leaves the topic in place after the run.
 	Keep bool
 	// IdleTimeout is how long a consumer waits without receiving anything,
@@ -124,6 +133,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("bench: producers %d < 1", c.Producers)
 	case c.Producers > c.Records:
 		return c, fmt.Errorf("bench: %d producers for %d records", c.Producers, c.Records)
+	case c.Keys < 0:
+		return c, fmt.Errorf("bench: keys %d < 0", c.Keys)
 	case c.BufferBytes < 0:
 		return c, fmt.Errorf("bench: buffer bytes %d < 0", c.BufferBytes)
 	case c.IdleTimeout < 0:
@@ -131,6 +142,10 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if _, err := codec(c.Compression); err != nil {
 		return c, err
+	}
+	if c.compacted() && c.Keys == 0 {
+		// Kafka refuses records without a key on a compacted topic.
+		return c, errors.New("bench: a topic with cleanup.policy compact needs keyed records (set keys)")
 	}
 	return c, nil
 }
@@ -143,6 +158,22 @@ func (c Config) Validate() error {
 	}
 	_, err := c.withDefaults()
 	return err
+}
+
+// compacted reports whether the run's topic is created with a
+// cleanup.policy that compacts: its log may lose superseded records while
+// the run reads it.
+func (c Config) compacted() bool {
+	p, ok := c.TopicConfigs["cleanup.policy"]
+	return ok && p != nil && compacts(*p)
+}
+
+// keyCap is the key room each pooled record needs.
+func (c Config) keyCap() int {
+	if c.Keys > 0 {
+		return maxKeyLen
+	}
+	return 0
 }
 
 // poolRecords is how many records one producer keeps in flight.

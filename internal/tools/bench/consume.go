@@ -36,6 +36,12 @@ type consumePass struct {
 	// on, IdleTimeout without a new record ends the pass.
 	produced <-chan struct{}
 
+	// logEnd, once set, holds each partition's end offset after
+	// production. On a compacted topic, where superseded records may
+	// never arrive, a pass that has read up to it in every partition is
+	// done; elsewhere a pass waits for every record.
+	logEnd atomic.Pointer[[]int64]
+
 	// received counts distinct records received, for progress.
 	received atomic.Int64
 }
@@ -65,6 +71,9 @@ func (p *consumePass) run(ctx context.Context) (consumeStats, error) {
 	defer cl.Close()
 
 	seen := newSeen(p.cfg.Records)
+	compacted := p.cfg.compacted()
+	// next is, per partition, the offset after the last record read.
+	next := make([]int64, p.cfg.Partitions)
 	lastNew := start  // when the last new record arrived
 	idleFrom := start // when the idle timeout started counting
 	poll := func(timeout time.Duration) error {
@@ -88,6 +97,9 @@ func (p *consumePass) run(ctx context.Context) (consumeStats, error) {
 		fs.EachRecord(func(r *kgo.Record) {
 			st.Records++
 			st.Bytes += int64(len(r.Value))
+			if int(r.Partition) < len(next) {
+				next[r.Partition] = max(next[r.Partition], r.Offset+1)
+			}
 			seq, sent, ok := ReadHeader(r.Value)
 			switch {
 			case !ok:
@@ -127,6 +139,9 @@ loop:
 			// Production still runs: nothing to time out on yet.
 			idleFrom = time.Now()
 		}
+		if compacted && reached(next, p.logEnd.Load()) {
+			break
+		}
 		if err := poll(pollTimeout); err != nil {
 			return st, err
 		}
@@ -136,7 +151,24 @@ loop:
 	if st.Missing > 0 {
 		st.FirstMissing = seen.firstMissing(5)
 	}
+	if compacted && p.cfg.Keys > 0 {
+		st.KeysLost = keysLost(seen, p.cfg.Records, p.cfg.Keys, p.cfg.Producers)
+	}
 	return st, nil
+}
+
+// reached reports whether a consumer that has read up to next (per
+// partition) has reached the log end ends; a nil ends is not known yet.
+func reached(next []int64, ends *[]int64) bool {
+	if ends == nil {
+		return false
+	}
+	for i, end := range *ends {
+		if i >= len(next) || next[i] < end {
+			return false
+		}
+	}
+	return true
 }
 
 // fetchedPool lets the consumer reuse the kgo.Record slices fetched batches

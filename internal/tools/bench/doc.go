@@ -17,6 +17,13 @@
 //   - Both consumers track sequence numbers in a bitset, so [Result] reports
 //     exactly how many records were missing or duplicated in each pass;
 //     [Result.Check] turns loss into an error.
+//   - Records have no key unless Config.Keys is set: then record seq has key
+//     "key-<seq % Keys>". The topic is created with Config.TopicConfigs. On
+//     a compacted topic (cleanup.policy compact) the cleaner may remove
+//     superseded records while the consumers read, so there the consumers
+//     read up to the log end as it was after production, and the check is
+//     what compaction promises: no record twice, the newest record of every
+//     key present (keys.go says how that is known without offsets).
 //   - Throughput counts value bytes only (no keys, headers or protocol
 //     framing), and MB means 10^6 bytes.
 //   - End-to-end latency is the time from the Produce call to the poll that

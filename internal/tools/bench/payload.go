@@ -43,24 +43,33 @@ func (c clock) now() int64 { return int64(time.Since(c.base)) }
 
 // recordPool is a producer's fixed set of records. A record leaves the pool
 // when it is produced and returns when its promise runs, so the pool size
-// bounds the records in flight and no value is allocated per record.
+// bounds the records in flight and neither a value nor a key is allocated
+// per record.
 type recordPool struct {
 	topic string
 	free  chan *kgo.Record
 }
 
 // newRecordPool returns n records for topic whose size-byte values are
-// filled once with random bytes from rng.
-func newRecordPool(topic string, n, size int, rng *rand.ChaCha8) *recordPool {
+// filled once with random bytes from rng. keyCap bytes of room for a key
+// follow each value in memory, beyond its length but within its capacity
+// (see keyBuf): kgo reads only len(Value), and the record keeps the room
+// across reuse without a field of its own.
+func newRecordPool(topic string, n, size, keyCap int, rng *rand.ChaCha8) *recordPool {
 	p := &recordPool{topic: topic, free: make(chan *kgo.Record, n)}
-	backing := make([]byte, n*size)
+	stride := size + keyCap
+	backing := make([]byte, n*stride)
 	_, _ = rng.Read(backing) // never fails
 	for i := range n {
-		v := backing[i*size : (i+1)*size : (i+1)*size]
+		v := backing[i*stride : i*stride+size : (i+1)*stride]
 		p.free <- &kgo.Record{Topic: topic, Value: v}
 	}
 	return p
 }
+
+// keyBuf returns the empty key room behind a pooled record's value: append
+// the key to it and set it as the record's Key.
+func keyBuf(r *kgo.Record) []byte { return r.Value[len(r.Value):len(r.Value):cap(r.Value)] }
 
 // get takes a free record, waiting for a promise to return one. The record is
 // reset: only Topic and Value are set.
@@ -105,6 +114,11 @@ func (s *seen) mark(seq uint64) bool {
 	s.bits[w] |= b
 	s.unique++
 	return true
+}
+
+// has reports whether seq was received.
+func (s *seen) has(seq uint64) bool {
+	return seq < s.n && s.bits[seq/64]&(1<<(seq%64)) != 0
 }
 
 // missing is how many sequence numbers were never received.

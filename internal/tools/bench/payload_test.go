@@ -56,7 +56,7 @@ func TestReadHeaderShort(t *testing.T) {
 
 func TestRecordPoolValues(t *testing.T) {
 	const n, size = 64, 1024
-	p := newRecordPool("t", n, size, rand.NewChaCha8([32]byte{}))
+	p := newRecordPool("t", n, size, 0, rand.NewChaCha8([32]byte{}))
 	ctx := context.Background()
 	var all []byte
 	for range n {
@@ -87,7 +87,7 @@ func TestRecordPoolValues(t *testing.T) {
 }
 
 func TestRecordPoolReuseResets(t *testing.T) {
-	p := newRecordPool("t", 1, 32, rand.NewChaCha8([32]byte{}))
+	p := newRecordPool("t", 1, 32, 0, rand.NewChaCha8([32]byte{}))
 	r, _ := p.get(context.Background())
 	v := r.Value
 	r.Partition, r.Offset, r.Key = 3, 99, []byte("k")

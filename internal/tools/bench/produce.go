@@ -48,7 +48,7 @@ func produce(ctx context.Context, cfg Config, clk clock, acked *atomic.Int64) (T
 		// A fixed seed per producer: the bytes only need to be
 		// incompressible, and runs stay comparable.
 		rng := rand.NewChaCha8([32]byte{0: 'c', 1: 'b', 2: byte(i), 3: byte(i >> 8)})
-		pool := newRecordPool(cfg.Topic, n, cfg.Size, rng)
+		pool := newRecordPool(cfg.Topic, n, cfg.Size, cfg.keyCap(), rng)
 		cl, err := kgo.NewClient(append(slices.Clip(cfg.ClientOpts),
 			kgo.RequiredAcks(kgo.AllISRAcks()), // and idempotence, kgo's default
 			kgo.ProducerBatchCompression(compression),
@@ -73,7 +73,7 @@ func produce(ctx context.Context, cfg Config, clk clock, acked *atomic.Int64) (T
 	var wg sync.WaitGroup
 	for _, p := range producers {
 		wg.Go(func() {
-			produceRange(ctx, p.cl, p.pool, p.lo, p.hi, clk, acked, fail)
+			produceRange(ctx, p.cl, p.pool, p.lo, p.hi, cfg.Keys, clk, acked, fail)
 		})
 	}
 	wg.Wait()
@@ -82,12 +82,12 @@ func produce(ctx context.Context, cfg Config, clk clock, acked *atomic.Int64) (T
 		return Throughput{}, err
 	}
 	n := acked.Load()
-	return Throughput{Records: n, Bytes: n * int64(cfg.Size), Elapsed: elapsed}, nil
+	return Throughput{Records: n, Bytes: n * int64(cfg.Size), Elapsed: elapsed, Start: start}, nil
 }
 
-// produceRange produces sequence numbers [lo, hi) with one client and waits
-// for them to be acknowledged.
-func produceRange(ctx context.Context, cl *kgo.Client, pool *recordPool, lo, hi int, clk clock, acked *atomic.Int64, fail func(error)) {
+// produceRange produces sequence numbers [lo, hi) with one client, keyed if
+// keys > 0 (see keys.go), and waits for them to be acknowledged.
+func produceRange(ctx context.Context, cl *kgo.Client, pool *recordPool, lo, hi, keys int, clk clock, acked *atomic.Int64, fail func(error)) {
 	// One promise for every record: kgo calls promises serially per
 	// client, and a closure per record would be an allocation per record.
 	promise := func(r *kgo.Record, err error) {
@@ -102,6 +102,9 @@ func produceRange(ctx context.Context, cl *kgo.Client, pool *recordPool, lo, hi 
 		r, err := pool.get(ctx)
 		if err != nil {
 			return // the cause is already recorded, or the caller canceled
+		}
+		if keys > 0 {
+			r.Key = appendKey(keyBuf(r), uint64(seq), keys)
 		}
 		PutHeader(r.Value, uint64(seq), clk.now())
 		cl.Produce(ctx, r, promise)
