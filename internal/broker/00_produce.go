@@ -13,9 +13,9 @@ package broker
 // still standing, as ReplicaManager), an internal topic
 // (INVALID_TOPIC_EXCEPTION: only the broker writes __consumer_offsets and
 // __transaction_state, as ReplicaManager.appendToLocalLog refuses a
-// client), and the batch itself (Log.Append, Kafka's LogValidator). A refused batch is counted by reason, logged, and
-// answered with Kafka's code, a message and, for timestamps, the records
-// at fault.
+// client), and the batch itself (Log.Append, Kafka's LogValidator). A
+// refused batch is counted by reason, logged, and answered with Kafka's
+// code, a message and, for timestamps, the records at fault.
 
 import (
 	"context"

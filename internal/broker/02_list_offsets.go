@@ -43,7 +43,9 @@ func (b *Broker) handleListOffsets(_ context.Context, req *server.Request) serve
 
 // The ListOffsets timestamps that name an offset rather than a time.
 const (
+	latestTimestamp                = -1
 	earliestTimestamp              = -2
+	maxTimestampTimestamp          = -3
 	earliestLocalTimestamp         = -4
 	latestTieredTimestamp          = -5
 	earliestPendingUploadTimestamp = -6
@@ -52,7 +54,7 @@ const (
 // timestampMinVersion is the first ListOffsets version that carries each
 // special timestamp (Kafka's ListOffsetsRequest).
 var timestampMinVersion = map[int64]int16{
-	-3:                             7,
+	maxTimestampTimestamp:          7,
 	earliestLocalTimestamp:         8,
 	latestTieredTimestamp:          9,
 	earliestPendingUploadTimestamp: 11,
@@ -81,9 +83,9 @@ func (b *Broker) listOffset(topic string, version int16, rp kmsg.ListOffsetsRequ
 	switch ts := rp.Timestamp; {
 	case ts == earliestTimestamp, ts == earliestLocalTimestamp:
 		sp.Offset = p.log.LogStartOffset()
-	case ts == -1:
+	case ts == latestTimestamp:
 		sp.Offset = p.log.HighWatermark()
-	case ts == -3:
+	case ts == maxTimestampTimestamp:
 		sp.Offset, sp.Timestamp = p.log.MaxTimestamp()
 	case ts == latestTieredTimestamp, ts == earliestPendingUploadTimestamp:
 		return sp // nothing is tiered: offset -1, epoch -1, no error

@@ -215,9 +215,10 @@ func (b *Broker) openPartitions(t topics.Topic, first int32, fresh bool) ([]*par
 		return nil, fmt.Errorf("open topic: %w", err)
 	}
 	var opened []*partition
+	sc, opts := b.storageConfig(t), b.storageOptions() // resolved once for every partition
 	for i := first; i < t.Partitions; i++ {
 		dir := b.partitionDir(t.Name, i)
-		l, err := storage.Open(dir, b.storageConfig(t), b.storageOptions())
+		l, err := storage.Open(dir, sc, opts)
 		if err != nil {
 			for _, p := range opened {
 				p.log.Close()
@@ -395,7 +396,7 @@ func nonZero(v int64) int64 {
 func (b *Broker) cleanerTargets() []cleaner.Target {
 	var out []cleaner.Target
 	b.forEachPartition(func(p *partition) {
-		if p.log.CleanerState().Compacted {
+		if p.log.Config().Policy.Compacts() {
 			out = append(out, cleaner.Target{Name: p.topic + "-" + strconv.Itoa(int(p.index)), Log: p.log})
 		}
 	})

@@ -169,7 +169,9 @@ func init() {
 		{name: "log.cleaner.threads", typ: integer, def: "1", hasDef: true, doc: "Log cleaner threads (--cleaner-threads).",
 			derived: func(c *Config) string { return strconv.Itoa(max(c.Cleaner.Threads, 0)) }},
 		{name: "log.cleaner.dedupe.buffer.size", typ: long, def: "134217728", hasDef: true, doc: "Memory of the cleaner's key maps, all threads together; a partition with more keys is cleaned in several passes (--cleaner-dedupe-buffer-size).",
-			derived: func(c *Config) string { return strconv.FormatInt(cmp.Or(c.Cleaner.KeyMapBytes, cleaner.DefaultKeyMapBytes), 10) }},
+			derived: func(c *Config) string {
+				return strconv.FormatInt(cmp.Or(c.Cleaner.KeyMapBytes, cleaner.DefaultKeyMapBytes), 10)
+			}},
 		{name: "log.cleaner.io.max.bytes.per.second", typ: kmsg.ConfigTypeDouble, def: "1.7976931348623157E308", hasDef: true, doc: "Most bytes per second the cleaner reads and writes, all threads together (--cleaner-io-max-bytes-per-second).",
 			derived: func(c *Config) string {
 				if c.Cleaner.IOBytesPerSecond <= 0 {

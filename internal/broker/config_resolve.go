@@ -188,8 +188,9 @@ func storageConfig(v map[string]string) storage.Config {
 		MinCompactionLagMs: num("min.compaction.lag.ms"),
 		MaxCompactionLagMs: num("max.compaction.lag.ms"),
 
-		TimestampBeforeMaxMs: timestampBound(v, "message.timestamp.before.max.ms"),
-		TimestampAfterMaxMs:  timestampBound(v, "message.timestamp.after.max.ms"),
+		// Kafka's 0, "no difference allowed", as -1.
+		TimestampBeforeMaxMs: zeroAsNegative(num("message.timestamp.before.max.ms")),
+		TimestampAfterMaxMs:  zeroAsNegative(num("message.timestamp.after.max.ms")),
 	}
 	if s := strings.TrimSpace(v["internal.segment.bytes"]); s != "" {
 		c.SegmentBytes = num("internal.segment.bytes") // Kafka's override, below segment.bytes' minimum
@@ -197,7 +198,7 @@ func storageConfig(v map[string]string) storage.Config {
 	if r, err := strconv.ParseFloat(strings.TrimSpace(v["min.cleanable.dirty.ratio"]), 64); err == nil {
 		c.MinCleanableDirtyRatio = r
 		if r == 0 {
-			c.MinCleanableDirtyRatio = -1
+			c.MinCleanableDirtyRatio = -1 // storage reads 0 as the default
 		}
 	}
 	policy := topics.ParseList(v["cleanup.policy"])
@@ -234,13 +235,6 @@ func compression(v map[string]string) (storage.Compression, int) {
 		return storage.CompressionZstd, level("compression.zstd.level")
 	}
 	return storage.CompressionProducer, 0
-}
-
-// timestampBound is message.timestamp.before.max.ms or after.max.ms in
-// storage.Config's terms (Kafka's 0, "no difference allowed", as -1).
-func timestampBound(v map[string]string, name string) int64 {
-	n, _ := strconv.ParseInt(strings.TrimSpace(v[name]), 10, 64)
-	return zeroAsNegative(n)
 }
 
 // zeroAsNegative writes a Kafka 0 that storage.Config would read as "the

@@ -40,6 +40,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -169,12 +170,14 @@ func (l *Log) Clean(ctx context.Context, o CleanOptions) (CleanResult, error) {
 // CleanerState reports the log's compaction state.
 func (l *Log) CleanerState() CleanerState {
 	cfg := l.cfg.Load()
-	st := CleanerState{Compacted: cfg.Policy.Compacts()}
+	st := CleanerState{Compacted: cfg.Policy.Compacts(), FirstDirty: l.firstDirty.Load()}
+	if !st.Compacted {
+		return st // the metrics and the cleaner threads ask every log: stay cheap
+	}
 	if ms := l.lastCleaned.Load(); ms > 0 {
 		st.LastCleaned = time.UnixMilli(ms)
 	}
 	p, ok, err := l.plan(cfg, false)
-	st.FirstDirty = l.firstDirty.Load()
 	if err != nil || !ok {
 		return st
 	}
@@ -205,7 +208,7 @@ func (l *Log) CleanerState() CleanerState {
 		}
 		overdue = l.opts.Now().UnixMilli()-born > cfg.MaxCompactionLagMs
 	}
-	st.Due = st.Compacted && st.DirtyBytes > 0 && (st.DirtyRatio >= minRatio || overdue)
+	st.Due = st.DirtyBytes > 0 && (st.DirtyRatio >= minRatio || overdue)
 	return st
 }
 
@@ -224,7 +227,7 @@ func (l *Log) plan(cfg *Config, withRetain bool) (cleanPlan, bool, error) {
 	l.mu.RUnlock()
 	u := len(segs) - 1 // the active segment is never cleaned
 	for i, s := range segs[:u] {
-		if slicesContains(unsynced, s) || (cfg.MinCompactionLagMs > 0 && nowMs-s.lastTimestamp() < cfg.MinCompactionLagMs) {
+		if slices.Contains(unsynced, s) || (cfg.MinCompactionLagMs > 0 && nowMs-s.lastTimestamp() < cfg.MinCompactionLagMs) {
 			u = i
 			break
 		}
@@ -250,16 +253,6 @@ func (l *Log) plan(cfg *Config, withRetain bool) (cleanPlan, bool, error) {
 		}
 	}
 	return cleanPlan{segs: segs[:u:u], firstDirty: max(firstDirty, segs[0].base), dirtyIdx: d, dirtyEnd: segs[u-1].next, retain: retain}, true, nil
-}
-
-// slicesContains reports whether s is in list.
-func slicesContains(list []*segment, s *segment) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // keyDigest is a key's entry in the key map (as Kafka's SkimpyOffsetMap,

@@ -5,9 +5,9 @@ package storage
 // broker writes a batch of its own: the log cleaner, which keeps a batch's
 // codec when it rewrites it without the records it removed, and
 // compression.type, which recompresses a producer's batch into the topic's
-// codec. The encodings are the ones Kafka's own producer writes (snappy in
-// xerial framing, lz4 frames with block checksums off and independent
-// blocks), so that every client that reads Kafka reads these.
+// codec. gzip, lz4 and zstd go through franz-go's compressor (pooled
+// writers, the frames every Kafka client reads); snappy is written in the
+// xerial framing the Java producer uses.
 
 import (
 	"bytes"
@@ -15,18 +15,23 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/snappy"
 	"github.com/klauspost/compress/zstd"
 	"github.com/pierrec/lz4/v4"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // xerialBlock is the Java producer's snappy chunk size.
 const xerialBlock = 32 << 10
 
-// zstdEncoders caches one encoder per level: an encoder is expensive to
-// build and EncodeAll is safe for concurrent use.
-var zstdEncoders sync.Map // int (level) -> *zstd.Encoder
+// compressors caches franz-go's compressor (which pools its gzip, lz4 and
+// zstd writers) per codec and level.
+var compressors sync.Map // codecLevel -> kgo.Compressor
+
+type codecLevel struct {
+	codec int8
+	level int
+}
 
 // compress appends src compressed with codec at level (0 = the codec's
 // default, as Kafka's) to dst.
@@ -34,42 +39,59 @@ func compress(dst, src []byte, codec int8, level int) ([]byte, error) {
 	switch codec {
 	case codecNone:
 		return append(dst, src...), nil
-	case codecGzip:
-		return gzipCompress(dst, src, level)
 	case codecSnappy:
 		return snappyXerial(dst, src), nil
-	case codecLZ4:
-		return lz4Compress(dst, src, level)
-	case codecZstd:
-		enc, err := zstdEncoder(level)
-		if err != nil {
-			return dst, err
-		}
-		return enc.EncodeAll(src, dst), nil
 	}
-	return dst, fmt.Errorf("compress with codec %d: %w", codec, ErrUnsupportedCompression)
+	c, err := compressorFor(codec, level)
+	if err != nil {
+		return dst, err
+	}
+	var buf bytes.Buffer
+	out, used := c.Compress(&buf, src)
+	if used != kgo.CompressionCodecType(codec) {
+		return dst, fmt.Errorf("compress with %s: %w", codecNames[codec], ErrUnsupportedCompression)
+	}
+	return append(dst, out...), nil
 }
 
-func gzipCompress(dst, src []byte, level int) ([]byte, error) {
-	if level == 0 {
-		level = gzip.DefaultCompression
+// compressorFor returns the cached compressor of a codec at a Kafka level
+// (compression.gzip.level, .lz4.level, .zstd.level), translated into the
+// libraries' terms.
+func compressorFor(codec int8, level int) (kgo.Compressor, error) {
+	key := codecLevel{codec, level}
+	if c, ok := compressors.Load(key); ok {
+		return c.(kgo.Compressor), nil
 	}
-	out := bytes.NewBuffer(dst)
-	w, err := gzip.NewWriterLevel(out, level)
+	var cc kgo.CompressionCodec
+	switch codec {
+	case codecGzip:
+		cc = kgo.GzipCompression().WithLevel(level)
+	case codecLZ4:
+		cc = kgo.Lz4Compression()
+		if level > 0 {
+			// Kafka's lz4 levels are 1 (fast) to 17; pierrec's are powers
+			// of two from Level1 (1<<8) to Level9.
+			cc = cc.WithLevel(int(lz4.CompressionLevel(1 << (7 + min(level, 9)))))
+		}
+	case codecZstd:
+		cc = kgo.ZstdCompression()
+		if level != 0 {
+			cc = cc.WithLevel(int(zstd.EncoderLevelFromZstd(level)))
+		}
+	default:
+		return nil, fmt.Errorf("compress with codec %d: %w", codec, ErrUnsupportedCompression)
+	}
+	c, err := kgo.DefaultCompressor(cc)
 	if err != nil {
-		return dst, fmt.Errorf("gzip level %d: %w", level, err)
+		return nil, fmt.Errorf("%s compressor at level %d: %w", codecNames[codec], level, err)
 	}
-	if _, err := w.Write(src); err != nil {
-		return dst, fmt.Errorf("gzip: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return dst, fmt.Errorf("gzip: %w", err)
-	}
-	return out.Bytes(), nil
+	actual, _ := compressors.LoadOrStore(key, c)
+	return actual.(kgo.Compressor), nil
 }
 
 // snappyXerial writes src as xerial-framed snappy blocks (see xerialMagic
-// in decompress.go), version 1 and compatible version 1.
+// in decompress.go), version 1 and compatible version 1, as the Java
+// producer writes them.
 func snappyXerial(dst, src []byte) []byte {
 	dst = append(dst, xerialMagic...)
 	dst = binary.BigEndian.AppendUint32(dst, 1)
@@ -82,41 +104,4 @@ func snappyXerial(dst, src []byte) []byte {
 		src = src[n:]
 	}
 	return dst
-}
-
-func lz4Compress(dst, src []byte, level int) ([]byte, error) {
-	out := bytes.NewBuffer(dst)
-	w := lz4.NewWriter(out)
-	opts := []lz4.Option{lz4.ConcurrencyOption(1), lz4.BlockChecksumOption(false)}
-	if level > 0 {
-		// Kafka's lz4 levels are 1 (fast) to 17; pierrec's are powers of
-		// two from Level1 (1<<8) to Level9.
-		opts = append(opts, lz4.CompressionLevelOption(lz4.CompressionLevel(1<<(7+min(level, 9)))))
-	}
-	if err := w.Apply(opts...); err != nil {
-		return dst, fmt.Errorf("lz4 options: %w", err)
-	}
-	if _, err := w.Write(src); err != nil {
-		return dst, fmt.Errorf("lz4: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return dst, fmt.Errorf("lz4: %w", err)
-	}
-	return out.Bytes(), nil
-}
-
-func zstdEncoder(level int) (*zstd.Encoder, error) {
-	if e, ok := zstdEncoders.Load(level); ok {
-		return e.(*zstd.Encoder), nil
-	}
-	opts := []zstd.EOption{zstd.WithEncoderConcurrency(1), zstd.WithZeroFrames(true)}
-	if level != 0 {
-		opts = append(opts, zstd.WithEncoderLevel(zstd.EncoderLevelFromZstd(level)))
-	}
-	e, err := zstd.NewWriter(nil, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("zstd level %d: %w", level, err)
-	}
-	actual, _ := zstdEncoders.LoadOrStore(level, e)
-	return actual.(*zstd.Encoder), nil
 }
