@@ -122,17 +122,14 @@ func (d *dynamicConfigs) replace(perBroker bool, next map[string]string) error {
 // name replaced an ignored one).
 func merged(used, ignored map[string]string) map[string]string {
 	out := copyMap(ignored)
-	for k, v := range used {
-		out[k] = v
-	}
+	maps.Copy(out, used)
 	return out
 }
 
+// copyMap is maps.Clone, but never nil.
 func copyMap(m map[string]string) map[string]string {
 	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
+	maps.Copy(out, m)
 	return out
 }
 
@@ -145,9 +142,16 @@ func validateBrokerConfig(name, value string) error {
 	if !d.dynamic {
 		return fmt.Errorf("%s is read-only", name)
 	}
-	td, _ := topics.LookupConfig(d.topic)
-	td.Name = name // Kafka's messages name the broker config
-	return td.Validate(value)
+	return brokerValueDef(name).Validate(value)
+}
+
+// brokerValueDef is the definition a dynamic broker config's values
+// follow: the topic config it defaults, under the broker config's name
+// (Kafka's messages name it).
+func brokerValueDef(name string) topics.ConfigDef {
+	td, _ := topics.LookupConfig(brokerConfigDefs[name].topic)
+	td.Name = name
+	return td
 }
 
 // brokerLayer returns the broker-level values topic configs fall back to.
@@ -209,12 +213,7 @@ func (b *Broker) changeBrokerConfigs(c configChange, validateOnly bool) error {
 	if perBroker {
 		current = broker
 	}
-	next, err := c.apply(current, func(name string) (topics.ConfigDef, bool) {
-		d := brokerConfigDefs[name]
-		td, _ := topics.LookupConfig(d.topic)
-		td.Name = name
-		return td, true
-	})
+	next, err := c.apply(current, func(name string) (topics.ConfigDef, bool) { return brokerValueDef(name), true })
 	if err != nil {
 		return err
 	}
