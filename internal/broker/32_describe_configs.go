@@ -32,11 +32,11 @@ func (b *Broker) handleDescribeConfigs(_ context.Context, req *server.Request) s
 		if err != nil {
 			sr.ErrorCode, sr.ErrorMessage = errorCode(err), errorMessage(err)
 		}
-		if err == nil && rr.ResourceType == kmsg.ConfigResourceTypeTopic && contains(rr.ConfigNames, CleanerStatusConfig) {
+		if err == nil && rr.ResourceType == kmsg.ConfigResourceTypeTopic && slices.Contains(rr.ConfigNames, CleanerStatusConfig) {
 			entries = append(entries, b.cleanerStatusEntry(rr.ResourceName))
 		}
 		for _, e := range entries {
-			if rr.ConfigNames != nil && !contains(rr.ConfigNames, e.name) {
+			if rr.ConfigNames != nil && !slices.Contains(rr.ConfigNames, e.name) {
 				continue
 			}
 			sr.Configs = append(sr.Configs, e.toKmsg(r.IncludeSynonyms, r.IncludeDocumentation))
@@ -178,13 +178,4 @@ func (b *Broker) loggerEntries() []configEntry {
 		out = append(out, configEntry{name: lg.Name, value: &v, source: kmsg.ConfigSourceDynamicBrokerLoggerConfig, typ: kmsg.ConfigTypeString})
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -11,6 +11,7 @@ package broker
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -202,7 +203,7 @@ func storageConfig(v map[string]string) storage.Config {
 		}
 	}
 	policy := topics.ParseList(v["cleanup.policy"])
-	compact, del := contains(policy, "compact"), contains(policy, "delete")
+	compact, del := slices.Contains(policy, "compact"), slices.Contains(policy, "delete")
 	switch {
 	case compact && del:
 		c.Policy = storage.PolicyCompactDelete

@@ -289,7 +289,7 @@ func NormalizeList(v string) string {
 func AppendList(current, add string) string {
 	items := ParseList(current)
 	for _, it := range ParseList(add) {
-		if !contains(items, it) {
+		if !slices.Contains(items, it) {
 			items = append(items, it)
 		}
 	}
@@ -303,20 +303,11 @@ func SubtractList(current, sub string) string {
 	drop := ParseList(sub)
 	var out []string
 	for _, it := range ParseList(current) {
-		if !contains(drop, it) {
+		if !slices.Contains(drop, it) {
 			out = append(out, it)
 		}
 	}
 	return FormatList(out)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // parseAs checks that v parses as Kafka's type t, with Kafka's messages.
@@ -390,7 +381,7 @@ func betweenFloat(min, max float64) func(string) error {
 // oneOf is Kafka's ValidString.in.
 func oneOf(values ...string) func(string) error {
 	return func(v string) error {
-		if contains(values, v) {
+		if slices.Contains(values, v) {
 			return nil
 		}
 		//lint:ignore ST1005 Kafka's ConfigDef message, which clients show verbatim
@@ -403,7 +394,7 @@ func oneOf(values ...string) func(string) error {
 func listOf(values ...string) func(string) error {
 	return func(v string) error {
 		for _, it := range ParseList(v) {
-			if !contains(values, it) {
+			if !slices.Contains(values, it) {
 				//lint:ignore ST1005 Kafka's ConfigDef message, which clients show verbatim
 				return fmt.Errorf("String must be one of: %s", strings.Join(values, ", "))
 			}

@@ -7,6 +7,7 @@ package topics
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -195,13 +196,13 @@ func FuzzListValue(f *testing.F) {
 		// list. Validators refuse empty items anyway.
 		sum := AppendList(n, other)
 		for _, it := range ParseList(other) {
-			if it != "" && !contains(ParseList(sum), it) {
+			if it != "" && !slices.Contains(ParseList(sum), it) {
 				t.Fatalf("AppendList(%q, %q) = %q lacks %q", n, other, sum, it)
 			}
 		}
 		diff := SubtractList(sum, other)
 		for _, it := range ParseList(diff) {
-			if it != "" && contains(ParseList(other), it) {
+			if it != "" && slices.Contains(ParseList(other), it) {
 				t.Fatalf("SubtractList(%q, %q) = %q keeps %q", sum, other, diff, it)
 			}
 		}
