@@ -323,12 +323,16 @@ func (l *Log) cutTornTail(seg *segment, tail *region) error {
 // segment files, sorted, the names (without suffix) of the segments that
 // have index files, and the bases of the segments the cleaner wrote.
 func (l *Log) cleanDir() ([]int64, map[string]bool, map[int64]bool, error) {
-	if err := l.completeSwaps(); err != nil {
-		return nil, nil, nil, err
-	}
 	entries, err := l.fs.ReadDir(l.dir)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("list %s: %w", l.dir, err)
+	}
+	if swapped, err := l.completeSwaps(entries); err != nil {
+		return nil, nil, nil, err
+	} else if swapped {
+		if entries, err = l.fs.ReadDir(l.dir); err != nil {
+			return nil, nil, nil, fmt.Errorf("list %s: %w", l.dir, err)
+		}
 	}
 	var bases []int64
 	var indexes []string

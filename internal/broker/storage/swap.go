@@ -38,21 +38,20 @@ import (
 // since it ends with tmpSuffix).
 const cleanedSuffix = logSuffix + ".cleaned" + tmpSuffix
 
-// completeSwaps finishes every swap a crash interrupted. It runs at Open
-// before the directory is read for segments.
-func (l *Log) completeSwaps() error {
-	entries, err := l.fs.ReadDir(l.dir)
-	if err != nil {
-		return fmt.Errorf("list %s: %w", l.dir, err)
-	}
+// completeSwaps finishes every swap a crash interrupted, given the
+// directory's listing; it reports whether it finished any (the listing is
+// then stale). It runs at Open before the segments are read.
+func (l *Log) completeSwaps(entries []fs.DirEntry) (bool, error) {
+	done := false
 	for _, e := range entries {
 		if base, ok := parseSegmentName(e.Name(), logSuffix+swapSuffix); ok && !e.IsDir() {
 			if err := l.completeSwap(base, entries); err != nil {
-				return fmt.Errorf("finish cleaner swap %s: %w", e.Name(), err)
+				return done, fmt.Errorf("finish cleaner swap %s: %w", e.Name(), err)
 			}
+			done = true
 		}
 	}
-	return nil
+	return done, nil
 }
 
 // completeSwap finishes the swap of the segment BASE.log.swap; entries is
