@@ -132,9 +132,6 @@ sample() {
 # at FILE MS: the last sample of FILE taken at or before MS ("runs bytes").
 at() { awk -v t="$2" '$1 <= t { r = $2; b = $3 } END { printf "%.0f %.0f\n", r, b }' "$1"; }
 
-# field FILE KEY: a value from the flat JSON object courier bench --json prints.
-field() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,}\"]*\).*/\1/p" "$1"; }
-
 # new_data: a fresh data directory; sets data.
 new_data() {
 	data=$(mktemp -d "$data_root/courier-bench-compaction.XXXXXX")
@@ -224,10 +221,8 @@ for ((round = 1; round <= rounds; round++)); do
 		"$(awk -v b=$((read1 - read0)) -v s="$p_secs" 'BEGIN { print (s > 0 ? b / 1e6 / s : 0) }')")")
 done
 
-# median VALUES...: the median (the mean of the middle two for an even count).
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
-off_median=$(median "${off_rates[@]}")
-on_median=$(median "${on_rates[@]}")
+off_median=$(printf '%s\n' "${off_rates[@]}" | median)
+on_median=$(printf '%s\n' "${on_rates[@]}" | median)
 cut_pct=$(awk -v a="$off_median" -v b="$on_median" 'BEGIN { printf "%.1f", (1 - b / a) * 100 }')
 
 # The first round's cleaner-off log, compacted by a restarted broker.

@@ -94,9 +94,6 @@ start_courier() {
 	addr=127.0.0.1:$port
 }
 
-# field FILE KEY: a number from the flat JSON object courier bench --json prints.
-field() { sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p" "$1"; }
-
 # Anything else running skews the figures; the load average goes with them.
 load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 
@@ -144,7 +141,6 @@ for mode in interval always; do
 		bench_target "courier-$mode"
 	fi
 done
-
 
 section=$work/section.md
 {

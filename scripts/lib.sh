@@ -1,6 +1,7 @@
 # lib.sh: helpers the benchmark scripts share. Source it after setting
 # script_name; it defines log, die, listening, free_port, wait_port, stop,
-# stop_all_on_exit, replace_section, machine_facts and print_commands.
+# stop_all_on_exit, field, median, replace_section, machine_facts and
+# print_commands.
 
 # log MESSAGE...: a line on stderr, prefixed with the script's name.
 log() { printf '%s: %s\n' "${script_name:-script}" "$*" >&2; }
@@ -69,6 +70,14 @@ _stop_all() {
 	rm -rf "$work"
 	((${#data_dirs[@]} == 0)) || rm -rf "${data_dirs[@]}"
 }
+
+# field FILE KEY: a value (a number, or a string without its quotes) from
+# the flat JSON object courier bench --json prints.
+field() { sed -n "s/.*\"$2\": *\"\{0,1\}\([^,}\"]*\).*/\1/p" "$1"; }
+
+# median: the median of the numbers on stdin, one a line (the mean of the
+# middle two for an even count).
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 
 # replace_section FILE BEGIN END SECTION: replaces the lines from BEGIN to
 # END in FILE with the file SECTION (which holds both markers).
