@@ -41,9 +41,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# field FILE KEY: a number from bench's flat JSON object.
-field() { sed -n "s/.*\"$2\": *\([0-9.e+-]*\).*/\1/p" "$1"; }
-
 # run BIN SIZE RECORDS CODEC OUT: one bench against a fresh BIN broker.
 run() {
 	local bin=$1 size=$2 records=$3 codec=$4 out=$5 port data
@@ -58,9 +55,6 @@ run() {
 	pid=
 	rm -rf "$data"
 }
-
-# median of the numbers on stdin.
-median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 log "A=$A B=$B rounds=$rounds fsync=$fsync load=$(cut -d' ' -f1-3 /proc/loadavg)"
 echo "| case | A produce rec/s | B produce rec/s | B vs A | A consume rec/s | B consume rec/s | B vs A |"

@@ -81,29 +81,8 @@ data_dirs=() # every broker data directory it made
 stop_seconds=30 # a broker closing a gigabyte log may take a moment
 stop_all_on_exit
 
-# start_broker NAME DATA FLAGS...: starts bin/courier broker on free ports
-# over DATA with FLAGS; sets addr, metrics_url, pid, broker_log and
-# broker_cmd, and started_ms (when it was launched).
-start_broker() {
-	local name=$1 data=$2 port http
-	shift 2
-	port=$(free_port)
-	http=$(free_port)
-	while [[ $http == "$port" ]]; do http=$(free_port); done
-	broker_log=$work/broker-$name.log
-	local cmd=(bin/courier broker --addr "127.0.0.1:$port" --http-addr "127.0.0.1:$http" --data "$data" --fsync interval --fsync-interval "$fsync_interval" "$@")
-	broker_cmd="${cmd[*]}"
-	started_ms=$(date +%s%3N)
-	"${cmd[@]}" >"$broker_log" 2>&1 &
-	pid=$!
-	pids+=("$pid")
-	wait_port "$port" "$pid" || {
-		cat "$broker_log" >&2
-		die "$name: the broker did not listen on port $port"
-	}
-	addr=127.0.0.1:$port
-	metrics_url=http://127.0.0.1:$http/metrics
-}
+# Every broker's flags besides its ports, data and cleaner.
+fsync_args=(--fsync interval --fsync-interval "$fsync_interval")
 
 # metric NAME [TOPIC]: the sum of the samples of NAME (of TOPIC's
 # partitions, if given) on the current broker's /metrics; empty if absent.
@@ -131,9 +110,6 @@ sample() {
 
 # at FILE MS: the last sample of FILE taken at or before MS ("runs bytes").
 at() { awk -v t="$2" '$1 <= t { r = $2; b = $3 } END { printf "%.0f %.0f\n", r, b }' "$1"; }
-
-# field FILE KEY: a value from the flat JSON object courier bench --json prints.
-field() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,}\"]*\).*/\1/p" "$1"; }
 
 # new_data: a fresh data directory; sets data.
 new_data() {
@@ -176,7 +152,7 @@ for ((round = 1; round <= rounds; round++)); do
 	# off: the baseline, no cleaner.
 	new_data
 	off_data=$data
-	start_broker "off-$round" "$off_data" --cleaner-threads 0
+	start_broker "off-$round" "$off_data" "${fsync_args[@]}" --cleaner-threads 0
 	commands+=("$broker_cmd")
 	json=$work/off-$round.json
 	topic=compact-off-$round
@@ -196,7 +172,7 @@ for ((round = 1; round <= rounds; round++)); do
 
 	# on: the cleaner runs while the producer does.
 	new_data
-	start_broker "on-$round" "$data" --cleaner-threads 1 --cleaner-backoff "$backoff" "${cleaner_args[@]}"
+	start_broker "on-$round" "$data" "${fsync_args[@]}" --cleaner-threads 1 --cleaner-backoff "$backoff" "${cleaner_args[@]}"
 	commands+=("$broker_cmd")
 	samples=$work/on-$round.samples
 	: >"$samples"
@@ -224,15 +200,13 @@ for ((round = 1; round <= rounds; round++)); do
 		"$(awk -v b=$((read1 - read0)) -v s="$p_secs" 'BEGIN { print (s > 0 ? b / 1e6 / s : 0) }')")")
 done
 
-# median VALUES...: the median (the mean of the middle two for an even count).
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
-off_median=$(median "${off_rates[@]}")
-on_median=$(median "${on_rates[@]}")
+off_median=$(printf '%s\n' "${off_rates[@]}" | median)
+on_median=$(printf '%s\n' "${on_rates[@]}" | median)
 cut_pct=$(awk -v a="$off_median" -v b="$on_median" 'BEGIN { printf "%.1f", (1 - b / a) * 100 }')
 
 # The first round's cleaner-off log, compacted by a restarted broker.
 log "compacting $first_off_topic: restarting its broker with the cleaner on"
-start_broker clean "$first_off_data" --cleaner-threads 1 --cleaner-backoff "$backoff" "${cleaner_args[@]}"
+start_broker clean "$first_off_data" "${fsync_args[@]}" --cleaner-threads 1 --cleaner-backoff "$backoff" "${cleaner_args[@]}"
 commands+=("$broker_cmd   # the first round's cleaner-off data, restarted")
 clean_start=$started_ms
 done_ms=

@@ -74,28 +74,13 @@ start_kfake() {
 }
 
 # start_courier MODE: starts the broker with --fsync MODE on free ports and a
-# fresh data directory; sets addr, pid and broker_cmd.
+# fresh data directory (start_broker); sets addr, pid and broker_cmd.
 start_courier() {
-	local mode=$1 port http data logf
-	port=$(free_port)
-	http=$(free_port)
-	while [[ $http == "$port" ]]; do http=$(free_port); done
+	local data
 	data=$(mktemp -d "$data_root/courier-bench-data.XXXXXX")
 	data_dirs+=("$data")
-	logf=$work/courier-$mode.log
-	broker_cmd="bin/courier broker --addr 127.0.0.1:$port --data $data --http-addr 127.0.0.1:$http --fsync $mode"
-	bin/courier broker --addr "127.0.0.1:$port" --data "$data" --http-addr "127.0.0.1:$http" --fsync "$mode" >"$logf" 2>&1 &
-	pid=$!
-	pids+=("$pid")
-	wait_port "$port" "$pid" || {
-		cat "$logf" >&2
-		die "courier broker --fsync $mode did not listen on port $port"
-	}
-	addr=127.0.0.1:$port
+	start_broker "courier-$1" "$data" --fsync "$1"
 }
-
-# field FILE KEY: a number from the flat JSON object courier bench --json prints.
-field() { sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p" "$1"; }
 
 # Anything else running skews the figures; the load average goes with them.
 load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
@@ -144,7 +129,6 @@ for mode in interval always; do
 		bench_target "courier-$mode"
 	fi
 done
-
 
 section=$work/section.md
 {

@@ -1,6 +1,7 @@
 # lib.sh: helpers the benchmark scripts share. Source it after setting
-# script_name; it defines log, die, listening, free_port, wait_port, stop,
-# stop_all_on_exit, replace_section, machine_facts and print_commands.
+# script_name; it defines log, die, listening, free_port, wait_port,
+# start_broker, stop, stop_all_on_exit, field, median, replace_section,
+# machine_facts and print_commands.
 
 # log MESSAGE...: a line on stderr, prefixed with the script's name.
 log() { printf '%s: %s\n' "${script_name:-script}" "$*" >&2; }
@@ -40,6 +41,32 @@ wait_port() {
 	return 1
 }
 
+# start_broker NAME DATA FLAGS...: starts bin/courier broker on free ports
+# (listener and HTTP) over the data directory DATA with FLAGS, its output in
+# $work/broker-NAME.log, and waits until it listens; sets addr, metrics_url,
+# pid (also added to pids), broker_log, broker_cmd and started_ms (when it
+# was launched).
+start_broker() {
+	local name=$1 data=$2 port http
+	shift 2
+	port=$(free_port)
+	http=$(free_port)
+	while [[ $http == "$port" ]]; do http=$(free_port); done
+	broker_log=$work/broker-$name.log
+	local cmd=(bin/courier broker --addr "127.0.0.1:$port" --http-addr "127.0.0.1:$http" --data "$data" "$@")
+	broker_cmd="${cmd[*]}"
+	started_ms=$(date +%s%3N)
+	"${cmd[@]}" >"$broker_log" 2>&1 &
+	pid=$!
+	pids+=("$pid")
+	wait_port "$port" "$pid" || {
+		cat "$broker_log" >&2
+		die "$name: the broker did not listen on port $port"
+	}
+	addr=127.0.0.1:$port
+	metrics_url=http://127.0.0.1:$http/metrics
+}
+
 # stop PID [SECONDS]: SIGTERM, then SIGKILL after SECONDS (default 10).
 stop() {
 	local pid=$1 tenths=$((${2:-10} * 10)) i
@@ -69,6 +96,14 @@ _stop_all() {
 	rm -rf "$work"
 	((${#data_dirs[@]} == 0)) || rm -rf "${data_dirs[@]}"
 }
+
+# field FILE KEY: a value (a number, or a string without its quotes) from
+# the flat JSON object courier bench --json prints.
+field() { sed -n "s/.*\"$2\": *\"\{0,1\}\([^,}\"]*\).*/\1/p" "$1"; }
+
+# median: the median of the numbers on stdin, one a line (the mean of the
+# middle two for an even count).
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 
 # replace_section FILE BEGIN END SECTION: replaces the lines from BEGIN to
 # END in FILE with the file SECTION (which holds both markers).

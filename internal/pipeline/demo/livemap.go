@@ -108,14 +108,7 @@ func (m *liveMap) Run(ctx context.Context) error {
 			if err != nil {
 				return
 			}
-			old, ok := m.riders[l.RiderID]
-			if !ok && len(m.riders) >= maxMapRiders {
-				return
-			}
-			if ok && old.TS.After(l.TS) {
-				return
-			}
-			m.riders[l.RiderID] = position{Lat: l.Lat, Lon: l.Lon, TS: l.TS, Partition: r.Partition}
+			m.put(l.RiderID, position{Lat: l.Lat, Lon: l.Lon, TS: l.TS, Partition: r.Partition})
 		})
 		m.mu.Unlock()
 	}
@@ -163,14 +156,21 @@ func (m *liveMap) apply(e latest.Entry) {
 		delete(m.riders, l.RiderID)
 		return
 	}
-	old, ok := m.riders[l.RiderID]
-	if !ok && len(m.riders) >= maxMapRiders || ok && old.TS.After(l.TS) {
-		return
-	}
-	if !ok {
+	if m.put(l.RiderID, position{Lat: l.Lat, Lon: l.Lon, TS: l.TS, Partition: m.place(l.RiderID, l.Lat, l.Lon), Restored: true}) {
 		m.restored++
 	}
-	m.riders[l.RiderID] = position{Lat: l.Lat, Lon: l.Lon, TS: l.TS, Partition: m.place(l.RiderID, l.Lat, l.Lon), Restored: true}
+}
+
+// put makes p the rider's position unless the position held is newer, or
+// the rider is not on the map and the map is full (maxMapRiders). It
+// reports whether the rider was added. m.mu is held.
+func (m *liveMap) put(id string, p position) (added bool) {
+	old, ok := m.riders[id]
+	if !ok && len(m.riders) >= maxMapRiders || ok && old.TS.After(p.TS) {
+		return false
+	}
+	m.riders[id] = p
+	return !ok
 }
 
 // mapRider is a rider as the page draws it: [id, lat, lon, partition,

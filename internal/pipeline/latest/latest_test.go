@@ -7,6 +7,7 @@ package latest
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -266,13 +267,7 @@ func TestReaderCatchesUpAndFollows(t *testing.T) {
 
 func sortedWords(s string) string {
 	w := strings.Fields(s)
-	for i := range w {
-		for j := i + 1; j < len(w); j++ {
-			if w[j] < w[i] {
-				w[i], w[j] = w[j], w[i]
-			}
-		}
-	}
+	slices.Sort(w)
 	return strings.Join(w, " ")
 }
 

@@ -5,6 +5,7 @@ package publish
 // key's hash.
 
 import (
+	"github.com/courier-dev/courier/internal/pipeline/region"
 	"github.com/courier-dev/courier/internal/pipeline/rider"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -53,8 +54,8 @@ func (p *Publisher) latestOf(locs []rider.Location) []int {
 }
 
 // latestPartitioner places records of the latest topic by their key's
-// hash (murmur2, as every Kafka client does) and all others as the
-// updates' mode does. Compaction keeps the newest record of a key per
+// hash (as region.ByRider does: murmur2, as every Kafka client does) and
+// all others as the updates' mode does. Compaction keeps the newest record of a key per
 // partition, so a rider's records must all land on one partition, which
 // partitioning by region would not do for a rider crossing a border.
 type latestPartitioner struct {
@@ -65,7 +66,7 @@ type latestPartitioner struct {
 // ForTopic implements kgo.Partitioner.
 func (p latestPartitioner) ForTopic(topic string) kgo.TopicPartitioner {
 	if topic == p.latestTopic {
-		return kgo.StickyKeyPartitioner(nil).ForTopic(topic)
+		return region.ByRider.RecordPartitioner().ForTopic(topic)
 	}
 	return p.updates.ForTopic(topic)
 }

@@ -240,16 +240,13 @@ func (p *Publisher) Publish(ctx context.Context, locs []rider.Location) error {
 	// shares its key and value with the update it repeats.
 	recs := make([]kgo.Record, len(locs)+len(latest))
 	wg.Add(len(recs))
-	fail := func(topic string, err error) {
-		mu.Lock()
-		if first == nil {
-			first = fmt.Errorf("produce to %s: %w", topic, err)
-		}
-		mu.Unlock()
-	}
 	done := func(r *kgo.Record, err error) {
 		if err != nil {
-			fail(r.Topic, err)
+			mu.Lock()
+			if first == nil {
+				first = fmt.Errorf("produce to %s: %w", r.Topic, err)
+			}
+			mu.Unlock()
 		}
 		wg.Done()
 	}

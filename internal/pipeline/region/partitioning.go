@@ -58,7 +58,7 @@ func KeyPartition(riderID string, n int) int32 {
 
 // keyHash computes KeyPartition: a keyed record is placed by its hash
 // alone (the stickiness applies to records without a key).
-var keyHash = kgo.StickyKeyPartitioner(nil).ForTopic("")
+var keyHash = ByRider.RecordPartitioner().ForTopic("")
 
 // PartitionOf is the partition of n that m puts an update of riderID at
 // lat, lon on: what Place and the client's partitioner choose together.

@@ -62,8 +62,7 @@ func Run(ctx context.Context, cfg Config) (res Result, err error) {
 	}
 
 	clk := newClock()
-	logEnd := func(ctx context.Context) ([]int64, error) { return endOffsets(ctx, adm, cfg) }
-	e2e, produced, ends, err := produceWithLatency(ctx, cfg, clk, logEnd)
+	e2e, produced, ends, err := produceWithLatency(ctx, cfg, clk, adm)
 	if err != nil {
 		return res, err
 	}
@@ -94,9 +93,9 @@ type e2eOutcome struct {
 
 // produceWithLatency produces the run's records while a consumer reads them
 // as they land, timing each from its Produce call. On a compacted topic it
-// returns the log end offsets after production (from logEnd), which tell
-// the consumers where to stop: superseded records may never arrive.
-func produceWithLatency(ctx context.Context, cfg Config, clk clock, logEnd func(context.Context) ([]int64, error)) (e2eOutcome, Throughput, []int64, error) {
+// returns the log end offsets after production (listed with adm), which
+// tell the consumers where to stop: superseded records may never arrive.
+func produceWithLatency(ctx context.Context, cfg Config, clk clock, adm *kadm.Client) (e2eOutcome, Throughput, []int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -130,7 +129,7 @@ func produceWithLatency(ctx context.Context, cfg Config, clk clock, logEnd func(
 	stop()
 	var ends []int64
 	if err == nil && cfg.compacted() {
-		if ends, err = logEnd(ctx); err == nil {
+		if ends, err = endOffsets(ctx, adm, cfg); err == nil {
 			pass.logEnd.Store(&ends)
 		}
 	}

@@ -72,7 +72,8 @@ func (p *consumePass) run(ctx context.Context) (consumeStats, error) {
 
 	seen := newSeen(p.cfg.Records)
 	compacted := p.cfg.compacted()
-	// next is, per partition, the offset after the last record read.
+	// next is, per partition, the offset after the last record read; only
+	// a compacted topic's pass, which stops at the log end, needs it.
 	next := make([]int64, p.cfg.Partitions)
 	lastNew := start  // when the last new record arrived
 	idleFrom := start // when the idle timeout started counting
@@ -93,13 +94,20 @@ func (p *consumePass) run(ctx context.Context) (consumeStats, error) {
 			st.FetchErrors++
 			st.LastFetchError = err
 		})
+		if compacted {
+			// A partition's records come in offset order: its last one
+			// says how far the pass has read, once per partition and
+			// poll, not per record (and before EachRecord recycles it).
+			fs.EachPartition(func(ftp kgo.FetchTopicPartition) {
+				if n := len(ftp.Records); n > 0 && int(ftp.Partition) < len(next) {
+					next[ftp.Partition] = max(next[ftp.Partition], ftp.Records[n-1].Offset+1)
+				}
+			})
+		}
 		var fresh int64
 		fs.EachRecord(func(r *kgo.Record) {
 			st.Records++
 			st.Bytes += int64(len(r.Value))
-			if int(r.Partition) < len(next) {
-				next[r.Partition] = max(next[r.Partition], r.Offset+1)
-			}
 			seq, sent, ok := ReadHeader(r.Value)
 			switch {
 			case !ok:
