@@ -30,6 +30,9 @@ type Coordinator struct {
 	// touch it (replay in Open, then persisted and snapshot on its writer
 	// goroutine, one at a time), and Open before any append.
 	durable *state
+	// txnCounts counts the transaction markers folded since Open
+	// (TxnStats).
+	txnCounts txnCounters
 
 	// mu guards groups and closed; it is never held while taking an
 	// entry's mutex.
@@ -68,18 +71,20 @@ func Open(dir string, opts ...Opt) (*Coordinator, error) {
 	c.jl = jl
 	st := c.durable
 	now := cfg.clock.Now()
-	offsets := 0
+	offsets, txnOffsets := 0, 0
 	for _, id := range st.groupIDs() {
 		g := newGroup(id, &c.cfg, now)
-		g.restore(st.groups[id], st.offsets[id], now)
+		g.restore(st.groups[id], st.offsets[id], st.txns[id], now)
 		offsets += len(st.offsets[id])
+		txnOffsets += st.txns[id].pendingOffsets()
 		e := &entry{g: g}
 		c.groups[id] = e
 		e.mu.Lock()
 		c.schedule(e, now)
 		e.mu.Unlock()
 	}
-	cfg.logger.Info("group coordinator loaded", "dir", dir, "groups", len(c.groups), "offsets", offsets)
+	cfg.logger.Info("group coordinator loaded", "dir", dir, "groups", len(c.groups), "offsets", offsets,
+		"pending_transactional_offsets", txnOffsets)
 	c.scheduleRetention()
 	return c, nil
 }
@@ -330,17 +335,27 @@ func (c *Coordinator) Leave(group string, members []kmsg.LeaveGroupRequestMember
 // from being so (map it with ErrorCode); it is nil when the request was
 // refused. A commit that fails leaves the previous offsets in place.
 func (c *Coordinator) CommitOffsets(version int16, group string, req CommitRequest) (code int16, codes []int16, wait func(context.Context) error) {
+	notFound := kerr.IllegalGeneration.Code
+	if version >= 9 {
+		notFound = kerr.GroupIDNotFound.Code
+	}
+	return c.changeOffsets(group, req.Generation < 0, notFound, func(g *Group, now time.Time) (int16, []int16) { return g.Commit(now, req) })
+}
+
+// changeOffsets runs a request that changes offsets (fn) on group,
+// creating the group if create is set: the group-level code (notFound
+// when the group does not exist), the per-partition codes, and the wait
+// for its records, nil when the request was refused.
+func (c *Coordinator) changeOffsets(group string, create bool, notFound int16, fn func(g *Group, now time.Time) (int16, []int16)) (code int16, codes []int16, wait func(context.Context) error) {
 	if group == "" {
 		return kerr.InvalidGroupID.Code, nil, nil
 	}
-	found, p, err := c.do(group, req.Generation < 0, func(g *Group, now time.Time) { code, codes = g.Commit(now, req) })
+	found, p, err := c.do(group, create, func(g *Group, now time.Time) { code, codes = fn(g, now) })
 	switch {
 	case err != nil:
 		return kerr.CoordinatorNotAvailable.Code, nil, nil
-	case !found && version >= 9:
-		return kerr.GroupIDNotFound.Code, nil, nil
 	case !found:
-		return kerr.IllegalGeneration.Code, nil, nil
+		return notFound, nil, nil
 	case code != 0:
 		return code, nil, nil
 	}
@@ -357,19 +372,7 @@ func (c *Coordinator) FetchOffsets(group string) (offsets map[TopicPartition]Off
 // DeleteOffsets handles OffsetDelete (see Group.DeleteOffsets); wait
 // returns once the deletion is durable.
 func (c *Coordinator) DeleteOffsets(group string, parts []TopicPartition) (code int16, codes []int16, wait func(context.Context) error) {
-	if group == "" {
-		return kerr.InvalidGroupID.Code, nil, nil
-	}
-	found, p, err := c.do(group, false, func(g *Group, now time.Time) { code, codes = g.DeleteOffsets(now, parts) })
-	switch {
-	case err != nil:
-		return kerr.CoordinatorNotAvailable.Code, nil, nil
-	case !found:
-		return kerr.GroupIDNotFound.Code, nil, nil
-	case code != 0:
-		return code, nil, nil
-	}
-	return 0, codes, p.wait
+	return c.changeOffsets(group, false, kerr.GroupIDNotFound.Code, func(g *Group, now time.Time) (int16, []int16) { return g.DeleteOffsets(now, parts) })
 }
 
 // DeleteGroup deletes an empty group and its offsets; wait returns once

@@ -43,12 +43,14 @@ func ErrorCode(err error) int16 {
 // order it produced them: err is nil once they are durable.
 func (g *Group) persisted(now time.Time, recs []record, err error) {
 	for _, r := range recs {
-		if r.kind == kindOffset {
+		if r.kind == kindOffset || r.kind == kindTxnOffset {
 			if g.inflight[r.tp]--; g.inflight[r.tp] <= 0 {
 				delete(g.inflight, r.tp)
 			}
 		}
-		if err == nil {
+		if r.kind == kindTxnOffset || r.kind == kindTxnMarker {
+			g.txnPersisted(r, err == nil)
+		} else if err == nil {
 			g.applyDurable(now, r)
 		}
 		if r.then != nil {
@@ -59,15 +61,22 @@ func (g *Group) persisted(now time.Time, recs []record, err error) {
 
 // applyDurable folds a durable record into what the group shows. A
 // group's membership (kindGroup) is live state that ran ahead of its
-// record; offsets and deletions wait for theirs.
+// record; offsets and deletions wait for theirs. (Transactional records
+// are folded by txnPersisted.) A deletion takes the pending transactional
+// offsets of what it deletes with it, as Kafka's tombstones do.
 func (g *Group) applyDurable(now time.Time, r record) {
 	switch r.kind {
 	case kindOffset:
-		g.offsets[r.tp] = r.offset
+		g.seq++
+		o := r.offset
+		o.seq = g.seq
+		g.offsets[r.tp] = o
 	case kindOffsetDelete:
 		delete(g.offsets, r.tp)
+		g.txns.drop(r.tp)
 	case kindGroupDelete:
 		clear(g.offsets)
+		g.txns.dropAll()
 		// The group dies unless it came back to life while the deletion
 		// was being written (a member joined, a commit is on its way):
 		// then, as after a replay, it goes on without its old offsets.

@@ -58,6 +58,13 @@ type Offset struct {
 	LeaderEpoch int32
 	Metadata    *string
 	CommitTime  time.Time
+
+	// seq is the offset's record's place among the group's durable
+	// offset records (commits and transactional commits), in journal
+	// order: Kafka's record offset in __consumer_offsets, which decides
+	// whether a committed transaction's offset replaces a commit (txn.go).
+	// Not encoded: a replay numbers records again, in the same order.
+	seq uint64
 }
 
 // member is one member of the group.
@@ -133,9 +140,15 @@ type Group struct {
 	// changes it when its record is durable (persisted), never before,
 	// and a record that fails leaves it as it was.
 	offsets map[TopicPartition]Offset
-	// inflight counts, per partition, commit records not yet durable, so
-	// that deletions cover them and the group is not dropped meanwhile.
+	// inflight counts, per partition, commit records (transactional ones
+	// too) not yet durable, so that deletions cover them and the group is
+	// not dropped meanwhile.
 	inflight map[TopicPartition]int
+	// txns holds, per producer id, the transactional offsets waiting for
+	// their transaction's marker (txn.go); only durable ones count.
+	txns txnSet
+	// seq numbers the durable offset records (Offset.seq).
+	seq uint64
 	// assigning is set while the leader's assignment is being persisted:
 	// the group stays CompletingRebalance, and the members wait for their
 	// assignments, until it is durable (as in Kafka's storeGroup).
@@ -157,6 +170,7 @@ func newGroup(id string, cfg *config, now time.Time) *Group {
 		pendingSync: map[string]bool{},
 		offsets:     map[TopicPartition]Offset{},
 		inflight:    map[TopicPartition]int{},
+		txns:        txnSet{},
 	}
 }
 

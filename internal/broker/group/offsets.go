@@ -7,6 +7,7 @@ package group
 // durable (durable.go).
 
 import (
+	"maps"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -109,7 +110,7 @@ func (g *Group) DeleteOffsets(now time.Time, parts []TopicPartition) (int16, []i
 			codes[i] = kerr.GroupSubscribedToTopic.Code
 			continue
 		}
-		if _, ok := g.offsets[tp]; ok || g.inflight[tp] > 0 {
+		if _, ok := g.offsets[tp]; ok || g.inflight[tp] > 0 || g.txns.has(tp) {
 			g.out = append(g.out, record{kind: kindOffsetDelete, group: g.id, tp: tp})
 		}
 	}
@@ -139,7 +140,8 @@ func (g *Group) DeleteOffsetsWhere(now time.Time, drop func(topic string) bool) 
 	return n
 }
 
-// committedOrInflight is every partition with a durable or pending commit.
+// committedOrInflight is every partition with a durable commit, a commit
+// on its way or a pending transactional offset.
 func (g *Group) committedOrInflight() map[TopicPartition]bool {
 	out := make(map[TopicPartition]bool, len(g.offsets)+len(g.inflight))
 	for tp := range g.offsets {
@@ -147,6 +149,11 @@ func (g *Group) committedOrInflight() map[TopicPartition]bool {
 	}
 	for tp := range g.inflight {
 		out[tp] = true
+	}
+	for _, t := range g.txns {
+		for tp := range t.offsets {
+			out[tp] = true
+		}
 	}
 	return out
 }
@@ -174,14 +181,17 @@ func (g *Group) subscribedTopics() map[string]bool {
 // ExpireOffsets deletes the offsets of an empty group that have been
 // neither committed nor used by a member for retention, and the group
 // once it has nothing left (deleting). It returns how many offsets it
-// deletes; they go, and the group dies, when the records are durable.
+// deletes; they go, and the group dies, when the records are durable. As
+// in Kafka, a partition with a pending transactional offset keeps its
+// offset, and a group with an open transaction stays: the transaction's
+// marker is still to come.
 func (g *Group) ExpireOffsets(now time.Time, retention time.Duration) (expired int, deleting bool) {
 	if g.state != Empty || len(g.pending) > 0 {
 		return 0, false
 	}
 	for tp, o := range g.offsets {
-		if g.inflight[tp] > 0 {
-			continue // a commit on its way is fresh
+		if g.inflight[tp] > 0 || g.txns.has(tp) {
+			continue // a commit on its way is fresh; a transaction's is to come
 		}
 		base := o.CommitTime
 		if g.stateSince.After(base) {
@@ -192,7 +202,7 @@ func (g *Group) ExpireOffsets(now time.Time, retention time.Duration) (expired i
 			expired++
 		}
 	}
-	if expired == len(g.offsets) && len(g.inflight) == 0 && now.Sub(g.stateSince) >= retention {
+	if expired == len(g.offsets) && len(g.inflight) == 0 && len(g.txns) == 0 && now.Sub(g.stateSince) >= retention {
 		g.out = append(g.out, record{kind: kindGroupDelete, group: g.id})
 		deleting = true
 	}
@@ -200,7 +210,10 @@ func (g *Group) ExpireOffsets(now time.Time, retention time.Duration) (expired i
 }
 
 // Delete handles DeleteGroups: only an empty group may be deleted, with
-// its offsets. The group dies when the deletion is durable.
+// its offsets, the pending transactional ones too (as Kafka does: its
+// DeleteGroups checks the state alone, and writes tombstones for the
+// partitions of open transactions). The group dies when the deletion is
+// durable.
 func (g *Group) Delete(now time.Time) int16 {
 	switch g.state {
 	case Dead:
@@ -217,7 +230,7 @@ func (g *Group) Delete(now time.Time) int16 {
 // was created by a request that failed or never got a member.
 func (g *Group) disposable() bool {
 	return g.state == Empty && g.generation == 0 && len(g.members) == 0 && len(g.pending) == 0 &&
-		len(g.offsets) == 0 && len(g.inflight) == 0
+		len(g.offsets) == 0 && len(g.inflight) == 0 && len(g.txns) == 0
 }
 
 // Describe is the group's DescribeGroups entry. Member metadata and
@@ -271,11 +284,20 @@ func (g *Group) persistMeta(now time.Time, assignments map[string][]byte, then f
 }
 
 // restore rebuilds a group from its replayed state: members of a stable
-// group get a fresh session, as after a coordinator failover in Kafka.
-func (g *Group) restore(meta *groupMeta, offsets map[TopicPartition]Offset, now time.Time) {
+// group get a fresh session, as after a coordinator failover in Kafka;
+// transactional offsets stay pending, for the transaction coordinator to
+// complete.
+func (g *Group) restore(meta *groupMeta, offsets map[TopicPartition]Offset, txns txnSet, now time.Time) {
 	for tp, o := range offsets {
 		g.offsets[tp] = o
+		g.seq = max(g.seq, o.seq)
 	}
+	for pid, t := range txns {
+		mine := g.txns.get(pid)
+		mine.epoch = t.epoch
+		maps.Copy(mine.offsets, t.offsets)
+	}
+	g.seq = max(g.seq, txns.maxSeq())
 	if meta == nil {
 		return
 	}

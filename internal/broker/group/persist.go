@@ -103,7 +103,7 @@ func (c *Coordinator) persist(e *entry, now time.Time, recs []record) *pending {
 func (c *Coordinator) persisted(id string, recs []record, err error) {
 	if err == nil {
 		for _, r := range recs {
-			c.durable.apply(r)
+			c.txnCounts.add(r, c.durable.apply(r))
 		}
 	} else {
 		c.logFailure(id, err)
@@ -113,8 +113,8 @@ func (c *Coordinator) persisted(id string, recs []record, err error) {
 		e := c.groups[id]
 		if e == nil && err == nil && !c.closed && hasOffset(recs) {
 			// The group was dropped meanwhile (deleted, or created by a
-			// commit that looked failed): a durable commit brings it
-			// back, as a replay would.
+			// commit that looked failed): a durable commit, plain or
+			// transactional, brings it back, as a replay would.
 			e = &entry{g: newGroup(id, &c.cfg, c.cfg.clock.Now())}
 			c.groups[id] = e
 		}
@@ -144,7 +144,7 @@ func (c *Coordinator) persisted(id string, recs []record, err error) {
 
 func hasOffset(recs []record) bool {
 	for _, r := range recs {
-		if r.kind == kindOffset {
+		if r.kind == kindOffset || r.kind == kindTxnOffset {
 			return true
 		}
 	}

@@ -7,9 +7,14 @@ package group
 // A record is kind uint8, then the kind's fields. Fields are
 // uvarint-length-prefixed strings and bytes, zigzag varints for integers,
 // and nullable strings with a varint length of -1 for null. Records are
-// idempotent upserts and deletes keyed by group (and partition), so
-// replaying a log, or a snapshot followed by a log, yields the latest
-// state.
+// upserts and deletes keyed by group (and partition), so replaying a log,
+// or a snapshot followed by a log, yields the latest state. Transactional
+// offsets (kindTxnOffset) are the exception that order matters for, as in
+// Kafka's __consumer_offsets: they stay pending until their producer's
+// marker (kindTxnMarker), and when a COMMIT applies them a partition keeps
+// whichever of its commit and its transactional offset came later in the
+// log (txn.go). A marker finding nothing pending changes nothing, so a
+// marker written again after a crash is harmless.
 
 import (
 	"encoding/binary"
@@ -29,15 +34,20 @@ const (
 	kindOffsetDelete recordKind = 2 // an offset deleted or expired
 	kindGroup        recordKind = 3 // a group's generation and members
 	kindGroupDelete  recordKind = 4 // a group deleted with its offsets
+	kindTxnOffset    recordKind = 5 // a transactional offset, pending until its marker
+	kindTxnMarker    recordKind = 6 // a transaction's end: its pending offsets applied or dropped
 )
 
 // record is one change to persist.
 type record struct {
 	kind   recordKind
 	group  string
-	tp     TopicPartition // kindOffset, kindOffsetDelete
-	offset Offset         // kindOffset
+	tp     TopicPartition // kindOffset, kindOffsetDelete, kindTxnOffset
+	offset Offset         // kindOffset, kindTxnOffset
 	meta   *groupMeta     // kindGroup
+	pid    int64          // kindTxnOffset, kindTxnMarker: the producer id
+	epoch  int16          // kindTxnOffset, kindTxnMarker: the producer epoch
+	commit bool           // kindTxnMarker: COMMIT (true) or ABORT
 
 	// then, if set, is told the record's outcome once it is durable (nil)
 	// or known not to be; the coordinator calls it under the group's
@@ -80,12 +90,19 @@ func appendBody(b []byte, r record) []byte {
 	b = appendString(b, r.group)
 	switch r.kind {
 	case kindOffset:
-		b = appendString(b, r.tp.Topic)
-		b = binary.AppendVarint(b, int64(r.tp.Partition))
-		b = binary.AppendVarint(b, r.offset.Offset)
-		b = binary.AppendVarint(b, int64(r.offset.LeaderEpoch))
-		b = appendNullableString(b, r.offset.Metadata)
-		b = binary.AppendVarint(b, r.offset.CommitTime.UnixMilli())
+		b = appendOffset(b, r.tp, r.offset)
+	case kindTxnOffset:
+		b = binary.AppendVarint(b, r.pid)
+		b = binary.AppendVarint(b, int64(r.epoch))
+		b = appendOffset(b, r.tp, r.offset)
+	case kindTxnMarker:
+		b = binary.AppendVarint(b, r.pid)
+		b = binary.AppendVarint(b, int64(r.epoch))
+		if r.commit {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
 	case kindOffsetDelete:
 		b = appendString(b, r.tp.Topic)
 		b = binary.AppendVarint(b, int64(r.tp.Partition))
@@ -114,6 +131,17 @@ func appendBody(b []byte, r record) []byte {
 	case kindGroupDelete:
 	}
 	return b
+}
+
+// appendOffset appends a committed offset's fields, the same for a
+// commit and a transactional commit.
+func appendOffset(b []byte, tp TopicPartition, o Offset) []byte {
+	b = appendString(b, tp.Topic)
+	b = binary.AppendVarint(b, int64(tp.Partition))
+	b = binary.AppendVarint(b, o.Offset)
+	b = binary.AppendVarint(b, int64(o.LeaderEpoch))
+	b = appendNullableString(b, o.Metadata)
+	return binary.AppendVarint(b, o.CommitTime.UnixMilli())
 }
 
 func appendString(b []byte, s string) []byte {
@@ -214,6 +242,50 @@ func (d *decoder) millis(what string) time.Duration {
 	return time.Duration(ms) * time.Millisecond
 }
 
+// offset reads the fields appendOffset writes.
+func (d *decoder) offset() (TopicPartition, Offset) {
+	var (
+		tp TopicPartition
+		o  Offset
+	)
+	tp.Topic = d.string("topic")
+	tp.Partition = d.int32("partition")
+	o.Offset = d.varint("offset")
+	o.LeaderEpoch = d.int32("leader epoch")
+	o.Metadata = d.nullableString("metadata")
+	o.CommitTime = time.UnixMilli(d.varint("commit time"))
+	return tp, o
+}
+
+// producer reads a producer id and epoch: Kafka's producer ids are never
+// negative and its epochs fit 0..32767 (-1, "no epoch", is never
+// written), so anything else is damage.
+func (d *decoder) producer() (int64, int16) {
+	pid := d.varint("producer id")
+	if pid < 0 {
+		d.fail("producer id")
+	}
+	epoch := d.varint("producer epoch")
+	if epoch < 0 || epoch > math.MaxInt16 {
+		d.fail("producer epoch")
+	}
+	if d.err != nil {
+		return 0, 0
+	}
+	return pid, int16(epoch)
+}
+
+// flag reads a boolean byte, 0 or 1.
+func (d *decoder) flag(what string) bool {
+	if len(d.b) == 0 || d.b[0] > 1 {
+		d.fail(what)
+		return false
+	}
+	v := d.b[0] == 1
+	d.b = d.b[1:]
+	return v
+}
+
 // count reads a list length, bounded by the bytes left (each element
 // takes at least one).
 func (d *decoder) count(what string) int {
@@ -236,12 +308,13 @@ func decodeBody(body []byte) (record, error) {
 	r.group = d.string("group")
 	switch r.kind {
 	case kindOffset:
-		r.tp.Topic = d.string("topic")
-		r.tp.Partition = d.int32("partition")
-		r.offset.Offset = d.varint("offset")
-		r.offset.LeaderEpoch = d.int32("leader epoch")
-		r.offset.Metadata = d.nullableString("metadata")
-		r.offset.CommitTime = time.UnixMilli(d.varint("commit time"))
+		r.tp, r.offset = d.offset()
+	case kindTxnOffset:
+		r.pid, r.epoch = d.producer()
+		r.tp, r.offset = d.offset()
+	case kindTxnMarker:
+		r.pid, r.epoch = d.producer()
+		r.commit = d.flag("transaction result")
 	case kindOffsetDelete:
 		r.tp.Topic = d.string("topic")
 		r.tp.Partition = d.int32("partition")
