@@ -280,7 +280,7 @@ func (g *Group) txnPersisted(r record, durable bool) {
 				delete(t.inflight, r.tp)
 			}
 		case kindTxnMarker:
-			t.markers--
+			t.markers = max(t.markers-1, 0)
 		}
 	}
 	if durable {
