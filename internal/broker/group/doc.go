@@ -1,10 +1,11 @@
 // Package group is Courier's group coordinator for Kafka's classic consumer
 // group protocol (JoinGroup, SyncGroup, Heartbeat, LeaveGroup) and the
-// committed offsets of every group.
+// committed offsets of every group, transactional ones included
+// (TxnOffsetCommit, KIP-98 and KIP-447).
 //
 // It has three layers, each testable alone:
 //
-//   - Group (group.go, join.go, membership.go, offsets.go) is one group's state
+//   - Group (group.go, join.go, membership.go, offsets.go, txn.go) is one group's state
 //     machine in the manner of etcd's raft: no locks, no I/O, no clock.
 //     Every input carries the current time; responses to requests that wait
 //     (a JoinGroup until the rebalance completes, a follower's SyncGroup
@@ -16,7 +17,8 @@
 //     record.go under the coordinator's directory: fsynced
 //     (group-committed) before a commit is acknowledged, replayed at Open
 //     (a torn tail cut, a damaged record skipped and reported), compacted
-//     from a snapshot of the durable state (state.go), and repaired by
+//     from a snapshot of the durable state (state.go; it keeps pending
+//     transactional offsets pending, in their log order), and repaired by
 //     itself after a failed write. persist.go feeds it the groups' records
 //     and folds each batch's outcome back (durable.go): offsets,
 //     deletions and a leader's assignment take effect only once durable.
@@ -32,5 +34,14 @@
 // machine follows Kafka's GroupCoordinator (states Empty,
 // PreparingRebalance, CompletingRebalance, Stable, Dead; generation and
 // member fencing; static membership; protocol selection by vote; the
-// leader's assignment relayed byte for byte).
+// leader's assignment relayed byte for byte). Transactional offsets are
+// durable when TxnCommitOffsets' wait returns and invisible to
+// FetchOffsets until the transaction coordinator's CompleteTxn(commit) is
+// durable; they stay pending across restarts and crashes until it comes
+// (CompleteTxn(abort) drops them; completing twice is harmless); when a
+// transaction commits, each partition keeps whichever of its plain commit
+// and its transactional offset came later in the log, as Kafka does; and
+// neither a pending offset nor its group expires while the transaction is
+// open (deleting the partition's offset or the group drops it, as in
+// Kafka).
 package group
