@@ -187,11 +187,6 @@ func (c *Coordinator) finish(j job) {
 			err = c.awaitWrite(c.ctx, e, change{next: &next})
 		}
 		if err == nil {
-			if j.commit {
-				c.stats.committed.Add(1)
-			} else {
-				c.stats.aborted.Add(1)
-			}
 			c.log.Debug("transaction completed", "transactional_id", j.id, "producer_id", j.pid,
 				"epoch", j.epoch, "commit", j.commit, "partitions", len(j.parts), "groups", len(j.groups))
 			return

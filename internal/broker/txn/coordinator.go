@@ -363,9 +363,17 @@ func (c *Coordinator) written(e *entry, ch change, err error) {
 		e.m, e.known = *ch.next, true
 		if e.m.state.preparing() {
 			c.startCompletion(e, ch.completed)
-		} else if prev.preparing() && e.completed != nil {
-			close(e.completed)
-			e.completed = nil
+		} else if prev.preparing() {
+			// Counted here, before anyone can see the Complete state.
+			if e.m.state == stateCompleteCommit {
+				c.stats.committed.Add(1)
+			} else {
+				c.stats.aborted.Add(1)
+			}
+			if e.completed != nil {
+				close(e.completed)
+				e.completed = nil
+			}
 		}
 	}
 	c.mu.Unlock()

@@ -9,6 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -216,12 +219,14 @@ func (h *harness) crash() {
 func (h *harness) settle() {
 	h.t.Helper()
 	testwait.For(h.t, 10*time.Second, "transactions to complete", func() string {
-		busy := h.busy()
-		if busy == "" {
-			return ""
+		for range 100 {
+			if h.busy() == "" {
+				return ""
+			}
+			h.clock.Advance(h.opts.MarkerRetryMax)
+			runtime.Gosched()
 		}
-		h.clock.Advance(h.opts.MarkerRetryMax)
-		return busy
+		return h.busy()
 	})
 }
 
@@ -271,4 +276,15 @@ func markersOf(pid int64, epoch int16, commit bool, parts []Partition, groups ..
 		out = append(out, marker{pid: pid, epoch: epoch, commit: commit, group: g})
 	}
 	return out
+}
+
+// sortMarkers sorts ms by partition, then group, for comparing as sets.
+func sortMarkers(ms []marker) []marker {
+	slices.SortFunc(ms, func(a, b marker) int {
+		if c := comparePartitions(a.part, b.part); c != 0 {
+			return c
+		}
+		return strings.Compare(a.group, b.group)
+	})
+	return ms
 }

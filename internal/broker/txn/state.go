@@ -225,6 +225,12 @@ func (m meta) add(pid int64, epoch int16, parts []Partition, groups []string, pe
 	if code := m.checkProducer(pid, epoch); code != 0 {
 		return meta{}, false, code
 	}
+	if m.epoch == math.MaxInt16 {
+		// Only a fence reaches the last epoch, and a fence's epoch is
+		// never handed to a producer: whoever sends it is not one. A
+		// transaction there could not be fenced again.
+		return meta{}, false, kerr.ProducerFenced.Code
+	}
 	if pending || m.state.preparing() {
 		return meta{}, false, kerr.ConcurrentTransactions.Code
 	}

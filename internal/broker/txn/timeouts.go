@@ -22,13 +22,14 @@ func (c *Coordinator) abortTimedOut() {
 		if m.state != stateOngoing || !now.After(m.start.Add(msDuration(m.timeoutMs))) {
 			return
 		}
-		next := m.fenceAbort(now)
-		if c.write(e, change{next: &next}) != nil {
-			return // logged; the next round tries again
-		}
-		c.stats.timedOut.Add(1)
-		c.log.Info("aborting a transaction past its timeout; its producer is fenced", "transactional_id", e.id,
-			"producer_id", m.pid, "fenced_epoch", m.epoch, "timeout_ms", m.timeoutMs, "started", m.start)
+		next, id := m.fenceAbort(now), e.id
+		_ = c.write(e, change{next: &next, done: func(err error) { // a failure is logged; the next round tries again
+			if err == nil {
+				c.stats.timedOut.Add(1)
+				c.log.Info("aborting a transaction past its timeout; its producer is fenced", "transactional_id", id,
+					"producer_id", m.pid, "fenced_epoch", m.epoch, "timeout_ms", m.timeoutMs, "started", m.start)
+			}
+		}})
 	})
 }
 
