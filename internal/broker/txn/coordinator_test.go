@@ -16,6 +16,7 @@ import (
 
 	"github.com/courier-dev/courier/internal/broker/journal"
 	"github.com/courier-dev/courier/internal/broker/vfs"
+	"github.com/courier-dev/courier/internal/testkit/testwait"
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 
@@ -427,5 +428,76 @@ func TestListFilters(t *testing.T) {
 	}
 	if !KnownState("PrepareEpochFence") || KnownState("Bogus") {
 		t.Fatal("KnownState")
+	}
+}
+
+func TestCompleteRecordRetriedAfterWriteFailure(t *testing.T) {
+	h := newHarness(t, nil)
+	h.c.Close()
+	efs := vfs.NewErrorFS(h.fs)
+	h.open(efs)
+	pid, epoch := h.init("tx")
+	h.add("tx", pid, epoch, 0, tp("a", 0))
+	h.markers.Hold()
+	res := make(chan int16, 1)
+	go func() { res <- h.c.EndTxn(bg, "tx", pid, epoch, true) }()
+	var code int16
+	h.advanceUntil(res, &code) // answered after the Prepare record, markers held
+	if code != 0 {
+		t.Fatalf("EndTxn: %d", code)
+	}
+	// The disk fills before the Complete record: the markers are
+	// durable, the record is retried until the journal repairs itself.
+	efs.Inject(syscall.ENOSPC, vfs.OpWrite|vfs.OpSync|vfs.OpCreate)
+	h.markers.Release()
+	testwait.For(t, 10*time.Second, "a failed Complete record", func() string {
+		h.clock.Advance(time.Second)
+		if h.c.Stats().WriteFailures == 0 {
+			return "no write failed yet"
+		}
+		return ""
+	})
+	if info, _ := h.c.Describe("tx"); info.State != "PrepareCommit" {
+		t.Fatalf("state after a failed Complete record: %s", info.State)
+	}
+	efs.Heal()
+	h.settle()
+	if info, _ := h.c.Describe("tx"); info.State != "CompleteCommit" {
+		t.Fatalf("after healing: %s", info.State)
+	}
+	h.crash()
+	if info, _ := h.c.Describe("tx"); info.State != "CompleteCommit" {
+		t.Fatalf("after a restart: %s", info.State)
+	}
+}
+
+func TestCompactedJournalKeepsState(t *testing.T) {
+	h := newHarness(t, func(o *Options) { o.CompactBytes = 1 })
+	for _, id := range []string{"a", "b", "c"} {
+		pid, epoch := h.init(id)
+		h.add(id, pid, epoch, 0, tp(id, 0))
+		if id != "b" {
+			h.c.EndTxn(bg, id, pid, epoch, id == "a")
+		}
+	}
+	h.settle()
+	before := h.c.List(nil, nil, -1)
+	if h.c.JournalStats().Compactions == 0 {
+		t.Fatal("no compaction happened")
+	}
+	h.crash()
+	after := h.c.List(nil, nil, -1)
+	if len(after) != len(before) {
+		t.Fatalf("after a restart %+v, want %+v", after, before)
+	}
+	for i := range before {
+		b, a := before[i], after[i]
+		if a.ID != b.ID || a.State != b.State || a.ProducerID != b.ProducerID || a.ProducerEpoch != b.ProducerEpoch ||
+			!slices.Equal(a.Partitions, b.Partitions) || !a.StartTime.Equal(b.StartTime) {
+			t.Fatalf("after a restart %+v, want %+v", a, b)
+		}
+	}
+	if h.c.Epoch() != 2 {
+		t.Fatalf("coordinator epoch %d after one restart, want 2", h.c.Epoch())
 	}
 }
