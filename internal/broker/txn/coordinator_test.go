@@ -341,10 +341,7 @@ func TestFailingMarkersAreRetried(t *testing.T) {
 }
 
 func TestStorageFailureLeavesStateAndAnswersNotCoordinator(t *testing.T) {
-	h := newHarness(t, nil)
-	h.c.Close()
-	efs := vfs.NewErrorFS(h.fs)
-	h.open(efs)
+	h, efs := newErrorHarness(t)
 	pid, epoch := h.init("tx")
 	efs.Inject(syscall.ENOSPC, vfs.OpWrite|vfs.OpSync)
 	if got := h.c.AddPartitions(bg, "tx", pid, epoch, []Partition{tp("a", 0)}); got[tp("a", 0)] != kerr.NotCoordinator.Code {
@@ -432,10 +429,7 @@ func TestListFilters(t *testing.T) {
 }
 
 func TestCompleteRecordRetriedAfterWriteFailure(t *testing.T) {
-	h := newHarness(t, nil)
-	h.c.Close()
-	efs := vfs.NewErrorFS(h.fs)
-	h.open(efs)
+	h, efs := newErrorHarness(t)
 	pid, epoch := h.init("tx")
 	h.add("tx", pid, epoch, 0, tp("a", 0))
 	h.markers.Hold()

@@ -190,6 +190,16 @@ func newHarness(t testing.TB, edit func(*Options)) *harness {
 	return h
 }
 
+// newErrorHarness is a harness whose coordinator runs on an ErrorFS over
+// its MemFS (crash clones the MemFS underneath).
+func newErrorHarness(t testing.TB) (*harness, *vfs.ErrorFS) {
+	h := newHarness(t, nil)
+	h.c.Close()
+	efs := vfs.NewErrorFS(h.fs)
+	h.open(efs)
+	return h, efs
+}
+
 // open opens a coordinator on fs.
 func (h *harness) open(fs vfs.FS) {
 	h.t.Helper()
