@@ -473,3 +473,47 @@ func checkTxnModel(t *testing.T, step int, l *Log, m *txnModel, rng *rand.Rand) 
 		}
 	}
 }
+
+// TestRecoveryBadMarkerIsDamage checks that a control batch whose record
+// is not a marker (here a valid CRC over an unknown control type) is
+// handled as damage: quarantined, never a panic, and the batches after it
+// kept.
+func TestRecoveryBadMarkerIsDamage(t *testing.T) {
+	dir := t.TempDir()
+	clock := newFakeClock() // batches and marker in one segment: no roll by segment.ms
+	now := clock.Now().UnixMilli()
+	l := openTest(t, dir, Config{}, Options{Now: clock.Now})
+	mustAppend(t, l, batch(1).txn(1, 0, 0).at(now))
+	off, err := l.AppendMarker(*commit(1, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker, _ := l.Read(off, 1<<20)
+	mustAppend(t, l, batch(2).at(now))
+	l.Close()
+	path := filepath.Join(dir, segmentName(0)+logSuffix)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := len(data) - len(marker) - len(batch(2).at(now).encode())
+	bad := data[at : at+len(marker)]
+	bad[len(bad)-9] = 7 // the key's type: 1 (COMMIT) becomes 7
+	recrc(bad)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	l = openTest(t, dir, Config{}, Options{Now: clock.Now})
+	defer l.Close()
+	if r := l.Recovery(); r.DamagedRegions != 1 || r.DamagedBytes != int64(len(marker)) {
+		t.Fatalf("report %+v", r)
+	}
+	if len(quarantined(t, dir)) == 0 {
+		t.Fatal("damaged segment not quarantined")
+	}
+	// Without its marker the transaction is open again; the batch after
+	// the damage is kept.
+	if lso, hw := l.LastStableOffset(), l.HighWatermark(); lso != 0 || hw != 4 {
+		t.Fatalf("LSO %d HW %d, want 0 and 4", lso, hw)
+	}
+}
