@@ -6,7 +6,8 @@ package storage
 //
 // The log is split at the cleaner checkpoint, the first dirty offset:
 // below it every key appears once (the clean section); from it to the first
-// uncleanable segment (the active segment, one not yet fsynced, or one
+// uncleanable segment (the active segment, one holding the last stable
+// offset, one not yet fsynced, or one
 // with a record younger than min.compaction.lag.ms) is the dirty section.
 // A pass builds a key map of the dirty section (key digest -> newest
 // offset), bounded by the memory it is given: when the map is full, the

@@ -42,7 +42,7 @@ func (b testBatch) idem(pid int64, epoch int16, seq int32) testBatch {
 	b.producerID, b.epoch, b.seq = pid, epoch, seq
 	return b
 }
-func (b testBatch) at(ts int64) testBatch  { b.ts = ts; return b }
+func (b testBatch) at(ts int64) testBatch { b.ts = ts; return b }
 
 // txn returns the batch as a transactional producer's.
 func (b testBatch) txn(pid int64, epoch int16, seq int32) testBatch {
