@@ -110,7 +110,8 @@ func (h *batchHeader) checkFraming() error {
 
 // checkContents checks the header fields that describe the records: a batch
 // has records, its lastOffsetDelta matches its record count (a produced batch
-// is never compacted), and an idempotent batch carries a sequence.
+// is never compacted), and an idempotent batch carries a sequence (a
+// transaction marker, a control batch, has none).
 func (h *batchHeader) checkContents() error {
 	if h.recordCount <= 0 {
 		return fmt.Errorf("batch has %d records: %w", h.recordCount, ErrInvalidRecord)
@@ -118,7 +119,7 @@ func (h *batchHeader) checkContents() error {
 	if int64(h.lastOffsetDelta) != int64(h.recordCount)-1 {
 		return fmt.Errorf("batch lastOffsetDelta %d does not match %d records: %w", h.lastOffsetDelta, h.recordCount, ErrInvalidRecord)
 	}
-	if h.producerID >= 0 && h.baseSequence < 0 {
+	if h.producerID >= 0 && h.baseSequence < 0 && h.attributes&attrControl == 0 {
 		return fmt.Errorf("batch from producer %d has sequence %d: %w", h.producerID, h.baseSequence, ErrInvalidRecord)
 	}
 	return nil
@@ -132,7 +133,7 @@ func (h *batchHeader) checkCompactedContents() error {
 	if h.recordCount < 0 || h.lastOffsetDelta < 0 || int64(h.recordCount) > int64(h.lastOffsetDelta)+1 {
 		return fmt.Errorf("batch has %d records for lastOffsetDelta %d: %w", h.recordCount, h.lastOffsetDelta, ErrInvalidRecord)
 	}
-	if h.producerID >= 0 && h.baseSequence < 0 {
+	if h.producerID >= 0 && h.baseSequence < 0 && h.attributes&attrControl == 0 {
 		return fmt.Errorf("batch from producer %d has sequence %d: %w", h.producerID, h.baseSequence, ErrInvalidRecord)
 	}
 	return nil

@@ -6,7 +6,8 @@ package storage
 //
 // The log is split at the cleaner checkpoint, the first dirty offset:
 // below it every key appears once (the clean section); from it to the first
-// uncleanable segment (the active segment, one not yet fsynced, or one
+// uncleanable segment (the active segment, one holding the last stable
+// offset, one not yet fsynced, or one
 // with a record younger than min.compaction.lag.ms) is the dirty section.
 // A pass builds a key map of the dirty section (key digest -> newest
 // offset), bounded by the memory it is given: when the map is full, the
@@ -25,11 +26,15 @@ package storage
 // of every producer the log tracks (so idempotent producers keep their
 // sequence after a restart), as empty batches, as Kafka does.
 //
-// Transactions (not yet in Courier) will add two rules here: batches of
-// aborted transactions are removed, and control batches are removed once
-// their transaction's records are gone and delete.retention.ms has passed.
-// batchFilter.filter keeps every control batch until then. What may be
-// cleaned, and the clean point, are decided in clean_plan.go.
+// Transactions add Kafka's rules: the cleanable range ends before the
+// segment holding the last stable offset (clean_plan.go), so an ongoing
+// transaction is never touched; batches of aborted transactions (the
+// aborted index says which producer's batches in which offset range) are
+// removed, and never enter the key map, where they would supersede
+// committed records; a marker is kept while any batch of its transaction
+// remains, and then removed like a tombstone, once its segment has been
+// clean for delete.retention.ms. What may be cleaned, and the clean point,
+// are decided in clean_plan.go.
 
 import (
 	"bytes"
@@ -68,6 +73,10 @@ type CleanResult struct {
 	BytesRead, BytesWritten int64
 	RecordsRemoved          int64
 	TombstonesRemoved       int64
+	// AbortedRecordsRemoved are records of aborted transactions;
+	// MarkersRemoved transaction markers whose transaction left nothing.
+	AbortedRecordsRemoved int64
+	MarkersRemoved        int64
 }
 
 // Key map sizing. keyMapEntryBytes is what one entry of the Go map costs
@@ -152,6 +161,7 @@ func (l *Log) cleanPass(ctx context.Context, o CleanOptions, cfg *Config, p clea
 		retention = 0 // Kafka's 0: tombstones go at the next cleaning
 	}
 	f := batchFilter{keys: keys, mapEnd: mapEnd, retain: p.retain, limit: decompressLimit(cfg.MaxMessageBytes),
+		aborted: newAbortedSet(p.aborted), txnKept: map[int64]bool{},
 		// A tombstone goes once its segment was clean before this pass
 		// and its newest record is delete.retention.ms old.
 		tombstonesGo: func(s *segment) bool {
@@ -182,11 +192,12 @@ func (l *Log) cleanPass(ctx context.Context, o CleanOptions, cfg *Config, p clea
 func (l *Log) buildKeyMap(ctx context.Context, o CleanOptions, cfg *Config, p cleanPlan, maxKeys int, res *CleanResult) (map[keyDigest]int64, int64, error) {
 	keys := make(map[keyDigest]int64, min(maxKeys, 1<<16))
 	limit := decompressLimit(cfg.MaxMessageBytes)
+	aborted := newAbortedSet(p.aborted)
 	var recs []storedRecord
 	for _, s := range p.segs[p.dirtyIdx:] {
 		stop := int64(-1)
 		err := l.eachBatch(ctx, o, s, res, func(raw []byte, h *batchHeader) error {
-			if h.lastOffset() < p.firstDirty || h.attributes&attrControl != 0 {
+			if h.lastOffset() < p.firstDirty || h.attributes&attrControl != 0 || aborted.has(h) {
 				return nil
 			}
 			if len(keys)+int(h.recordCount) > maxKeys {
@@ -309,6 +320,49 @@ type batchFilter struct {
 	limit        int
 	tombstonesGo func(*segment) bool
 	recs, kept   []storedRecord
+	// aborted says which transactional batches were aborted; txnKept
+	// which producers have a batch of their current transaction written
+	// to the cleaned log (its marker must then stay). Batches come in
+	// offset order from the log start, so a transaction's batches come
+	// before its marker.
+	aborted abortedSet
+	txnKept map[int64]bool
+}
+
+// abortedSet answers whether a transactional batch belongs to an aborted
+// transaction: by producer, the offset ranges of its aborted ones.
+type abortedSet map[int64][]abortedTxn
+
+func newAbortedSet(x txnIndex) abortedSet {
+	s := abortedSet{}
+	for _, a := range x {
+		s[a.producerID] = append(s[a.producerID], a)
+	}
+	return s
+}
+
+// has reports whether the data batch with header h was aborted.
+func (s abortedSet) has(h *batchHeader) bool {
+	if h.attributes&(attrTransactional|attrControl) != attrTransactional {
+		return false
+	}
+	for _, a := range s[h.producerID] {
+		if a.first <= h.baseOffset && h.baseOffset <= a.last {
+			return true
+		}
+	}
+	return false
+}
+
+// control decides on a marker: it stays while a batch of its transaction
+// was kept, or while its segment is not yet due for tombstone removal.
+func (f *batchFilter) control(raw []byte, h *batchHeader, s *segment, keep bool) []byte {
+	kept := f.txnKept[h.producerID]
+	delete(f.txnKept, h.producerID)
+	if keep || kept || !f.tombstonesGo(s) {
+		return raw
+	}
+	return nil
 }
 
 // filter returns the batch to write for raw (nil to drop it): raw itself
@@ -316,9 +370,29 @@ type batchFilter struct {
 // its group.
 func (f *batchFilter) filter(raw []byte, h *batchHeader, s *segment, last bool, res *CleanResult) ([]byte, error) {
 	keep := last || f.retain[h.lastOffset()] // even if it ends up empty
+	out, err := f.filterData(raw, h, s, keep, res)
+	if h.attributes&(attrTransactional|attrControl) == attrTransactional && out != nil {
+		f.txnKept[h.producerID] = true
+	}
+	return out, err
+}
+
+// filterData is filter for a batch, without the bookkeeping of kept
+// transactional batches.
+func (f *batchFilter) filterData(raw []byte, h *batchHeader, s *segment, keep bool, res *CleanResult) ([]byte, error) {
 	switch {
 	case h.attributes&attrControl != 0:
-		return raw, nil
+		out := f.control(raw, h, s, keep)
+		if out == nil {
+			res.MarkersRemoved++
+		}
+		return out, nil
+	case f.aborted.has(h):
+		res.AbortedRecordsRemoved += int64(h.recordCount)
+		if !keep {
+			return nil, nil
+		}
+		return rebuildBatch(raw, h, nil, int8(h.attributes&attrCodecMask), 0)
 	case h.recordCount == 0 && keep:
 		return raw, nil
 	case h.recordCount == 0:

@@ -50,6 +50,7 @@ type cleanPlan struct {
 	dirtyIdx   int   // first segment of segs holding a dirty offset
 	dirtyEnd   int64 // the first uncleanable offset
 	retain     map[int64]bool
+	aborted    txnIndex // the aborted transactions, to remove their batches
 }
 
 // CleanerState reports the log's compaction state.
@@ -108,11 +109,14 @@ func (l *Log) plan(cfg *Config, withRetain bool) (cleanPlan, bool, error) {
 	}
 	nowMs := l.opts.Now().UnixMilli()
 	l.mu.RLock() // unsynced is written under mu alone
-	segs, unsynced := l.segs, l.unsynced
+	segs, unsynced, lso, aborted := l.segs, l.unsynced, l.lastStableLocked(), l.aborted
 	l.mu.RUnlock()
 	u := len(segs) - 1 // the active segment is never cleaned
 	for i, s := range segs[:u] {
-		if slices.Contains(unsynced, s) || (cfg.MinCompactionLagMs > 0 && nowMs-s.lastTimestamp() < cfg.MinCompactionLagMs) {
+		// Nor one holding an offset at or past the last stable offset:
+		// an ongoing transaction's batches are neither committed nor
+		// aborted yet (Kafka's firstUncleanableDirtyOffset).
+		if slices.Contains(unsynced, s) || s.next > lso || (cfg.MinCompactionLagMs > 0 && nowMs-s.lastTimestamp() < cfg.MinCompactionLagMs) {
 			u = i
 			break
 		}
@@ -137,7 +141,7 @@ func (l *Log) plan(cfg *Config, withRetain bool) (cleanPlan, bool, error) {
 			}
 		}
 	}
-	return cleanPlan{segs: segs[:u:u], firstDirty: max(firstDirty, segs[0].base), dirtyIdx: d, dirtyEnd: segs[u-1].next, retain: retain}, true, nil
+	return cleanPlan{segs: segs[:u:u], firstDirty: max(firstDirty, segs[0].base), dirtyIdx: d, dirtyEnd: segs[u-1].next, retain: retain, aborted: aborted}, true, nil
 }
 
 // loadFirstDirty reads the cleaner checkpoint at Open (the log start if

@@ -345,6 +345,7 @@ func TestCleanKeepsIdempotentProducers(t *testing.T) {
 	dir := t.TempDir()
 	clock := newFakeClock()
 	cfg := compactConfig()
+	cfg.ProducerIDExpirationMs = int64(30 * 24 * time.Hour / time.Millisecond) // outlive the 8 days below
 	l := openTest(t, dir, cfg, Options{Now: clock.Now})
 	ts := clock.Now().UnixMilli()
 	if _, err := l.Append(keyedBatch(t, ts, []kv{{[]byte("a"), []byte("1")}}, false, 7, 0)); err != nil {

@@ -74,6 +74,10 @@ type Config struct {
 	// batches as produced; any other codec makes Append recompress a batch
 	// whose codec differs.
 	Compression Compression
+	// ProducerIDExpirationMs is producer.id.expiration.ms: a producer
+	// with no ongoing transaction whose last batch's timestamp is this old
+	// is forgotten (default 1 day, Kafka's).
+	ProducerIDExpirationMs int64
 	// CompressionLevel is the level for Compression (compression.gzip.level,
 	// compression.lz4.level or compression.zstd.level, KIP-390); 0 is the
 	// codec's default.
@@ -137,6 +141,7 @@ const (
 	defaultIndexIntervalBytes  = 4096
 	defaultTimestampAfterMaxMs = 60 * 60 * 1000
 	defaultSegmentIndexBytes   = 10 << 20
+	defaultProducerIDExpiry    = 24 * 60 * 60 * 1000
 )
 
 // withDefaults fills zero fields with Kafka's defaults and clamps values the
@@ -167,6 +172,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SegmentIndexBytes <= 0 {
 		c.SegmentIndexBytes = defaultSegmentIndexBytes
+	}
+	if c.ProducerIDExpirationMs <= 0 {
+		c.ProducerIDExpirationMs = defaultProducerIDExpiry
 	}
 	// Kafka's minimum segment.index.bytes holds at least one entry.
 	c.SegmentIndexBytes = max(c.SegmentIndexBytes, timeEntrySize)

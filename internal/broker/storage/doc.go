@@ -2,8 +2,10 @@
 // files holding Kafka record batches exactly as producers sent them (with the
 // broker-assigned base offset), a sparse offset index and a time index per
 // segment, segment rolling, retention, recovery after a crash or damage, the
-// leader-epoch cache (epoch.go) and the idempotent-producer state used to
-// drop duplicate batches.
+// leader-epoch cache (epoch.go), the producer state used to drop duplicate
+// batches and to track transactions (producer_state.go, snapshot.go), and
+// what transactions need of the log (txn.go): markers, the last stable
+// offset, the aborted-transactions index and read_committed reads.
 //
 // Invariants:
 //   - A segment file is a plain concatenation of v2 record batches; every
@@ -20,6 +22,11 @@
 //     zeros): it goes to the partition's quarantine folder.
 //   - Every batch carries the leader epoch that wrote it; epochs never
 //     decrease along the log.
+//   - No reader at read_committed sees an offset at or past the first
+//     offset of an ongoing transaction: the log end and the transaction
+//     state are published together.
+//   - A producer-state snapshot NNN.snapshot is the state as of offset
+//     NNN and is written only once the data below NNN is durable.
 //
 // # Files
 //
@@ -31,6 +38,9 @@
 // segment has none (Open removes any, since the segment will grow past
 // them), so a non-active segment with sane index files is one that was
 // sealed cleanly and needs no CRC pass at Open.
+// NNN.snapshot files hold the producer state (with open transactions and
+// the aborted-transactions index) as of offset NNN, written at segment
+// rolls and at Close (snapshot.go).
 // Files ending in .tmp or .deleted are interrupted work; Open removes them.
 // The quarantine folder holds what recovery could not read; Open never
 // reads or removes it.
@@ -95,6 +105,7 @@
 // is cut; a segment damaged anywhere else is first copied whole to
 // quarantine, then every valid batch in it is kept, also those after the
 // damage; an intact batch whose base offset was damaged is restamped. The header walk rebuilds the in-memory indexes, the
-// epoch cache and the idempotent-producer state. Log.Recovery reports what
-// was done.
+// epoch cache and, from the newest snapshot that verifies, the producer
+// state, replaying the batches (and markers) after it. Log.Recovery reports
+// what was done.
 package storage

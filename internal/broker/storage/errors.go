@@ -52,6 +52,16 @@ var (
 	// history; see Log.Append), which is what current Kafka brokers do.
 	ErrUnknownProducerID = errors.New("unknown producer id")
 
+	// ErrInvalidTxnState means a producer with an ongoing transaction on
+	// the partition sent a non-transactional batch (Kafka
+	// INVALID_TXN_STATE).
+	ErrInvalidTxnState = errors.New("invalid transaction state")
+
+	// ErrCoordinatorFenced means a transaction marker came from an older
+	// coordinator epoch than one already seen for its producer (Kafka
+	// TRANSACTION_COORDINATOR_FENCED).
+	ErrCoordinatorFenced = errors.New("transaction coordinator fenced")
+
 	// ErrOffsetOutOfRange means an offset lies below the log start offset or
 	// above the high watermark (Kafka OFFSET_OUT_OF_RANGE).
 	ErrOffsetOutOfRange = errors.New("offset out of range")

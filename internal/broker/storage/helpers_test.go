@@ -30,6 +30,7 @@ type testBatch struct {
 	producerID int64
 	epoch      int16
 	seq        int32
+	attrs      int16 // extra attributes (the transactional bit)
 }
 
 // batch returns a plain (non-idempotent) batch of n records.
@@ -41,7 +42,14 @@ func (b testBatch) idem(pid int64, epoch int16, seq int32) testBatch {
 	b.producerID, b.epoch, b.seq = pid, epoch, seq
 	return b
 }
-func (b testBatch) at(ts int64) testBatch  { b.ts = ts; return b }
+func (b testBatch) at(ts int64) testBatch { b.ts = ts; return b }
+
+// txn returns the batch as a transactional producer's.
+func (b testBatch) txn(pid int64, epoch int16, seq int32) testBatch {
+	b = b.idem(pid, epoch, seq)
+	b.attrs |= attrTransactional
+	return b
+}
 func (b testBatch) values(n int) testBatch { b.valueSize = n; return b }
 
 // encode builds the wire bytes with kmsg and a Castagnoli CRC over [21:].
@@ -60,6 +68,7 @@ func (b testBatch) encode() []byte {
 	rb := kmsg.RecordBatch{
 		PartitionLeaderEpoch: -1,
 		Magic:                2,
+		Attributes:           b.attrs,
 		LastOffsetDelta:      int32(b.records - 1),
 		FirstTimestamp:       b.ts,
 		MaxTimestamp:         b.ts + int64(max(b.records-1, 0)),

@@ -49,12 +49,30 @@ type Log struct {
 	dirGen   uint64        // bumped on every segment file creation
 
 	producers *producerState // guarded by appendMu
-	epochs    epochCache     // guarded by mu (readers) and appendMu with mu (writers)
-	report    RecoveryReport // what Open found and did; written only by Open
+	// firstUnstable is the first offset of the oldest ongoing transaction
+	// (-1 if none) and aborted the aborted-transactions index (txn.go):
+	// published with the log end.
+	firstUnstable int64
+	aborted       txnIndex
+	// snapPending are producer-state snapshots taken at rolls, written by
+	// the next sync once the data they describe is durable (snapshot.go).
+	snapPending []pendingSnapshot
+	// snapClean (guarded by appendMu) says the producer state has not
+	// changed since the last snapshot was taken; snapsExist that a
+	// snapshot file exists (or will, once pending ones are written).
+	snapClean  bool
+	snapsExist atomic.Bool
+	epochs     epochCache     // guarded by mu (readers) and appendMu with mu (writers)
+	report     RecoveryReport // what Open found and did; written only by Open
+	// recoveryCut is the lowest offset recovery cut or repaired from
+	// (MaxInt64 if none): a snapshot above it is not this log's state.
+	// Written only by Open.
+	recoveryCut int64
 
-	dirSyncedGen uint64 // guarded by syncMu: dirGen covered by the last directory fsync
-	parentDirty  bool   // guarded by syncMu: Open created the directory; its parent awaits an fsync
-	filesClosed  bool   // guarded by syncMu: Close has closed the files
+	snaps        []int64 // guarded by syncMu: offsets of the snapshot files, ascending
+	dirSyncedGen uint64  // guarded by syncMu: dirGen covered by the last directory fsync
+	parentDirty  bool    // guarded by syncMu: Open created the directory; its parent awaits an fsync
+	filesClosed  bool    // guarded by syncMu: Close has closed the files
 
 	firstDirty  atomic.Int64 // the cleaner checkpoint: below it the log is compacted
 	lastCleaned atomic.Int64 // unix ms of the last cleaning, 0 if none since Open
@@ -93,11 +111,13 @@ func Open(dir string, cfg Config, opts Options) (*Log, error) {
 func openLog(fsys fileSystem, dir string, cfg Config, opts Options) (*Log, error) {
 	opts = opts.withDefaults()
 	l := &Log{
-		dir:       dir,
-		fs:        fsys,
-		opts:      opts,
-		logger:    opts.Logger.With("dir", dir),
-		producers: newProducerState(),
+		dir:           dir,
+		fs:            fsys,
+		opts:          opts,
+		logger:        opts.Logger.With("dir", dir),
+		producers:     newProducerState(),
+		firstUnstable: -1,
+		recoveryCut:   math.MaxInt64,
 	}
 	l.SetConfig(cfg)
 	if _, err := fsys.Stat(dir); errors.Is(err, fs.ErrNotExist) {
@@ -167,31 +187,31 @@ func (l *Log) Append(batch []byte) (AppendResult, error) {
 	l.appendMu.Lock()
 	res, rolled, err := l.appendLocked(batch, &h, cfg)
 	if rolled {
-		l.bg.Add(1)
+		l.syncAfterRoll()
 	}
 	l.appendMu.Unlock()
-	if rolled {
-		// The rolled segment must be fsynced and its index files written;
-		// do it off the append path, as Kafka flushes on roll
-		// asynchronously.
-		go func() {
-			defer l.bg.Done()
-			if err := l.Sync(); err != nil {
-				l.logger.Error("sync after segment roll", "err", err)
-			}
-		}()
-	}
 	return res, err
+}
+
+// syncAfterRoll starts the sync a roll calls for: the rolled segment must
+// be fsynced, its index files and the producer-state snapshot written; it
+// runs off the append path, as Kafka flushes on roll asynchronously. Close
+// waits for it. Caller holds appendMu.
+func (l *Log) syncAfterRoll() {
+	l.bg.Add(1)
+	go func() {
+		defer l.bg.Done()
+		if err := l.Sync(); err != nil {
+			l.logger.Error("sync after segment roll", "err", err)
+		}
+	}()
 }
 
 // appendLocked is Append after validation, with appendMu held. rolled
 // reports that a new segment was created.
 func (l *Log) appendLocked(batch []byte, h *batchHeader, cfg *Config) (res AppendResult, rolled bool, err error) {
-	if l.closed {
-		return res, false, l.errClosed("append to")
-	}
-	if err := l.failed(); err != nil {
-		return res, false, fmt.Errorf("append to %s: log unusable after an earlier failure: %w", l.dir, err)
+	if err := l.writable("append to"); err != nil {
+		return res, false, err
 	}
 	if h.producerID >= 0 {
 		dup, err := l.producers.check(h, l.logStart > 0)
@@ -213,6 +233,36 @@ func (l *Log) appendLocked(batch []byte, h *batchHeader, cfg *Config) (res Appen
 	appendTime := int64(-1)
 	if cfg.LogAppendTime {
 		appendTime = nowMs
+	}
+	return l.writeLocked(batch, h, cfg, nowMs, appendTime, func() (abortedTxn, bool) {
+		if h.producerID >= 0 {
+			l.producers.update(h, appendTime, nowMs)
+		}
+		return abortedTxn{}, false
+	})
+}
+
+// writable returns an error if the log takes no more writes (closed, or
+// failed). Caller holds appendMu.
+func (l *Log) writable(op string) error {
+	if l.closed {
+		return l.errClosed(op)
+	}
+	if err := l.failed(); err != nil {
+		return fmt.Errorf("%s %s: log unusable after an earlier failure: %w", op, l.dir, err)
+	}
+	return nil
+}
+
+// writeLocked writes a validated batch (a producer's, or a marker) at the
+// log end, rolling first if due, then lets apply update the producer
+// state (h then carries the batch's base offset) and publishes the new
+// end together with the state readers derive from it: the first unstable
+// offset and any aborted transaction apply returns. Publishing them under
+// one lock is what keeps the LSO from ever passing an open transaction.
+// Caller holds appendMu.
+func (l *Log) writeLocked(batch []byte, h *batchHeader, cfg *Config, nowMs, appendTime int64, apply func() (abortedTxn, bool)) (res AppendResult, rolled bool, err error) {
+	if cfg.LogAppendTime {
 		h.maxTimestamp = nowMs
 	}
 	seg := l.segs[len(l.segs)-1]
@@ -236,9 +286,9 @@ func (l *Log) appendLocked(batch []byte, h *batchHeader, cfg *Config) (res Appen
 		}
 		return res, rolled, err
 	}
-	if h.producerID >= 0 {
-		l.producers.update(h, appendTime)
-	}
+	aborted, isAbort := apply()
+	l.snapClean = false
+	firstUnstable := l.producers.firstUnstable()
 
 	last := h.lastOffset()
 	l.mu.Lock()
@@ -250,6 +300,10 @@ func (l *Log) appendLocked(batch []byte, h *batchHeader, cfg *Config) (res Appen
 	seg.next = last + 1
 	seg.modified = nowMs
 	l.end = last + 1
+	l.firstUnstable = firstUnstable
+	if isAbort {
+		l.aborted = append(l.aborted, aborted)
+	}
 	l.epochs.assign(l.opts.LeaderEpoch, base)
 	if l.opts.Sync != SyncAlways {
 		l.wakeLocked() // with SyncAlways readers wait for the fsync instead
@@ -295,7 +349,8 @@ func (l *Log) shouldRoll(seg *segment, cfg *Config, size int64, h *batchHeader, 
 
 // roll seals the active segment and starts a new one at the high watermark.
 // Only the file creation happens here; fsyncing the old segment, writing its
-// index files and fsyncing the directory are left to the next Sync, which
+// index files and the producer-state snapshot taken here (after expiring
+// producers), and fsyncing the directory are left to the next Sync, which
 // Append triggers in the background. Caller holds appendMu.
 func (l *Log) roll(nowMs int64) (*segment, error) {
 	seg, err := createSegment(l.fs, l.opts.Files, l.dir, l.end, nowMs)
@@ -306,10 +361,15 @@ func (l *Log) roll(nowMs int64) (*segment, error) {
 		seg.jitter = rand.Int64N(j)
 	}
 	old := l.segs[len(l.segs)-1]
+	l.expireLocked(nowMs)
+	snap, take := l.takeSnapshot()
 	l.mu.Lock()
 	old.idx.seal(old.base)
 	l.segs = append(l.segs[:len(l.segs):len(l.segs)], seg)
 	l.unsynced = append(l.unsynced, old)
+	if take {
+		l.snapPending = append(l.snapPending, snap)
+	}
 	l.dirGen++
 	l.mu.Unlock()
 	l.logger.Debug("rolled segment", "segment", seg.logPath)
@@ -403,9 +463,17 @@ func (l *Log) Close() error {
 	l.appendMu.Unlock()
 
 	l.bg.Wait()
+	// Appends have stopped: the producer state is final, as of the log
+	// end; a snapshot of it means the next Open replays nothing.
+	l.appendMu.Lock()
+	snap, take := l.takeSnapshot()
+	l.appendMu.Unlock()
 	l.syncMu.Lock()
 	defer l.syncMu.Unlock()
 	err := l.syncLocked()
+	if err == nil && take {
+		err = l.writeSnapshots([]pendingSnapshot{snap})
+	}
 	l.mu.RLock()
 	segs := l.segs
 	l.mu.RUnlock()

@@ -177,7 +177,7 @@ func TestProducerStateWraparound(t *testing.T) {
 	if _, err := p.check(first, true); err != nil {
 		t.Fatal(err)
 	}
-	p.update(first, -1)
+	p.update(first, -1, 0)
 	if got := p.m[1].batches[0].lastSeq; got != 0 {
 		t.Fatalf("last sequence %d, want 0", got)
 	}

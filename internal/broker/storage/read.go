@@ -44,14 +44,23 @@ const minReadWindow = 16 << 10
 // comes next, up to the first batch with records: Kafka's own consumers
 // step over empty batches, but some clients (kafkajs) fetch the same
 // offset again when a response holds no record, and would never move on.
+//
+// Control batches (transaction markers) are returned as stored; clients
+// step over them. They hold a record, so they never count as empty here.
 func (l *Log) Read(offset int64, maxBytes int32) ([]byte, error) {
-	b, err := l.readSwapSafe(offset, maxBytes)
+	return l.read(offset, maxBytes, false)
+}
+
+// read is Read, or with committed ReadCommitted's batches: those below the
+// last stable offset instead of the high watermark.
+func (l *Log) read(offset int64, maxBytes int32, committed bool) ([]byte, error) {
+	b, err := l.readSwapSafe(offset, maxBytes, committed)
 	for steps := 0; err == nil && steps < maxEmptySteps; steps++ {
 		last, empty := emptyBatches(b)
 		if !empty {
 			break
 		}
-		more, merr := l.readSwapSafe(last+1, max(maxBytes-int32(len(b)), 1))
+		more, merr := l.readSwapSafe(last+1, max(maxBytes-int32(len(b)), 1), committed)
 		if merr != nil || len(more) == 0 {
 			break // at the high watermark, or the log changed: what we have is right
 		}
@@ -83,9 +92,9 @@ func emptyBatches(b []byte) (last int64, empty bool) {
 // readSwapSafe is one read, tried again when the cleaner swapped its
 // segment out between locate and acquire (rare: it needs the file cache
 // to have closed the file).
-func (l *Log) readSwapSafe(offset int64, maxBytes int32) ([]byte, error) {
+func (l *Log) readSwapSafe(offset int64, maxBytes int32, committed bool) ([]byte, error) {
 	for attempt := 0; ; attempt++ {
-		b, replaced, err := l.readOnce(offset, maxBytes)
+		b, replaced, err := l.readOnce(offset, maxBytes, committed)
 		if !replaced || attempt == 3 {
 			return b, err
 		}
@@ -94,8 +103,8 @@ func (l *Log) readSwapSafe(offset int64, maxBytes int32) ([]byte, error) {
 
 // readOnce is one attempt of Read. replaced reports a failure because the
 // cleaner swapped the segment out, which a new attempt gets past.
-func (l *Log) readOnce(offset int64, maxBytes int32) (b []byte, replaced bool, err error) {
-	v, found, err := l.locate(offset)
+func (l *Log) readOnce(offset int64, maxBytes int32, committed bool) (b []byte, replaced bool, err error) {
+	v, found, err := l.locate(offset, committed)
 	if err != nil || !found {
 		return nil, false, err
 	}
@@ -132,8 +141,9 @@ func (l *Log) readResult(b []byte, offset int64, err error) ([]byte, error) {
 }
 
 // locate checks offset against the log bounds and returns a view of the
-// segment holding it; found is false at the high watermark.
-func (l *Log) locate(offset int64) (v view, found bool, err error) {
+// segment holding it; found is false at the high watermark (with
+// committed, at or above the last stable offset, whose view stops there).
+func (l *Log) locate(offset int64, committed bool) (v view, found bool, err error) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	if l.closed {
@@ -143,8 +153,13 @@ func (l *Log) locate(offset int64) (v view, found bool, err error) {
 		return v, false, fmt.Errorf("read %s at offset %d: outside [%d, %d]: %w", l.dir, offset, l.logStart, l.end, ErrOffsetOutOfRange)
 	}
 	// Between the high watermark and the log end there is nothing to read
-	// yet (with SyncAlways: written, not yet fsynced).
-	if offset >= l.highWatermarkLocked() {
+	// yet (with SyncAlways: written, not yet fsynced); for read_committed,
+	// nothing from the first offset of an ongoing transaction on.
+	limit := l.highWatermarkLocked()
+	if committed {
+		limit = l.lastStableLocked()
+	}
+	if offset >= limit {
 		return v, false, nil
 	}
 	segs := l.segs
@@ -156,7 +171,7 @@ func (l *Log) locate(offset int64) (v view, found bool, err error) {
 		i++
 	}
 	v = segs[i].view()
-	v.limit = l.highWatermarkLocked()
+	v.limit = limit
 	return v, true, nil
 }
 

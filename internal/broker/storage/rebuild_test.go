@@ -161,7 +161,9 @@ func FuzzCleanFilter(f *testing.F) {
 			keys[md5Sum(key)] = newest
 		}
 		flt := batchFilter{keys: keys, mapEnd: 1 << 40, retain: map[int64]bool{}, limit: 1 << 20,
-			tombstonesGo: func(*segment) bool { return newest%2 == 0 }}
+			tombstonesGo: func(*segment) bool { return newest%2 == 0 },
+			// Producer 1's transactional batches count as aborted.
+			aborted: newAbortedSet(txnIndex{{producerID: 1, first: 0, last: 1 << 40}}), txnKept: map[int64]bool{}}
 		var res CleanResult
 		out, err := flt.filter(raw, &h, nil, last, &res)
 		if err != nil || out == nil {

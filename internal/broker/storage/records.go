@@ -44,7 +44,7 @@ const (
 	ReasonHeader        = "header"        // record count, lastOffsetDelta, base offset, producer fields
 	ReasonAttributes    = "attributes"    // unknown codec or attribute bits
 	ReasonControl       = "control"       // control batch from a client
-	ReasonTransactional = "transactional" // transactional batch (no transactions yet)
+	ReasonTransactional = "transactional" // transactional batch without a producer id
 	ReasonDecompress    = "decompress"    // compressed data does not decode, or inflates past the bound
 	ReasonRecords       = "records"       // a record's framing, lengths or offset delta
 	ReasonTimestamp     = "timestamp"     // outside message.timestamp.before/after.max.ms, or LogAppendTime from a producer
@@ -205,8 +205,8 @@ func checkProducedHeader(h *batchHeader, size int, cfg *Config) error {
 	if h.attributes&attrControl != 0 {
 		return refusef(ReasonControl, ErrInvalidRecord, "clients are not allowed to write control records")
 	}
-	if h.attributes&attrTransactional != 0 {
-		return refusef(ReasonTransactional, ErrInvalidRecord, "transactional batch, but this Courier version does not support transactions")
+	if h.attributes&attrTransactional != 0 && h.producerID < 0 {
+		return refusef(ReasonTransactional, ErrInvalidRecord, "transactional batch without a producer id")
 	}
 	if h.attributes&^attrKnown != 0 {
 		return refusef(ReasonAttributes, ErrInvalidRecord, "batch attributes %#04x set bits no producer writes", uint16(h.attributes))

@@ -78,6 +78,14 @@ type RecoveryReport struct {
 	// SwapsCompleted counts cleaner swaps a crash interrupted that Open
 	// finished (see swap.go).
 	SwapsCompleted int
+	// SnapshotsDamaged counts producer-state snapshots that did not
+	// verify (moved to quarantine); SnapshotsIgnored those that verified
+	// but lay beyond the recovered end or above a repaired range.
+	SnapshotsDamaged int
+	SnapshotsIgnored int
+	// ReplayedBatches counts the batches whose headers were replayed into
+	// the producer state (those after the snapshot used, if any).
+	ReplayedBatches int64
 }
 
 // Changed reports whether recovery changed the directory's data: cut a
@@ -112,6 +120,8 @@ func (l *Log) recover() error {
 		}
 		l.segs = nil
 		l.producers = newProducerState()
+		l.aborted = nil
+		l.report.ReplayedBatches = 0
 	}
 }
 
@@ -121,6 +131,7 @@ func (l *Log) recoverPass() (repaired bool, nsegs int, err error) {
 	cfg := l.cfg.Load()
 	nowMs := l.opts.Now().UnixMilli()
 	l.epochs = epochCache{bound: l.opts.LeaderEpoch}
+	l.snaps = l.snaps[:0]
 	bases, indexed, marked, err := l.cleanDir()
 	if err != nil {
 		return false, 0, err
@@ -128,6 +139,14 @@ func (l *Log) recoverPass() (repaired bool, nsegs int, err error) {
 	ckpt, err := l.loadCheckpoint()
 	if err != nil {
 		return false, 0, err
+	}
+	// The producer state starts from the newest snapshot that verifies;
+	// only batches at or after its offset are replayed into it.
+	snap := int64(-1)
+	if len(bases) > 0 {
+		if snap, err = l.loadSnapshot(bases[0]); err != nil {
+			return false, 0, err
+		}
 	}
 
 	var (
@@ -143,6 +162,7 @@ func (l *Log) recoverPass() (repaired bool, nsegs int, err error) {
 				if err := l.quarantineOverlap(base, prev); err != nil {
 					return false, 0, err
 				}
+				l.recoveryCut = min(l.recoveryCut, base)
 				continue
 			}
 			if base > prev.next {
@@ -178,15 +198,19 @@ func (l *Log) recoverPass() (repaired bool, nsegs int, err error) {
 				return false, 0, fmt.Errorf("map damage in %s: %w", seg.logPath, err)
 			}
 			if !last || dm.damaged() || dm.tail == nil || dm.tail.from != seg.size {
+				l.recoveryCut = min(l.recoveryCut, seg.base)
 				return true, len(bases), l.repairSegment(seg, size, &dm)
 			}
 			if err := l.cutTornTail(seg, dm.tail); err != nil {
 				return false, 0, err
 			}
+			l.recoveryCut = min(l.recoveryCut, seg.next)
 			toSync = append(toSync, seg)
 		}
 		for i := range pending {
-			l.producers.update(&pending[i].h, pending[i].appendTime)
+			if pending[i].h.baseOffset >= snap {
+				l.replay(&pending[i], nowMs)
+			}
 		}
 		if last {
 			break
@@ -231,7 +255,16 @@ func (l *Log) recoverPass() (repaired bool, nsegs int, err error) {
 		ckpt = 0
 	}
 	l.logStart = max(ckpt, l.segs[0].base)
+	if snap >= 0 && (snap > l.end || snap > l.recoveryCut) {
+		// The state it holds is not that of this log: walk again without it.
+		return true, len(bases), l.rejectSnapshot(snap)
+	}
 	l.producers.evictBelow(l.logStart)
+	l.expireLocked(nowMs)
+	l.aborted = l.aborted.dropBelow(l.logStart)
+	l.firstUnstable = l.producers.firstUnstable()
+	l.snapClean = snap == l.end
+	l.snapsExist.Store(len(l.snaps) > 0)
 	l.epochs.truncateFromStart(l.logStart)
 	// The active segment will grow past any index files it has, which would
 	// then describe a prefix only; drop them so that index files always mean
@@ -350,6 +383,8 @@ func (l *Log) cleanDir() ([]int64, map[string]bool, map[int64]bool, error) {
 		}
 		if base, ok := parseSegmentName(name, logSuffix); ok {
 			bases = append(bases, base)
+		} else if off, ok := parseSegmentName(name, snapshotSuffix); ok {
+			l.snaps = append(l.snaps, off)
 		} else if _, ok := parseSegmentName(name, indexSuffix); ok {
 			indexes = append(indexes, name)
 		} else if _, ok := parseSegmentName(name, timeIndexSuffix); ok {
@@ -359,6 +394,7 @@ func (l *Log) cleanDir() ([]int64, map[string]bool, map[int64]bool, error) {
 		}
 	}
 	slices.Sort(bases)
+	slices.Sort(l.snaps)
 	indexed := map[string]bool{}
 	marked := map[int64]bool{}
 	for _, name := range indexes {
@@ -430,11 +466,28 @@ func sameIndex(loaded, rebuilt *segIndex) bool {
 	return slices.Equal(loaded.offsets, rebuilt.offsets) && slices.Equal(loaded.times, rebuilt.times)
 }
 
-// producerUpdate is one idempotent batch header found by a scan, applied
-// to the producer state only once its segment is known to be sound.
+// producerUpdate is one batch header with a producer id found by a scan
+// (a data batch, or a marker), applied to the producer state only once
+// its segment is known to be sound.
 type producerUpdate struct {
 	h          batchHeader
 	appendTime int64
+	control    bool
+	marker     Marker // for a control batch
+}
+
+// replay applies a recovered batch to the producer state, as Append and
+// AppendMarker did when they wrote it.
+// A replayed batch counts as appended at nowMs (see producerEntry).
+func (l *Log) replay(u *producerUpdate, nowMs int64) {
+	l.report.ReplayedBatches++
+	if !u.control {
+		l.producers.update(&u.h, u.appendTime, nowMs)
+		return
+	}
+	if a, ok := l.producers.completeTxn(u.marker, u.h.baseOffset, u.h.maxTimestamp, nowMs); ok {
+		l.aborted = append(l.aborted, a)
+	}
 }
 
 // scanSegment walks seg's first size bytes, rebuilding its index, size,
@@ -471,7 +524,7 @@ func (l *Log) scanSegment(sc *batchScanner, seg *segment, size int64, verify boo
 			if h.attributes&attrLogAppendTime != 0 {
 				appendTime = h.maxTimestamp
 			}
-			pending = append(pending, producerUpdate{h: *h, appendTime: appendTime})
+			pending = append(pending, producerUpdate{h: *h, appendTime: appendTime, control: h.attributes&attrControl != 0, marker: sc.marker})
 		}
 	}
 	if sc.ioErr != nil {

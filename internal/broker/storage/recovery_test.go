@@ -456,6 +456,8 @@ func FuzzRecovery(f *testing.F) {
 	f.Add(next, uint16(30), true)
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 49}, uint16(1), false)
 	f.Add([]byte{0xff, 0xff, 0xff}, uint16(8), true)
+	f.Add([]byte{0x7f}, uint16(360), true) // inside the marker's control record
+	f.Add([]byte{0, 5}, uint16(362), true) // its key's type
 	f.Fuzz(func(t *testing.T, junk []byte, at uint16, overwrite bool) {
 		dir := t.TempDir()
 		fsys := &faultFS{FS: vfs.Default, noSync: true}
@@ -466,12 +468,27 @@ func FuzzRecovery(f *testing.F) {
 			}
 			return l
 		}
+		// Two plain batches, a transactional one and its ABORT marker (a
+		// control batch, whose record recovery reads).
 		var batches [][]byte
 		l := open()
 		for i := 0; i < 3; i++ {
-			raw, _ := mustAppend(t, l, batch(2).values(10*i))
+			b := batch(2).values(10 * i)
+			if i == 2 {
+				b = b.txn(1, 0, 0)
+			}
+			raw, _ := mustAppend(t, l, b)
 			batches = append(batches, raw)
 		}
+		off, err := l.AppendMarker(*abort(1, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		marker, err := l.Read(off, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batches = append(batches, marker)
 		if err := l.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -516,6 +533,19 @@ func FuzzRecovery(f *testing.F) {
 		}
 		if l.HighWatermark() != prevEnd {
 			t.Fatalf("hwm %d, recovered batches end at %d", l.HighWatermark(), prevEnd)
+		}
+		// The marker, if readable where it was written, closed the
+		// transaction; else the transaction is open if its batch survived.
+		txnBase := parseHeader(batches[2]).baseOffset
+		switch lso := l.LastStableOffset(); {
+		case bytes.Equal(byBase[off], marker):
+			if lso != prevEnd {
+				t.Fatalf("marker recovered, LSO %d, want %d", lso, prevEnd)
+			}
+		case bytes.Equal(byBase[txnBase], batches[2]):
+			if lso != txnBase {
+				t.Fatalf("transaction recovered without its marker, LSO %d, want %d", lso, txnBase)
+			}
 		}
 		raw, res := mustAppend(t, l, batch(1))
 		if res.BaseOffset != prevEnd {

@@ -121,6 +121,7 @@ func (l *Log) DeleteRecords(before int64) (newStart int64, err error) {
 	l.mu.Lock()
 	l.logStart = max(l.logStart, before)
 	l.epochs.truncateFromStart(l.logStart)
+	l.aborted = l.aborted.dropBelow(l.logStart)
 	newStart = l.logStart
 	l.mu.Unlock()
 	n := 0
@@ -155,6 +156,7 @@ func (l *Log) detach(n int) []*segment {
 	l.segs = l.segs[n:]
 	l.logStart = max(l.logStart, l.segs[0].base)
 	l.epochs.truncateFromStart(l.logStart)
+	l.aborted = l.aborted.dropBelow(l.logStart)
 	l.unsynced = slices.DeleteFunc(slices.Clone(l.unsynced), func(s *segment) bool { return s.removed.Load() })
 	logStart := l.logStart
 	l.mu.Unlock()
@@ -175,6 +177,10 @@ func (l *Log) removeSegments(doomed []*segment) error {
 	}
 	if err := l.fs.SyncDir(l.dir); err != nil {
 		errs = append(errs, fmt.Errorf("fsync directory: %w", err))
+	}
+	// Snapshots below the new log start are not needed any more.
+	if err := l.pruneSnapshots(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -41,6 +41,8 @@ type batchScanner struct {
 
 	h    batchHeader // the current batch
 	hpos int64       // its position
+	// marker is what the current batch carries if it is a control batch.
+	marker Marker
 
 	bad   error
 	ioErr error
@@ -141,6 +143,19 @@ func (s *batchScanner) next() bool {
 		}
 		if crc != h.crc {
 			return s.stop("batch at %d: CRC %#08x, computed %#08x: %w", s.pos, h.crc, crc, ErrCorruptMessage)
+		}
+	}
+	// A control batch's marker is in its record (a few bytes): one that
+	// cannot be read is damage like any other.
+	if h.attributes&attrControl != 0 {
+		n := int(min(h.size()-batchHeaderSize, maxControlRecordBytes+1))
+		rec, err := s.bytes(s.pos+batchHeaderSize, n)
+		if err != nil {
+			s.ioErr = fmt.Errorf("read control record at %d: %w", s.pos, err)
+			return false
+		}
+		if s.marker, err = parseControl(&h, rec); err != nil {
+			return s.stop("batch at %d: %w", s.pos, err)
 		}
 	}
 	if s.compacted && s.expect >= 0 && h.baseOffset > s.expect && h.lastOffset() < s.ceiling {

@@ -57,12 +57,13 @@ func (l *Log) syncLocked() error {
 	target := l.end
 	active := l.segs[len(l.segs)-1]
 	pending := slices.Clone(l.unsynced)
+	snaps := slices.Clone(l.snapPending)
 	gen := l.dirGen
 	l.mu.RUnlock()
 
 	// Nothing written since the last sync: an idle partition costs the
 	// interval flusher no fsync (a broker may hold thousands).
-	if target <= l.durable.Load() && len(pending) == 0 {
+	if target <= l.durable.Load() && len(pending) == 0 && len(snaps) == 0 {
 		return nil
 	}
 	dirDirty := gen != l.dirSyncedGen
@@ -96,6 +97,15 @@ func (l *Log) syncLocked() error {
 			return l.fail(fmt.Errorf("sync %s: fsync parent directory: %w", l.dir, err))
 		}
 		l.parentDirty = false
+	}
+	if len(snaps) > 0 {
+		// The data below each snapshot's offset is durable now.
+		if err := l.writeSnapshots(snaps); err != nil {
+			l.logger.Warn("prune producer-state snapshots", "err", err)
+		}
+		l.mu.Lock()
+		l.snapPending = slices.Clone(l.snapPending[len(snaps):])
+		l.mu.Unlock()
 	}
 	if len(pending) > 0 {
 		l.mu.Lock()
