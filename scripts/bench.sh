@@ -55,24 +55,6 @@ data_dirs=() # every broker data directory it made
 
 stop_all_on_exit
 
-# start_kfake: starts kfake-peer on a free port; sets addr and pid.
-start_kfake() {
-	local logf=$work/kfake-$RANDOM.log i
-	bin/kfake-peer --addr 127.0.0.1:0 >"$logf" 2>&1 &
-	pid=$!
-	pids+=("$pid")
-	for ((i = 0; i < 300; i++)); do
-		addr=$(sed -n 's/^listening on //p' "$logf")
-		[[ -n $addr ]] && return 0
-		kill -0 "$pid" 2>/dev/null || {
-			cat "$logf" >&2
-			die "kfake-peer exited"
-		}
-		sleep 0.1
-	done
-	die "kfake-peer did not start within 30s"
-}
-
 # start_courier MODE: starts the broker with --fsync MODE on free ports and a
 # fresh data directory (start_broker); sets addr, pid and broker_cmd.
 start_courier() {
@@ -82,13 +64,8 @@ start_courier() {
 	start_broker "courier-$1" "$data" --fsync "$1"
 }
 
-# Anything else running skews the figures; the load average goes with them.
-load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
-
-log "building bin/courier and bin/kfake-peer"
-mkdir -p bin
-go build -o bin/courier ./cmd/courier
-go build -o bin/kfake-peer ./cmd/kfake-peer
+load_before=$(load_average)
+build_bins courier kfake-peer
 
 rows=()
 commands=()

@@ -1,7 +1,8 @@
 # lib.sh: helpers the benchmark scripts share. Source it after setting
 # script_name; it defines log, die, listening, free_port, wait_port,
-# start_broker, stop, stop_all_on_exit, field, median, replace_section,
-# machine_facts and print_commands.
+# start_broker, start_kfake, stop, stop_all_on_exit, field, median,
+# replace_section, load_average, build_bins, machine_facts and
+# print_commands.
 
 # log MESSAGE...: a line on stderr, prefixed with the script's name.
 log() { printf '%s: %s\n' "${script_name:-script}" "$*" >&2; }
@@ -67,6 +68,26 @@ start_broker() {
 	metrics_url=http://127.0.0.1:$http/metrics
 }
 
+# start_kfake: starts bin/kfake-peer (franz-go's in-memory cluster, the
+# reference peer) on a free port, its output in $work/kfake-*.log, and waits
+# until it listens; sets addr and pid (also added to pids).
+start_kfake() {
+	local logf=$work/kfake-$RANDOM.log i
+	bin/kfake-peer --addr 127.0.0.1:0 >"$logf" 2>&1 &
+	pid=$!
+	pids+=("$pid")
+	for ((i = 0; i < 300; i++)); do
+		addr=$(sed -n 's/^listening on //p' "$logf")
+		[[ -n $addr ]] && return 0
+		kill -0 "$pid" 2>/dev/null || {
+			cat "$logf" >&2
+			die "kfake-peer exited"
+		}
+		sleep 0.1
+	done
+	die "kfake-peer did not start within 30s"
+}
+
 # stop PID [SECONDS]: SIGTERM, then SIGKILL after SECONDS (default 10).
 stop() {
 	local pid=$1 tenths=$((${2:-10} * 10)) i
@@ -117,6 +138,20 @@ replace_section() {
 	' "$out" >"$tmp"
 	cat "$tmp" >"$out"
 	rm -f "$tmp"
+}
+
+# load_average: the load average (1, 5, 15 min) to note before a run:
+# anything else running skews the figures.
+load_average() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown; }
+
+# build_bins NAME...: builds bin/NAME from ./cmd/NAME for each NAME.
+build_bins() {
+	local name
+	log "building $*"
+	mkdir -p bin
+	for name in "$@"; do
+		go build -o "bin/$name" "./cmd/$name"
+	done
 }
 
 # machine_facts DATA_ROOT LOAD: the Markdown bullets every results section

@@ -43,7 +43,14 @@ and segment.bytes=67108864 for a compaction benchmark. On a compacted topic
 the log cleaner may remove a record once a newer one has its key, even while
 it is read, so there the check is what compaction promises: no record read
 twice, and the newest record of every key read; the output counts the
-superseded records that were not read.`,
+superseded records that were not read.
+
+--transactional makes every producer transactional (its own transactional id)
+and ends its transaction, with a flush and a commit, every --txn-records of its
+records or every --txn-interval (default 100ms); the output adds the commit
+latency (flush plus EndTransaction) percentiles, and both consumers read with
+isolation read_committed, so end-to-end latency includes the wait for the
+commit.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
@@ -88,6 +95,9 @@ superseded records that were not read.`,
 	f.DurationVar(&cfg.IdleTimeout, "idle-timeout", bench.DefaultIdleTimeout, "after producing, give up on records not received for this long")
 	f.IntVar(&cfg.Keys, "keys", 0, "give records keys key-(seq % N), N distinct keys (0: no keys)")
 	f.StringArrayVar(&configs, "topic-config", nil, "config of the created topic, key=value (repeatable), e.g. cleanup.policy=compact")
+	f.BoolVar(&cfg.Transactional, "transactional", false, "produce in transactions and consume read_committed (see above)")
+	f.IntVar(&cfg.TxnRecords, "txn-records", 0, "with --transactional: end each producer's transaction every N of its records")
+	f.DurationVar(&cfg.TxnInterval, "txn-interval", 0, "with --transactional: end each producer's transaction every interval (default 100ms unless --txn-records)")
 	f.BoolVar(&cfg.Keep, "keep", false, "keep the topic after the run")
 	f.BoolVar(&asJSON, "json", false, "print the results as one JSON object")
 	fi, err := os.Stderr.Stat()

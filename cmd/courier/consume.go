@@ -25,6 +25,10 @@ func newConsumeCommand() *cobra.Command {
 			"deleted by retention) starts at the start; either is said in one line on stderr.\n\n" +
 			"With --group, the printed records are committed for the group every second and\n" +
 			"when the command exits, however it exits.\n\n" +
+			"--isolation read_committed prints only records of committed transactions (and\n" +
+			"records written outside any), stopping at the first transaction still open\n" +
+			"(the last stable offset); read_uncommitted, the default as in Kafka's\n" +
+			"consumers, prints every record, of open and aborted transactions too.\n\n" +
 			"--format verbs: %t topic, %p partition, %o offset, %k key, %v value,\n" +
 			"%T timestamp (Unix ms), %h headers (k=v,k=v), %% percent;\n" +
 			"escapes: \\n \\t \\r \\\\.",
@@ -51,6 +55,7 @@ func newConsumeCommand() *cobra.Command {
 	f.StringVar(&cfg.Format, "format", console.DefaultFormat, "output template, see above")
 	f.StringVar(&cfg.Group, "group", "", "join this consumer group and commit printed records (every second and on exit)")
 	f.IntVarP(&cfg.MaxRecords, "max-records", "n", 0, "exit after this many records (0: no limit)")
+	f.StringVar(&cfg.Isolation, "isolation", "read_uncommitted", "read_uncommitted or read_committed (see above)")
 	f.DurationVar(&cfg.Timeout, "timeout", 0, "exit after this long; an error if -n records were not reached (0: none)")
 	return cmd
 }

@@ -27,13 +27,22 @@ func containsLine(out string, fields ...string) bool {
 // hasRow returns the number of fields after the given leading fields in the
 // first line of out that starts with them, or -1 if no line does.
 func hasRow(out string, leading ...string) int {
+	if f := rowFields(out, leading...); f != nil {
+		return len(f) - len(leading)
+	}
+	return -1
+}
+
+// rowFields returns the fields of the first line of out that starts with
+// the given leading fields, or nil if none does.
+func rowFields(out string, leading ...string) []string {
 	for _, l := range strings.Split(out, "\n") {
 		f := strings.Fields(l)
 		if len(f) >= len(leading) && strings.Join(f[:len(leading)], " ") == strings.Join(leading, " ") {
-			return len(f) - len(leading)
+			return f
 		}
 	}
-	return -1
+	return nil
 }
 
 func TestGroupCommands(t *testing.T) {

@@ -44,6 +44,7 @@ func newRootCommand() *cobra.Command {
 		newProduceCommand(),
 		newConsumeCommand(),
 		newGroupCommand(),
+		newTxnCommand(),
 		newBenchCommand(),
 	)
 	root.AddCommand(newGatewayCommand())

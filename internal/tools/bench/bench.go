@@ -40,6 +40,9 @@ func Run(ctx context.Context, cfg Config) (res Result, err error) {
 		Compression:       cfg.Compression,
 		Keys:              cfg.Keys,
 		Compacted:         cfg.compacted(),
+		Transactional:     cfg.Transactional,
+		TxnRecords:        cfg.TxnRecords,
+		TxnInterval:       cfg.TxnInterval,
 	}
 
 	admCl, err := kgo.NewClient(cfg.ClientOpts...)
@@ -66,7 +69,8 @@ func Run(ctx context.Context, cfg Config) (res Result, err error) {
 	if err != nil {
 		return res, err
 	}
-	res.Produce = produced
+	res.Produce = produced.Throughput
+	res.Commit = Summarize(produced.commits)
 	res.E2ELoss = e2e.Loss
 	res.E2E = Summarize(e2e.latencies)
 
@@ -91,11 +95,18 @@ type e2eOutcome struct {
 	latencies []int64
 }
 
+// produced is what the producers did: their throughput and, in a
+// transactional run, the latency of each commit (nanoseconds).
+type produced struct {
+	Throughput
+	commits []int64
+}
+
 // produceWithLatency produces the run's records while a consumer reads them
 // as they land, timing each from its Produce call. On a compacted topic it
 // returns the log end offsets after production (listed with adm), which
 // tell the consumers where to stop: superseded records may never arrive.
-func produceWithLatency(ctx context.Context, cfg Config, clk clock, adm *kadm.Client) (e2eOutcome, Throughput, []int64, error) {
+func produceWithLatency(ctx context.Context, cfg Config, clk clock, adm *kadm.Client) (e2eOutcome, produced, []int64, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -120,12 +131,12 @@ func produceWithLatency(ctx context.Context, cfg Config, clk clock, adm *kadm.Cl
 	select {
 	case <-pass.ready:
 	case <-stopped:
-		return e2eOutcome{}, Throughput{}, nil, stErr
+		return e2eOutcome{}, produced{}, nil, stErr
 	}
 
 	var acked atomic.Int64
 	stop := trackProgress(cfg.Progress, "produce", cfg.Records, &acked)
-	produced, err := produce(ctx, cfg, clk, &acked)
+	tp, commits, err := produce(ctx, cfg, clk, &acked)
 	stop()
 	var ends []int64
 	if err == nil && cfg.compacted() {
@@ -137,7 +148,7 @@ func produceWithLatency(ctx context.Context, cfg Config, clk clock, adm *kadm.Cl
 	if err != nil {
 		cancel()
 		<-stopped
-		return e2eOutcome{}, Throughput{}, nil, err
+		return e2eOutcome{}, produced{}, nil, err
 	}
 
 	select {
@@ -149,9 +160,9 @@ func produceWithLatency(ctx context.Context, cfg Config, clk clock, adm *kadm.Cl
 		stop()
 	}
 	if stErr != nil {
-		return e2eOutcome{}, Throughput{}, nil, stErr
+		return e2eOutcome{}, produced{}, nil, stErr
 	}
-	return e2eOutcome{Loss: st.Loss, latencies: pass.latencies}, produced, ends, nil
+	return e2eOutcome{Loss: st.Loss, latencies: pass.latencies}, produced{Throughput: tp, commits: commits}, ends, nil
 }
 
 // endOffsets lists the end offset of each of the topic's partitions,

@@ -19,6 +19,9 @@ const (
 	DefaultProducers         = 1
 	DefaultBufferBytes       = 4 << 20
 	DefaultIdleTimeout       = 30 * time.Second
+	// DefaultTxnInterval is how long a transactional run's transactions
+	// last when neither TxnRecords nor TxnInterval is set.
+	DefaultTxnInterval = 100 * time.Millisecond
 
 	// batchMaxBytes caps a produced record batch: 1 MiB fits under Kafka's
 	// default message.max.bytes (1 MiB + 12) yet is large enough that the
@@ -78,6 +81,15 @@ type Config struct {
 	TopicConfigs map[string]*string
 	// Keep leaves the topic in place after the run.
 	Keep bool
+	// Transactional makes every producer transactional (a transactional
+	// id per producer, derived from the topic) and has both consumers
+	// read with isolation read_committed. Each producer ends a
+	// transaction, with a flush and a commit, every TxnRecords of its
+	// records or, if TxnRecords is 0, every TxnInterval (default
+	// DefaultTxnInterval); the run reports the commits' latency.
+	Transactional bool
+	TxnRecords    int
+	TxnInterval   time.Duration
 	// IdleTimeout is how long a consumer waits without receiving anything,
 	// once production is over, before it gives up and reports the records
 	// it never saw as missing (default 30s).
@@ -116,6 +128,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Topic == "" {
 		c.Topic = fmt.Sprintf("courier-bench-%d", time.Now().UnixNano())
 	}
+	if c.Transactional && c.TxnRecords == 0 && c.TxnInterval == 0 {
+		c.TxnInterval = DefaultTxnInterval
+	}
 	switch {
 	case len(c.ClientOpts) == 0:
 		return c, errors.New("bench: no client options (seed brokers)")
@@ -139,6 +154,14 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("bench: buffer bytes %d < 0", c.BufferBytes)
 	case c.IdleTimeout < 0:
 		return c, fmt.Errorf("bench: idle timeout %v < 0", c.IdleTimeout)
+	case c.TxnRecords < 0:
+		return c, fmt.Errorf("bench: transaction records %d < 0", c.TxnRecords)
+	case c.TxnInterval < 0:
+		return c, fmt.Errorf("bench: transaction interval %v < 0", c.TxnInterval)
+	case !c.Transactional && (c.TxnRecords > 0 || c.TxnInterval > 0):
+		return c, errors.New("bench: transaction records or interval without a transactional run")
+	case c.TxnRecords > 0 && c.TxnInterval > 0:
+		return c, errors.New("bench: end transactions either every N records or every interval, not both")
 	}
 	if _, err := codec(c.Compression); err != nil {
 		return c, err
@@ -166,6 +189,25 @@ func (c Config) Validate() error {
 func (c Config) compacted() bool {
 	p, ok := c.TopicConfigs["cleanup.policy"]
 	return ok && p != nil && compacts(*p)
+}
+
+// txnFull reports whether a transaction that holds n records and began
+// age nanoseconds ago is to be committed before the next record.
+func (c Config) txnFull(n int, age int64) bool {
+	if c.TxnRecords > 0 {
+		return n >= c.TxnRecords
+	}
+	return age >= int64(c.TxnInterval)
+}
+
+// isolation is the consumers' isolation level: read_committed in a
+// transactional run, so that they see what a transactional application's
+// consumers see, when they see it.
+func (c Config) isolation() kgo.IsolationLevel {
+	if c.Transactional {
+		return kgo.ReadCommitted()
+	}
+	return kgo.ReadUncommitted()
 }
 
 // keyCap is the key room each pooled record needs.

@@ -61,6 +61,7 @@ func (p *consumePass) run(ctx context.Context) (consumeStats, error) {
 	cl, err := kgo.NewClient(append(slices.Clip(p.cfg.ClientOpts),
 		kgo.ConsumeTopics(p.cfg.Topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(p.cfg.isolation()),
 		kgo.FetchMaxBytes(fetchMaxBytes),
 		kgo.FetchMaxPartitionBytes(fetchMaxPartitionBytes),
 		kgo.WithPools(new(fetchedPool)),

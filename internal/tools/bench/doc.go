@@ -26,6 +26,13 @@
 //     key present (keys.go says how that is known without offsets).
 //   - Throughput counts value bytes only (no keys, headers or protocol
 //     framing), and MB means 10^6 bytes.
+//   - With Config.Transactional, every producer has its own transactional
+//     id and wraps its records in transactions that it ends, by a flush
+//     and a commit, every TxnRecords records or every TxnInterval; the
+//     commit latency (flush plus EndTransaction) is reported beside the
+//     throughput, and both consumers read with isolation read_committed,
+//     so their end-to-end latency includes the wait for the commit. The
+//     check is the same: every record exactly once.
 //   - End-to-end latency is the time from the Produce call to the poll that
 //     returned the record. At full speed it includes the time records wait in
 //     the producer's buffer, so it shows latency under saturation, not the

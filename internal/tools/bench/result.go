@@ -77,6 +77,12 @@ type Result struct {
 	// Compacted reports that the topic's cleanup.policy compacts, so the
 	// consumers checked only what compaction promises (see keys.go).
 	Compacted bool
+	// Transactional reports that the producers wrote in transactions of
+	// TxnRecords records each or, if that is 0, lasting TxnInterval, and
+	// that the consumers read with isolation read_committed.
+	Transactional bool
+	TxnRecords    int
+	TxnInterval   time.Duration
 
 	// Produce is the producers' side, first Produce to last ack.
 	Produce Throughput
@@ -86,6 +92,10 @@ type Result struct {
 	// E2E is the latency the first consumer, running alongside the
 	// producers, saw from Produce call to poll.
 	E2E Latency
+	// Commit is, in a transactional run, the latency of ending a
+	// transaction: flushing its records and EndTransaction committing
+	// it. Its Samples is the number of transactions.
+	Commit Latency
 
 	E2ELoss     Loss // what the first consumer found
 	ConsumeLoss Loss // what the second consumer found
@@ -136,6 +146,15 @@ type jsonResult struct {
 	// or "compacted" (no record twice, the newest of every key).
 	Check string `json:"check"`
 
+	Transactional bool    `json:"transactional"`
+	TxnRecords    int     `json:"txn_records"`
+	TxnIntervalMs float64 `json:"txn_interval_ms"`
+	Transactions  int     `json:"transactions"`
+	CommitP50Ms   float64 `json:"commit_p50_ms"`
+	CommitP99Ms   float64 `json:"commit_p99_ms"`
+	CommitMaxMs   float64 `json:"commit_max_ms"`
+	CommitMeanMs  float64 `json:"commit_mean_ms"`
+
 	ProduceSeconds       float64 `json:"produce_seconds"`
 	ProduceRecordsPerSec float64 `json:"produce_records_per_sec"`
 	ProduceMBPerSec      float64 `json:"produce_mb_per_sec"`
@@ -174,6 +193,15 @@ func (r Result) MarshalJSON() ([]byte, error) {
 		Keys:              r.Keys,
 		Compacted:         r.Compacted,
 		Check:             r.checkName(),
+
+		Transactional: r.Transactional,
+		TxnRecords:    r.TxnRecords,
+		TxnIntervalMs: ms(r.TxnInterval),
+		Transactions:  r.Commit.Samples,
+		CommitP50Ms:   ms(r.Commit.P50),
+		CommitP99Ms:   ms(r.Commit.P99),
+		CommitMaxMs:   ms(r.Commit.Max),
+		CommitMeanMs:  ms(r.Commit.Mean),
 
 		ProduceSeconds:       round(r.Produce.Elapsed.Seconds(), 3),
 		ProduceRecordsPerSec: round(r.Produce.RecordsPerSec(), 0),
@@ -230,16 +258,27 @@ func (r Result) WriteText(w io.Writer) error {
 	if r.Keys > 0 {
 		keys = fmt.Sprintf("%d keys", r.Keys)
 	}
+	producing, reading, commit := "acks=all, idempotent", "", ""
+	if r.Transactional {
+		producing, reading = "acks=all, transactional", ", read_committed"
+		every := fmt.Sprintf("every %s", r.TxnInterval)
+		if r.TxnRecords > 0 {
+			every = fmt.Sprintf("every %d records per producer", r.TxnRecords)
+		}
+		commit = fmt.Sprintf("commit    p50 %s  p99 %s  max %s  (%d transactions, %s; flush and EndTransaction)\n",
+			ms(r.Commit.P50), ms(r.Commit.P99), ms(r.Commit.Max), r.Commit.Samples, every)
+	}
 	_, err := fmt.Fprintf(w, `topic %s: %d records of %d bytes, %s, %d partitions, %d producer(s), compression %s
-produce   %12.0f rec/s %9.2f MB/s   %d records in %.2fs (acks=all, idempotent)
-consume   %12.0f rec/s %9.2f MB/s   %d records in %.2fs (from the beginning, after producing)
-e2e       p50 %s  p99 %s  p99.9 %s  max %s  (%d samples, consumer alongside the producers)
+produce   %12.0f rec/s %9.2f MB/s   %d records in %.2fs (%s)
+%sconsume   %12.0f rec/s %9.2f MB/s   %d records in %.2fs (from the beginning, after producing%s)
+e2e       p50 %s  p99 %s  p99.9 %s  max %s  (%d samples, consumer alongside the producers%s)
 check     %s
 `,
 		r.Topic, r.Records, r.Size, keys, r.Partitions, r.Producers, r.Compression,
-		r.Produce.RecordsPerSec(), r.Produce.MBPerSec(), r.Produce.Records, r.Produce.Elapsed.Seconds(),
-		r.Consume.RecordsPerSec(), r.Consume.MBPerSec(), r.Consume.Records, r.Consume.Elapsed.Seconds(),
-		ms(r.E2E.P50), ms(r.E2E.P99), ms(r.E2E.P999), ms(r.E2E.Max), r.E2E.Samples,
+		r.Produce.RecordsPerSec(), r.Produce.MBPerSec(), r.Produce.Records, r.Produce.Elapsed.Seconds(), producing,
+		commit,
+		r.Consume.RecordsPerSec(), r.Consume.MBPerSec(), r.Consume.Records, r.Consume.Elapsed.Seconds(), reading,
+		ms(r.E2E.P50), ms(r.E2E.P99), ms(r.E2E.P999), ms(r.E2E.Max), r.E2E.Samples, reading,
 		r.checkText())
 	return err
 }

@@ -34,6 +34,9 @@ type ConsumeConfig struct {
 	MaxRecords    int           // MaxRecords stops after this many records; 0 means no limit.
 	Timeout       time.Duration // Timeout stops the run after this long; 0 means none.
 	Warnings      io.Writer     // Warnings receives non-fatal notices (e.g. data loss); nil discards them.
+	// Isolation is "read_uncommitted" (or "", the default, as Kafka's
+	// consumers) or "read_committed": see ParseIsolation.
+	Isolation string
 }
 
 // Consume prints the records of cfg.Topic to out through cfg.Format, using a
@@ -250,22 +253,27 @@ func (cfg ConsumeConfig) clientOpts() ([]kgo.Opt, *Format, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	isolation, err := ParseIsolation(cfg.Isolation)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := []kgo.Opt{kgo.FetchIsolationLevel(isolation)}
 	switch {
 	case cfg.Group != "" && cfg.Partition >= 0:
 		return nil, nil, errors.New("a group assigns partitions itself; drop --partition or --group")
 	case cfg.Group != "":
 		// Commit only what was printed: marks are committed every
 		// groupCommitEvery, on rebalance, and once more when the run ends.
-		return []kgo.Opt{
+		return append(opts,
 			kgo.ConsumeTopics(cfg.Topic),
 			kgo.ConsumerGroup(cfg.Group),
 			kgo.ConsumeResetOffset(start),
 			kgo.AutoCommitMarks(),
 			kgo.AutoCommitInterval(groupCommitEvery),
-		}, format, nil
+		), format, nil
 	case cfg.Partition >= 0:
-		return nil, format, nil // Consume adds the partition once its start is checked
+		return opts, format, nil // Consume adds the partition once its start is checked
 	default:
-		return []kgo.Opt{kgo.ConsumeTopics(cfg.Topic), kgo.ConsumeResetOffset(start)}, format, nil
+		return append(opts, kgo.ConsumeTopics(cfg.Topic), kgo.ConsumeResetOffset(start)), format, nil
 	}
 }

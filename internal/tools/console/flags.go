@@ -1,7 +1,7 @@
 package console
 
 // flags.go parses the textual settings of the produce and consume commands:
-// headers, acks, compression and start offsets.
+// headers, acks, compression, start offsets and isolation levels.
 
 import (
 	"fmt"
@@ -88,4 +88,21 @@ func StartOffset(fromBeginning bool, offset string, partition int32) (kgo.Offset
 		return kgo.Offset{}, fmt.Errorf("offset %d needs --partition: a numeric offset names a position in one partition", n)
 	}
 	return kgo.NewOffset().At(n), nil
+}
+
+// ParseIsolation parses a consumer's isolation level, named as Kafka's
+// isolation.level names it: "read_uncommitted" ("" too: the default, as in
+// Kafka's consumers) returns every record up to the high watermark, open
+// and aborted transactions included; "read_committed" returns records only
+// up to the last stable offset, and skips those of aborted transactions.
+// The dash spellings (read-committed) are accepted too.
+func ParseIsolation(s string) (kgo.IsolationLevel, error) {
+	switch strings.ReplaceAll(strings.ToLower(strings.TrimSpace(s)), "-", "_") {
+	case "", "read_uncommitted":
+		return kgo.ReadUncommitted(), nil
+	case "read_committed":
+		return kgo.ReadCommitted(), nil
+	default:
+		return kgo.ReadUncommitted(), fmt.Errorf("isolation %q: want read_uncommitted or read_committed", s)
+	}
 }

@@ -24,12 +24,19 @@ import (
 // partitions each) and returns the client options that reach it.
 func newCluster(t *testing.T, topics []string, opts ...kfake.Opt) []kgo.Opt {
 	t.Helper()
+	seeds, _ := newClusterAddr(t, topics, opts...)
+	return seeds
+}
+
+// newClusterAddr is newCluster that also returns the broker's address.
+func newClusterAddr(t *testing.T, topics []string, opts ...kfake.Opt) ([]kgo.Opt, string) {
+	t.Helper()
 	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(1), kfake.SeedTopics(3, topics...)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
-	return []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}
+	return []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, c.ListenAddrs()[0]
 }
 
 // testCtx returns a context that ends with the test or after 60s.

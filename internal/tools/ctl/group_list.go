@@ -32,7 +32,7 @@ var groupStates = []string{"Empty", "PreparingRebalance", "CompletingRebalance",
 func (a *Admin) ListGroups(ctx context.Context, states ...string) ([]GroupSummary, error) {
 	want := make([]string, len(states))
 	for i, s := range states {
-		c, ok := canonicalState(s)
+		c, ok := canonicalName(groupStates, s)
 		if !ok {
 			return nil, fmt.Errorf("list groups: unknown group state %q: want one of %s", s, strings.Join(groupStates[:4], ", "))
 		}
@@ -56,11 +56,11 @@ func (a *Admin) ListGroups(ctx context.Context, states ...string) ([]GroupSummar
 	return out, nil
 }
 
-// canonicalState returns s in Kafka's spelling, or false if s is not a
-// group state.
-func canonicalState(s string) (string, bool) {
+// canonicalName returns s as names spells it (group or transaction states
+// in Kafka's spelling), or false if names does not hold s, ignoring case.
+func canonicalName(names []string, s string) (string, bool) {
 	s = strings.TrimSpace(s)
-	for _, k := range groupStates {
+	for _, k := range names {
 		if strings.EqualFold(s, k) {
 			return k, true
 		}

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -125,7 +124,7 @@ func (a *Admin) SeekGroup(ctx context.Context, spec SeekSpec) ([]SeekResult, err
 	if err := a.checkGroupEmpty(ctx, spec.Group); err != nil {
 		return nil, err
 	}
-	parts, err := a.seekPartitions(ctx, spec.Topic, spec.Partition)
+	parts, err := a.topicPartitions(ctx, "seek", spec.Topic, spec.Partition)
 	if err != nil {
 		return nil, err
 	}
@@ -186,34 +185,6 @@ func (a *Admin) checkGroupEmpty(ctx context.Context, group string) error {
 		return nil
 	}
 	return &GroupError{Op: "seek", Group: group, Err: kerr.NonEmptyGroup, State: g.State}
-}
-
-// seekPartitions returns the partitions of topic to seek, sorted: all of
-// them, or only partition if it is not -1.
-func (a *Admin) seekPartitions(ctx context.Context, topic string, partition int32) ([]int32, error) {
-	tds, err := a.adm.ListTopicsWithInternal(ctx, topic)
-	if err != nil {
-		return nil, fmt.Errorf("seek topic %s: metadata: %w", topic, err)
-	}
-	td, ok := tds[topic]
-	if !ok {
-		return nil, topicErr("seek", topic, kerr.UnknownTopicOrPartition, "")
-	}
-	if err := topicErr("seek", topic, td.Err, ""); err != nil {
-		return nil, err
-	}
-	if partition >= 0 {
-		if _, ok := td.Partitions[partition]; !ok {
-			return nil, fmt.Errorf("partition %d does not exist: topic %s has %d partitions", partition, topic, len(td.Partitions))
-		}
-		return []int32{partition}, nil
-	}
-	var out []int32
-	for p := range td.Partitions {
-		out = append(out, p)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out, nil
 }
 
 // seekOffsets lists the offsets spec.To means for each of parts. A
