@@ -7,13 +7,16 @@ package broker
 // share fsyncs.
 //
 // Validation follows Kafka's order: a transactional batch without a
-// transactional id refuses the whole request (KafkaApis); then per
-// partition authorization, existence, the records field (one v2 batch:
-// storage.ProducedBatch), acks (INVALID_REQUIRED_ACKS for every partition
-// still standing, as ReplicaManager), an internal topic
-// (INVALID_TOPIC_EXCEPTION: only the broker writes __consumer_offsets and
-// __transaction_state, as ReplicaManager.appendToLocalLog refuses a
-// client), and the batch itself (Log.Append, Kafka's LogValidator). A
+// transactional id, or with one the requester may not WRITE, refuses the
+// whole request (KafkaApis); then per partition authorization, existence,
+// the records field (one v2 batch: storage.ProducedBatch), acks
+// (INVALID_REQUIRED_ACKS for every partition still standing, as
+// ReplicaManager), an internal topic (INVALID_TOPIC_EXCEPTION: only the
+// broker writes __consumer_offsets and __transaction_state, as
+// ReplicaManager.appendToLocalLog refuses a client), for a transactional
+// batch that the partition is in the producer's ongoing transaction
+// (KIP-890: INVALID_TXN_STATE otherwise, or the coordinator's fencing
+// code), and the batch itself (Log.Append, Kafka's LogValidator). A
 // refused batch is counted by reason, logged, and answered with Kafka's
 // code, a message and, for timestamps, the records at fault.
 
@@ -28,6 +31,7 @@ import (
 	"github.com/courier-dev/courier/internal/broker/server"
 	"github.com/courier-dev/courier/internal/broker/storage"
 	"github.com/courier-dev/courier/internal/broker/topics"
+	"github.com/courier-dev/courier/internal/broker/txn"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -37,6 +41,7 @@ import (
 const (
 	reasonRequiredAcks  = "required_acks"
 	reasonInternalTopic = "internal_topic"
+	reasonTxnState      = "txn_state"
 )
 
 // durableWait is an appended partition whose answer waits for fsync.
@@ -49,7 +54,7 @@ type durableWait struct {
 func (b *Broker) handleProduce(_ context.Context, req *server.Request) server.Reply {
 	r := req.Msg.(*kmsg.ProduceRequest)
 	resp := r.ResponseKind().(*kmsg.ProduceResponse)
-	if r.TransactionID != nil || hasTransactionalBatch(r) {
+	if hasTransactionalBatch(r) && (r.TransactionID == nil || !b.allowed(req, opWrite, rtTransactionalID, *r.TransactionID)) {
 		refuseTransactional(r, resp)
 		if r.Acks == 0 {
 			return noResponse // an acks=0 producer reads no response
@@ -86,6 +91,9 @@ func (b *Broker) handleProduce(_ context.Context, req *server.Request) server.Re
 			}
 			if err == nil && topics.IsInternal(rt.Topic) {
 				err = fmt.Errorf("%w %s", errInternalTopic, rt.Topic)
+			}
+			if err == nil && storage.IsTransactional(batch) {
+				err = b.verifyTransactional(*r.TransactionID, batch, rt.Topic, rp.Partition)
 			}
 			if err == nil {
 				var res storage.AppendResult
@@ -150,6 +158,13 @@ func (b *Broker) refuseBatch(req *server.Request, p *partition, err error, sp *k
 	if errors.Is(err, errInvalidRequiredAcks) {
 		sp.ErrorCode = kerr.InvalidRequiredAcks.Code
 		b.rejected(req, p, reasonRequiredAcks, err)
+		return
+	}
+	var te *txnStateError
+	if errors.As(err, &te) {
+		sp.ErrorCode = te.code
+		sp.ErrorMessage = errorMessage(err)
+		b.rejected(req, p, reasonTxnState, err)
 		return
 	}
 	if errors.Is(err, errInternalTopic) {
@@ -227,14 +242,13 @@ func hasTransactionalBatch(r *kmsg.ProduceRequest) bool {
 	return false
 }
 
-// refuseTransactional answers a request with a transactional id or a
-// transactional batch: Kafka answers TRANSACTIONAL_ID_AUTHORIZATION_FAILED
-// for every partition when the id is missing or not authorized, and
-// Courier has no transactions yet.
+// refuseTransactional answers a request with a transactional batch but no
+// transactional id, or one the requester may not WRITE:
+// TRANSACTIONAL_ID_AUTHORIZATION_FAILED for every partition, as Kafka.
 func refuseTransactional(r *kmsg.ProduceRequest, resp *kmsg.ProduceResponse) {
-	msg := "transactions are not supported by this Courier version"
+	msg := "not authorized to write with this transactional id"
 	if r.TransactionID == nil {
-		msg = "a transactional batch needs a transactional id; " + msg
+		msg = "a transactional batch needs a transactional id"
 	}
 	for _, rt := range r.Topics {
 		st := kmsg.NewProduceResponseTopic()
@@ -249,4 +263,28 @@ func refuseTransactional(r *kmsg.ProduceRequest, resp *kmsg.ProduceResponse) {
 		}
 		resp.Topics = append(resp.Topics, st)
 	}
+}
+
+// txnStateError is a transactional batch the coordinator does not expect
+// on this partition.
+type txnStateError struct {
+	code int16
+	msg  string
+}
+
+func (e *txnStateError) Error() string { return e.msg }
+
+// verifyTransactional checks that the partition was added to the batch's
+// producer's ongoing transaction (KIP-890 part 1): without this check a
+// late or stray write would open a transaction that no marker ever ends,
+// and the partition's last stable offset would stop for good.
+func (b *Broker) verifyTransactional(id string, batch []byte, topic string, partition int32) error {
+	pid, epoch := storage.BatchProducer(batch)
+	tp := txn.Partition{Topic: topic, Partition: partition}
+	code := b.txns.VerifyPartitions(id, pid, epoch, []txn.Partition{tp})[tp]
+	if code == 0 {
+		return nil
+	}
+	return &txnStateError{code: code, msg: fmt.Sprintf("transactional batch of producer %d epoch %d (transactional id %q) refused for %s-%d: %s: the partition is not in the producer's ongoing transaction",
+		pid, epoch, id, topic, partition, kerr.ErrorForCode(code))}
 }

@@ -191,7 +191,7 @@ func (b *Broker) fetchPartition(ctx context.Context, topic string, r *kmsg.Fetch
 		return 0, 0, errors.New("leader epoch mismatch")
 	}
 	sp.HighWatermark = p.log.HighWatermark()
-	sp.LastStableOffset = sp.HighWatermark
+	sp.LastStableOffset = p.log.LastStableOffset()
 	sp.LogStartOffset = p.log.LogStartOffset()
 	if r.Version >= 12 && rp.LastFetchedEpoch >= 0 {
 		// The fetcher says which epoch its last record came from (KIP-595):
@@ -212,7 +212,7 @@ func (b *Broker) fetchPartition(ctx context.Context, topic string, r *kmsg.Fetch
 	if !ok {
 		return 0, 0, nil // the fetch memory budget is short: no records this time
 	}
-	data, err := p.log.Read(rp.FetchOffset, int32(readMax))
+	data, aborted, err := b.readFor(p, r.IsolationLevel, rp.FetchOffset, int32(readMax))
 	if err != nil {
 		b.fetchMem.Release(held)
 		sp.ErrorCode = errorCode(err)
@@ -232,5 +232,31 @@ func (b *Broker) fetchPartition(ctx context.Context, topic string, r *kmsg.Fetch
 	if len(data) > 0 {
 		sp.RecordBatches = data
 	}
+	sp.AbortedTransactions = aborted
 	return len(data), held, nil
 }
+
+// readFor reads a partition for a fetch at its isolation level: read_committed
+// (1) stops at the last stable offset and lists the aborted transactions
+// the client must drop from what it got; read_uncommitted reads to the high
+// watermark.
+func (b *Broker) readFor(p *partition, isolation int8, offset int64, maxBytes int32) ([]byte, []kmsg.FetchResponseTopicPartitionAbortedTransaction, error) {
+	if isolation != isolationReadCommitted {
+		data, err := p.log.Read(offset, maxBytes)
+		return data, nil, err
+	}
+	data, aborted, err := p.log.ReadCommitted(offset, maxBytes)
+	if err != nil || len(aborted) == 0 {
+		return data, nil, err
+	}
+	out := make([]kmsg.FetchResponseTopicPartitionAbortedTransaction, len(aborted))
+	for i, a := range aborted {
+		out[i] = kmsg.NewFetchResponseTopicPartitionAbortedTransaction()
+		out[i].ProducerID, out[i].FirstOffset = a.ProducerID, a.FirstOffset
+	}
+	return data, out, nil
+}
+
+// isolationReadCommitted is the isolation level of read_committed
+// consumers (Fetch, ListOffsets).
+const isolationReadCommitted = 1

@@ -34,7 +34,7 @@ func (b *Broker) handleListOffsets(_ context.Context, req *server.Request) serve
 				st.Partitions = append(st.Partitions, sp)
 				continue
 			}
-			st.Partitions = append(st.Partitions, b.listOffset(rt.Topic, r.Version, rp))
+			st.Partitions = append(st.Partitions, b.listOffset(rt.Topic, r.Version, r.IsolationLevel, rp))
 		}
 		resp.Topics = append(resp.Topics, st)
 	}
@@ -61,7 +61,7 @@ var timestampMinVersion = map[int64]int16{
 }
 
 // listOffset answers for one partition.
-func (b *Broker) listOffset(topic string, version int16, rp kmsg.ListOffsetsRequestTopicPartition) kmsg.ListOffsetsResponseTopicPartition {
+func (b *Broker) listOffset(topic string, version int16, isolation int8, rp kmsg.ListOffsetsRequestTopicPartition) kmsg.ListOffsetsResponseTopicPartition {
 	sp := kmsg.NewListOffsetsResponseTopicPartition()
 	sp.Partition = rp.Partition
 	sp.Timestamp = -1
@@ -83,6 +83,8 @@ func (b *Broker) listOffset(topic string, version int16, rp kmsg.ListOffsetsRequ
 	switch ts := rp.Timestamp; {
 	case ts == earliestTimestamp, ts == earliestLocalTimestamp:
 		sp.Offset = p.log.LogStartOffset()
+	case ts == latestTimestamp && isolation == isolationReadCommitted:
+		sp.Offset = p.log.LastStableOffset()
 	case ts == latestTimestamp:
 		sp.Offset = p.log.HighWatermark()
 	case ts == maxTimestampTimestamp:

@@ -316,14 +316,19 @@ func TestFindCoordinator(t *testing.T) {
 	}
 	req.CoordinatorType = 1
 	resp = call[*kmsg.FindCoordinatorResponse](t, c, req)
-	expectCode(t, "transaction coordinator", resp.Coordinators[0].ErrorCode, kerr.TransactionalIDAuthorizationFailed)
+	if tc := resp.Coordinators[0]; tc.ErrorCode != 0 || tc.NodeID != 1 || tc.Host != host {
+		t.Fatalf("transaction coordinator: %+v", tc)
+	}
 	req.CoordinatorType = 2
 	resp = call[*kmsg.FindCoordinatorResponse](t, c, req)
 	expectCode(t, "share coordinator", resp.Coordinators[0].ErrorCode, kerr.InvalidRequest)
 
-	// The first group lookup created the internal offsets topic.
-	meta := call[*kmsg.MetadataResponse](t, c, &kmsg.MetadataRequest{Version: 12, Topics: []kmsg.MetadataRequestTopic{{Topic: kmsg.StringPtr("__consumer_offsets")}}})
-	if mt := meta.Topics[0]; mt.ErrorCode != 0 || !mt.IsInternal {
-		t.Fatalf("__consumer_offsets %+v", mt)
+	// The first group and transactional lookups created the internal
+	// topics.
+	for _, name := range []string{"__consumer_offsets", "__transaction_state"} {
+		meta := call[*kmsg.MetadataResponse](t, c, &kmsg.MetadataRequest{Version: 12, Topics: []kmsg.MetadataRequestTopic{{Topic: kmsg.StringPtr(name)}}})
+		if mt := meta.Topics[0]; mt.ErrorCode != 0 || !mt.IsInternal {
+			t.Fatalf("%s %+v", name, mt)
+		}
 	}
 }

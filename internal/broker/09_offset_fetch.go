@@ -3,8 +3,9 @@ package broker
 // 09_offset_fetch.go handles OffsetFetch: one group (v0-v7) or several
 // (v8+), named partitions or, with null topics (v2+), every committed
 // offset. Partitions without a committed offset answer -1. Topics are named
-// by id from v10. RequireStable (v7+) needs no wait: without transactions
-// no offset is ever pending.
+// by id from v10. With RequireStable (v7+), a partition with a pending
+// transactional commit (TxnOffsetCommit whose transaction has not ended)
+// answers UNSTABLE_OFFSET_COMMIT, which clients retry, as in Kafka.
 
 import (
 	"context"
@@ -60,7 +61,7 @@ func (b *Broker) handleOffsetFetch(_ context.Context, req *server.Request) serve
 				topics = append(topics, fetchTopic{name: t.Topic, known: true, parts: t.Partitions})
 			}
 		}
-		code, got := b.fetchGroupOffsets(req, r.Version, r.Group, topics)
+		code, got := b.fetchGroupOffsets(req, r.Version, r.Group, topics, r.RequireStable)
 		if r.Version >= 2 {
 			resp.ErrorCode = code
 		}
@@ -98,7 +99,7 @@ func (b *Broker) handleOffsetFetch(_ context.Context, req *server.Request) serve
 				topics = append(topics, ft)
 			}
 		}
-		code, got := b.fetchGroupOffsets(req, r.Version, rg.Group, topics)
+		code, got := b.fetchGroupOffsets(req, r.Version, rg.Group, topics, r.RequireStable)
 		g := kmsg.NewOffsetFetchResponseGroup()
 		g.Group = rg.Group
 		g.ErrorCode = code
@@ -127,18 +128,23 @@ type answeredTopic struct {
 // fetchGroupOffsets answers one group: the requested partitions, or every
 // committed offset when topics is nil. Topics req may not DESCRIBE are
 // left out of the latter and answer TOPIC_AUTHORIZATION_FAILED when named.
-func (b *Broker) fetchGroupOffsets(req *server.Request, version int16, groupID string, topics []fetchTopic) (int16, []answeredTopic) {
+func (b *Broker) fetchGroupOffsets(req *server.Request, version int16, groupID string, topics []fetchTopic, requireStable bool) (int16, []answeredTopic) {
 	if groupID == "" {
 		return kerr.InvalidGroupID.Code, nil
 	}
-	offsets, _ := b.groups.FetchOffsets(groupID)
+	offsets, unstable, _ := b.groups.FetchOffsetsStable(groupID)
+	if !requireStable {
+		unstable = nil
+	}
 	noMeta := ""
 	if topics == nil {
 		byTopic := map[string][]fetchedPartition{}
 		for tp, o := range offsets {
-			byTopic[tp.Topic] = append(byTopic[tp.Topic], fetchedPartition{
-				partition: tp.Partition, offset: o.Offset, epoch: o.LeaderEpoch, metadata: o.Metadata,
-			})
+			fp := fetchedPartition{partition: tp.Partition, offset: o.Offset, epoch: o.LeaderEpoch, metadata: o.Metadata}
+			if unstable[tp] {
+				fp = fetchedPartition{partition: tp.Partition, offset: -1, epoch: -1, metadata: &noMeta, code: kerr.UnstableOffsetCommit.Code}
+			}
+			byTopic[tp.Topic] = append(byTopic[tp.Topic], fp)
 		}
 		var out []answeredTopic
 		for name, parts := range byTopic {
@@ -170,6 +176,8 @@ func (b *Broker) fetchGroupOffsets(req *server.Request, version int16, groupID s
 				fp.code = kerr.UnknownTopicID.Code
 			case !describable:
 				fp.code = kerr.TopicAuthorizationFailed.Code
+			case unstable[group.TopicPartition{Topic: t.name, Partition: p}]:
+				fp.code = kerr.UnstableOffsetCommit.Code
 			case ok:
 				fp.offset, fp.epoch, fp.metadata = o.Offset, o.LeaderEpoch, o.Metadata
 			}

@@ -1,16 +1,17 @@
 package broker
 
 // 10_find_coordinator.go answers FindCoordinator: this node coordinates
-// every group, at the address Metadata advertises. Transactional ids are
-// refused with a non-retriable error (TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-// as InitProducerID refuses them) so that transactional clients fail at
-// once instead of retrying COORDINATOR_NOT_AVAILABLE forever; other key
-// types (share groups) get INVALID_REQUEST. v4+ batches keys.
+// every group and every transactional id, at the address Metadata
+// advertises (DESCRIBE on the group or the TransactionalId resource is
+// required); other key types (share groups) get INVALID_REQUEST. v4+
+// batches keys.
 //
 // As in Kafka, the first group lookup creates the internal topic
-// __consumer_offsets, so that clients that look for it (to skip it in
-// regex subscriptions, for instance) find it. Courier keeps committed
-// offsets in its own log (package group), so the topic stays empty.
+// __consumer_offsets, and the first transactional one __transaction_state,
+// so that clients that look for them (to skip them in regex subscriptions,
+// for instance) find them. Courier keeps committed offsets and transaction
+// state in its own journals (packages group and txn), so the topics stay
+// empty.
 //
 // The group coordinator's settings are chosen here too (groupOptions).
 
@@ -25,10 +26,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-var (
-	errNoTransactions  = errors.New("transactions are not supported by this broker")
-	errCoordinatorType = errors.New("unsupported coordinator key type")
-)
+var errCoordinatorType = errors.New("unsupported coordinator key type")
 
 // Coordinator key types.
 const (
@@ -43,8 +41,11 @@ func (b *Broker) handleFindCoordinator(_ context.Context, req *server.Request) s
 	if r.Version < 4 {
 		keys = []string{r.CoordinatorKey}
 	}
-	if r.CoordinatorType == coordinatorGroup {
-		b.ensureOffsetsTopic()
+	switch r.CoordinatorType {
+	case coordinatorGroup:
+		b.ensureInternalTopic(offsetsTopic)
+	case coordinatorTransaction:
+		b.ensureInternalTopic(transactionStateTopic)
 	}
 	host, port := b.advertised(req)
 	for _, key := range keys {
@@ -59,8 +60,11 @@ func (b *Broker) handleFindCoordinator(_ context.Context, req *server.Request) s
 			}
 			c.NodeID, c.Host, c.Port = b.cfg.NodeID, host, port
 		case coordinatorTransaction:
-			c.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
-			c.ErrorMessage = errorMessage(errNoTransactions)
+			if !b.allowed(req, opDescribe, rtTransactionalID, key) {
+				c.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+				break
+			}
+			c.NodeID, c.Host, c.Port = b.cfg.NodeID, host, port
 		default:
 			c.ErrorCode = kerr.InvalidRequest.Code
 			c.ErrorMessage = errorMessage(errCoordinatorType)
@@ -79,15 +83,16 @@ func (b *Broker) handleFindCoordinator(_ context.Context, req *server.Request) s
 // offsetsTopic is Kafka's internal topic of committed offsets.
 const offsetsTopic = "__consumer_offsets"
 
-// ensureOffsetsTopic creates __consumer_offsets, marked internal, unless
-// it exists. Failure only costs clients the sight of it, so it is logged.
-func (b *Broker) ensureOffsetsTopic() {
-	if _, ok := b.topics.Get(offsetsTopic); ok {
+// ensureInternalTopic creates name (__consumer_offsets or
+// __transaction_state), marked internal, unless it exists. Failure only
+// costs clients the sight of it, so it is logged.
+func (b *Broker) ensureInternalTopic(name string) {
+	if _, ok := b.topics.Get(name); ok {
 		return
 	}
-	_, err := b.createTopicWith(offsetsTopic, 1, nil, true)
+	_, err := b.createTopicWith(name, 1, nil, true)
 	if err != nil && !errors.Is(err, topics.ErrTopicExists) {
-		b.cfg.Logger.Error("create internal topic", "topic", offsetsTopic, "err", err)
+		b.cfg.Logger.Error("create internal topic", "topic", name, "err", err)
 	}
 }
 

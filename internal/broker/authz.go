@@ -46,6 +46,8 @@ const (
 	rtGroup   = kmsg.ACLResourceTypeGroup
 	rtCluster = kmsg.ACLResourceTypeCluster
 
+	rtTransactionalID = kmsg.ACLResourceTypeTransactionalId
+
 	opRead            = kmsg.ACLOperationRead
 	opWrite           = kmsg.ACLOperationWrite
 	opCreate          = kmsg.ACLOperationCreate
@@ -55,6 +57,7 @@ const (
 	opDescribeConfigs = kmsg.ACLOperationDescribeConfigs
 	opAlterConfigs    = kmsg.ACLOperationAlterConfigs
 	opIdempotentWrite = kmsg.ACLOperationIdempotentWrite
+	opClusterAction   = kmsg.ACLOperationClusterAction
 )
 
 // allowedCluster reports whether req may do op on the cluster.

@@ -20,6 +20,7 @@ import (
 	"github.com/courier-dev/courier/internal/broker/membudget"
 	"github.com/courier-dev/courier/internal/broker/storage"
 	"github.com/courier-dev/courier/internal/broker/topics"
+	"github.com/courier-dev/courier/internal/broker/txn"
 	"github.com/courier-dev/courier/internal/broker/users"
 	"github.com/courier-dev/courier/internal/broker/vfs"
 )
@@ -30,6 +31,7 @@ type Broker struct {
 	topics    *topics.Store
 	pids      *producerIDs
 	groups    *group.Coordinator
+	txns      *txn.Coordinator
 	clusterID string
 	metrics   *Metrics
 	rejects   rejectLog // warnings about refused batches, rate limited
@@ -101,8 +103,8 @@ func Open(cfg Config) (*Broker, error) {
 		levels:   cfg.LogLevels,
 	}
 	b.cleaner = cleaner.New(cfg.Cleaner, b.cleanerTargets)
-	b.levels.Register(loggerBroker, loggerStorage, loggerGroup, loggerTopics, loggerACL, loggerUsers, loggerCleaner, LoggerServer)
-	b.metrics.registry.MustRegister(partitionCollector{b}, journalCollector{b})
+	b.levels.Register(loggerBroker, loggerStorage, loggerGroup, loggerTopics, loggerACL, loggerUsers, loggerCleaner, loggerTxn, LoggerServer)
+	b.metrics.registry.MustRegister(partitionCollector{b}, journalCollector{b}, txnCollector{b})
 	b.metrics.observeCleaner(b.cleaner)
 	b.metrics.observeFetchMemory(b.fetchMem)
 	// Durably: a partition's directory is made durable with its first
@@ -183,6 +185,11 @@ func Open(cfg Config) (*Broker, error) {
 		b.closeLogs()
 		b.groups.Close()
 		return nil, fmt.Errorf("drop offsets of deleted topics: %w", err)
+	}
+	if b.txns, err = b.openTransactions(); err != nil {
+		b.closeLogs()
+		b.groups.Close()
+		return nil, err
 	}
 	cfg.Logger.Info("broker state loaded", "data", cfg.DataDir, "topics", len(b.parts), "leader_epoch", b.epoch, "took", time.Since(start).Round(time.Millisecond))
 	b.startBackground()
@@ -290,7 +297,8 @@ func (b *Broker) Close() error {
 	close(b.stop)
 	b.bg.Wait()
 	b.cleaner.Close()
-	err := errors.Join(b.groups.Close(), b.closeLogs(), b.topics.Close())
+	// The transaction coordinator first: it may be writing markers.
+	err := errors.Join(b.txns.Close(), b.groups.Close(), b.closeLogs(), b.topics.Close())
 	if err == nil {
 		err = b.markCleanShutdown()
 	}
@@ -346,6 +354,7 @@ func (b *Broker) startBackground() {
 			}
 		})
 	})
+	b.every(producerExpiryInterval, func() { b.expireProducers(time.Now()) })
 	b.every(b.cfg.RetentionCheckInterval, func() {
 		b.forEachPartition(func(p *partition) {
 			if err := p.log.ApplyRetention(); err != nil && !errors.Is(err, fs.ErrClosed) {

@@ -147,6 +147,12 @@ func init() {
 				}
 				return strconv.FormatInt(int64(c.OffsetsRetention.Minutes()), 10)
 			}},
+		{name: "transaction.max.timeout.ms", typ: integer, def: "900000", hasDef: true, doc: "The longest transaction.timeout.ms a transactional producer may ask for (--transaction-max-timeout).",
+			derived: func(c *Config) string { return durationMsOr(c.TransactionMaxTimeout, txnDefaultMaxTimeout) }},
+		{name: "transactional.id.expiration.ms", typ: integer, def: "604800000", hasDef: true, doc: "How long an idle transactional id is remembered (--transactional-id-expiration).",
+			derived: func(c *Config) string { return durationMsOr(c.TransactionalIDExpiration, txnDefaultIDExpiration) }},
+		{name: "producer.id.expiration.ms", typ: integer, def: "86400000", hasDef: true, doc: "How long a partition remembers an idle producer's sequence numbers (--producer-id-expiration).",
+			derived: func(c *Config) string { return durationMsOr(c.ProducerIDExpiration, defaultProducerIDExpiration) }},
 		{name: "group.initial.rebalance.delay.ms", typ: integer, def: "3000", hasDef: true, doc: "How long a new group waits for more members before its first rebalance (--group-initial-rebalance-delay).",
 			derived: func(c *Config) string {
 				if c.GroupInitialRebalanceDelay < 0 {

@@ -26,6 +26,7 @@ const (
 	loggerACL     = "courier.acl"     // ACLs
 	loggerUsers   = "courier.users"   // SCRAM users
 	loggerCleaner = "courier.cleaner" // the log cleaner (compaction)
+	loggerTxn     = "courier.txn"     // the transaction coordinator
 	// LoggerServer is the network layer's logger, which package run
 	// builds (see Broker.Logger).
 	LoggerServer = "courier.server"

@@ -47,6 +47,18 @@ type Config struct {
 	// OffsetsRetention is how long an empty group's committed offsets are
 	// kept (Kafka's offsets.retention.minutes); 0 means the default, 7 days.
 	OffsetsRetention time.Duration
+	// TransactionMaxTimeout is the longest transaction.timeout.ms a
+	// transactional producer may ask for (Kafka's
+	// transaction.max.timeout.ms); 0 means the default, 15 minutes.
+	TransactionMaxTimeout time.Duration
+	// TransactionalIDExpiration is how long a transactional id with no
+	// transaction in progress is remembered after its last use (Kafka's
+	// transactional.id.expiration.ms); 0 means the default, 7 days.
+	TransactionalIDExpiration time.Duration
+	// ProducerIDExpiration is how long a partition remembers an idle
+	// producer's sequence numbers (Kafka's producer.id.expiration.ms); 0
+	// means the default, 1 day.
+	ProducerIDExpiration time.Duration
 	// AuthorizerEnabled turns ACL enforcement on: every request is checked
 	// against the ACLs in DATA/meta/acls.json as Kafka's authorizer does
 	// (nothing is allowed without a matching ALLOW, except for super

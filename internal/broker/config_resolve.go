@@ -10,6 +10,7 @@ package broker
 // logs' storage.Config, so what is described is what is used.
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strconv"
@@ -250,5 +251,7 @@ func zeroAsNegative(n int64) int64 {
 // storageConfig is the broker's storage.Config for t, with the current
 // broker-level defaults.
 func (b *Broker) storageConfig(t topics.Topic) storage.Config {
-	return storageConfig(b.brokerLayer().effectiveConfigs(t))
+	c := storageConfig(b.brokerLayer().effectiveConfigs(t))
+	c.ProducerIDExpirationMs = cmp.Or(b.cfg.ProducerIDExpiration, defaultProducerIDExpiration).Milliseconds()
+	return c
 }

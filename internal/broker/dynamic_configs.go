@@ -15,6 +15,7 @@ package broker
 // back unchanged with every later change, for whoever can use or fix it.
 
 import (
+	"cmp"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -240,6 +241,7 @@ func (b *Broker) applyStorageConfigs() {
 	layer := b.brokerLayer()
 	for _, t := range b.topics.List() {
 		sc := storageConfig(layer.effectiveConfigs(t))
+		sc.ProducerIDExpirationMs = cmp.Or(b.cfg.ProducerIDExpiration, defaultProducerIDExpiration).Milliseconds()
 		for _, p := range b.topicPartitions(t.Name) {
 			p.log.SetConfig(sc)
 		}

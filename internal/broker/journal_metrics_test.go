@@ -64,7 +64,8 @@ func TestJournalDamageIsExported(t *testing.T) {
 			continue
 		}
 		// One series per journal: the groups' has the damage, the
-		// topics' (healthy, undamaged) is there too.
+		// topics' and the transactions' (healthy, undamaged) are there
+		// too.
 		byJournal := map[string]float64{}
 		for _, m := range f.GetMetric() {
 			byJournal[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
@@ -73,8 +74,8 @@ func TestJournalDamageIsExported(t *testing.T) {
 		if f.GetName() == "courier_journal_healthy" {
 			wantTopics = 1
 		}
-		if len(byJournal) != 2 || byJournal["groups"] != w || byJournal["topics"] != wantTopics {
-			t.Fatalf("%s = %v, want groups=%v topics=%v", f.GetName(), byJournal, w, wantTopics)
+		if len(byJournal) != 3 || byJournal["groups"] != w || byJournal["topics"] != wantTopics || byJournal["transactions"] != wantTopics {
+			t.Fatalf("%s = %v, want groups=%v topics=%v transactions=%v", f.GetName(), byJournal, w, wantTopics, wantTopics)
 		}
 		delete(want, f.GetName())
 	}

@@ -244,6 +244,9 @@ func (c journalCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.b.topics != nil {
 		collectJournal(ch, "topics", c.b.topics.JournalStats())
 	}
+	if c.b.txns != nil {
+		collectJournal(ch, "transactions", c.b.txns.JournalStats())
+	}
 }
 
 // collectJournal sends one journal's counters, labelled with its name.

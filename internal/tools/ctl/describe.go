@@ -52,7 +52,7 @@ type PartitionInfo struct {
 	// does).
 	DirtyRatio float64
 	DirtyKnown bool
-	Err         error // Err is the partition's metadata error, if any (e.g. leader not available).
+	Err        error // Err is the partition's metadata error, if any (e.g. leader not available).
 }
 
 // DescribeTopic describes the named topic. An unknown topic fails with a
