@@ -57,7 +57,7 @@ go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 echo "== go test"
 go test -count=1 -timeout 15m ./...
 # The race detector on the packages where goroutines share state: the
-# broker's handlers, network server, storage, log cleaner, group coordinator, journal,
+# broker's handlers, network server, storage, log cleaner, group and transaction coordinators, journal,
 # memory budget and process assembly, and the pipeline's gateway and sink.
 # The instrumented packages are compiled first on every core (-run '^$'
 # runs no test), then the tests run one package at a time (-p 1, which
@@ -65,7 +65,7 @@ go test -count=1 -timeout 15m ./...
 # starved by their neighbours. About 1.5 minutes with a warm build cache,
 # 3.5 from a cold one (2 of them compiling), on 2 cores.
 echo "== go test -race"
-race_pkgs=(./internal/broker ./internal/broker/server ./internal/broker/storage ./internal/broker/cleaner ./internal/broker/group
+race_pkgs=(./internal/broker ./internal/broker/server ./internal/broker/storage ./internal/broker/cleaner ./internal/broker/group ./internal/broker/txn
   ./internal/broker/journal ./internal/broker/membudget ./internal/broker/run
   ./internal/pipeline/gateway ./internal/pipeline/sink)
 go test -race -count=1 -run '^$' "${race_pkgs[@]}" >/dev/null

@@ -13,10 +13,12 @@ package crash
 import (
 	"fmt"
 	"math/rand/v2"
+	"regexp"
 	"testing"
 	"time"
 
 	"github.com/courier-dev/courier/internal/testkit/brokerproc"
+	"github.com/courier-dev/courier/internal/testkit/testlog"
 	"github.com/courier-dev/courier/internal/testkit/testtxn"
 	"github.com/courier-dev/courier/internal/testkit/testwait"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -27,6 +29,8 @@ const (
 	txnKills = 12
 	// txnProducers is how many transactional producers run at once.
 	txnProducers = 3
+	// txnKillEvery bounds how many transactions commit between kills.
+	txnKillEvery = 10
 )
 
 func TestKillDuringTransactions(t *testing.T) {
@@ -37,9 +41,13 @@ func TestKillDuringTransactions(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, seed^uint64(0x7a11+i)))
 			// A short transaction timeout: a transaction whose producer
 			// lost its broker mid-way is aborted soon after the restart.
-			b := brokerproc.StartT(t, courierBin, t.TempDir(), brokerproc.Fsync(fsync),
+			var out testlog.Buffer
+			b := brokerproc.StartT(t, courierBin, t.TempDir(), brokerproc.Fsync(fsync), brokerproc.Output(&out),
 				brokerproc.Args("--group-initial-rebalance-delay", "0s"))
-			w := testtxn.Workload{Addr: b.Addr(), In: "txn-in", Out: "txn-out", Group: "txn-etl", Records: 3000, Partitions: 4}
+			// Small input batches and fetches: some ten records per
+			// transaction, hundreds of transactions.
+			w := testtxn.Workload{Addr: b.Addr(), In: "txn-in", Out: "txn-out", Group: "txn-etl", Records: 4000, Partitions: 4,
+				SeedBatch: 10, Pause: 10 * time.Millisecond}
 			testtxn.Seed(t, w)
 			s := testtxn.StartSessions(t, w, "etl-"+fsync, txnProducers,
 				kgo.TransactionTimeout(10*time.Second),
@@ -48,11 +56,16 @@ func TestKillDuringTransactions(t *testing.T) {
 				kgo.RequestRetries(50),
 				// Small polls: many transactions, so kills land in every
 				// phase of one.
-				kgo.FetchMaxBytes(4096), kgo.FetchMaxPartitionBytes(2048),
+				kgo.FetchMaxBytes(1024), kgo.FetchMaxPartitionBytes(512),
 			)
-			time.Sleep(300 * time.Millisecond)
+			// Each kill comes a few transactions after the producers got
+			// going again, at a random moment: inside the work, in any
+			// phase of a transaction.
+			waitCommits(t, s, 5)
+			before := s.Commits.Load()
 			for k := range txnKills {
-				time.Sleep(time.Duration(100+rng.IntN(400)) * time.Millisecond)
+				waitCommits(t, s, s.Commits.Load()+int64(1+rng.IntN(txnKillEvery)))
+				time.Sleep(time.Duration(rng.IntN(50)) * time.Millisecond)
 				if err := b.Kill(); err != nil {
 					t.Fatalf("kill %d: %v", k+1, err)
 				}
@@ -60,11 +73,21 @@ func TestKillDuringTransactions(t *testing.T) {
 					t.Fatalf("restart after kill %d: %v", k+1, err)
 				}
 			}
+			during := s.Commits.Load() - before
 			if err := s.Wait(t, 3*time.Minute); err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("%d kills; %d transactions committed, %d aborted, %d errors the producers carried on after (last: %v)",
-				txnKills, s.Commits.Load(), s.Aborts.Load(), s.Errors.Load(), s.LastError())
+			if during == 0 || s.Commits.Load() == before+during {
+				t.Fatalf("the kills did not fall inside the work: %d transactions committed before them, %d while they came, %d after", before, during, s.Commits.Load()-before-during)
+			}
+			// What the restarts found: transactions a kill left open, and
+			// decided but not yet marked everywhere.
+			logs := out.String()
+			t.Logf("restarts found open transactions %d times, prepared ones (finished by the restart) %d times",
+				len(regexp.MustCompile(`transaction coordinator loaded.* ongoing=[1-9]`).FindAllString(logs, -1)),
+				len(regexp.MustCompile(`transaction coordinator loaded.* prepared_to_finish=[1-9]`).FindAllString(logs, -1)))
+			t.Logf("%d kills; %d transactions committed (%d while the kills came), %d aborted, %d errors the producers carried on after (last: %v)",
+				txnKills, s.Commits.Load(), during, s.Aborts.Load(), s.Errors.Load(), s.LastError())
 			waitStable(t, w)
 			testtxn.Check(t, w, fmt.Sprintf("%d GroupTransactSessions with %d kills", txnProducers, txnKills))
 		})
@@ -78,5 +101,16 @@ func waitStable(t *testing.T, w testtxn.Workload) {
 	t.Helper()
 	testwait.For(t, time.Minute, "every output partition's last stable offset at its high watermark", func() string {
 		return testtxn.Unstable(t, w.Addr, w.Out)
+	})
+}
+
+// waitCommits waits until the producers have committed n transactions.
+func waitCommits(t *testing.T, s *testtxn.Sessions, n int64) {
+	t.Helper()
+	testwait.For(t, time.Minute, fmt.Sprintf("%d transactions committed", n), func() string {
+		if got := s.Commits.Load(); got < n {
+			return fmt.Sprintf("%d so far (%d errors, last %v)", got, s.Errors.Load(), s.LastError())
+		}
+		return ""
 	})
 }

@@ -23,6 +23,7 @@ type txnHandler struct {
 	t     *testing.T
 	prod  sarama.SyncProducer
 	w     testtxn.Workload
+	txnMu sync.Mutex // one transaction at a time: the claims share the producer
 	mu    sync.Mutex
 	done  int
 	all   chan struct{}
@@ -69,6 +70,8 @@ func (h *txnHandler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama
 // transform writes batch's copies and commits its offsets in one
 // transaction.
 func (h *txnHandler) transform(sess sarama.ConsumerGroupSession, batch []*sarama.ConsumerMessage) error {
+	h.txnMu.Lock()
+	defer h.txnMu.Unlock()
 	if err := h.prod.BeginTxn(); err != nil {
 		return err
 	}

@@ -139,6 +139,12 @@ func (s *Sessions) loop(ctx context.Context, sess *kgo.GroupTransactSession, abo
 			s.Aborts.Add(1)
 		case committed:
 			s.Commits.Add(1)
+			if s.w.Pause > 0 {
+				select {
+				case <-ctx.Done():
+				case <-time.After(s.w.Pause):
+				}
+			}
 		default:
 			s.Aborts.Add(1)
 			if p := produceErr.Load(); p != nil {

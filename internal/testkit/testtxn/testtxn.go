@@ -30,6 +30,14 @@ type Workload struct {
 	Group      string // the transforming client's consumer group
 	Records    int    // input records
 	Partitions int32  // of each topic
+	// SeedBatch, if set, seeds the input this many records per produce
+	// request (small batches: each fetch, and so each transaction,
+	// takes few records); otherwise all at once.
+	SeedBatch int
+	// Pause, if set, is how long each franz-go transformer
+	// (StartSessions) waits after each transaction, to spread the work
+	// over a crash test's kills.
+	Pause time.Duration
 }
 
 // Transform is what the client must write for an input value: the output
@@ -49,7 +57,8 @@ func Seed(t testing.TB, w Workload) {
 	t.Helper()
 	testclient.CreateTopic(t, w.Addr, w.In, w.Partitions, nil)
 	testclient.CreateTopic(t, w.Addr, w.Out, w.Partitions, nil)
-	cl := testclient.New(t, w.Addr, kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	// Uncompressed: kafkajs reads no snappy (franz-go's default codec).
+	cl := testclient.New(t, w.Addr, kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerBatchCompression(kgo.NoCompression()))
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 	defer cancel()
@@ -57,8 +66,14 @@ func Seed(t testing.TB, w Workload) {
 	for i := range recs {
 		recs[i] = &kgo.Record{Topic: w.In, Partition: int32(i) % w.Partitions, Key: fmt.Appendf(nil, "k-%d", i), Value: fmt.Appendf(nil, "in-%d", i)}
 	}
-	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
-		t.Fatalf("seed %s: %v", w.In, err)
+	step := w.SeedBatch
+	if step <= 0 {
+		step = len(recs)
+	}
+	for i := 0; i < len(recs); i += step {
+		if err := cl.ProduceSync(ctx, recs[i:min(i+step, len(recs))]...).FirstErr(); err != nil {
+			t.Fatalf("seed %s: %v", w.In, err)
+		}
 	}
 }
 
