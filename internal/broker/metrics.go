@@ -213,6 +213,8 @@ func (m *Metrics) observeCleaner(c *cleaner.Manager) {
 		counter("courier_cleaner_bytes_written_total", "Cleaned segment bytes the cleaner wrote.", func(s cleaner.Stats) int64 { return s.BytesWritten }),
 		counter("courier_cleaner_records_removed_total", "Records the cleaner removed because a newer record has their key.", func(s cleaner.Stats) int64 { return s.RecordsRemoved }),
 		counter("courier_cleaner_tombstones_removed_total", "Tombstones the cleaner removed after delete.retention.ms.", func(s cleaner.Stats) int64 { return s.TombstonesRemoved }),
+		counter("courier_cleaner_aborted_records_removed_total", "Records of aborted transactions the cleaner removed.", func(s cleaner.Stats) int64 { return s.AbortedRecordsRemoved }),
+		counter("courier_cleaner_markers_removed_total", "Transaction markers the cleaner removed (nothing of their transaction left, and older than delete.retention.ms).", func(s cleaner.Stats) int64 { return s.MarkersRemoved }),
 	)
 }
 

@@ -19,7 +19,7 @@ func newRecoveryMetrics() recoveryMetrics {
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "courier_log_recovery_events_total",
 			Help: "What partition log recovery found at start, by kind: torn_tail (cut), damaged_region (moved to quarantine), " +
-				"restamped_batch, offset_gap (offsets missing between segments), quarantined_file, index_rebuilt.",
+				"restamped_batch, offset_gap (offsets missing between segments), quarantined_file, index_rebuilt, snapshot_damaged (a producer-state snapshot that did not verify, moved to quarantine), snapshot_ignored (one that verified but could not be used).",
 		}, []string{"kind"}),
 		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "courier_log_recovery_bytes_total",
@@ -47,4 +47,6 @@ func (m recoveryMetrics) add(r storage.RecoveryReport) {
 	count("offset_gap", r.OffsetGaps)
 	count("quarantined_file", r.QuarantinedFiles)
 	count("index_rebuilt", r.IndexesRebuilt)
+	count("snapshot_damaged", r.SnapshotsDamaged)
+	count("snapshot_ignored", r.SnapshotsIgnored)
 }

@@ -60,6 +60,10 @@ type Stats struct {
 	BytesRead, BytesWritten int64
 	RecordsRemoved          int64
 	TombstonesRemoved       int64
+	// AbortedRecordsRemoved are records of aborted transactions;
+	// MarkersRemoved transaction markers with nothing of their
+	// transaction left.
+	AbortedRecordsRemoved, MarkersRemoved int64
 }
 
 // Manager owns the cleaner threads.
@@ -77,6 +81,7 @@ type Manager struct {
 	runs, failures          atomic.Int64
 	bytesRead, bytesWritten atomic.Int64
 	removed, tombstones     atomic.Int64
+	aborted, markers        atomic.Int64
 }
 
 // New returns a manager over the partitions targets lists (called at every
@@ -144,6 +149,7 @@ func (m *Manager) Stats() Stats {
 		Runs: m.runs.Load(), Failures: m.failures.Load(),
 		BytesRead: m.bytesRead.Load(), BytesWritten: m.bytesWritten.Load(),
 		RecordsRemoved: m.removed.Load(), TombstonesRemoved: m.tombstones.Load(),
+		AbortedRecordsRemoved: m.aborted.Load(), MarkersRemoved: m.markers.Load(),
 	}
 }
 
@@ -208,12 +214,15 @@ func (m *Manager) clean(ctx context.Context, t Target) {
 	m.bytesWritten.Add(res.BytesWritten)
 	m.removed.Add(res.RecordsRemoved)
 	m.tombstones.Add(res.TombstonesRemoved)
+	m.aborted.Add(res.AbortedRecordsRemoved)
+	m.markers.Add(res.MarkersRemoved)
 	switch {
 	case err == nil:
 		m.cfg.Logger.Info("cleaned partition", "partition", t.Name, "dirty_ratio", before.DirtyRatio,
 			"passes", res.Passes, "segments", res.SegmentsIn, "into", res.SegmentsOut,
 			"bytes_read", res.BytesRead, "bytes_written", res.BytesWritten,
-			"records_removed", res.RecordsRemoved, "tombstones_removed", res.TombstonesRemoved, "took", time.Since(start).Round(time.Millisecond))
+			"records_removed", res.RecordsRemoved, "tombstones_removed", res.TombstonesRemoved,
+			"aborted_records_removed", res.AbortedRecordsRemoved, "markers_removed", res.MarkersRemoved, "took", time.Since(start).Round(time.Millisecond))
 	case ctx.Err() != nil, errors.Is(err, fs.ErrClosed):
 		// Stopping, or the topic was deleted under the cleaner.
 	default:
