@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/courier-dev/courier/internal/broker/storage"
@@ -65,11 +66,17 @@ func (b *Broker) openTransactions() (*txn.Coordinator, error) {
 type txnMarkers struct{ b *Broker }
 
 // WritePartitionMarkers appends the marker to each partition, then waits
-// until every one is durable. A partition that no longer exists (its topic
+// until every one is durable (the fsyncs of different partitions run
+// concurrently). A partition that no longer exists (its topic
 // was deleted) has nothing left to end.
 func (m txnMarkers) WritePartitionMarkers(ctx context.Context, pid int64, epoch int16, commit bool, coordinatorEpoch int32, parts []txn.Partition) map[txn.Partition]error {
-	var failed map[txn.Partition]error
+	var (
+		mu     sync.Mutex
+		failed map[txn.Partition]error
+	)
 	fail := func(tp txn.Partition, err error) {
+		mu.Lock()
+		defer mu.Unlock()
 		if failed == nil {
 			failed = map[txn.Partition]error{}
 		}
@@ -99,11 +106,19 @@ func (m txnMarkers) WritePartitionMarkers(ctx context.Context, pid int64, epoch 
 			wrote = append(wrote, written{tp, p.log, off})
 		}
 	}
+	// The partitions' fsyncs run at once: EndTxn waits for the slowest,
+	// not for their sum.
+	var wg sync.WaitGroup
 	for _, w := range wrote {
-		if err := durable(w.log, w.offset, m.b.cfg.Sync); err != nil {
-			fail(w.tp, err)
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := durable(w.log, w.offset, m.b.cfg.Sync); err != nil {
+				fail(w.tp, err)
+			}
+		}()
 	}
+	wg.Wait()
 	return failed
 }
 
