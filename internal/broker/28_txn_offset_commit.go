@@ -25,12 +25,12 @@ func (b *Broker) handleTxnOffsetCommit(_ context.Context, req *server.Request) s
 		commits []group.Commit
 		slots   []*int16
 	)
-	all := kerr.TransactionalIDAuthorizationFailed.Code
+	var all int16 // the code of every partition when the request is refused whole
 	switch {
-	case b.allowed(req, opWrite, rtTransactionalID, r.TransactionalID) && !b.allowed(req, opRead, rtGroup, r.Group):
+	case !b.allowed(req, opWrite, rtTransactionalID, r.TransactionalID):
+		all = kerr.TransactionalIDAuthorizationFailed.Code
+	case !b.allowed(req, opRead, rtGroup, r.Group):
 		all = kerr.GroupAuthorizationFailed.Code
-	case b.allowed(req, opWrite, rtTransactionalID, r.TransactionalID):
-		all = 0
 	}
 	resp.Topics = make([]kmsg.TxnOffsetCommitResponseTopic, len(r.Topics))
 	for ti, rt := range r.Topics {

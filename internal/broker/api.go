@@ -60,14 +60,15 @@ func init() {
 		kmsg.DescribeCluster.Int16():         {0, 1, (*Broker).handleDescribeCluster},
 
 		// Transactions (KIP-98, KIP-447, KIP-664, KIP-890 part 1). Not
-		// advertised: the versions of KIP-890 part 2 (EndTxn v5,
-		// Produce v12, TxnOffsetCommit v6 with topic ids, WriteTxnMarkers
-		// v2), whose epoch bump per transaction Courier does not do.
+		// advertised: the versions of KIP-890 part 2 ("transaction
+		// version 2": EndTxn v5, Produce v12, TxnOffsetCommit v5+, which
+		// clients may only send under it, WriteTxnMarkers v2), whose
+		// epoch bump per transaction Courier does not do.
 		kmsg.AddPartitionsToTxn.Int16():   {0, 5, (*Broker).handleAddPartitionsToTxn},
 		kmsg.AddOffsetsToTxn.Int16():      {0, 4, (*Broker).handleAddOffsetsToTxn},
 		kmsg.EndTxn.Int16():               {0, 4, (*Broker).handleEndTxn},
 		kmsg.WriteTxnMarkers.Int16():      {0, 1, (*Broker).handleWriteTxnMarkers},
-		kmsg.TxnOffsetCommit.Int16():      {0, 5, (*Broker).handleTxnOffsetCommit},
+		kmsg.TxnOffsetCommit.Int16():      {0, 4, (*Broker).handleTxnOffsetCommit},
 		kmsg.DescribeProducers.Int16():    {0, 0, (*Broker).handleDescribeProducers},
 		kmsg.DescribeTransactions.Int16(): {0, 0, (*Broker).handleDescribeTransactions},
 		kmsg.ListTransactions.Int16():     {0, 2, (*Broker).handleListTransactions},
