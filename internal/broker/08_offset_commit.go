@@ -73,6 +73,14 @@ func (b *Broker) handleOffsetCommit(_ context.Context, req *server.Request) serv
 	code, codes, wait := b.groups.CommitOffsets(r.Version, r.Group, group.CommitRequest{
 		Generation: r.Generation, MemberID: r.MemberID, InstanceID: r.InstanceID, Offsets: commits,
 	})
+	return b.commitReply(resp, slots, code, codes, wait, "offset commit not durable", r.Group)
+}
+
+// commitReply answers a commit (OffsetCommit, TxnOffsetCommit) the group
+// coordinator took: each commit's slot gets the request's code, or its
+// own; when records were produced the reply waits until they are
+// durable, and a failure becomes group.ErrorCode in every slot still 0.
+func (b *Broker) commitReply(resp kmsg.Response, slots []*int16, code int16, codes []int16, wait func(context.Context) error, failure, groupID string) server.Reply {
 	for i, slot := range slots {
 		if code != 0 {
 			*slot = code
@@ -88,7 +96,7 @@ func (b *Broker) handleOffsetCommit(_ context.Context, req *server.Request) serv
 			if ctxDone(ctx) {
 				return nil
 			}
-			b.cfg.Logger.Error("offset commit not durable", "group", r.Group, "err", err)
+			b.cfg.Logger.Error(failure, "group", groupID, "err", err)
 			code := group.ErrorCode(err)
 			for _, slot := range slots {
 				if *slot == 0 {

@@ -11,11 +11,9 @@ package broker
 
 import (
 	"context"
-	"errors"
 
 	"github.com/courier-dev/courier/internal/broker/server"
 	"github.com/courier-dev/courier/internal/broker/storage"
-	"github.com/courier-dev/courier/internal/broker/topics"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -56,7 +54,7 @@ func (b *Broker) handleWriteTxnMarkers(_ context.Context, req *server.Request) s
 				}
 				off, err := part.log.AppendMarker(storage.Marker{ProducerID: m.ProducerID, ProducerEpoch: m.ProducerEpoch, Commit: m.Committed, CoordinatorEpoch: m.CoordinatorEpoch})
 				if err != nil {
-					sp.ErrorCode = markerErrorCode(err)
+					sp.ErrorCode = errorCode(err)
 					continue
 				}
 				if off >= 0 {
@@ -78,19 +76,6 @@ func (b *Broker) handleWriteTxnMarkers(_ context.Context, req *server.Request) s
 			}
 		}
 		return resp
-	}
-}
-
-// markerErrorCode is the code of a marker that could not be appended: a
-// stale epoch fences the writer, as Kafka's log answers it.
-func markerErrorCode(err error) int16 {
-	switch {
-	case errors.Is(err, storage.ErrInvalidProducerEpoch):
-		return kerr.InvalidProducerEpoch.Code
-	case errors.Is(err, topics.ErrUnknownTopic):
-		return kerr.UnknownTopicOrPartition.Code
-	default:
-		return errorCode(err)
 	}
 }
 

@@ -83,29 +83,5 @@ func (b *Broker) handleTxnOffsetCommit(_ context.Context, req *server.Request) s
 		ProducerID: r.ProducerID, ProducerEpoch: r.ProducerEpoch,
 		Generation: generation, MemberID: member, InstanceID: r.InstanceID, Offsets: commits,
 	})
-	for i, slot := range slots {
-		if code != 0 {
-			*slot = code
-		} else {
-			*slot = codes[i]
-		}
-	}
-	if wait == nil {
-		return server.Immediate(resp)
-	}
-	return func(ctx context.Context) kmsg.Response {
-		if err := wait(ctx); err != nil {
-			if ctxDone(ctx) {
-				return nil
-			}
-			b.cfg.Logger.Error("transactional offset commit not durable", "group", r.Group, "err", err)
-			code := group.ErrorCode(err)
-			for _, slot := range slots {
-				if *slot == 0 {
-					*slot = code
-				}
-			}
-		}
-		return resp
-	}
+	return b.commitReply(resp, slots, code, codes, wait, "transactional offset commit not durable", r.Group)
 }
