@@ -288,7 +288,13 @@ func (l *Log) writeLocked(batch []byte, h *batchHeader, cfg *Config, nowMs, appe
 	}
 	aborted, isAbort := apply()
 	l.snapClean = false
-	firstUnstable := l.producers.firstUnstable()
+	// Only a transactional batch (a producer's, or a marker) opens or
+	// closes a transaction: the others leave the first unstable offset as
+	// it was, and the append path does not walk the open transactions.
+	firstUnstable := l.firstUnstable
+	if h.attributes&attrTransactional != 0 {
+		firstUnstable = l.producers.firstUnstable()
+	}
 
 	last := h.lastOffset()
 	l.mu.Lock()
