@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/courier-dev/courier/internal/broker"
 	"github.com/courier-dev/courier/internal/broker/cleaner"
 	"github.com/courier-dev/courier/internal/broker/loglevel"
 	"github.com/courier-dev/courier/internal/broker/run"
@@ -26,6 +27,8 @@ func newBrokerCommand() *cobra.Command {
 		quotaBy    string
 		authorizer string
 		basicAuth  string
+		// groupProtocols is --group-protocols.
+		groupProtocols []string
 	)
 	cmd := &cobra.Command{
 		Use:   "broker",
@@ -40,7 +43,7 @@ acknowledged record survives a power loss.
 --fsync-interval; an acknowledged record survives a crash of the broker
 process (kill -9), but a power loss can take the last interval's writes.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
 			switch fsync {
 			case "always":
 				cfg.Broker.Sync = storage.SyncAlways
@@ -53,6 +56,9 @@ process (kill -9), but a power loss can take the last interval's writes.`,
 				return fmt.Errorf("--max-request-bytes %d is too small (minimum 1024)", maxRequest)
 			}
 			cfg.MaxRequestBytes = maxRequest
+			if cfg.Broker.GroupProtocols, err = broker.ParseGroupProtocols(groupProtocols); err != nil {
+				return fmt.Errorf("--group-protocols: %w", err)
+			}
 			if err := securityFlags(cmd, &cfg, listeners, advertised, quotaBy); err != nil {
 				return err
 			}
@@ -92,6 +98,7 @@ process (kill -9), but a power loss can take the last interval's writes.`,
 	f.DurationVar(&cfg.Broker.RetentionCheckInterval, "retention-check-interval", 30*time.Second, "how often retention deletes old segments")
 	f.DurationVar(&cfg.Broker.GroupInitialRebalanceDelay, "group-initial-rebalance-delay", 3*time.Second, "how long a new consumer group waits for more members before its first rebalance")
 	f.DurationVar(&cfg.Broker.OffsetsRetention, "offsets-retention", 7*24*time.Hour, "how long an empty group's committed offsets are kept (offsets.retention.minutes)")
+	f.StringSliceVar(&groupProtocols, "group-protocols", broker.AllGroupProtocols, "group protocols served (group.coordinator.rebalance.protocols): classic, consumer (KIP-848), share (KIP-932 share groups); classic is required")
 	f.DurationVar(&cfg.Broker.TransactionMaxTimeout, "transaction-max-timeout", 15*time.Minute, "the longest transaction timeout a transactional producer may ask for (transaction.max.timeout.ms)")
 	f.DurationVar(&cfg.Broker.TransactionalIDExpiration, "transactional-id-expiration", 7*24*time.Hour, "how long an idle transactional id is remembered (transactional.id.expiration.ms)")
 	f.DurationVar(&cfg.Broker.ProducerIDExpiration, "producer-id-expiration", 24*time.Hour, "how long a partition remembers an idle producer's sequence numbers (producer.id.expiration.ms)")

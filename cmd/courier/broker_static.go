@@ -30,6 +30,7 @@ var staticFlagConfigs = map[string][]string{
 	"transactional-id-expiration":   {"transactional.id.expiration.ms"},
 	"producer-id-expiration":        {"producer.id.expiration.ms"},
 	"group-initial-rebalance-delay": {"group.initial.rebalance.delay.ms"},
+	"group-protocols":               {"group.coordinator.rebalance.protocols"},
 	"super-users":                   {"super.users"},
 	"fsync":                         {"courier.fsync"},
 }

@@ -20,6 +20,9 @@ func (b *Broker) handleAPIVersions(_ context.Context, req *server.Request) serve
 	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
 	for _, k := range keys {
 		a := apis[k]
+		if _, _, ok := b.Versions(k); !ok {
+			continue // a group protocol switched off (--group-protocols)
+		}
 		min := a.min
 		if k == kmsg.Produce.Int16() {
 			// librdkafka enables gzip/snappy/lz4 only if Produce v0 is

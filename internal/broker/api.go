@@ -79,8 +79,28 @@ func init() {
 	}
 }
 
-// Versions implements server.Handler.
+// groupProtocolAPIs maps the APIs of the new group protocols to the
+// protocol (Config.GroupProtocols) without which they are neither
+// advertised nor served.
+var groupProtocolAPIs = map[int16]string{
+	kmsg.ConsumerGroupHeartbeat.Int16():    GroupProtocolConsumer,
+	kmsg.ConsumerGroupDescribe.Int16():     GroupProtocolConsumer,
+	kmsg.ShareGroupHeartbeat.Int16():       GroupProtocolShare,
+	kmsg.ShareGroupDescribe.Int16():        GroupProtocolShare,
+	kmsg.ShareFetch.Int16():                GroupProtocolShare,
+	kmsg.ShareAcknowledge.Int16():          GroupProtocolShare,
+	kmsg.DescribeShareGroupOffsets.Int16(): GroupProtocolShare,
+	kmsg.AlterShareGroupOffsets.Int16():    GroupProtocolShare,
+	kmsg.DeleteShareGroupOffsets.Int16():   GroupProtocolShare,
+}
+
+// Versions implements server.Handler. The APIs of a group protocol the
+// broker was told not to serve (--group-protocols) are unknown to it, as
+// to a Kafka broker with that protocol disabled.
 func (b *Broker) Versions(key int16) (min, max int16, ok bool) {
+	if p, gated := groupProtocolAPIs[key]; gated && !b.cfg.groupProtocolEnabled(p) {
+		return 0, 0, false
+	}
 	a, ok := apis[key]
 	return a.min, a.max, ok
 }

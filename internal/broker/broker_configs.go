@@ -160,6 +160,8 @@ func init() {
 				}
 				return strconv.FormatInt(c.GroupInitialRebalanceDelay.Milliseconds(), 10)
 			}},
+		{name: "group.coordinator.rebalance.protocols", typ: kmsg.ConfigTypeList, def: "classic,consumer,share", hasDef: true, doc: "The group protocols served (--group-protocols): classic, consumer (KIP-848), share (KIP-932).",
+			derived: func(c *Config) string { return strings.Join(c.GroupProtocols, ",") }},
 		{name: "fetch.max.bytes", typ: integer, def: "57671680", hasDef: true, doc: "The most bytes one fetch response carries.",
 			derived: func(c *Config) string { return strconv.Itoa(int(c.FetchMaxBytes)) }},
 		{name: "super.users", typ: kmsg.ConfigTypeString, doc: "Principals allowed everything whatever the ACLs say (--super-users).",

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/courier-dev/courier/internal/broker/cleaner"
@@ -47,6 +49,14 @@ type Config struct {
 	// OffsetsRetention is how long an empty group's committed offsets are
 	// kept (Kafka's offsets.retention.minutes); 0 means the default, 7 days.
 	OffsetsRetention time.Duration
+	// GroupProtocols are the group protocols the broker serves (Kafka's
+	// group.coordinator.rebalance.protocols): "classic" (JoinGroup,
+	// SyncGroup, Heartbeat, LeaveGroup), "consumer" (KIP-848's
+	// ConsumerGroupHeartbeat) and "share" (KIP-932's share groups). The
+	// APIs of a protocol left out are not advertised in ApiVersions and
+	// are refused. nil means all three; classic is always served, as in
+	// Kafka, which refuses a list without it.
+	GroupProtocols []string
 	// TransactionMaxTimeout is the longest transaction.timeout.ms a
 	// transactional producer may ask for (Kafka's
 	// transaction.max.timeout.ms); 0 means the default, 15 minutes.
@@ -168,7 +178,48 @@ func (c Config) withDefaults() Config {
 	if c.AutoCreateTopicsPerRequest <= 0 {
 		c.AutoCreateTopicsPerRequest = 20
 	}
+	if c.GroupProtocols == nil {
+		c.GroupProtocols = slices.Clone(AllGroupProtocols)
+	}
 	return c
+}
+
+// AllGroupProtocols are the group protocols Courier implements, in
+// Kafka's names: GroupProtocols' default.
+var AllGroupProtocols = []string{GroupProtocolClassic, GroupProtocolConsumer, GroupProtocolShare}
+
+// The group protocols (GroupProtocols).
+const (
+	GroupProtocolClassic  = "classic"
+	GroupProtocolConsumer = "consumer"
+	GroupProtocolShare    = "share"
+)
+
+// ParseGroupProtocols checks a group.coordinator.rebalance.protocols list
+// as Kafka does: known names only, and classic among them.
+func ParseGroupProtocols(list []string) ([]string, error) {
+	var out []string
+	for _, p := range list {
+		p = strings.ToLower(strings.TrimSpace(p))
+		if p == "" {
+			continue
+		}
+		if !slices.Contains(AllGroupProtocols, p) {
+			return nil, fmt.Errorf("group protocol %q: want classic, consumer or share", p)
+		}
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	if !slices.Contains(out, GroupProtocolClassic) {
+		return nil, fmt.Errorf("group protocols %q: classic must be among them (Kafka's group.coordinator.rebalance.protocols requires it)", strings.Join(list, ","))
+	}
+	return out, nil
+}
+
+// groupProtocolEnabled reports whether the broker serves protocol p.
+func (c *Config) groupProtocolEnabled(p string) bool {
+	return slices.Contains(c.GroupProtocols, p)
 }
 
 // SplitHostPort parses "host:port" into an advertised host and port.
