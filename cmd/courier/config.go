@@ -38,6 +38,7 @@ func (f *configChangeFlags) ops() ([]kadm.AlterConfig, error) {
 type configTargetFlags struct {
 	broker, logger int32
 	brokerDefault  bool
+	group          string
 }
 
 func (f *configTargetFlags) register(cmd *cobra.Command) {
@@ -45,6 +46,7 @@ func (f *configTargetFlags) register(cmd *cobra.Command) {
 	fl.Int32Var(&f.broker, "broker", -1, "the configs of the broker with this id")
 	fl.BoolVar(&f.brokerDefault, "broker-default", false, "the cluster-wide broker defaults (dynamic configs every broker and topic without its own value uses)")
 	fl.Int32Var(&f.logger, "broker-logger", -1, "the loggers of the broker with this id (levels TRACE, DEBUG, INFO, WARN, ERROR, FATAL)")
+	fl.StringVar(&f.group, "group", "", "the configs of this group (share.auto.offset.reset, share.delivery.count.limit, share.record.lock.duration.ms, ...)")
 }
 
 func (f *configTargetFlags) resource() (ctl.ConfigResource, error) {
@@ -64,8 +66,12 @@ func (f *configTargetFlags) resource() (ctl.ConfigResource, error) {
 		n++
 		r = ctl.ConfigResource{Type: kmsg.ConfigResourceTypeBrokerLogger, Name: strconv.Itoa(int(f.logger))}
 	}
+	if f.group != "" {
+		n++
+		r = ctl.ConfigResource{Type: kmsg.ConfigResourceTypeGroupConfig, Name: f.group}
+	}
 	if n != 1 {
-		return r, errors.New("give exactly one of --broker ID, --broker-default and --broker-logger ID")
+		return r, errors.New("give exactly one of --broker ID, --broker-default, --broker-logger ID and --group GROUP")
 	}
 	return r, nil
 }
@@ -74,10 +80,12 @@ func (f *configTargetFlags) resource() (ctl.ConfigResource, error) {
 func newConfigCommand() *cobra.Command {
 	cmd := parentCommand(&cobra.Command{
 		Use:   "config",
-		Short: "Describe and change broker configs, cluster-wide broker defaults and broker log levels",
+		Short: "Describe and change broker configs, cluster-wide broker defaults, broker log levels and group configs",
 		Long: "Describe and change the configs of a broker (--broker ID), the cluster-wide\n" +
 			"broker defaults (--broker-default: log.retention.ms, log.cleanup.policy, ... that\n" +
-			"every topic without its own value uses) and a broker's loggers (--broker-logger ID).\n" +
+			"every topic without its own value uses), a broker's loggers (--broker-logger ID)\n" +
+			"and a group (--group GROUP: a share group's share.auto.offset.reset,\n" +
+			"share.delivery.count.limit, share.record.lock.duration.ms, share.isolation.level).\n" +
 			"Topic configs: courier topic describe / alter-config.",
 	})
 	cmd.AddCommand(newConfigDescribeCommand(), newConfigAlterCommand())
@@ -91,8 +99,9 @@ func newConfigDescribeCommand() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "describe",
-		Short: "List the configs of a broker, of the cluster-wide defaults, or a broker's loggers",
+		Short: "List the configs of a broker, of the cluster-wide defaults, a broker's loggers, or a group",
 		Example: "  courier config describe --broker 1\n" +
+			"  courier config describe --group workers\n" +
 			"  courier config describe --broker-default\n" +
 			"  courier config describe --broker-logger 1",
 		Args: cobra.NoArgs,
@@ -123,12 +132,13 @@ func newConfigAlterCommand() *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "alter",
-		Short: "Set, delete, append to or subtract from broker configs or log levels",
+		Short: "Set, delete, append to or subtract from broker configs, log levels or group configs",
 		Long: "Change configs with IncrementalAlterConfigs; either every change applies or none.\n" +
 			"A log level is set as LOGGER=LEVEL; --delete LOGGER returns it to the root's level.",
 		Example: "  courier config alter --broker-default --set log.retention.ms=86400000\n" +
 			"  courier config alter --broker-default --append log.cleanup.policy=compact\n" +
-			"  courier config alter --broker-logger 1 --set courier.storage=DEBUG",
+			"  courier config alter --broker-logger 1 --set courier.storage=DEBUG\n" +
+			"  courier config alter --group workers --set share.auto.offset.reset=earliest",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			r, err := tf.resource()

@@ -29,16 +29,16 @@ func newGroupCommand() *cobra.Command {
 // newGroupListCommand returns `courier group list`.
 func newGroupListCommand() *cobra.Command {
 	var (
-		cf     clientFlags
-		states []string
+		cf            clientFlags
+		states, types []string
 	)
 	cmd := &cobra.Command{
 		Use:   "list",
-		Short: "List consumer groups with their state and protocol type",
+		Short: "List groups with their type (classic, consumer, share), state and protocol type",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withAdmin(cmd, &cf, func(ctx context.Context, a *ctl.Admin) error {
-				gs, err := a.ListGroups(ctx, states...)
+				gs, err := a.ListGroups(ctx, ctl.GroupFilter{States: states, Types: types})
 				if gs != nil {
 					if werr := ctl.WriteGroupList(cmd.OutOrStdout(), gs); werr != nil {
 						return werr
@@ -49,7 +49,8 @@ func newGroupListCommand() *cobra.Command {
 		},
 	}
 	cf.registerTool(cmd)
-	cmd.Flags().StringSliceVar(&states, "state", nil, "only groups in these states, comma-separated or repeated: Empty, Stable, PreparingRebalance, CompletingRebalance")
+	cmd.Flags().StringSliceVar(&states, "state", nil, "only groups in these states, comma-separated or repeated: Empty, Stable, PreparingRebalance, CompletingRebalance (also Assigning, Reconciling for consumer groups)")
+	cmd.Flags().StringSliceVar(&types, "type", nil, "only groups of these types, comma-separated or repeated: classic, consumer (KIP-848), share (KIP-932), streams")
 	return cmd
 }
 

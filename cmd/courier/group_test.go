@@ -59,7 +59,7 @@ func TestGroupCommands(t *testing.T) {
 	out, _ = mustExec(t, "", "group", "describe", "user-1", brokers)
 	t.Logf("describe:\n%s", out)
 	for _, line := range [][]string{
-		{"State:", "Empty"}, {"Protocol", "type:", "consumer"}, {"Members:", "0"}, {"Total", "lag:", "0"},
+		{"Type:", "classic"}, {"State:", "Empty"}, {"Protocol", "type:", "consumer"}, {"Members:", "0"}, {"Total", "lag:", "0"},
 		{"TOPIC", "PARTITION", "COMMITTED", "END-OFFSET", "LAG", "MEMBER-ID"},
 		{"rider-updates", "0", "4", "4", "0", "-"},
 		{"rider-updates", "1", "-", "0", "0", "-"},
@@ -69,10 +69,10 @@ func TestGroupCommands(t *testing.T) {
 		}
 	}
 	out, _ = mustExec(t, "", "group", "list", brokers)
-	if out != "GROUP   STATE  PROTOCOL-TYPE\nuser-1  Empty  consumer\n" {
+	if out != "GROUP   TYPE     STATE  PROTOCOL-TYPE\nuser-1  classic  Empty  consumer\n" {
 		t.Errorf("list:\n%s", out)
 	}
-	if out, _ = mustExec(t, "", "group", "list", "--state", "Stable,PreparingRebalance", brokers); out != "GROUP  STATE  PROTOCOL-TYPE\n" {
+	if out, _ = mustExec(t, "", "group", "list", "--state", "Stable,PreparingRebalance", brokers); out != "GROUP  TYPE  STATE  PROTOCOL-TYPE\n" {
 		t.Errorf("list --state Stable:\n%s", out)
 	}
 

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"syscall"
 	"time"
 
@@ -24,16 +25,36 @@ var ErrTimeout = errors.New("timed out")
 // ConsumeConfig describes a consume run. The zero value of every field but
 // Topic is a sensible default: all partitions, from the end, "%v\n", no
 // limit, no timeout, no group.
+//
+// A consumer group (Group) splits the partitions between its members and
+// commits what was printed; a share group (ShareGroup, KIP-932) lets any
+// number of members read the same partitions, each record delivered to one
+// of them and acknowledged on its own: accepted once printed, or rejected
+// or released as RejectEvery and ReleaseEvery say.
 type ConsumeConfig struct {
-	Topic         string        // Topic is read.
-	Partition     int32         // Partition restricts reading to one partition; -1 reads all.
-	FromBeginning bool          // FromBeginning starts at the earliest offset.
-	Offset        string        // Offset is "", "earliest", "latest" or a number (the latter needs Partition); see StartOffset.
-	Group         string        // Group, if set, joins this consumer group and commits the printed records.
-	Format        string        // Format is the output template; "" means DefaultFormat.
-	MaxRecords    int           // MaxRecords stops after this many records; 0 means no limit.
-	Timeout       time.Duration // Timeout stops the run after this long; 0 means none.
-	Warnings      io.Writer     // Warnings receives non-fatal notices (e.g. data loss); nil discards them.
+	Topic         string // Topic is read.
+	Partition     int32  // Partition restricts reading to one partition; -1 reads all.
+	FromBeginning bool   // FromBeginning starts at the earliest offset.
+	Offset        string // Offset is "", "earliest", "latest" or a number (the latter needs Partition); see StartOffset.
+	Group         string // Group, if set, joins this consumer group and commits the printed records.
+	// Protocol is how a Group member joins: "classic" ("" too) or
+	// "consumer" (KIP-848: the broker assigns the partitions; the cluster
+	// must support it, Consume fails otherwise).
+	Protocol string
+	// ShareGroup, if set, joins this share group (KIP-932) and acknowledges
+	// each printed record. With FromBeginning, the group's
+	// share.auto.offset.reset is set to earliest first.
+	ShareGroup string
+	// RejectEvery rejects every RejectEvery-th record printed in a share
+	// group (it is archived, never delivered again); ReleaseEvery releases
+	// every ReleaseEvery-th (it is delivered again, its delivery count one
+	// higher, until share.delivery.count.limit archives it). 0 disables
+	// either.
+	RejectEvery, ReleaseEvery int
+	Format                    string        // Format is the output template; "" means DefaultFormat.
+	MaxRecords                int           // MaxRecords stops after this many records; 0 means no limit.
+	Timeout                   time.Duration // Timeout stops the run after this long; 0 means none.
+	Warnings                  io.Writer     // Warnings receives non-fatal notices (e.g. data loss); nil discards them.
 	// Isolation is "read_uncommitted" (or "", the default, as Kafka's
 	// consumers) or "read_committed": see ParseIsolation.
 	Isolation string
@@ -61,6 +82,9 @@ func Consume(ctx context.Context, clientOpts []kgo.Opt, cfg ConsumeConfig, out i
 	// Java's default fetch wait (kgo's is 5s): an idle partition sharing a
 	// fetch with a busy one does not hold it back for long.
 	opts = append(opts, kgo.FetchMaxWait(500*time.Millisecond))
+	if cfg.ShareGroup != "" {
+		opts = append(opts, kgo.ShareAckCallback(cfg.ackWarnings()))
+	}
 	cl, err := kgo.NewClient(append(clientOpts[:len(clientOpts):len(clientOpts)], opts...)...)
 	if err != nil {
 		return 0, fmt.Errorf("consume %s: create Kafka client: %w", cfg.Topic, err)
@@ -68,6 +92,9 @@ func Consume(ctx context.Context, clientOpts []kgo.Opt, cfg ConsumeConfig, out i
 	defer cl.Close()
 
 	if err := checkTopic(ctx, cl, cfg.Topic, cfg.Partition); err != nil {
+		return 0, cfg.startErr(ctx, err)
+	}
+	if err := cfg.prepareGroup(ctx, cl); err != nil {
 		return 0, cfg.startErr(ctx, err)
 	}
 	if cfg.Partition >= 0 {
@@ -93,10 +120,40 @@ func Consume(ctx context.Context, clientOpts []kgo.Opt, cfg ConsumeConfig, out i
 		}
 		cancel()
 	}
+	if cfg.ShareGroup != "" {
+		// Send the acknowledgements of what was printed now, not with
+		// the next fetch there will not be; what was fetched but not
+		// printed is released by Close, for another member.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
+		if ferr := cl.FlushAcks(cctx); ferr != nil {
+			err = errors.Join(err, fmt.Errorf("acknowledge records of share group %s: %w", cfg.ShareGroup, ferr))
+		}
+		cancel()
+	}
 	if err != nil {
 		return n, fmt.Errorf("consume %s: %w", cfg.Topic, err)
 	}
 	return n, cfg.stopped(ctx, n)
+}
+
+// prepareGroup checks that the cluster speaks the group protocol asked
+// for, and sets a share group's start to the earliest offset if asked.
+func (cfg ConsumeConfig) prepareGroup(ctx context.Context, cl *kgo.Client) error {
+	switch {
+	case cfg.ShareGroup != "":
+		if err := requireProtocol(ctx, cl, "share", "share groups (KIP-932)"); err != nil {
+			return err
+		}
+		if cfg.FromBeginning {
+			if err := shareStartEarliest(ctx, cl, cfg.ShareGroup); err != nil {
+				return err
+			}
+			cfg.warn("share group %s: share.auto.offset.reset set to earliest (applies to partitions the group has not read yet)\n", cfg.ShareGroup)
+		}
+	case cfg.Group != "" && strings.EqualFold(cfg.Protocol, ProtocolConsumer):
+		return requireProtocol(ctx, cl, ProtocolConsumer, "KIP-848 consumer groups (--protocol consumer; --protocol classic works everywhere)")
+	}
+	return nil
 }
 
 // groupCommitEvery is how often a group consumer commits what it printed
@@ -154,11 +211,16 @@ func (cfg ConsumeConfig) loop(ctx context.Context, cl *kgo.Client, format *Forma
 			return n, fmt.Errorf("write output: %w", err)
 		}
 		// Only records that reached the output are marked for the group's
-		// commit.
-		n += len(printed)
+		// commit, or acknowledged in a share group.
 		if cfg.Group != "" {
 			cl.MarkCommitRecords(printed...)
 		}
+		if cfg.ShareGroup != "" {
+			for i, r := range printed {
+				r.Ack(cfg.ackFor(n + i + 1))
+			}
+		}
+		n += len(printed)
 		if fatal != nil {
 			return n, fatal
 		}
@@ -257,13 +319,26 @@ func (cfg ConsumeConfig) clientOpts() ([]kgo.Opt, *Format, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := cfg.validateGroups(); err != nil {
+		return nil, nil, err
+	}
 	opts := []kgo.Opt{kgo.FetchIsolationLevel(isolation)}
 	switch {
+	case cfg.ShareGroup != "":
+		// Records are acknowledged one by one as they are printed
+		// (loop); a poll auto-accepts only what the previous one
+		// returned and was not acknowledged, which here is nothing.
+		return []kgo.Opt{kgo.ConsumeTopics(cfg.Topic), kgo.ShareGroup(cfg.ShareGroup)}, format, nil
 	case cfg.Group != "" && cfg.Partition >= 0:
 		return nil, nil, errors.New("a group assigns partitions itself; drop --partition or --group")
 	case cfg.Group != "":
 		// Commit only what was printed: marks are committed every
 		// groupCommitEvery, on rebalance, and once more when the run ends.
+		if strings.EqualFold(cfg.Protocol, ProtocolConsumer) {
+			// KIP-848 with franz-go's default (cooperative-sticky)
+			// balancer: the broker assigns.
+			opts = append(opts, kgo.ServerSideBalancer())
+		}
 		return append(opts,
 			kgo.ConsumeTopics(cfg.Topic),
 			kgo.ConsumerGroup(cfg.Group),

@@ -4,6 +4,8 @@ package console
 //
 //	%t topic   %p partition   %o offset   %k key   %v value
 //	%T timestamp (Unix milliseconds)   %h headers as k=v,k=v   %% a percent sign
+//	%d delivery count (share groups: 1 on first delivery, more when the
+//	   record comes back after a release or a lapsed lock; 0 otherwise)
 //	\n newline   \t tab   \r carriage return   \\ a backslash
 //
 // Anything else is copied as is. Keys, values and headers are written as
@@ -70,11 +72,11 @@ func ParseFormat(s string) (*Format, error) {
 		switch n {
 		case '%':
 			lit = append(lit, '%')
-		case 't', 'p', 'o', 'k', 'v', 'T', 'h':
+		case 't', 'p', 'o', 'k', 'v', 'T', 'h', 'd':
 			flush()
 			f.parts = append(f.parts, part{verb: n})
 		default:
-			return nil, fmt.Errorf("format %q: unknown verb %%%c (want %%t %%p %%o %%k %%v %%T %%h or %%%%)", s, n)
+			return nil, fmt.Errorf("format %q: unknown verb %%%c (want %%t %%p %%o %%k %%v %%T %%h %%d or %%%%)", s, n)
 		}
 	}
 	flush()
@@ -99,6 +101,8 @@ func (f *Format) Append(dst []byte, r *kgo.Record) []byte {
 			dst = append(dst, r.Value...)
 		case 'T':
 			dst = strconv.AppendInt(dst, r.Timestamp.UnixMilli(), 10)
+		case 'd':
+			dst = strconv.AppendInt(dst, int64(r.DeliveryCount()), 10)
 		case 'h':
 			for i, h := range r.Headers {
 				if i > 0 {

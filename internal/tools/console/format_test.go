@@ -23,6 +23,7 @@ func TestFormat(t *testing.T) {
 		{`plain`, "plain"},
 		{``, ""},
 		{`%v%v`, "v 1v 1"},
+		{`%o:%d`, "42:0"}, // a record from outside a share group was never delivered by one
 	} {
 		f, err := ParseFormat(tc.format)
 		if err != nil {

@@ -27,8 +27,8 @@ import (
 // ConfigResource names the config resource an operation applies to.
 type ConfigResource struct {
 	Type kmsg.ConfigResourceType
-	// Name is the topic, or the broker's id ("" for the cluster-wide
-	// broker defaults).
+	// Name is the topic, the group, or the broker's id ("" for the
+	// cluster-wide broker defaults).
 	Name string
 }
 
@@ -39,6 +39,8 @@ func (r ConfigResource) String() string {
 		return "cluster-wide broker defaults"
 	case r.Type == kmsg.ConfigResourceTypeBrokerLogger:
 		return "loggers of broker " + r.Name
+	case r.Type == kmsg.ConfigResourceTypeGroupConfig:
+		return "group " + r.Name
 	}
 	return strings.ToLower(r.Type.String()) + " " + r.Name
 }

@@ -1,11 +1,20 @@
 package ctl
 
-// group_describe.go gathers everything known about one consumer group: its
-// state and assignor, its members and what they were assigned, and per
-// partition the committed offset, the end offset and the lag between them.
-// It is kadm's lag recipe (DescribeGroups, FetchOffsets, ListStartOffsets,
-// ListEndOffsets, CalculateGroupLagWithStartOffsets) done step by step so
-// that a failed step is reported precisely.
+// group_describe.go gathers everything known about one group, whichever
+// protocol it runs (KIP-1043's group types):
+//   - classic (JoinGroup/SyncGroup): state, assignor, members and what the
+//     leader assigned them (DescribeGroups);
+//   - consumer (KIP-848): group epoch, target assignment epoch, and per
+//     member its epoch, subscription, current and target assignment
+//     (ConsumerGroupDescribe);
+//   - share (KIP-932): members and their assignments (ShareGroupDescribe),
+//     and per share-partition its start offset and lag
+//     (DescribeShareGroupOffsets).
+//
+// Classic and consumer groups commit offsets, so both get the committed
+// offset, end offset and lag per partition (group_lag.go). The type comes
+// from ListGroups (v5); a group the listing does not show is described as
+// a classic group, which is how an unknown group is reported.
 
 import (
 	"context"
@@ -19,28 +28,53 @@ import (
 
 // GroupDescription is what DescribeGroup learns about a group.
 type GroupDescription struct {
-	Group        string        // Group is the group id.
-	Coordinator  string        // Coordinator is the coordinator broker, "ID (host:port)".
-	State        string        // State is Empty, Stable, PreparingRebalance or CompletingRebalance.
-	ProtocolType string        // ProtocolType is "consumer" for consumer groups; "" for groups that only commit offsets.
-	Protocol     string        // Protocol is the assignor chosen in the last rebalance (range, cooperative-sticky, ...); "" when Empty.
-	Members      []GroupMember // Members are sorted by instance id, then member id.
-	Offsets      []GroupOffset // Offsets are sorted by topic, then partition.
-	OffsetsErr   error         // OffsetsErr is why Offsets is missing or incomplete, if it is.
+	Group       string // Group is the group id.
+	Type        string // Type is "classic", "consumer" or "share" (GroupSummary.Type).
+	Coordinator string // Coordinator is the coordinator broker, "ID (host:port)".
+	// State is Empty, Stable, PreparingRebalance or CompletingRebalance
+	// (classic); Empty, Assigning, Reconciling or Stable (consumer); Empty
+	// or Stable (share).
+	State        string
+	ProtocolType string // ProtocolType is "consumer" for classic consumer groups; "" for groups that only commit offsets.
+	// Protocol is the assignor: of the last rebalance (range,
+	// cooperative-sticky, ...; "" when Empty) for a classic group, the
+	// broker's (uniform, range, simple) for the others.
+	Protocol string
+	// Epoch is the group epoch of a consumer or share group (it grows with
+	// every change of members or subscriptions), and AssignmentEpoch the
+	// epoch of its target assignment: the two are equal once the target
+	// assignment is computed. Both are -1 for a classic group.
+	Epoch, AssignmentEpoch int32
+	Members                []GroupMember // Members are sorted by instance id, then member id.
+	Offsets                []GroupOffset // Offsets (classic and consumer groups) are sorted by topic, then partition.
+	Shares                 []ShareOffset // Shares (share groups) are the share-partitions, sorted by topic, then partition.
+	OffsetsErr             error         // OffsetsErr is why Offsets or Shares is missing or incomplete, if it is.
 }
 
 // GroupMember is one member of a group.
 type GroupMember struct {
-	MemberID   string             // MemberID is the id the coordinator gave the member.
+	MemberID   string             // MemberID is the id the coordinator (classic) or the member itself (consumer, share) chose.
 	InstanceID string             // InstanceID is the static member id (group.instance.id), or "".
 	ClientID   string             // ClientID is the client id the member connected with.
 	Host       string             // Host is the address the member connected from, as the broker saw it.
-	Assigned   map[string][]int32 // Assigned are the member's partitions by topic, sorted; nil if it has none or is not a consumer.
+	Assigned   map[string][]int32 // Assigned are the member's current partitions by topic, sorted; nil if it has none or is not a consumer.
+	// Epoch is the member's epoch (consumer and share groups): the group
+	// epoch of the assignment it last acknowledged; -1 for classic groups.
+	Epoch int32
+	// Target is a consumer group member's target assignment, by topic:
+	// what the broker's assignor wants it to own. It differs from Assigned
+	// while the member reconciles (revoking before it is given more).
+	Target     map[string][]int32
+	Subscribed []string // Subscribed are the topics the member subscribed to by name (consumer and share groups).
+	Regex      string   // Regex is a consumer group member's topic regular expression (RE2, resolved by the broker), or "".
+	// Classic is true for a member of a consumer group that still speaks
+	// the classic protocol (KIP-848's online upgrade).
+	Classic bool
 }
 
-// GroupOffset is the progress of a group on one partition. A partition
-// appears if it is assigned to a member, belongs to a topic a member
-// subscribes to, or has a committed offset.
+// GroupOffset is the progress of a classic or consumer group on one
+// partition. A partition appears if it is assigned to a member, belongs
+// to a topic a member subscribes to, or has a committed offset.
 type GroupOffset struct {
 	Topic     string // Topic is the topic.
 	Partition int32  // Partition is the partition number.
@@ -55,12 +89,36 @@ type GroupOffset struct {
 	Err      error  // Err is why Committed, End or Lag is unknown.
 }
 
+// ShareOffset is a share group's state on one share-partition.
+type ShareOffset struct {
+	Topic     string // Topic is the topic.
+	Partition int32  // Partition is the partition number.
+	// Start is the share-partition start offset: every record before it
+	// was acknowledged or archived; records from it on are available,
+	// acquired by a member, or already acknowledged out of order. -1 if
+	// the group has no state for the partition yet (no member fetched it).
+	Start int64
+	End   int64 // End is the partition's end offset (high watermark), or -1 if unknown.
+	// Lag is the broker's count of records from Start to End not yet
+	// acknowledged or archived (KIP-1226), or -1 if it does not say.
+	Lag int64
+	// Members are the members assigned the partition: in a share group a
+	// partition is shared by several members.
+	Members []string
+	Err     error // Err is why Start or Lag is unknown.
+}
+
 // TotalLag is the sum of the known lags.
 func (d GroupDescription) TotalLag() int64 {
 	var n int64
 	for _, o := range d.Offsets {
 		if o.Lag > 0 {
 			n += o.Lag
+		}
+	}
+	for _, s := range d.Shares {
+		if s.Lag > 0 {
+			n += s.Lag
 		}
 	}
 	return n
@@ -74,6 +132,44 @@ func (a *Admin) DescribeGroup(ctx context.Context, group string) (GroupDescripti
 	if group == "" {
 		return GroupDescription{}, fmt.Errorf("describe group: empty group id")
 	}
+	var (
+		d   GroupDescription
+		err error
+	)
+	switch typ := a.groupType(ctx, group); typ {
+	case "consumer":
+		d, err = a.describeConsumerGroup(ctx, group)
+	case "share":
+		d, err = a.describeShareGroup(ctx, group)
+	case "", "classic":
+		d, err = a.describeClassicGroup(ctx, group)
+	default:
+		return GroupDescription{}, fmt.Errorf("describe group %s: it is a %s group, which this tool does not describe", group, typ)
+	}
+	if err != nil {
+		return GroupDescription{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return GroupDescription{}, fmt.Errorf("describe group %s: %w", group, err)
+	}
+	return d, nil
+}
+
+// groupType returns the group's type as the cluster lists it, or "" if
+// the listing fails or does not show the group (it may not exist; the
+// classic describe says so).
+func (a *Admin) groupType(ctx context.Context, group string) string {
+	gs, _ := a.ListGroups(ctx, GroupFilter{})
+	for _, g := range gs {
+		if g.Group == group {
+			return g.Type
+		}
+	}
+	return ""
+}
+
+// describeClassicGroup describes a classic group (DescribeGroups).
+func (a *Admin) describeClassicGroup(ctx context.Context, group string) (GroupDescription, error) {
 	g, err := a.describeGroup(ctx, "describe", group)
 	if err != nil {
 		return GroupDescription{}, err
@@ -83,36 +179,32 @@ func (a *Admin) DescribeGroup(ctx context.Context, group string) (GroupDescripti
 		return GroupDescription{}, groupErr("describe", group, kerr.GroupIDNotFound, "")
 	}
 	d := GroupDescription{
-		Group:        group,
-		Coordinator:  fmt.Sprintf("%d (%s:%d)", g.Coordinator.NodeID, g.Coordinator.Host, g.Coordinator.Port),
-		State:        g.State,
-		ProtocolType: g.ProtocolType,
-		Protocol:     g.Protocol,
+		Group:           group,
+		Type:            "classic",
+		Coordinator:     coordinator(g.Coordinator),
+		State:           g.State,
+		ProtocolType:    g.ProtocolType,
+		Protocol:        g.Protocol,
+		Epoch:           -1,
+		AssignmentEpoch: -1,
 	}
 	for _, m := range g.Members {
-		gm := GroupMember{MemberID: m.MemberID, ClientID: m.ClientID, Host: m.ClientHost}
+		gm := GroupMember{MemberID: m.MemberID, ClientID: m.ClientID, Host: m.ClientHost, Epoch: -1}
 		if m.InstanceID != nil {
 			gm.InstanceID = *m.InstanceID
 		}
 		if c, ok := m.Assigned.AsConsumer(); ok {
+			set := make(kadm.TopicsSet)
 			for _, t := range c.Topics {
-				if len(t.Partitions) == 0 {
-					continue
-				}
-				if gm.Assigned == nil {
-					gm.Assigned = make(map[string][]int32)
-				}
-				ps := append(gm.Assigned[t.Topic], t.Partitions...)
-				sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
-				gm.Assigned[t.Topic] = ps
+				set.Add(t.Topic, t.Partitions...)
 			}
+			gm.Assigned = partitionsOf(set)
 		}
 		d.Members = append(d.Members, gm)
 	}
-	d.Offsets, d.OffsetsErr = a.groupOffsets(ctx, g)
-	if err := ctx.Err(); err != nil {
-		return GroupDescription{}, fmt.Errorf("describe group %s: %w", group, err)
-	}
+	set := g.AssignedPartitions()
+	set.MergeTopics(g.JoinTopics())
+	d.Offsets, d.OffsetsErr = a.groupOffsets(ctx, group, set, ownersOf(d.Members))
 	return d, nil
 }
 
@@ -131,57 +223,24 @@ func (a *Admin) describeGroup(ctx context.Context, op, group string) (kadm.Descr
 	return g, groupErr(op, group, g.Err, g.ErrMessage)
 }
 
-// groupOffsets returns the group's committed offset, end offset and lag
-// for every partition it is assigned, subscribes to or has committed.
-func (a *Admin) groupOffsets(ctx context.Context, g kadm.DescribedGroup) ([]GroupOffset, error) {
-	commits, err := a.adm.FetchOffsets(ctx, g.Group)
-	if err != nil {
-		return nil, fmt.Errorf("fetch committed offsets: %w", err)
-	}
-	set := g.AssignedPartitions()
-	set.MergeTopics(g.JoinTopics())
-	set.Merge(commits.Partitions())
-	var starts, ends kadm.ListedOffsets
-	var listErr error
-	if topics := set.Topics(); len(topics) > 0 {
-		// A failed start listing only loses the lag of never-committed
-		// partitions; a failed end listing shows as errors per partition.
-		starts, _ = a.adm.ListStartOffsets(ctx, topics...)
-		ends, err = a.adm.ListEndOffsets(ctx, topics...)
-		if err != nil && !partial(err) {
-			listErr = fmt.Errorf("list end offsets: %w", err)
+// coordinator renders a coordinator broker as "ID (host:port)".
+func coordinator(b kadm.BrokerDetail) string {
+	return fmt.Sprintf("%d (%s:%d)", b.NodeID, b.Host, b.Port)
+}
+
+// sortMembers sorts members by instance id (static members first), then
+// member id, as kadm sorts a classic group's.
+func sortMembers(ms []GroupMember) {
+	sort.Slice(ms, func(i, j int) bool {
+		a, b := ms[i], ms[j]
+		if (a.InstanceID != "") != (b.InstanceID != "") {
+			return a.InstanceID != ""
 		}
-		// A topic that no longer exists is listed as partition -1; give
-		// each of its committed partitions that error instead.
-		for _, l := range []kadm.ListedOffsets{starts, ends} {
-			for t, ps := range l {
-				gone, ok := ps[-1]
-				if !ok || len(ps) != 1 {
-					continue
-				}
-				delete(ps, -1)
-				for p := range set[t] {
-					ps[p] = kadm.ListedOffset{Topic: t, Partition: p, Offset: -1, Err: gone.Err}
-				}
-			}
+		if a.InstanceID != b.InstanceID {
+			return a.InstanceID < b.InstanceID
 		}
-	}
-	lag := kadm.CalculateGroupLagWithStartOffsets(g, commits, starts, ends)
-	out := make([]GroupOffset, 0, len(lag))
-	for _, l := range lag.Sorted() {
-		o := GroupOffset{Topic: l.Topic, Partition: l.Partition, Committed: l.Commit.At, End: -1, Lag: l.Lag, Err: l.Err}
-		if l.End.Err == nil {
-			o.End = l.End.Offset
-		}
-		if o.Committed < 0 {
-			o.Committed = -1
-		}
-		if l.Member != nil {
-			o.MemberID, o.ClientID = l.Member.MemberID, l.Member.ClientID
-		}
-		out = append(out, o)
-	}
-	return out, listErr
+		return a.MemberID < b.MemberID
+	})
 }
 
 // firstShardErr returns the first broker's error of a kadm sharded failure

@@ -12,17 +12,19 @@ import (
 func TestWriteGroupList(t *testing.T) {
 	var b strings.Builder
 	err := WriteGroupList(&b, []GroupSummary{
-		{Group: "user-1", State: "Stable", ProtocolType: "consumer"},
-		{Group: "offsets-only", State: "Empty"},
+		{Group: "user-1", Type: "classic", State: "Stable", ProtocolType: "consumer"},
+		{Group: "queue", Type: "share", State: "Stable", ProtocolType: "share"},
+		{Group: "offsets-only", Type: "classic", State: "Empty"},
 		{Group: "old-broker", ProtocolType: "consumer"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "GROUP         STATE   PROTOCOL-TYPE\n" +
-		"user-1        Stable  consumer\n" +
-		"offsets-only  Empty   -\n" +
-		"old-broker    -       consumer\n"
+	want := "GROUP         TYPE     STATE   PROTOCOL-TYPE\n" +
+		"user-1        classic  Stable  consumer\n" +
+		"queue         share    Stable  share\n" +
+		"offsets-only  classic  Empty   -\n" +
+		"old-broker    -        -       consumer\n"
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
@@ -31,7 +33,7 @@ func TestWriteGroupList(t *testing.T) {
 func TestWriteGroupDescription(t *testing.T) {
 	var b strings.Builder
 	d := GroupDescription{
-		Group: "user-1", Coordinator: "1 (127.0.0.1:9092)", State: "Stable", ProtocolType: "consumer", Protocol: "range",
+		Group: "user-1", Type: "classic", Coordinator: "1 (127.0.0.1:9092)", State: "Stable", ProtocolType: "consumer", Protocol: "range",
 		Members: []GroupMember{
 			{MemberID: "a-1", ClientID: "a", Host: "/10.0.0.1", Assigned: map[string][]int32{"rides": {0, 1}, "alerts": {3}}},
 			{MemberID: "b-2", InstanceID: "pod-b", ClientID: "b", Host: "/10.0.0.2"},
@@ -46,6 +48,7 @@ func TestWriteGroupDescription(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `Group:          user-1
+Type:           classic
 Coordinator:    1 (127.0.0.1:9092)
 State:          Stable
 Protocol type:  consumer
@@ -72,6 +75,7 @@ rides   1          7          -           -    a-1  NOT_LEADER_OR_FOLLOWER
 		t.Fatal(err)
 	}
 	want = `Group:          g
+Type:           -
 Coordinator:    1 (h:1)
 State:          Empty
 Protocol type:  -
@@ -108,5 +112,94 @@ func TestWriteSeekResults(t *testing.T) {
 		"rides  2          4         -  not set: partition 2: list offsets: LEADER_NOT_AVAILABLE\n"
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+func TestWriteConsumerGroupDescription(t *testing.T) {
+	var b strings.Builder
+	d := GroupDescription{
+		Group: "user-1", Type: "consumer", Coordinator: "1 (h:1)", State: "Reconciling", ProtocolType: "consumer", Protocol: "uniform",
+		Epoch: 7, AssignmentEpoch: 7,
+		Members: []GroupMember{
+			{MemberID: "m-a", ClientID: "a", Host: "/10.0.0.1", Epoch: 7, Subscribed: []string{"rides"},
+				Assigned: map[string][]int32{"rides": {0, 1}}, Target: map[string][]int32{"rides": {0, 1}}},
+			{MemberID: "m-b", ClientID: "b", Host: "/10.0.0.2", Epoch: 6, Regex: "ride.*",
+				Assigned: map[string][]int32{"rides": {2, 3}}, Target: map[string][]int32{"rides": {2}}},
+			{MemberID: "m-c", ClientID: "c", Host: "/10.0.0.3", Epoch: 7, Subscribed: []string{"rides"}, Classic: true,
+				Target: map[string][]int32{"rides": {3}}},
+		},
+		Offsets: []GroupOffset{{Topic: "rides", Partition: 0, Committed: 3, End: 5, Lag: 2, MemberID: "m-a"}},
+	}
+	if err := WriteGroupDescription(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	want := `Group:             user-1
+Type:              consumer
+Coordinator:       1 (h:1)
+State:             Reconciling
+Assignor:          uniform
+Group epoch:       7
+Assignment epoch:  7
+Members:           3
+Total lag:         2
+
+MEMBER-ID  CLIENT-ID  HOST       EPOCH        SUBSCRIBED  ASSIGNED   TARGET
+m-a        a          /10.0.0.1  7            rides       rides:0,1  rides:0,1
+m-b        b          /10.0.0.2  6            /ride.*/    rides:2,3  rides:2
+m-c        c          /10.0.0.3  7 (classic)  rides       -          rides:3
+
+TOPIC  PARTITION  COMMITTED  END-OFFSET  LAG  MEMBER-ID
+rides  0          3          5           2    m-a
+`
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+func TestWriteShareGroupDescription(t *testing.T) {
+	var b strings.Builder
+	d := GroupDescription{
+		Group: "queue", Type: "share", Coordinator: "1 (h:1)", State: "Stable", ProtocolType: "share", Protocol: "simple",
+		Epoch: 4, AssignmentEpoch: 4,
+		Members: []GroupMember{
+			{MemberID: "m-a", ClientID: "a", Host: "/10.0.0.1", Epoch: 4, Subscribed: []string{"jobs"}, Assigned: map[string][]int32{"jobs": {0, 1}}},
+			{MemberID: "m-b", ClientID: "b", Host: "/10.0.0.2", Epoch: 4, Subscribed: []string{"jobs"}, Assigned: map[string][]int32{"jobs": {0, 1}}},
+		},
+		Shares: []ShareOffset{
+			{Topic: "jobs", Partition: 0, Start: 120, End: 200, Lag: 64, Members: []string{"m-a", "m-b"}},
+			{Topic: "jobs", Partition: 1, Start: -1, End: 9, Lag: -1, Members: []string{"m-a", "m-b"}},
+		},
+	}
+	if err := WriteGroupDescription(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	want := `Group:             queue
+Type:              share
+Coordinator:       1 (h:1)
+State:             Stable
+Assignor:          simple
+Group epoch:       4
+Assignment epoch:  4
+Members:           2
+Total lag:         64
+
+MEMBER-ID  CLIENT-ID  HOST       EPOCH  SUBSCRIBED  ASSIGNED
+m-a        a          /10.0.0.1  4      jobs        jobs:0,1
+m-b        b          /10.0.0.2  4      jobs        jobs:0,1
+
+TOPIC  PARTITION  START-OFFSET  END-OFFSET  LAG  MEMBERS
+jobs   0          120           200         64   2
+jobs   1          -             9           -    2
+`
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+	b.Reset()
+	d.Members, d.Shares = nil, nil
+	if err := WriteGroupDescription(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(b.String(), "Offsets:           no share-partition state yet\n") {
+		t.Errorf("got\n%s", b.String())
 	}
 }

@@ -199,17 +199,17 @@ func TestGroupLifecycle(t *testing.T) {
 		states []string
 		want   bool
 	}{{nil, true}, {[]string{"stable"}, true}, {[]string{"Empty", "Stable"}, true}, {[]string{"Empty"}, false}} {
-		gs, err := a.ListGroups(ctx, tc.states...)
+		gs, err := a.ListGroups(ctx, GroupFilter{States: tc.states})
 		if err != nil {
 			t.Fatal(err)
 		}
-		found := len(gs) == 1 && gs[0] == GroupSummary{Group: "user-1", State: "Stable", ProtocolType: "consumer"}
+		found := len(gs) == 1 && gs[0] == GroupSummary{Group: "user-1", Type: "classic", State: "Stable", ProtocolType: "consumer"}
 		if found != tc.want || (!tc.want && len(gs) != 0) {
 			t.Errorf("list %v = %+v", tc.states, gs)
 		}
 	}
 
-	if gs, err := a.ListGroups(ctx, "Stabel"); err == nil || gs != nil ||
+	if gs, err := a.ListGroups(ctx, GroupFilter{States: []string{"Stabel"}}); err == nil || gs != nil ||
 		err.Error() != `list groups: unknown group state "Stabel": want one of Empty, PreparingRebalance, CompletingRebalance, Stable` {
 		t.Errorf("list with a misspelt state: %+v, %v", gs, err)
 	}
@@ -285,8 +285,8 @@ func TestGroupLifecycle(t *testing.T) {
 	}
 	rs, err = a.SeekGroup(ctx, SeekSpec{Group: "fresh", Topic: "rides", Partition: 1, To: SeekTarget{Kind: SeekLatest}})
 	checkSeek(t, "new group", rs, err, []seekRow{{1, -1, 3, false}})
-	gs, err := a.ListGroups(ctx, "Empty")
-	if err != nil || len(gs) != 2 || gs[0] != (GroupSummary{Group: "fresh", State: "Empty"}) || gs[1].Group != "user-1" {
+	gs, err := a.ListGroups(ctx, GroupFilter{States: []string{"Empty"}})
+	if err != nil || len(gs) != 2 || gs[0] != (GroupSummary{Group: "fresh", Type: "classic", State: "Empty"}) || gs[1].Group != "user-1" {
 		t.Errorf("list Empty = %+v, %v", gs, err)
 	}
 
@@ -299,7 +299,7 @@ func TestGroupLifecycle(t *testing.T) {
 	if _, err := a.DescribeGroup(ctx, "user-1"); !errors.Is(err, kerr.GroupIDNotFound) || err.Error() != "unknown group user-1" {
 		t.Errorf("describe a deleted group: %v", err)
 	}
-	if gs, err := a.ListGroups(ctx); err != nil || len(gs) != 0 {
+	if gs, err := a.ListGroups(ctx, GroupFilter{}); err != nil || len(gs) != 0 {
 		t.Errorf("list after delete = %+v, %v", gs, err)
 	}
 }
@@ -320,7 +320,7 @@ func TestGroupsOnKfake(t *testing.T) {
 		t.Fatalf("describe = %+v, %v", d, err)
 	}
 	checkOffsets(t, d, "seeded", d.Members[0].MemberID, []offsetRow{{0, 3, 5, 2}, {1, -1, 0, 0}})
-	if gs, err := a.ListGroups(ctx, "Stable"); err != nil || len(gs) != 1 || gs[0].Group != "g" {
+	if gs, err := a.ListGroups(ctx, GroupFilter{States: []string{"Stable"}}); err != nil || len(gs) != 1 || gs[0].Group != "g" {
 		t.Errorf("list = %+v, %v", gs, err)
 	}
 	if _, err := a.SeekGroup(ctx, SeekSpec{Group: "g", Topic: "seeded", Partition: -1, To: SeekTarget{Kind: SeekEarliest}}); !errors.Is(err, kerr.NonEmptyGroup) {
