@@ -100,6 +100,8 @@ func TestNewGroupProtocolCommands(t *testing.T) {
 		{[]string{"consume", "jobs", "--share-group", "w", "--group", "g"}, "not both"},
 		{[]string{"consume", "jobs", "--reject-every", "2"}, "need --share-group"},
 		{[]string{"group", "list", "--type", "queue"}, `unknown group type "queue"`},
+		{[]string{"sink", "--share-group", "w", "--group", "g"}, "cannot be combined"},
+		{[]string{"sink", "--share-group", "w", "--instance-id", "i"}, "cannot be combined"},
 	} {
 		if _, _, err := execCourier(t, "", append(tc.args, brokers)...); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", strings.Join(tc.args, " "), err, tc.want)

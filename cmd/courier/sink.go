@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -33,11 +34,24 @@ func newSinkCommand() *cobra.Command {
 in batches, one transaction each, committing offsets only after the database
 commit. Run several with the same --group to split the partitions.
 
+With --share-group G the sinks form a share group (KIP-932) instead: every
+sink reads every partition and the broker hands each record to one of them,
+so more sinks than partitions all write. Each record is acknowledged after
+the database commit that wrote it (rejected if it is not a valid update,
+released if the sink stops first); one written but not acknowledged (a sink
+killed in between) comes back and is recognised by its (topic, partition,
+offset) key, so the database still holds it once. A batch is what one fetch
+brings (at most --batch-rows). The group's share.auto.offset.reset is set
+to earliest, as a new --group starts at the earliest offset.
+
 --db is sqlite:PATH (WAL, fsynced at every commit; ?synchronous=normal
 skips the fsync, which can lose the last batches on a power loss) or
 postgres://USER@HOST:PORT/DB.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfg.ShareGroup != "" && (cmd.Flags().Changed("group") || cfg.InstanceID != "") {
+				return errors.New("--share-group cannot be combined with --group or --instance-id")
+			}
 			logger, err := logs.logger(cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -65,7 +79,7 @@ postgres://USER@HOST:PORT/DB.`,
 			}
 			st := s.Stats()
 			logger.Info("sink totals", "consumed", st.Consumed, "inserted", st.Inserted, "duplicates", st.Duplicates, "invalid", st.Invalid,
-				"truncated", st.Truncated, "stale", st.Stale, "data_loss", st.DataLoss, "transactions", st.Transactions)
+				"truncated", st.Truncated, "stale", st.Stale, "data_loss", st.DataLoss, "transactions", st.Transactions, "ack_errors", st.AckErrors)
 			return nil
 		},
 	}
@@ -77,6 +91,7 @@ postgres://USER@HOST:PORT/DB.`,
 	f.IntVar(&cfg.BatchRows, "batch-rows", sink.DefaultBatchRows, "most records per transaction")
 	f.DurationVar(&cfg.BatchDelay, "batch-delay", sink.DefaultBatchDelay, "longest a record waits for its batch to fill")
 	f.StringVar(&cfg.InstanceID, "instance-id", "", "static group membership id (optional)")
+	f.StringVar(&cfg.ShareGroup, "share-group", "", "consume in this share group (KIP-932) instead of --group: more sinks than partitions all write")
 	logs.register(cmd, "info")
 	return cmd
 }

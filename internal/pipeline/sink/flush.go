@@ -30,37 +30,20 @@ type committer interface {
 // database whose offsets are not committed are written again later.
 func (s *Sink) flush(ctx context.Context, cl committer, batch []*kgo.Record) {
 	owned := s.ownedSet()
-	updates := make([]ridersdb.Update, 0, len(batch))
-	last := make(map[int32]*kgo.Record)
-	var invalid, dropped int64
-	for _, r := range batch {
-		if !owned[r.Partition] {
-			dropped++ // lost while polled: the new owner reads it again
-			continue
-		}
-		last[r.Partition] = r
-		l, err := rider.Decode(r.Value)
-		if err != nil {
-			invalid++
-			s.logInvalid(r, err)
-			continue
-		}
-		updates = append(updates, ridersdb.Update{Location: l, Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, LeaderEpoch: r.LeaderEpoch})
+	d := s.decode(batch, func(p int32) bool { return owned[p] })
+	if d.dropped > 0 {
+		s.log.Warn("dropped records of partitions no longer owned", "records", d.dropped)
 	}
-	if dropped > 0 {
-		s.log.Warn("dropped records of partitions no longer owned", "records", dropped)
-	}
-	if len(last) == 0 {
+	if len(d.last) == 0 {
 		return
 	}
-	res, ok := s.write(ctx, updates)
+	res, ok := s.write(ctx, d.updates)
 	if !ok {
 		return
 	}
-	s.noticeTruncations(res)
 	committed := time.Now()
-	recs := make([]*kgo.Record, 0, len(last))
-	for _, r := range last {
+	recs := make([]*kgo.Record, 0, len(d.last))
+	for _, r := range d.last {
 		recs = append(recs, r)
 	}
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)
@@ -70,14 +53,51 @@ func (s *Sink) flush(ctx context.Context, cl committer, batch []*kgo.Record) {
 		// The rows are in; the next owner rewrites them harmlessly.
 		s.log.Warn("offset commit failed after the database commit", "err", err)
 	}
-	n := int64(len(batch)) - dropped
-	s.consumed.Add(n)
+	s.account(batch, d, res, committed)
+}
+
+// decoded is a batch split for writing: the valid updates, the last
+// record of each partition (what a commit names), and how many records
+// were invalid or dropped (their partition no longer owned).
+type decoded struct {
+	updates          []ridersdb.Update
+	last             map[int32]*kgo.Record
+	invalid, dropped int64
+	isInvalid        []bool // by batch index
+}
+
+// decode decodes the records of batch whose partition keep accepts.
+func (s *Sink) decode(batch []*kgo.Record, keep func(int32) bool) decoded {
+	d := decoded{updates: make([]ridersdb.Update, 0, len(batch)), last: make(map[int32]*kgo.Record), isInvalid: make([]bool, len(batch))}
+	for i, r := range batch {
+		if !keep(r.Partition) {
+			d.dropped++ // lost while polled: the new owner reads it again
+			continue
+		}
+		d.last[r.Partition] = r
+		l, err := rider.Decode(r.Value)
+		if err != nil {
+			d.invalid++
+			d.isInvalid[i] = true
+			s.logInvalid(r, err)
+			continue
+		}
+		d.updates = append(d.updates, ridersdb.Update{Location: l, Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, LeaderEpoch: r.LeaderEpoch})
+	}
+	return d
+}
+
+// account counts a batch written (and committed or acknowledged) at
+// committed: the counters, the delays, the truncations noticed.
+func (s *Sink) account(batch []*kgo.Record, d decoded, res ridersdb.WriteResult, committed time.Time) {
+	s.noticeTruncations(res)
+	s.consumed.Add(int64(len(batch)) - d.dropped)
 	s.inserted.Add(int64(res.Inserted + res.Replaced))
 	s.duplicates.Add(int64(res.Duplicates))
 	s.truncated.Add(int64(res.Replaced))
 	s.stale.Add(int64(res.Stale))
-	s.invalid.Add(invalid)
-	if len(updates) > 0 {
+	s.invalid.Add(d.invalid)
+	if len(d.updates) > 0 {
 		s.txs.Add(1)
 	}
 	s.delays.add(committed, batch)

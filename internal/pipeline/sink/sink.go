@@ -37,7 +37,10 @@
 //
 // Several sinks in one group split the topic's partitions; when one stops
 // or dies, the group gives its partitions to the others, which resume from
-// the last committed offsets.
+// the last committed offsets. In a share group (Config.ShareGroup) they
+// share the partitions record by record instead, so more sinks than
+// partitions all write; records are acknowledged after the database
+// commit, and the same keys make the database hold each once (share.go).
 package sink
 
 import (
@@ -108,6 +111,13 @@ type Config struct {
 	// restart with the same id gets its partitions back without a
 	// rebalance.
 	InstanceID string
+	// ShareGroup, if set, consumes in this share group (KIP-932) instead
+	// of the consumer group Group: every sink reads every partition and
+	// the broker hands each record to one of them, so more sinks than
+	// partitions all write (share.go). Records are acknowledged after the
+	// database commit; the group's share.auto.offset.reset is set to
+	// earliest at start. It cannot be combined with InstanceID.
+	ShareGroup string
 	// Logger receives events; slog.Default() if nil.
 	Logger *slog.Logger
 	// UnreachableLogEvery is how often a warning that a broker cannot be
@@ -131,8 +141,10 @@ type Sink struct {
 	lastCommit                                   atomic.Int64 // unix nanoseconds
 	delays                                       delayWindow
 
-	mu    sync.Mutex
-	owned map[int32]bool // partitions currently assigned
+	mu        sync.Mutex
+	owned     map[int32]bool      // partitions currently assigned
+	seen      map[int32]time.Time // share mode: when records of each partition were last written
+	ackErrors atomic.Int64        // share mode: acknowledgements the broker refused
 
 	hurry       atomic.Bool // a rebalance is waiting for the batch
 	invalidMu   sync.Mutex
@@ -144,6 +156,9 @@ type Sink struct {
 func New(cfg Config) (*Sink, error) {
 	if cfg.DB == nil {
 		return nil, errors.New("sink: Config.DB is required")
+	}
+	if cfg.ShareGroup != "" && cfg.InstanceID != "" {
+		return nil, errors.New("sink: a share group has no static members: give ShareGroup or InstanceID, not both")
 	}
 	if cfg.Topic == "" {
 		cfg.Topic = publish.DefaultTopic
@@ -163,7 +178,11 @@ func New(cfg Config) (*Sink, error) {
 	if cfg.UnreachableLogEvery <= 0 {
 		cfg.UnreachableLogEvery = DefaultUnreachableLogEvery
 	}
-	return &Sink{cfg: cfg, log: cfg.Logger.With("group", cfg.Group, "topic", cfg.Topic), owned: make(map[int32]bool)}, nil
+	log := cfg.Logger.With("group", cfg.Group, "topic", cfg.Topic)
+	if cfg.ShareGroup != "" {
+		log = cfg.Logger.With("share_group", cfg.ShareGroup, "topic", cfg.Topic)
+	}
+	return &Sink{cfg: cfg, log: log, owned: make(map[int32]bool), seen: make(map[int32]time.Time)}, nil
 }
 
 // client builds the group consumer.
@@ -196,6 +215,9 @@ func (s *Sink) client() (*kgo.Client, error) {
 // it and leaves the group. It returns nil after a clean stop, or the error
 // that stopped it.
 func (s *Sink) Run(ctx context.Context) error {
+	if s.cfg.ShareGroup != "" {
+		return s.runShare(ctx)
+	}
 	cl, err := s.client()
 	if err != nil {
 		return err

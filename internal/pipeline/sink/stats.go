@@ -40,8 +40,13 @@ type Stats struct {
 	// of the time from a record's producer timestamp to the commit of the
 	// transaction that wrote it.
 	DelayP50, DelayP99 time.Duration
-	// Partitions are the partitions currently assigned, in order.
+	// Partitions are the partitions currently assigned, in order; in a
+	// share group, those whose records the sink wrote in the last
+	// delayWindowLen (a share group's members share partitions).
 	Partitions []int32
+	// AckErrors counts, in a share group, acknowledgements the broker
+	// refused (the records come back and are counted as Duplicates).
+	AckErrors int64
 	// LastCommit is when the last batch was committed (zero if none).
 	LastCommit time.Time
 }
@@ -61,6 +66,11 @@ func (s *Sink) Stats() Stats {
 	st.DelayP50, st.DelayP99 = s.delays.percentiles(time.Now())
 	if ns := s.lastCommit.Load(); ns != 0 {
 		st.LastCommit = time.Unix(0, ns)
+	}
+	st.AckErrors = s.ackErrors.Load()
+	if s.cfg.ShareGroup != "" {
+		st.Partitions = s.recentPartitions(time.Now())
+		return st
 	}
 	for p := range s.ownedSet() {
 		st.Partitions = append(st.Partitions, p)

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/courier-dev/courier/internal/tools/ctl"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -85,6 +86,11 @@ func Consume(ctx context.Context, clientOpts []kgo.Opt, cfg ConsumeConfig, out i
 	if cfg.ShareGroup != "" {
 		opts = append(opts, kgo.ShareAckCallback(cfg.ackWarnings()))
 	}
+	// The consuming client joins its group at once: what the group
+	// needs is checked and set up first, on a client of its own.
+	if err := cfg.prepareGroup(ctx, clientOpts); err != nil {
+		return 0, cfg.startErr(ctx, err)
+	}
 	cl, err := kgo.NewClient(append(clientOpts[:len(clientOpts):len(clientOpts)], opts...)...)
 	if err != nil {
 		return 0, fmt.Errorf("consume %s: create Kafka client: %w", cfg.Topic, err)
@@ -92,9 +98,6 @@ func Consume(ctx context.Context, clientOpts []kgo.Opt, cfg ConsumeConfig, out i
 	defer cl.Close()
 
 	if err := checkTopic(ctx, cl, cfg.Topic, cfg.Partition); err != nil {
-		return 0, cfg.startErr(ctx, err)
-	}
-	if err := cfg.prepareGroup(ctx, cl); err != nil {
 		return 0, cfg.startErr(ctx, err)
 	}
 	if cfg.Partition >= 0 {
@@ -137,20 +140,35 @@ func Consume(ctx context.Context, clientOpts []kgo.Opt, cfg ConsumeConfig, out i
 }
 
 // prepareGroup checks that the cluster speaks the group protocol asked
-// for, and sets a share group's start to the earliest offset if asked.
-func (cfg ConsumeConfig) prepareGroup(ctx context.Context, cl *kgo.Client) error {
+// for, and sets a share group's start to the earliest offset if asked,
+// through a client of its own (clientOpts) that never joins the group:
+// before the consuming client does, as franz-go would fall back to the
+// classic protocol, and a share group's first fetch fixes its start.
+func (cfg ConsumeConfig) prepareGroup(ctx context.Context, clientOpts []kgo.Opt) error {
+	consumer := cfg.Group != "" && strings.EqualFold(cfg.Protocol, ProtocolConsumer)
+	if cfg.ShareGroup == "" && !consumer {
+		return nil
+	}
+	cl, err := kgo.NewClient(clientOpts...)
+	if err != nil {
+		return fmt.Errorf("create Kafka client: %w", err)
+	}
+	defer cl.Close()
+	if err := checkTopic(ctx, cl, cfg.Topic, cfg.Partition); err != nil {
+		return err
+	}
 	switch {
 	case cfg.ShareGroup != "":
 		if err := requireProtocol(ctx, cl, "share", "share groups (KIP-932)"); err != nil {
 			return err
 		}
 		if cfg.FromBeginning {
-			if err := shareStartEarliest(ctx, cl, cfg.ShareGroup); err != nil {
+			if err := ctl.ShareStartEarliest(ctx, cl, cfg.ShareGroup); err != nil {
 				return err
 			}
 			cfg.warn("share group %s: share.auto.offset.reset set to earliest (applies to partitions the group has not read yet)\n", cfg.ShareGroup)
 		}
-	case cfg.Group != "" && strings.EqualFold(cfg.Protocol, ProtocolConsumer):
+	case consumer:
 		return requireProtocol(ctx, cl, ProtocolConsumer, "KIP-848 consumer groups (--protocol consumer; --protocol classic works everywhere)")
 	}
 	return nil

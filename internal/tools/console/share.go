@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -62,34 +61,6 @@ func requireProtocol(ctx context.Context, cl *kgo.Client, protocol, what string)
 		return errors.New("ApiVersions: no broker answered")
 	}
 	return missing
-}
-
-// shareStartEarliest sets the share group's share.auto.offset.reset to
-// earliest (IncrementalAlterConfigs on the GROUP resource, KIP-932): a
-// share group starts where this config says on every share-partition it
-// has no state for yet, and its default is latest.
-func shareStartEarliest(ctx context.Context, cl *kgo.Client, group string) error {
-	req := kmsg.NewPtrIncrementalAlterConfigsRequest()
-	res := kmsg.NewIncrementalAlterConfigsRequestResource()
-	res.ResourceType, res.ResourceName = kmsg.ConfigResourceTypeGroupConfig, group
-	c := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
-	c.Name, c.Op, c.Value = "share.auto.offset.reset", kmsg.IncrementalAlterConfigOpSet, kmsg.StringPtr("earliest")
-	res.Configs = append(res.Configs, c)
-	req.Resources = append(req.Resources, res)
-	resp, err := req.RequestWith(ctx, cl)
-	if err != nil {
-		return fmt.Errorf("set share.auto.offset.reset=earliest for share group %s: %w", group, err)
-	}
-	for _, r := range resp.Resources {
-		if err := kerr.ErrorForCode(r.ErrorCode); err != nil {
-			msg := ""
-			if r.ErrorMessage != nil && *r.ErrorMessage != "" {
-				msg = ": " + *r.ErrorMessage
-			}
-			return fmt.Errorf("set share.auto.offset.reset=earliest for share group %s: %w%s", group, err, msg)
-		}
-	}
-	return nil
 }
 
 // ackFor returns how the nth record printed in a share group (counting

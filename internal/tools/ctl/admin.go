@@ -1,12 +1,15 @@
 package ctl
 
-// admin.go holds the Admin handle every topic operation goes through.
+// admin.go holds the Admin handle every topic operation goes through, and
+// the one config change the consumers of share groups make themselves.
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Admin administers the topics of one cluster. It owns a franz-go client and
@@ -33,3 +36,15 @@ func (a *Admin) Kadm() *kadm.Client { return a.adm }
 
 // Close closes the Admin's connections. The Admin must not be used after.
 func (a *Admin) Close() { a.cl.Close() }
+
+// ShareStartEarliest sets a share group's share.auto.offset.reset to
+// earliest (IncrementalAlterConfigs on the GROUP resource, KIP-932) through
+// cl, a client the caller owns: a share group starts there on every
+// partition it has no state for yet, and Kafka's default is latest, which
+// skips what was produced before the group first read a partition.
+func ShareStartEarliest(ctx context.Context, cl *kgo.Client, group string) error {
+	earliest := "earliest"
+	a := &Admin{cl: cl, adm: kadm.NewClient(cl)}
+	return a.AlterConfigs(ctx, ConfigResource{Type: kmsg.ConfigResourceTypeGroupConfig, Name: group},
+		[]kadm.AlterConfig{{Op: kadm.SetConfig, Name: "share.auto.offset.reset", Value: &earliest}})
+}
