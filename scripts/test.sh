@@ -56,6 +56,12 @@ echo "== staticcheck"
 go run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 echo "== go test"
 go test -count=1 -timeout 15m ./...
+# librdkafka's KIP-848 consumer (group.protocol=consumer) against the broker
+# built from this repository: confluent-kafka-go bundles a static
+# librdkafka and needs cgo, so it is a module of its own (test/rdkafka848)
+# that the main module never builds.
+echo "== librdkafka KIP-848 consumers (test/rdkafka848)"
+(cd test/rdkafka848 && go vet ./... && go test -count=1 -timeout 5m ./...)
 # The race detector on the packages where goroutines share state: the
 # broker's handlers, network server, storage, log cleaner, group and transaction coordinators, journal,
 # memory budget and process assembly, and the pipeline's gateway and sink.
