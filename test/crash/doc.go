@@ -14,6 +14,12 @@
 //     is SIGKILLed right after an acknowledged commit (and while commits are
 //     in flight); after restart the group's offsets are exactly the last
 //     acknowledged ones, and a new member resumes from them.
+//   - Share group through deaths: eight share-group consumers of a
+//     two-partition topic are killed and restarted at random while they
+//     accept, reject and release records, and the broker is SIGKILLed;
+//     every record must end accepted exactly once (by the acknowledgements
+//     the broker confirmed), rejected, or archived at the delivery limit,
+//     none delivered again after a confirmed acknowledgement, none lost.
 //
 // Every test is bounded in time; each file runs in well under 30 seconds.
 package crash

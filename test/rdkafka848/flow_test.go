@@ -11,11 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/courier-dev/courier/internal/testkit/testclient"
 	"github.com/courier-dev/courier/internal/testkit/testwait"
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 const (
@@ -40,7 +39,9 @@ func TestConsumerProtocolFlow(t *testing.T) {
 	// learn of changes at their next heartbeat. Kafka's defaults (45 s,
 	// 5 s) would make the test slow; a broker that refuses shorter ones
 	// only makes it slower.
-	setGroupConfigs(t, ctx, cl, group, "consumer.session.timeout.ms", "6000", "consumer.heartbeat.interval.ms", "500")
+	if err := testclient.SetGroupConfigs(ctx, cl, group, map[string]string{"consumer.session.timeout.ms": "6000", "consumer.heartbeat.interval.ms": "500"}); err != nil {
+		t.Logf("the test waits for the default timeouts: %v", err)
+	}
 
 	// Two members share the two partitions; A runs in a process of its
 	// own, to be killed.
@@ -239,28 +240,5 @@ func exactlyOnce(t *testing.T, values []string, ms []*member) {
 		if n[v] != 1 {
 			t.Errorf("%s consumed %d times", v, n[v])
 		}
-	}
-}
-
-// setGroupConfigs sets configs of group (key, value pairs) with
-// IncrementalAlterConfigs; a refusal is logged, not fatal: the configs
-// only make the test faster.
-func setGroupConfigs(t *testing.T, ctx context.Context, cl *kgo.Client, group string, kvs ...string) {
-	t.Helper()
-	req := kmsg.NewPtrIncrementalAlterConfigsRequest()
-	res := kmsg.NewIncrementalAlterConfigsRequestResource()
-	res.ResourceType, res.ResourceName = kmsg.ConfigResourceTypeGroupConfig, group
-	for i := 0; i+1 < len(kvs); i += 2 {
-		c := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
-		c.Name, c.Value = kvs[i], kmsg.StringPtr(kvs[i+1])
-		res.Configs = append(res.Configs, c)
-	}
-	req.Resources = append(req.Resources, res)
-	resp, err := req.RequestWith(ctx, cl)
-	if err == nil {
-		err = kerr.ErrorForCode(resp.Resources[0].ErrorCode)
-	}
-	if err != nil {
-		t.Logf("group configs %v not set (the test waits for the defaults): %v", kvs, err)
 	}
 }

@@ -164,32 +164,15 @@ func TestDescribeConsumerGroup(t *testing.T) {
 	}
 }
 
-// setShareEarliest sets the share group's share.auto.offset.reset to earliest.
-func setShareEarliest(t *testing.T, a *Admin, group string) {
-	t.Helper()
-	req := kmsg.NewPtrIncrementalAlterConfigsRequest()
-	res := kmsg.NewIncrementalAlterConfigsRequestResource()
-	res.ResourceType, res.ResourceName = kmsg.ConfigResourceTypeGroupConfig, group
-	c := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
-	c.Name, c.Value = "share.auto.offset.reset", kmsg.StringPtr("earliest")
-	res.Configs = append(res.Configs, c)
-	req.Resources = append(req.Resources, res)
-	resp, err := req.RequestWith(testCtx(t), a.cl)
-	if err == nil {
-		err = kerr.ErrorForCode(resp.Resources[0].ErrorCode)
-	}
-	if err != nil {
-		t.Fatalf("set share.auto.offset.reset: %v", err)
-	}
-}
-
 func TestDescribeShareGroup(t *testing.T) {
 	addr, a := newProtocolAdmin(t)
 	ctx := testCtx(t)
 	if _, err := a.CreateTopic(ctx, CreateSpec{Name: "jobs", Partitions: 2, ReplicationFactor: 1}); err != nil {
 		t.Fatal(err)
 	}
-	setShareEarliest(t, a, "queue")
+	if err := ShareStartEarliest(ctx, a.cl, "queue"); err != nil {
+		t.Fatal(err)
+	}
 	produceValues(t, addr, "jobs", 0, "0a", "0b", "0c", "0d", "0e", "0f")
 	produceValues(t, addr, "jobs", 1, "1a", "1b", "1c", "1d")
 
