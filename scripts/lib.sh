@@ -1,8 +1,8 @@
 # lib.sh: helpers the benchmark scripts share. Source it after setting
 # script_name; it defines log, die, listening, free_port, wait_port,
-# start_broker, start_kfake, stop, stop_all_on_exit, field, median,
-# replace_section, load_average, build_bins, machine_facts and
-# print_commands.
+# start_broker, start_kfake, start_target, stop, stop_all_on_exit, field,
+# median, check_markers, replace_section, load_average, build_bins,
+# machine_facts and print_commands.
 
 # log MESSAGE...: a line on stderr, prefixed with the script's name.
 log() { printf '%s: %s\n' "${script_name:-script}" "$*" >&2; }
@@ -88,6 +88,28 @@ start_kfake() {
 	die "kfake-peer did not start within 30s"
 }
 
+# start_target TARGET [BROKER FLAGS...]: starts TARGET, courier (bin/courier
+# broker over a fresh data directory under $data_root, with the flags) or
+# kfake, adds the command to the array commands, and sets addr and pid as
+# start_broker and start_kfake do.
+start_target() {
+	local target=$1 data
+	shift
+	case $target in
+	courier)
+		data=$(mktemp -d "$data_root/courier-bench-data.XXXXXX")
+		data_dirs+=("$data")
+		start_broker courier "$data" "$@"
+		commands+=("$broker_cmd")
+		;;
+	kfake)
+		start_kfake
+		commands+=("bin/kfake-peer --addr 127.0.0.1:0   # listening on $addr")
+		;;
+	*) die "unknown target $target (want courier or kfake)" ;;
+	esac
+}
+
 # stop PID [SECONDS]: SIGTERM, then SIGKILL after SECONDS (default 10).
 stop() {
 	local pid=$1 tenths=$((${2:-10} * 10)) i
@@ -125,6 +147,13 @@ field() { sed -n "s/.*\"$2\": *\"\{0,1\}\([^,}\"]*\).*/\1/p" "$1"; }
 # median: the median of the numbers on stdin, one a line (the mean of the
 # middle two for an even count).
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+
+# check_markers FILE BEGIN END: dies unless FILE exists and holds both
+# marker lines (a results section replace_section can rewrite).
+check_markers() {
+	[[ -f $1 ]] && grep -qF "$2" "$1" && grep -qF "$3" "$1" ||
+		die "$1 must exist and hold the lines '$2' and '$3'"
+}
 
 # replace_section FILE BEGIN END SECTION: replaces the lines from BEGIN to
 # END in FILE with the file SECTION (which holds both markers).

@@ -108,3 +108,24 @@ func TestNewGroupProtocolCommands(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchGroupCommands runs `bench groups` and `bench rebalance` at a
+// tiny size and checks their tables.
+func TestBenchGroupCommands(t *testing.T) {
+	brokers := newProtocolBroker(t)
+	out, _ := mustExec(t, "", "bench", "groups", "--records", "2000", "--consumers", "1,3", brokers)
+	t.Logf("bench groups:\n%s", out)
+	for _, row := range [][]string{{"|", "share", "|", "1", "|", "4", "|", "2000", "|"}, {"|", "classic", "|", "3", "|", "4", "|", "2000", "|"}} {
+		if hasRow(out, row...) < 0 {
+			t.Errorf("bench groups lacks a row starting %q", row)
+		}
+	}
+	out, _ = mustExec(t, "", "bench", "rebalance", "--members", "1", "--partitions", "2", "--rounds", "1", "--protocol", "classic", brokers)
+	t.Logf("bench rebalance:\n%s", out)
+	if hasRow(out, "|", "classic", "|", "1+1", "|", "2", "|", "1", "|") < 0 {
+		t.Errorf("bench rebalance lacks the classic row")
+	}
+	if _, _, err := execCourier(t, "", "bench", "rebalance", "--members", "4", "--partitions", "4", brokers); err == nil || !strings.Contains(err.Error(), "every member must be able to own one") {
+		t.Errorf("rebalance with too few partitions: %v", err)
+	}
+}
