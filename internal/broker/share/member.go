@@ -97,6 +97,7 @@ func (c *Coordinator) Heartbeat(req *kmsg.ShareGroupHeartbeatRequest, client Cli
 		wait = c.persistLocked(g, nil, []record{{kind: kindGroup, group: g.id}}, nil)
 	}
 	m := g.members[req.MemberID]
+	bump := false // the group epoch moves once per heartbeat at most
 	switch {
 	case req.MemberEpoch == 0 && m == nil:
 		if len(g.members) >= c.opts.MaxGroupSize {
@@ -104,7 +105,7 @@ func (c *Coordinator) Heartbeat(req *kmsg.ShareGroupHeartbeatRequest, client Cli
 		}
 		m = &member{id: req.MemberID, assignment: map[[16]byte][]int32{}}
 		g.members[m.id] = m
-		g.epoch++
+		bump = true
 	case m == nil:
 		return fail(kerr.UnknownMemberID, "")
 	case req.MemberEpoch != 0 && req.MemberEpoch != m.epoch && req.MemberEpoch != m.prevEpoch:
@@ -120,10 +121,12 @@ func (c *Coordinator) Heartbeat(req *kmsg.ShareGroupHeartbeatRequest, client Cli
 		subs = slices.Compact(subs)
 		if !slices.Equal(subs, m.subscribed) {
 			m.subscribed = subs
-			g.epoch++
+			bump = true
 		}
 	}
-	c.maybeReassignLocked(g)
+	if c.reassignLocked(g) || bump {
+		g.epoch++
+	}
 	before := m.epoch
 	if m.epoch != g.epoch {
 		m.prevEpoch, m.epoch = m.epoch, g.epoch
@@ -149,16 +152,16 @@ func (m *member) assignmentResponse() *kmsg.ShareGroupHeartbeatResponseAssignmen
 	return a
 }
 
-// maybeReassignLocked recomputes the assignment when the group epoch moved
-// since the last computation or the subscribed topics changed (created,
-// deleted, grown): the members learn it on their next heartbeats.
-func (c *Coordinator) maybeReassignLocked(g *shareGroup) {
+// reassignLocked recomputes the assignment from the members, their
+// subscriptions and the subscribed topics as they are now (created,
+// deleted, grown: no rejoin needed); the members learn it on their next
+// heartbeats. It reports whether the group epoch must move: the
+// assignment or the topics changed.
+func (c *Coordinator) reassignLocked(g *shareGroup) bool {
 	meta := c.metadataLocked(g)
-	changed := assign(g, c.topics)
-	if meta != g.meta || changed {
-		g.meta = meta
-		g.epoch++
-	}
+	changed := assign(g, c.topics) || meta != g.meta
+	g.meta = meta
+	return changed
 }
 
 // metadataLocked fingerprints the subscribed topics: names, ids and
@@ -189,8 +192,8 @@ func (c *Coordinator) removeMemberLocked(g *shareGroup, id string, now time.Time
 		c.dropSessionLocked(g, id)
 	}
 	c.releaseMemberLocked(g, id, nil)
+	c.reassignLocked(g)
 	g.epoch++
-	c.maybeReassignLocked(g)
 }
 
 // releaseMemberLocked releases what member holds in the partitions tps
