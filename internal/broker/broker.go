@@ -96,6 +96,9 @@ func (b *Broker) partitionDir(topic string, index int32) string {
 // partition log, and starts its background loops.
 func Open(cfg Config) (*Broker, error) {
 	cfg = cfg.withDefaults()
+	if err := cfg.checkShareDefaults(); err != nil {
+		return nil, err
+	}
 	b := &Broker{
 		cfg:     cfg,
 		parts:   make(map[string][]*partition),

@@ -7,7 +7,9 @@ package broker
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/courier-dev/courier/internal/broker/server"
 	"github.com/courier-dev/courier/internal/broker/share"
@@ -73,4 +75,18 @@ func (b *Broker) afterStored(wait func(context.Context) error, resp kmsg.Respons
 		}
 		return resp
 	}
+}
+
+// checkShareDefaults refuses share group defaults outside Kafka's bounds
+// (the flags that set them): a group could not set them either.
+func (c Config) checkShareDefaults() error {
+	switch d := c.ShareRecordLockDuration; {
+	case d != 0 && (d < 15*time.Second || d > 60*time.Second):
+		return fmt.Errorf("share record lock duration %v: must be 15s to 60s (group.share.record.lock.duration.ms)", d)
+	case c.ShareDeliveryCountLimit != 0 && (c.ShareDeliveryCountLimit < 2 || c.ShareDeliveryCountLimit > 10):
+		return fmt.Errorf("share delivery count limit %d: must be 2 to 10 (group.share.delivery.count.limit)", c.ShareDeliveryCountLimit)
+	case c.SharePartitionMaxRecordLocks != 0 && (c.SharePartitionMaxRecordLocks < 100 || c.SharePartitionMaxRecordLocks > 10000):
+		return fmt.Errorf("share partition max record locks %d: must be 100 to 10000 (group.share.partition.max.record.locks)", c.SharePartitionMaxRecordLocks)
+	}
+	return nil
 }

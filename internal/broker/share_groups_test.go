@@ -18,6 +18,7 @@ import (
 	"github.com/courier-dev/courier/internal/testkit/testbroker"
 	"github.com/courier-dev/courier/internal/testkit/testclient"
 	"github.com/courier-dev/courier/internal/testkit/testwait"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -137,40 +138,19 @@ func TestShareGroupAcksAcrossRestart(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	b := testbroker.StartAt(t, dir)
-	const topic, group, total = "jobs", "job-runners", 100
+	const topic, group, total = "jobs", "job-runners", int64(100)
 	testclient.CreateTopic(t, b.Addr, topic, 1, nil)
 	admin := testclient.New(t, b.Addr)
 	setGroupConfigs(t, admin, group, "share.auto.offset.reset", "earliest", "share.delivery.count.limit", "3")
-	produceKeys(t, b.Addr, topic, 0, total)
+	produceKeys(t, b.Addr, topic, 0, int(total))
 
-	// First member: reject 0-9, release 10-19, accept 20-79, leave 80-99
-	// acquired without acknowledging them.
+	// First member, speaking the protocol itself so that what it holds is
+	// exact: it acquires all 100 records, rejects 0-9, releases 10-19,
+	// accepts 20-79, and still holds 80-99 when the broker stops.
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	// It gives up quickly once the broker is gone (see below).
-	cl := shareClient(t, b.Addr, topic, group, kgo.ShareMaxRecords(100), kgo.RetryTimeout(time.Second), kgo.RequestRetries(1))
-	seen := map[int]bool{}
-	for len(seen) < total && ctx.Err() == nil {
-		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) {
-			k, _ := strconv.Atoi(string(r.Key))
-			seen[k] = true
-			switch {
-			case k < 10:
-				r.Ack(kgo.AckReject)
-			case k < 20:
-				r.Ack(kgo.AckRelease)
-			case k < 80:
-				r.Ack(kgo.AckAccept)
-			}
-		})
-	}
-	if err := cl.FlushAcks(ctx); err != nil {
-		t.Fatalf("flush acks: %v", err)
-	}
-	// Stop the broker with 80-99 still acquired by the member (its
-	// client is left running: its own close would release them).
+	rawShareMember(t, ctx, admin, topic, group, total)
 	b.Stop(t)
-	cl.Close()
 	b = testbroker.StartAt(t, dir)
 
 	// The offsets survived: the start offset is at 10 (10-19 released).
@@ -209,6 +189,69 @@ func TestShareGroupAcksAcrossRestart(t *testing.T) {
 	})
 }
 
+// rawShareMember joins group as member "m1", acquires records 0..total-1
+// of topic's partition 0 with ShareFetch, and acknowledges 0-9 REJECT,
+// 10-19 RELEASE and 20-79 ACCEPT with ShareAcknowledge, leaving the rest
+// acquired.
+func rawShareMember(t *testing.T, ctx context.Context, cl *kgo.Client, topic, group string, total int64) {
+	t.Helper()
+	hb := kmsg.NewPtrShareGroupHeartbeatRequest()
+	hb.GroupID, hb.MemberID, hb.SubscribedTopicNames = group, "m1", []string{topic}
+	if resp, err := hb.RequestWith(ctx, cl); err != nil || resp.ErrorCode != 0 {
+		t.Fatalf("join: %v %v", err, resp)
+	}
+	md, err := kadm.NewClient(cl).Metadata(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := md.Topics[topic].ID
+	epoch, next := int32(0), int64(0)
+	for next < total && ctx.Err() == nil {
+		req := kmsg.NewPtrShareFetchRequest()
+		req.GroupID, req.MemberID, req.ShareSessionEpoch = kmsg.StringPtr(group), kmsg.StringPtr("m1"), epoch
+		req.MaxWaitMillis, req.MinBytes, req.MaxBytes, req.MaxRecords = 1000, 1, 1<<20, 500
+		if epoch == 0 {
+			rt := kmsg.NewShareFetchRequestTopic()
+			rt.TopicID = id
+			rt.Partitions = []kmsg.ShareFetchRequestTopicPartition{kmsg.NewShareFetchRequestTopicPartition()}
+			req.Topics = append(req.Topics, rt)
+		}
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil || resp.ErrorCode != 0 {
+			t.Fatalf("share fetch: %v %v", err, resp)
+		}
+		epoch++
+		for _, rt := range resp.Topics {
+			for _, rp := range rt.Partitions {
+				for _, ar := range rp.AcquiredRecords {
+					if ar.FirstOffset != next || ar.DeliveryCount != 1 {
+						t.Fatalf("acquired %d-%d (delivery %d), want from %d, first delivery", ar.FirstOffset, ar.LastOffset, ar.DeliveryCount, next)
+					}
+					next = ar.LastOffset + 1
+				}
+			}
+		}
+	}
+	ack := kmsg.NewPtrShareAcknowledgeRequest()
+	ack.GroupID, ack.MemberID, ack.ShareSessionEpoch = kmsg.StringPtr(group), kmsg.StringPtr("m1"), epoch
+	rt := kmsg.NewShareAcknowledgeRequestTopic()
+	rt.TopicID = id
+	rp := kmsg.NewShareAcknowledgeRequestTopicPartition()
+	for _, b := range []struct {
+		first, last int64
+		typ         int8
+	}{{0, 9, 3}, {10, 19, 2}, {20, 79, 1}} {
+		rp.AcknowledgementBatches = append(rp.AcknowledgementBatches, kmsg.ShareAcknowledgeRequestTopicPartitionAcknowledgementBatch{
+			FirstOffset: b.first, LastOffset: b.last, AcknowledgeTypes: []int8{b.typ}})
+	}
+	rt.Partitions = append(rt.Partitions, rp)
+	ack.Topics = append(ack.Topics, rt)
+	resp, err := ack.RequestWith(ctx, cl)
+	if err != nil || resp.ErrorCode != 0 || resp.Topics[0].Partitions[0].ErrorCode != 0 {
+		t.Fatalf("share acknowledge: %v %+v", err, resp)
+	}
+}
+
 // shareStartOffset is a group's SPSO of partition 0 of topic.
 func shareStartOffset(t *testing.T, cl *kgo.Client, group, topic string) int64 {
 	t.Helper()
@@ -232,4 +275,89 @@ func shareStartOffset(t *testing.T, cl *kgo.Client, group, topic string) int64 {
 	}
 	t.Fatalf("no share state for %s-0", topic)
 	return 0
+}
+
+// TestGroupConfigs: the GROUP config resource takes Kafka's names with
+// Kafka's bounds, describes a group's own values and the defaults, and
+// keeps them across a restart.
+func TestGroupConfigs(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	b := testbroker.StartAt(t, dir)
+	cl := testclient.New(t, b.Addr)
+	alter := func(name, value string) int16 {
+		req := kmsg.NewPtrIncrementalAlterConfigsRequest()
+		res := kmsg.NewIncrementalAlterConfigsRequestResource()
+		res.ResourceType, res.ResourceName = kmsg.ConfigResourceTypeGroupConfig, "g"
+		c := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
+		c.Name, c.Value = name, kmsg.StringPtr(value)
+		res.Configs = append(res.Configs, c)
+		req.Resources = append(req.Resources, res)
+		resp, err := req.RequestWith(context.Background(), cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.Resources[0].ErrorCode
+	}
+	for _, tc := range []struct {
+		name, value string
+		want        *kerr.Error
+	}{
+		{"share.record.lock.duration.ms", "15000", nil},
+		{"share.record.lock.duration.ms", "1000", kerr.InvalidConfig},
+		{"share.record.lock.duration.ms", "soon", kerr.InvalidConfig},
+		{"share.delivery.count.limit", "11", kerr.InvalidConfig},
+		{"share.delivery.count.limit", "3", nil},
+		{"share.auto.offset.reset", "by_duration:PT1H30M", nil},
+		{"share.auto.offset.reset", "by_duration:-PT1H", kerr.InvalidConfig},
+		{"share.auto.offset.reset", "sometime", kerr.InvalidConfig},
+		{"share.isolation.level", "read_committed", nil},
+		{"share.isolation.level", "hello", kerr.InvalidConfig},
+		{"consumer.session.timeout.ms", "50000", nil},
+		{"no.such.config", "1", kerr.InvalidConfig},
+	} {
+		code := alter(tc.name, tc.value)
+		want := int16(0)
+		if tc.want != nil {
+			want = tc.want.Code
+		}
+		if code != want {
+			t.Errorf("set %s=%s: %v, want %v", tc.name, tc.value, kerr.ErrorForCode(code), tc.want)
+		}
+	}
+	describe := func(cl *kgo.Client) map[string]kmsg.DescribeConfigsResponseResourceConfig {
+		req := kmsg.NewPtrDescribeConfigsRequest()
+		res := kmsg.NewDescribeConfigsRequestResource()
+		res.ResourceType, res.ResourceName = kmsg.ConfigResourceTypeGroupConfig, "g"
+		req.Resources = append(req.Resources, res)
+		resp, err := req.RequestWith(context.Background(), cl)
+		if err != nil || resp.Resources[0].ErrorCode != 0 {
+			t.Fatalf("describe: %v %v", err, resp)
+		}
+		out := map[string]kmsg.DescribeConfigsResponseResourceConfig{}
+		for _, c := range resp.Resources[0].Configs {
+			out[c.Name] = c
+		}
+		return out
+	}
+	check := func(cl *kgo.Client) {
+		t.Helper()
+		got := describe(cl)
+		for name, want := range map[string]string{
+			"share.record.lock.duration.ms": "15000", "share.delivery.count.limit": "3",
+			"share.auto.offset.reset": "by_duration:PT1H30M", "share.isolation.level": "read_committed",
+			"consumer.session.timeout.ms": "50000",
+		} {
+			if c := got[name]; c.Value == nil || *c.Value != want || c.Source != kmsg.ConfigSourceGroupConfig {
+				t.Errorf("%s: %v (source %v), want %s set on the group", name, c.Value, c.Source, want)
+			}
+		}
+		if c := got["share.session.timeout.ms"]; c.Value == nil || *c.Value != "45000" || c.Source != kmsg.ConfigSourceDefaultConfig {
+			t.Errorf("share.session.timeout.ms: %v (source %v), want the default 45000", c.Value, c.Source)
+		}
+	}
+	check(cl)
+	b.Stop(t)
+	b = testbroker.StartAt(t, dir)
+	check(testclient.New(t, b.Addr))
 }
