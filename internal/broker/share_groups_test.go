@@ -361,3 +361,50 @@ func TestGroupConfigs(t *testing.T) {
 	b = testbroker.StartAt(t, dir)
 	check(testclient.New(t, b.Addr))
 }
+
+// TestShareGroupReadCommitted: under share.isolation.level=read_committed
+// a share group gets committed transactional records and plain ones,
+// never aborted ones nor anything past an open transaction; under
+// read_uncommitted it gets the aborted ones too.
+func TestShareGroupReadCommitted(t *testing.T) {
+	t.Parallel()
+	b := testbroker.Start(t)
+	const topic = "txns"
+	testclient.CreateTopic(t, b.Addr, topic, 1, nil)
+	admin := testclient.New(t, b.Addr)
+	setGroupConfigs(t, admin, "committed", "share.auto.offset.reset", "earliest", "share.isolation.level", "read_committed")
+	setGroupConfigs(t, admin, "everything", "share.auto.offset.reset", "earliest")
+	testclient.WriteTxn(t, b.Addr, "t1", topic, 0, testclient.TxnCommit, "c1", "c2")
+	testclient.WriteTxn(t, b.Addr, "t2", topic, 0, testclient.TxnAbort, "a1", "a2")
+	testclient.WriteTxn(t, b.Addr, "t3", topic, 0, testclient.TxnCommit, "c3")
+	testclient.WriteTxn(t, b.Addr, "t4", topic, 0, testclient.TxnOpen, "o1")
+	p := testclient.New(t, b.Addr, kgo.DefaultProduceTopic(topic))
+	if err := p.ProduceSync(context.Background(), kgo.StringRecord("p1")).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	consume := func(group string, want int) map[string]bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		cl := shareClient(t, b.Addr, topic, group)
+		defer cl.Close()
+		got := map[string]bool{}
+		for len(got) < want && ctx.Err() == nil {
+			cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) { got[string(r.Value)] = true })
+		}
+		// Nothing else comes within a moment.
+		short, cancel2 := context.WithTimeout(context.Background(), 700*time.Millisecond)
+		defer cancel2()
+		cl.PollFetches(short).EachRecord(func(r *kgo.Record) { got[string(r.Value)] = true })
+		return got
+	}
+	got := consume("committed", 3)
+	if len(got) != 3 || !got["c1"] || !got["c2"] || !got["c3"] {
+		t.Errorf("read_committed got %v, want c1 c2 c3 (nothing aborted, nothing past the open transaction)", got)
+	}
+	got = consume("everything", 7)
+	for _, v := range []string{"c1", "c2", "a1", "a2", "c3", "o1", "p1"} {
+		if !got[v] {
+			t.Errorf("read_uncommitted got %v, missing %s", got, v)
+		}
+	}
+}

@@ -82,8 +82,8 @@ func (c *Coordinator) ShareFetch(req *kmsg.ShareFetchRequest, conn Conn, readabl
 			acks = append(acks, partAcks{tp: tp, batches: ackBatches(p.AcknowledgementBatches)})
 		}
 	}
-	if renewOnly && (req.MaxBytes != 0 || req.MinBytes != 0 || req.MaxRecords != 0 || req.MaxWaitMillis != 0) {
-		return done(kerr.InvalidRequest.Code)
+	if renewOnly && (req.MaxBytes != 0 || req.MinBytes != 0 || req.MaxRecords != 0 || req.MaxWaitMillis != 0 || cfg.RenewDisabled) {
+		return done(kerr.InvalidRequest.Code) // share.renew.acknowledge.enable=false refuses renewals too
 	}
 	if req.ShareSessionEpoch == 0 && len(acks) > 0 {
 		return done(kerr.InvalidRequest.Code) // a new session has nothing to acknowledge
@@ -256,6 +256,9 @@ func (c *Coordinator) ShareAcknowledge(req *kmsg.ShareAcknowledgeRequest, readab
 		return done(code)
 	}
 	renew := req.Version >= 2 && req.IsRenewAck
+	if renew && c.opts.Config(groupID).RenewDisabled {
+		return done(kerr.InvalidRequest.Code) // share.renew.acknowledge.enable=false
+	}
 	var acks []partAcks
 	for _, t := range req.Topics {
 		for _, p := range t.Partitions {
