@@ -131,11 +131,11 @@ func (c *Coordinator) ShareFetch(req *kmsg.ShareFetchRequest, conn Conn, readabl
 		c.dropSessionLocked(g, memberID)
 		return c.fetchReply(resp, results, waiters, nil)
 	}
+	// Every partition named joins the session, fetched or only
+	// acknowledged, as in Kafka's ShareSession.update (clients mirror it).
 	for _, t := range req.Topics {
 		for _, p := range t.Partitions {
-			if len(p.AcknowledgementBatches) == 0 || !renewOnly {
-				s.add(TopicPartition{TopicID: t.TopicID, Partition: p.Partition})
-			}
+			s.add(TopicPartition{TopicID: t.TopicID, Partition: p.Partition})
 		}
 	}
 	for _, f := range req.ForgottenTopicsData {
