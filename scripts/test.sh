@@ -71,7 +71,7 @@ echo "== librdkafka KIP-848 consumers (test/rdkafka848)"
 # starved by their neighbours. About 1.5 minutes with a warm build cache,
 # 3.5 from a cold one (2 of them compiling), on 2 cores.
 echo "== go test -race"
-race_pkgs=(./internal/broker ./internal/broker/server ./internal/broker/storage ./internal/broker/cleaner ./internal/broker/group ./internal/broker/txn
+race_pkgs=(./internal/broker ./internal/broker/server ./internal/broker/storage ./internal/broker/cleaner ./internal/broker/group ./internal/broker/txn ./internal/broker/share
   ./internal/broker/journal ./internal/broker/membudget ./internal/broker/run
   ./internal/pipeline/gateway ./internal/pipeline/sink)
 go test -race -count=1 -run '^$' "${race_pkgs[@]}" >/dev/null

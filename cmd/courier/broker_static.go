@@ -20,19 +20,22 @@ import (
 // sets; the broker reads their values from the Config fields the flag
 // set (an empty value).
 var staticFlagConfigs = map[string][]string{
-	"node-id":                       {"broker.id", "node.id"},
-	"data":                          {"log.dirs"},
-	"default-partitions":            {"num.partitions"},
-	"auto-create-topics":            {"auto.create.topics.enable"},
-	"retention-check-interval":      {"log.retention.check.interval.ms"},
-	"offsets-retention":             {"offsets.retention.minutes"},
-	"transaction-max-timeout":       {"transaction.max.timeout.ms"},
-	"transactional-id-expiration":   {"transactional.id.expiration.ms"},
-	"producer-id-expiration":        {"producer.id.expiration.ms"},
-	"group-initial-rebalance-delay": {"group.initial.rebalance.delay.ms"},
-	"group-protocols":               {"group.coordinator.rebalance.protocols"},
-	"super-users":                   {"super.users"},
-	"fsync":                         {"courier.fsync"},
+	"node-id":                          {"broker.id", "node.id"},
+	"data":                             {"log.dirs"},
+	"default-partitions":               {"num.partitions"},
+	"auto-create-topics":               {"auto.create.topics.enable"},
+	"retention-check-interval":         {"log.retention.check.interval.ms"},
+	"offsets-retention":                {"offsets.retention.minutes"},
+	"transaction-max-timeout":          {"transaction.max.timeout.ms"},
+	"transactional-id-expiration":      {"transactional.id.expiration.ms"},
+	"producer-id-expiration":           {"producer.id.expiration.ms"},
+	"group-initial-rebalance-delay":    {"group.initial.rebalance.delay.ms"},
+	"group-protocols":                  {"group.coordinator.rebalance.protocols"},
+	"share-record-lock-duration":       {"group.share.record.lock.duration.ms"},
+	"share-delivery-count-limit":       {"group.share.delivery.count.limit"},
+	"share-partition-max-record-locks": {"group.share.partition.max.record.locks"},
+	"super-users":                      {"super.users"},
+	"fsync":                            {"courier.fsync"},
 }
 
 // staticConfigs lists the broker configs the command line set.

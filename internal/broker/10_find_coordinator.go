@@ -3,8 +3,9 @@ package broker
 // 10_find_coordinator.go answers FindCoordinator: this node coordinates
 // every group and every transactional id, at the address Metadata
 // advertises (DESCRIBE on the group or the TransactionalId resource is
-// required); other key types (share groups) get INVALID_REQUEST. v4+
-// batches keys.
+// required), and every share-partition's state (key type SHARE, KIP-932:
+// "group:topicId:partition", CLUSTER_ACTION as Kafka requires; a
+// malformed key is INVALID_REQUEST). v4+ batches keys.
 //
 // As in Kafka, the first group lookup creates the internal topic
 // __consumer_offsets, and the first transactional one __transaction_state,
@@ -18,6 +19,8 @@ package broker
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 
 	"github.com/courier-dev/courier/internal/broker/group"
 	"github.com/courier-dev/courier/internal/broker/server"
@@ -26,12 +29,30 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-var errCoordinatorType = errors.New("unsupported coordinator key type")
+var (
+	errCoordinatorType = errors.New("unsupported coordinator key type")
+	errShareKey        = errors.New("share coordinator keys are groupId:topicId:partition")
+)
+
+// validShareKey checks a SHARE coordinator key, "group:topicId:partition"
+// (the group may itself hold colons; the topic id is base64).
+func validShareKey(key string) bool {
+	i := strings.LastIndexByte(key, ':')
+	if i <= 0 {
+		return false
+	}
+	if p, err := strconv.ParseInt(key[i+1:], 10, 32); err != nil || p < 0 {
+		return false
+	}
+	j := strings.LastIndexByte(key[:i], ':')
+	return j > 0 && i-j > 1
+}
 
 // Coordinator key types.
 const (
 	coordinatorGroup       = 0
 	coordinatorTransaction = 1
+	coordinatorShare       = 2
 )
 
 func (b *Broker) handleFindCoordinator(_ context.Context, req *server.Request) server.Reply {
@@ -62,6 +83,17 @@ func (b *Broker) handleFindCoordinator(_ context.Context, req *server.Request) s
 		case coordinatorTransaction:
 			if !b.allowed(req, opDescribe, rtTransactionalID, key) {
 				c.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+				break
+			}
+			c.NodeID, c.Host, c.Port = b.cfg.NodeID, host, port
+		case coordinatorShare:
+			if !validShareKey(key) {
+				c.ErrorCode = kerr.InvalidRequest.Code
+				c.ErrorMessage = errorMessage(errShareKey)
+				break
+			}
+			if !b.allowedCluster(req, opClusterAction) {
+				c.ErrorCode = kerr.ClusterAuthorizationFailed.Code
 				break
 			}
 			c.NodeID, c.Host, c.Port = b.cfg.NodeID, host, port

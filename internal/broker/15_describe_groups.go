@@ -35,6 +35,9 @@ func (b *Broker) handleDescribeGroups(_ context.Context, req *server.Request) se
 			if r.Version >= 6 {
 				d.ErrorCode = kerr.GroupIDNotFound.Code
 				msg := "group " + id + " not found"
+				if b.ShareGroupExists(id) { // as Kafka: classic groups only
+					msg = "Group " + id + " is not a classic group."
+				}
 				d.ErrorMessage = &msg
 			}
 		case r.IncludeAuthorizedOperations:

@@ -58,6 +58,11 @@ func (b *Broker) describeResource(req *server.Request, rr kmsg.DescribeConfigsRe
 			return nil, newAPIError(kerr.UnknownTopicOrPartition, "The topic '%s' does not exist.", rr.ResourceName)
 		}
 		return b.brokerLayer().topicConfigEntries(t), nil
+	case kmsg.ConfigResourceTypeGroupConfig:
+		if !b.allowed(req, opDescribeConfigs, rtGroup, rr.ResourceName) {
+			return nil, newAPIError(kerr.GroupAuthorizationFailed, "%s", kerr.GroupAuthorizationFailed.Description)
+		}
+		return b.groupConfigEntries(rr.ResourceName), nil
 	case kmsg.ConfigResourceTypeBroker, kmsg.ConfigResourceTypeBrokerLogger:
 		if !b.allowedCluster(req, opDescribeConfigs) {
 			return nil, newAPIError(kerr.ClusterAuthorizationFailed, "%s", kerr.ClusterAuthorizationFailed.Description)

@@ -4,7 +4,8 @@ package broker
 // its offsets (durably, before the answer); a group with members gets
 // NON_EMPTY_GROUP, an unknown one GROUP_ID_NOT_FOUND (with a message, v3+),
 // one whose deletion could not be written NOT_COORDINATOR, as in Kafka
-// (group.ErrorCode).
+// (group.ErrorCode). A share group is deleted with all its share-partition
+// state (package share).
 
 import (
 	"context"
@@ -27,7 +28,11 @@ func (b *Broker) handleDeleteGroups(_ context.Context, req *server.Request) serv
 			resp.Groups = append(resp.Groups, g)
 			continue
 		}
-		code, wait := b.groups.DeleteGroup(id)
+		deleteGroup := b.groups.DeleteGroup
+		if b.ShareGroupExists(id) {
+			deleteGroup = b.share.DeleteGroup // with its share-partitions' state
+		}
+		code, wait := deleteGroup(id)
 		g.ErrorCode = code
 		if code != 0 {
 			g.ErrorMessage = errorMessage(kerr.ErrorForCode(code))

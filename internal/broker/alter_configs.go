@@ -58,8 +58,10 @@ func (b *Broker) alterConfigs(req *server.Request, c configChange, validateOnly 
 		err = b.changeBrokerConfigs(c, validateOnly)
 	case kmsg.ConfigResourceTypeBrokerLogger:
 		err = b.changeLoggers(c, validateOnly)
+	case kmsg.ConfigResourceTypeGroupConfig:
+		err = b.changeGroupConfigs(c, validateOnly)
 	default:
-		err = newAPIError(kerr.InvalidRequest, "unsupported resource type %v: Courier alters TOPIC, BROKER and BROKER_LOGGER configs", c.resourceType)
+		err = newAPIError(kerr.InvalidRequest, "unsupported resource type %v: Courier alters TOPIC, BROKER, BROKER_LOGGER and GROUP configs", c.resourceType)
 	}
 	return errorCode(err), errorMessage(err)
 }
@@ -84,6 +86,10 @@ func (b *Broker) alterConfigsAuthCode(req *server.Request, rt kmsg.ConfigResourc
 	case kmsg.ConfigResourceTypeBroker, kmsg.ConfigResourceTypeBrokerLogger:
 		if !b.allowedCluster(req, opAlterConfigs) {
 			return kerr.ClusterAuthorizationFailed.Code
+		}
+	case kmsg.ConfigResourceTypeGroupConfig:
+		if !b.allowed(req, opAlterConfigs, rtGroup, name) {
+			return kerr.GroupAuthorizationFailed.Code
 		}
 	}
 	return 0

@@ -73,6 +73,17 @@ func init() {
 		kmsg.DescribeTransactions.Int16(): {0, 0, (*Broker).handleDescribeTransactions},
 		kmsg.ListTransactions.Int16():     {0, 2, (*Broker).handleListTransactions},
 
+		// Share groups (KIP-932; ShareFetch and ShareAcknowledge v2 are
+		// KIP-1222's lock renewal). v0 of the first four was Kafka 4.0's
+		// early access, which 4.1 removed.
+		kmsg.ShareGroupHeartbeat.Int16():       {1, 1, (*Broker).handleShareGroupHeartbeat},
+		kmsg.ShareGroupDescribe.Int16():        {1, 1, (*Broker).handleShareGroupDescribe},
+		kmsg.ShareFetch.Int16():                {1, 2, (*Broker).handleShareFetch},
+		kmsg.ShareAcknowledge.Int16():          {1, 2, (*Broker).handleShareAcknowledge},
+		kmsg.DescribeShareGroupOffsets.Int16(): {0, 1, (*Broker).handleDescribeShareGroupOffsets},
+		kmsg.AlterShareGroupOffsets.Int16():    {0, 0, (*Broker).handleAlterShareGroupOffsets},
+		kmsg.DeleteShareGroupOffsets.Int16():   {0, 0, (*Broker).handleDeleteShareGroupOffsets},
+
 		// SCRAM users (KIP-554).
 		kmsg.DescribeUserSCRAMCredentials.Int16(): {0, 0, (*Broker).handleDescribeUserSCRAMCredentials},
 		kmsg.AlterUserSCRAMCredentials.Int16():    {0, 0, (*Broker).handleAlterUserSCRAMCredentials},

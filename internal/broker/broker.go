@@ -18,6 +18,7 @@ import (
 	"github.com/courier-dev/courier/internal/broker/group"
 	"github.com/courier-dev/courier/internal/broker/loglevel"
 	"github.com/courier-dev/courier/internal/broker/membudget"
+	"github.com/courier-dev/courier/internal/broker/share"
 	"github.com/courier-dev/courier/internal/broker/storage"
 	"github.com/courier-dev/courier/internal/broker/topics"
 	"github.com/courier-dev/courier/internal/broker/txn"
@@ -54,6 +55,10 @@ type Broker struct {
 	// dynamic holds the broker configs set by clients
 	// (dynamic_configs.go).
 	dynamic *dynamicConfigs
+	// share is the share-group coordinator (share_groups.go), groupCfgs
+	// the GROUP config resource (group_configs.go).
+	share     *share.Coordinator
+	groupCfgs *groupConfigStore
 
 	// mu guards the partition table; handlers hold it shared only to
 	// look partitions up, never across I/O.
@@ -91,6 +96,9 @@ func (b *Broker) partitionDir(topic string, index int32) string {
 // partition log, and starts its background loops.
 func Open(cfg Config) (*Broker, error) {
 	cfg = cfg.withDefaults()
+	if err := cfg.checkShareDefaults(); err != nil {
+		return nil, err
+	}
 	b := &Broker{
 		cfg:     cfg,
 		parts:   make(map[string][]*partition),
@@ -104,7 +112,7 @@ func Open(cfg Config) (*Broker, error) {
 	}
 	b.cleaner = cleaner.New(cfg.Cleaner, b.cleanerTargets)
 	b.levels.Register(loggerBroker, loggerStorage, loggerGroup, loggerTopics, loggerACL, loggerUsers, loggerCleaner, loggerTxn, LoggerServer)
-	b.metrics.registry.MustRegister(partitionCollector{b}, journalCollector{b}, txnCollector{b})
+	b.metrics.registry.MustRegister(partitionCollector{b}, journalCollector{b}, txnCollector{b}, shareCollector{b})
 	b.metrics.observeCleaner(b.cleaner)
 	b.metrics.observeFetchMemory(b.fetchMem)
 	// Durably: a partition's directory is made durable with its first
@@ -132,6 +140,9 @@ func Open(cfg Config) (*Broker, error) {
 		return nil, err
 	}
 	b.metrics.brokerConfigsIgnored.Set(float64(ignored))
+	if b.groupCfgs, err = openGroupConfigs(b.metaDir(), cfg.Logger); err != nil {
+		return nil, err
+	}
 	if b.topics, err = b.openTopicStore(); err != nil {
 		return nil, err
 	}
@@ -187,6 +198,12 @@ func Open(cfg Config) (*Broker, error) {
 		return nil, fmt.Errorf("drop offsets of deleted topics: %w", err)
 	}
 	if b.txns, err = b.openTransactions(); err != nil {
+		b.closeLogs()
+		b.groups.Close()
+		return nil, err
+	}
+	if b.share, err = b.openShare(); err != nil {
+		b.txns.Close()
 		b.closeLogs()
 		b.groups.Close()
 		return nil, err
@@ -298,7 +315,7 @@ func (b *Broker) Close() error {
 	b.bg.Wait()
 	b.cleaner.Close()
 	// The transaction coordinator first: it may be writing markers.
-	err := errors.Join(b.txns.Close(), b.groups.Close(), b.closeLogs(), b.topics.Close())
+	err := errors.Join(b.txns.Close(), b.share.Close(), b.groups.Close(), b.closeLogs(), b.topics.Close())
 	if err == nil {
 		err = b.markCleanShutdown()
 	}

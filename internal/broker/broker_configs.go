@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/courier-dev/courier/internal/broker/cleaner"
 	"github.com/courier-dev/courier/internal/broker/storage"
@@ -162,6 +163,19 @@ func init() {
 			}},
 		{name: "group.coordinator.rebalance.protocols", typ: kmsg.ConfigTypeList, def: "classic,consumer,share", hasDef: true, doc: "The group protocols served (--group-protocols): classic, consumer (KIP-848), share (KIP-932).",
 			derived: func(c *Config) string { return strings.Join(c.GroupProtocols, ",") }},
+		// Share groups (KIP-932): the defaults of the share.* group
+		// configs (group_configs.go) and their bounds.
+		{name: "group.share.record.lock.duration.ms", typ: integer, def: "30000", hasDef: true, doc: "How long a share group member holds a record before it is available again, for groups that do not set share.record.lock.duration.ms (--share-record-lock-duration).",
+			derived: func(c *Config) string { return durationMsOr(c.ShareRecordLockDuration, 30*time.Second) }},
+		{name: "group.share.min.record.lock.duration.ms", typ: integer, def: "15000", hasDef: true, doc: "The least share.record.lock.duration.ms a group may set."},
+		{name: "group.share.max.record.lock.duration.ms", typ: integer, def: "60000", hasDef: true, doc: "The most share.record.lock.duration.ms a group may set."},
+		{name: "group.share.delivery.count.limit", typ: integer, def: "5", hasDef: true, doc: "The most times a record is delivered to a share group before it is archived, for groups that do not set share.delivery.count.limit (--share-delivery-count-limit).",
+			derived: func(c *Config) string { return strconv.Itoa(cmpOr(c.ShareDeliveryCountLimit, 5)) }},
+		{name: "group.share.partition.max.record.locks", typ: integer, def: "2000", hasDef: true, doc: "The most records in flight per share-partition, for groups that do not set share.partition.max.record.locks (--share-partition-max-record-locks).",
+			derived: func(c *Config) string { return strconv.Itoa(cmpOr(c.SharePartitionMaxRecordLocks, 2000)) }},
+		{name: "group.share.session.timeout.ms", typ: integer, def: "45000", hasDef: true, doc: "The session timeout of share group members, for groups that do not set share.session.timeout.ms."},
+		{name: "group.share.heartbeat.interval.ms", typ: integer, def: "5000", hasDef: true, doc: "The heartbeat interval of share group members, for groups that do not set share.heartbeat.interval.ms."},
+		{name: "group.share.max.size", typ: integer, def: "200", hasDef: true, doc: "The most members of one share group."},
 		{name: "fetch.max.bytes", typ: integer, def: "57671680", hasDef: true, doc: "The most bytes one fetch response carries.",
 			derived: func(c *Config) string { return strconv.Itoa(int(c.FetchMaxBytes)) }},
 		{name: "super.users", typ: kmsg.ConfigTypeString, doc: "Principals allowed everything whatever the ACLs say (--super-users).",

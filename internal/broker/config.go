@@ -57,6 +57,14 @@ type Config struct {
 	// are refused. nil means all three; classic is always served, as in
 	// Kafka, which refuses a list without it.
 	GroupProtocols []string
+	// ShareRecordLockDuration, ShareDeliveryCountLimit and
+	// SharePartitionMaxRecordLocks are the share groups' defaults (Kafka's
+	// group.share.record.lock.duration.ms, group.share.delivery.count.limit
+	// and group.share.partition.max.record.locks), which a group's own
+	// configs override; 0 means Kafka's default (30 s, 5, 2000).
+	ShareRecordLockDuration      time.Duration
+	ShareDeliveryCountLimit      int
+	SharePartitionMaxRecordLocks int
 	// TransactionMaxTimeout is the longest transaction.timeout.ms a
 	// transactional producer may ask for (Kafka's
 	// transaction.max.timeout.ms); 0 means the default, 15 minutes.

@@ -64,8 +64,8 @@ func TestJournalDamageIsExported(t *testing.T) {
 			continue
 		}
 		// One series per journal: the groups' has the damage, the
-		// topics' and the transactions' (healthy, undamaged) are there
-		// too.
+		// topics', the transactions' and the share groups' (healthy,
+		// undamaged) are there too.
 		byJournal := map[string]float64{}
 		for _, m := range f.GetMetric() {
 			byJournal[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
@@ -74,8 +74,8 @@ func TestJournalDamageIsExported(t *testing.T) {
 		if f.GetName() == "courier_journal_healthy" {
 			wantTopics = 1
 		}
-		if len(byJournal) != 3 || byJournal["groups"] != w || byJournal["topics"] != wantTopics || byJournal["transactions"] != wantTopics {
-			t.Fatalf("%s = %v, want groups=%v topics=%v transactions=%v", f.GetName(), byJournal, w, wantTopics, wantTopics)
+		if len(byJournal) != 4 || byJournal["groups"] != w || byJournal["topics"] != wantTopics || byJournal["transactions"] != wantTopics || byJournal["share"] != wantTopics {
+			t.Fatalf("%s = %v, want groups=%v topics=%v transactions=%v share=%v", f.GetName(), byJournal, w, wantTopics, wantTopics, wantTopics)
 		}
 		delete(want, f.GetName())
 	}

@@ -249,6 +249,9 @@ func (c journalCollector) Collect(ch chan<- prometheus.Metric) {
 	if c.b.txns != nil {
 		collectJournal(ch, "transactions", c.b.txns.JournalStats())
 	}
+	if c.b.share != nil {
+		collectJournal(ch, "share", c.b.share.JournalStats())
+	}
 }
 
 // collectJournal sends one journal's counters, labelled with its name.
