@@ -101,8 +101,10 @@ type shareConsumer struct {
 }
 
 // startShareConsumer starts incarnation inc of a consumer of topic in
-// group, recording into l until ctx ends or it is killed.
-func startShareConsumer(ctx context.Context, addr, group, topic string, inc int, l *shareLedger, policy sharePolicy) (*shareConsumer, error) {
+// group, recording into l until ctx ends or it is killed. Each record
+// costs it work of "processing" before it is acknowledged, so that the
+// records last through the kills.
+func startShareConsumer(ctx context.Context, addr, group, topic string, inc int, l *shareLedger, policy sharePolicy, work time.Duration) (*shareConsumer, error) {
 	c := &shareConsumer{inc: inc, dialer: &cutDialer{}, done: make(chan struct{})}
 	w := &ackWindow{}
 	cl, err := kgo.NewClient(
@@ -113,6 +115,7 @@ func startShareConsumer(ctx context.Context, addr, group, topic string, inc int,
 		kgo.ShareMaxRecords(shareMaxPoll),
 		kgo.ShareAckCallback(w.note),
 		kgo.Dialer(c.dialer.dial),
+		kgo.WithHooks(l),
 		kgo.FetchMaxWait(200*time.Millisecond),
 		kgo.RetryBackoffFn(func(int) time.Duration { return 50 * time.Millisecond }),
 		kgo.MetadataMinAge(100*time.Millisecond),
@@ -125,13 +128,13 @@ func startShareConsumer(ctx context.Context, addr, group, topic string, inc int,
 	go func() {
 		defer close(c.done)
 		defer cl.Close()
-		c.err = c.loop(cctx, cl, w, l, policy)
+		c.err = c.loop(cctx, cl, w, l, policy, work)
 	}()
 	return c, nil
 }
 
 // loop polls, acknowledges and confirms until ctx ends.
-func (c *shareConsumer) loop(ctx context.Context, cl *kgo.Client, w *ackWindow, l *shareLedger, policy sharePolicy) error {
+func (c *shareConsumer) loop(ctx context.Context, cl *kgo.Client, w *ackWindow, l *shareLedger, policy sharePolicy, work time.Duration) error {
 	for ctx.Err() == nil && !c.halt.Load() {
 		pctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 		fs := cl.PollRecords(pctx, shareMaxPoll)
@@ -142,6 +145,10 @@ func (c *shareConsumer) loop(ctx context.Context, cl *kgo.Client, w *ackWindow, 
 		recs := fs.Records()
 		if len(recs) == 0 {
 			continue
+		}
+		select { // the poll's processing; a kill interrupts it
+		case <-ctx.Done():
+		case <-time.After(time.Duration(len(recs)) * work):
 		}
 		w.begin()
 		refs := make([]ackRef, 0, len(recs))

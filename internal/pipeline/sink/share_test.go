@@ -1,8 +1,8 @@
 package sink_test
 
-// share_test.go runs sinks in a share group (KIP-932): three sinks on a
-// two-partition topic all write, and the database ends with every update
-// exactly once, also when one sink stops halfway.
+// share_test.go runs sinks in a share group (KIP-932) against a Courier
+// broker: three sinks on a two-partition topic all write, and the database
+// ends with every update exactly once, also when one sink stops halfway.
 
 import (
 	"context"
@@ -13,22 +13,11 @@ import (
 	"github.com/courier-dev/courier/internal/pipeline/publish"
 	"github.com/courier-dev/courier/internal/pipeline/region"
 	"github.com/courier-dev/courier/internal/pipeline/sink"
+	"github.com/courier-dev/courier/internal/testkit/testbroker"
 	"github.com/courier-dev/courier/internal/testkit/testwait"
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
-
-// shareBroker returns the address of a broker that speaks share groups.
-func shareBroker(t *testing.T) string {
-	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return c.ListenAddrs()[0]
-}
 
 // sharePublisher creates topic with partitions and returns a publisher
 // that places updates by rider (regions need one partition each).
@@ -53,7 +42,7 @@ func sharePublisher(t *testing.T, addr, topic string, partitions int32) *publish
 }
 
 func TestShareGroupSinksOutnumberPartitions(t *testing.T) {
-	addr := shareBroker(t)
+	addr := testbroker.Start(t).Addr
 	const topic = "rider-share"
 	p := sharePublisher(t, addr, topic, 2)
 	db := openSQLite(t)

@@ -14,10 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/courier-dev/courier/internal/broker/run"
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kversion"
 )
 
 func TestConsumeGroupSettingsErrors(t *testing.T) {
@@ -176,7 +175,7 @@ func TestConsumeShareGroup(t *testing.T) {
 // the group is a consumer group and commits what was printed, as a
 // classic one does.
 func TestConsumeConsumerProtocol(t *testing.T) {
-	seeds, adm := shareCluster(t)
+	seeds, adm := consumerProtocolCluster(t)
 	createTopic(t, adm, "rides", 3)
 	if _, err := Produce(testCtx(t), seeds, ProduceConfig{Topic: "rides", Partition: 0}, strings.NewReader("1\n2\n3\n4\n")); err != nil {
 		t.Fatal(err)
@@ -199,21 +198,19 @@ func TestConsumeConsumerProtocol(t *testing.T) {
 }
 
 // TestConsumeProtocolUnsupported: --protocol consumer and --share-group
-// on a cluster that does not advertise the protocol's APIs fail at once,
-// naming what is missing; franz-go alone would fall back to the classic
-// protocol, or retry the share group's heartbeat forever.
+// on a cluster that does not advertise the protocol's APIs (a Courier
+// broker with --group-protocols classic) fail at once, naming what is
+// missing; franz-go alone would fall back to the classic protocol, or
+// retry the share group's heartbeat forever.
 func TestConsumeProtocolUnsupported(t *testing.T) {
-	vs := kversion.Stable()
-	for _, k := range []int16{68, 69, 76, 77, 78, 79} {
-		vs.SetMaxKeyVersion(k, -1)
-	}
-	seeds := newCluster(t, []string{"t"}, kfake.MaxVersions(vs))
+	seeds, adm := brokerAdmin(t, func(c *run.Config) { c.Broker.GroupProtocols = []string{"classic"} })
+	createTopic(t, adm, "t", 1)
 	for _, tc := range []struct {
 		cfg  ConsumeConfig
 		want string
 	}{
 		{ConsumeConfig{Topic: "t", Partition: -1, Group: "g", Protocol: "consumer"}, "does not support KIP-848 consumer groups"},
-		{ConsumeConfig{Topic: "t", Partition: -1, ShareGroup: "s"}, "does not support share groups (KIP-932): broker 0 does not offer ShareGroupHeartbeat"},
+		{ConsumeConfig{Topic: "t", Partition: -1, ShareGroup: "s"}, "does not support share groups (KIP-932): broker 1 does not offer ShareGroupHeartbeat"},
 	} {
 		tc.cfg.Timeout = 20 * time.Second
 		start := time.Now()
@@ -227,8 +224,15 @@ func TestConsumeProtocolUnsupported(t *testing.T) {
 	}
 }
 
-// shareCluster returns a broker that speaks both new group protocols.
+// shareCluster returns a Courier broker, which serves share groups.
 func shareCluster(t *testing.T) ([]kgo.Opt, *kadm.Client) {
+	t.Helper()
+	return brokerAdmin(t)
+}
+
+// consumerProtocolCluster returns a broker that serves KIP-848 consumer
+// groups: franz-go's kfake until Courier's lands.
+func consumerProtocolCluster(t *testing.T) ([]kgo.Opt, *kadm.Client) {
 	t.Helper()
 	_, addr := newClusterAddr(t, nil)
 	return kadmFor(t, addr)

@@ -19,9 +19,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// newProtocolAdmin starts a broker that speaks both new group protocols
-// and returns its address and an Admin for it.
-func newProtocolAdmin(t *testing.T) (string, *Admin) {
+// consumerProtocolAdmin starts a broker that serves KIP-848 consumer
+// groups (franz-go's kfake until Courier's lands) and returns its address
+// and an Admin for it.
+func consumerProtocolAdmin(t *testing.T) (string, *Admin) {
 	t.Helper()
 	c, a := newCluster(t)
 	return c.ListenAddrs()[0], a
@@ -71,7 +72,7 @@ func pollInBackground(t *testing.T, cl *kgo.Client) {
 }
 
 func TestDescribeConsumerGroup(t *testing.T) {
-	addr, a := newProtocolAdmin(t)
+	addr, a := consumerProtocolAdmin(t)
 	ctx := testCtx(t)
 	if _, err := a.CreateTopic(ctx, CreateSpec{Name: "rides", Partitions: 4, ReplicationFactor: 1}); err != nil {
 		t.Fatal(err)
@@ -165,7 +166,7 @@ func TestDescribeConsumerGroup(t *testing.T) {
 }
 
 func TestDescribeShareGroup(t *testing.T) {
-	addr, a := newProtocolAdmin(t)
+	addr, a := groupAdmin(t) // Courier
 	ctx := testCtx(t)
 	if _, err := a.CreateTopic(ctx, CreateSpec{Name: "jobs", Partitions: 2, ReplicationFactor: 1}); err != nil {
 		t.Fatal(err)
