@@ -18,12 +18,9 @@ package crash
 import (
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -71,12 +68,12 @@ func testSharePolicy(k int, dc int32) kgo.AckStatus {
 }
 
 // shareTarget is the broker under test: its address, how to SIGKILL and
-// restart it (nil for a peer that cannot be killed), and its metrics
-// endpoint ("" if none).
+// restart it (nil for a peer that cannot be killed), and the process (nil
+// for a peer), whose metrics explain what it did.
 type shareTarget struct {
 	addr        string
 	killRestart func() error
-	httpAddr    string
+	proc        *brokerproc.Broker
 }
 
 func newShareTarget(t *testing.T) shareTarget {
@@ -90,7 +87,7 @@ func newShareTarget(t *testing.T) shareTarget {
 		return shareTarget{addr: c.ListenAddrs()[0]}
 	}
 	b := brokerproc.StartT(t, courierBin, t.TempDir(), brokerproc.Fsync("interval"))
-	return shareTarget{addr: b.Addr(), httpAddr: b.HTTPAddr(), killRestart: func() error {
+	return shareTarget{addr: b.Addr(), proc: b, killRestart: func() error {
 		if err := b.Kill(); err != nil {
 			return err
 		}
@@ -198,8 +195,9 @@ func TestShareGroupKill(t *testing.T) {
 	for _, s := range v.unseenSome {
 		t.Log("archived unseen: " + s)
 	}
-	if target.httpAddr != "" {
-		t.Logf("the broker's share metrics since its last restart: %s", shareMetrics(target.httpAddr))
+	if target.proc != nil {
+		m, err := target.proc.MetricLines("courier_share_lock_expiries_total", "courier_share_records_archived_at_limit_total", "courier_share_acknowledgements_total")
+		t.Logf("the broker's share metrics since its last restart: %s %v", m, err)
 	}
 	// Only a kill can lose the answer to an acknowledgement (at most the
 	// records of the poll in hand of the consumer killed, or of every
@@ -304,26 +302,4 @@ func shareLeft(addr string) (string, error) {
 		}
 	})
 	return left, nil
-}
-
-// shareMetrics returns the broker's courier_share_* counters (lock
-// expiries, archived records, acknowledgements by type), for the log.
-func shareMetrics(httpAddr string) string {
-	resp, err := http.Get("http://" + httpAddr + "/metrics")
-	if err != nil {
-		return err.Error()
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err.Error()
-	}
-	var out []string
-	for _, l := range strings.Split(string(body), "\n") {
-		if strings.HasPrefix(l, "courier_share_lock_expiries_total") || strings.HasPrefix(l, "courier_share_records_archived_at_limit_total") ||
-			strings.HasPrefix(l, "courier_share_acknowledgements_total") {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "; ")
 }

@@ -51,16 +51,7 @@ func testKillSink(t *testing.T, dsn string) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 	for i := range kills {
 		p := startSink(t, b.Addr(), dsn, out)
-		before := history()
-		testwait.For(t, 20*time.Second, fmt.Sprintf("sink %d to write", i), func() string {
-			if p.exited() {
-				t.Fatalf("sink exited by itself")
-			}
-			if h := history(); h <= before {
-				return fmt.Sprintf("%d history rows", h)
-			}
-			return ""
-		})
+		waitWrites(t, fmt.Sprintf("sink %d to write", i), history, p)
 		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
 		p.kill(t)
 		t.Logf("kill %d: %d history rows", i+1, history())

@@ -6,4 +6,8 @@
 // content, and each rider's newest update as its latest. Stopped with
 // SIGTERM instead (sigterm_test.go), the sink writes and commits the batch
 // it holds: no warning, and the committed offsets count the rows written.
+// In a share group (share_test.go), three sinks on a two-partition topic
+// are SIGKILLed in turn while they write: what a killed sink wrote but had
+// not acknowledged comes back to another, and the database still holds
+// every record once.
 package sinkcrash

@@ -16,6 +16,7 @@ import (
 	"github.com/courier-dev/courier/internal/pipeline/region"
 	"github.com/courier-dev/courier/internal/pipeline/rider"
 	"github.com/courier-dev/courier/internal/pipeline/ridersdb"
+	"github.com/courier-dev/courier/internal/testkit/testwait"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -29,8 +30,14 @@ type sinkProc struct {
 // startSink runs `courier sink` against the broker and database.
 func startSink(t *testing.T, addr, dsn string, out *syncBuffer) *sinkProc {
 	t.Helper()
-	cmd := exec.Command(courierBin, "sink", "--brokers", addr, "--db", dsn,
+	return startSinkArgs(t, out, "--brokers", addr, "--db", dsn,
 		"--instance-id", "crash-sink", "--batch-rows", "5000", "--batch-delay", "100ms", "--log-level", "warn")
+}
+
+// startSinkArgs runs `courier sink` with args.
+func startSinkArgs(t *testing.T, out *syncBuffer, args ...string) *sinkProc {
+	t.Helper()
+	cmd := exec.Command(courierBin, append([]string{"sink"}, args...)...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -60,6 +67,24 @@ func (p *sinkProc) exited() bool {
 	default:
 		return false
 	}
+}
+
+// waitWrites waits up to 20s until the database has more history rows than
+// now, failing the test if one of the sinks exits by itself meanwhile.
+func waitWrites(t *testing.T, what string, history func() int64, sinks ...*sinkProc) {
+	t.Helper()
+	before := history()
+	testwait.For(t, 20*time.Second, what, func() string {
+		for _, p := range sinks {
+			if p.exited() {
+				t.Fatalf("a sink exited by itself")
+			}
+		}
+		if h := history(); h <= before {
+			return fmt.Sprintf("%d history rows", h)
+		}
+		return ""
+	})
 }
 
 // syncBuffer keeps the last bytes written by the processes.
@@ -125,10 +150,17 @@ type pos struct {
 	o int64
 }
 
-// readTopic returns every record of the topic by position, decoded.
+// readTopic returns every record of the pipeline's topic by position,
+// decoded.
 func readTopic(t *testing.T, addr string, n int) map[pos]rider.Location {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(publish.DefaultTopic),
+	return readTopicOf(t, addr, publish.DefaultTopic, n)
+}
+
+// readTopicOf returns every record of topic by position, decoded.
+func readTopicOf(t *testing.T, addr, topic string, n int) map[pos]rider.Location {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)

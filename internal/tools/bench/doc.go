@@ -40,4 +40,10 @@
 //   - The client is built to cost the broker as little CPU as possible: value
 //     buffers and kgo.Records are reused from a pool sized by BufferBytes, and
 //     fetched records are recycled.
+//
+// Two more benchmarks measure the group protocols: [RunGroups] (groups.go),
+// the records per second share groups and classic groups of 1, 4 and 16
+// consumers acknowledge on one topic, and [RunRebalance] (rebalance.go),
+// how long a member joining a group waits for partitions under KIP-848 and
+// under the classic protocol.
 package bench

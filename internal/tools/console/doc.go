@@ -17,4 +17,10 @@
 //   - Consume stops cleanly when its context ends, after the requested
 //     number of records, or when its timeout expires; the timeout is an
 //     error only if it cut short a requested number of records.
+//   - In a group, only what was printed counts: a consumer group commits
+//     the printed records, a share group acknowledges each printed record
+//     (accepted, or rejected or released as asked) and releases what was
+//     fetched but not printed. A group protocol the cluster does not
+//     offer (KIP-848, share groups) is an error before anything joins,
+//     never a silent fallback.
 package console

@@ -1,8 +1,9 @@
 // Package ctl administers topics, consumer groups and ACLs on any
 // Kafka-compatible cluster, Courier's or Apache Kafka's, using only the
 // public Kafka protocol through franz-go's kadm: topics (create, list,
-// describe, delete, add partitions), groups (list, describe with lag,
-// delete, seek), ACLs (add, list, remove, named as kafka-acls.sh's flags
+// describe, delete, add partitions), groups of every type (classic, KIP-848
+// consumer, KIP-932 share: list with their type, describe with epochs,
+// target assignments, lag or share-partition state; delete, seek), ACLs (add, list, remove, named as kafka-acls.sh's flags
 // name them: [ACLSpec]) and transactions (list, describe, the producers of a
 // partition, find-hanging and abort, as kafka-transactions.sh does them:
 // txn*.go), plus the plain-text tables the courier CLI prints for them. (SCRAM users are package userctl's, which also edits a stopped
