@@ -15,7 +15,7 @@ import (
 func newGroupCommand() *cobra.Command {
 	cmd := parentCommand(&cobra.Command{
 		Use:   "group",
-		Short: "List, describe, delete and move the offsets of consumer groups on any Kafka-compatible cluster",
+		Short: "List, describe, delete and move the offsets of groups (classic, KIP-848 consumer, share) on any Kafka-compatible cluster",
 	})
 	cmd.AddCommand(
 		newGroupListCommand(),
@@ -117,7 +117,8 @@ func newGroupSeekCommand() *cobra.Command {
 		Use:   "seek GROUP --topic TOPIC --to TARGET",
 		Short: "Set a stopped group's committed offsets on a topic: earliest, latest, an offset or a time",
 		Long: "Set the committed offsets of a consumer group on one topic (every partition,\n" +
-			"or only --partition), so that its next consumer starts there. As in Kafka,\n" +
+			"or only --partition), so that its next consumer starts there; for a share group,\n" +
+			"its share-partition start offsets (AlterShareGroupOffsets). As in Kafka,\n" +
 			"this works only while the group has no members: stop its consumers first.\n" +
 			"A group that does not exist yet is created with the offsets.\n\n" +
 			"--to TARGET:\n" +

@@ -92,6 +92,17 @@ func TestShareGroupCommands(t *testing.T) {
 			t.Errorf("describe workers lacks a line starting %q", line)
 		}
 	}
+	// Seek moves the empty share group's start offset: the next member
+	// gets the records from there again.
+	out, _ = mustExec(t, "", "group", "seek", "workers", "--topic", "jobs", "--partition", "0", "--to", "offset:4", brokers)
+	if out != "TOPIC  PARTITION  PREVIOUS  NEW\njobs   0          6         4\n" {
+		t.Errorf("seek a share group:\n%s", out)
+	}
+	out, _ = mustExec(t, "", "consume", "jobs", "--share-group", "workers", "-n", "2", "--timeout", "20s", brokers)
+	if out != "j5\nj6\n" {
+		t.Errorf("consume after the seek: %q", out)
+	}
+
 	// The group configs --from-beginning set, and one set by hand.
 	if out, _ := mustExec(t, "", "config", "alter", "--group", "workers", "--set", "share.delivery.count.limit=3", brokers); out != "altered configs of group workers\n" {
 		t.Errorf("config alter --group: %q", out)

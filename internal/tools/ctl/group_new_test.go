@@ -7,6 +7,7 @@ package ctl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -238,6 +239,11 @@ func TestDescribeShareGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("describe:\n%s", out.String())
+	// A share group with members cannot be moved, as a consumer group.
+	if _, err := a.SeekGroup(ctx, SeekSpec{Group: "queue", Topic: "jobs", Partition: -1, To: SeekTarget{Kind: SeekEarliest}}); !errors.Is(err, kerr.NonEmptyGroup) ||
+		!strings.HasPrefix(err.Error(), "cannot seek group queue: it has active members (state Stable)") {
+		t.Errorf("seek while active: %v", err)
+	}
 	gs, err := a.ListGroups(ctx, GroupFilter{Types: []string{"share"}, States: []string{"stable"}})
 	if err != nil || len(gs) != 1 || gs[0] != (GroupSummary{Group: "queue", Type: "share", State: "Stable", ProtocolType: "share"}) {
 		t.Errorf("list --type share = %+v, %v", gs, err)

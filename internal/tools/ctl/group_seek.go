@@ -3,7 +3,9 @@ package ctl
 // group_seek.go moves a consumer group's committed offsets on one topic to
 // the start, the end, a given offset or a point in time, the way Kafka's
 // kafka-consumer-groups --reset-offsets does: only while the group has no
-// members, by committing the new offsets from outside the group.
+// members, by committing the new offsets from outside the group. A share
+// group's start offsets move the same way, with AlterShareGroupOffsets
+// (kafka-share-groups --reset-offsets).
 
 import (
 	"context"
@@ -121,7 +123,8 @@ func (a *Admin) SeekGroup(ctx context.Context, spec SeekSpec) ([]SeekResult, err
 	case spec.To.Kind < SeekEarliest || spec.To.Kind > SeekTimestamp:
 		return nil, fmt.Errorf("seek group %s: no seek target", spec.Group)
 	}
-	if err := a.checkGroupEmpty(ctx, spec.Group); err != nil {
+	share, err := a.checkGroupEmpty(ctx, spec.Group)
+	if err != nil {
 		return nil, err
 	}
 	parts, err := a.topicPartitions(ctx, "seek", spec.Topic, spec.Partition)
@@ -132,16 +135,16 @@ func (a *Admin) SeekGroup(ctx context.Context, spec SeekSpec) ([]SeekResult, err
 	if err != nil {
 		return nil, fmt.Errorf("seek group %s: %w", spec.Group, err)
 	}
-	committed, err := a.adm.FetchOffsets(ctx, spec.Group)
+	previous, err := a.currentOffsets(ctx, spec.Group, spec.Topic, share)
 	if err != nil {
-		return nil, groupErr("seek", spec.Group, fmt.Errorf("fetch committed offsets: %w", firstShardErr(err)), "")
+		return nil, err
 	}
 	set := make(kadm.Offsets)
 	for i := range results {
 		r := &results[i]
 		r.Previous = -1
-		if c, ok := committed.Lookup(r.Topic, r.Partition); ok && c.Err == nil && c.At >= 0 {
-			r.Previous = c.At
+		if o, ok := previous[r.Partition]; ok {
+			r.Previous = o
 		}
 		if r.Err == nil {
 			// No leader epoch: the new position is not tied to a leader's
@@ -150,7 +153,7 @@ func (a *Admin) SeekGroup(ctx context.Context, spec SeekSpec) ([]SeekResult, err
 		}
 	}
 	if !spec.DryRun && len(set) > 0 {
-		resps, err := a.adm.CommitOffsets(ctx, spec.Group, set)
+		outcome, err := a.setOffsets(ctx, spec.Group, share, set)
 		if err != nil {
 			return nil, groupErr("seek", spec.Group, firstShardErr(err), "")
 		}
@@ -159,10 +162,10 @@ func (a *Admin) SeekGroup(ctx context.Context, spec SeekSpec) ([]SeekResult, err
 			if r.Err != nil {
 				continue
 			}
-			if c, ok := resps.Lookup(r.Topic, r.Partition); !ok {
+			if perr, ok := outcome(r.Topic, r.Partition); !ok {
 				r.Err = groupErr("seek", spec.Group, errors.New("the cluster's response did not mention the partition"), "")
-			} else if c.Err != nil {
-				r.Err = groupErr("seek", spec.Group, c.Err, "")
+			} else if perr != nil {
+				r.Err = groupErr("seek", spec.Group, perr, "")
 			}
 			if r.Err != nil {
 				r.Offset = -1
@@ -172,19 +175,76 @@ func (a *Admin) SeekGroup(ctx context.Context, spec SeekSpec) ([]SeekResult, err
 	return results, seekErrors(results)
 }
 
+// currentOffsets returns the group's offsets on topic by partition: the
+// committed offsets, or a share group's start offsets.
+func (a *Admin) currentOffsets(ctx context.Context, group, topic string, share bool) (map[int32]int64, error) {
+	out := make(map[int32]int64)
+	if share {
+		described, err := a.adm.DescribeShareGroupOffsets(ctx, group)
+		if err == nil {
+			err = described[group].Err
+		}
+		if err != nil && !errors.Is(err, kerr.GroupIDNotFound) {
+			return nil, groupErr("seek", group, fmt.Errorf("describe share-group offsets: %w", firstShardErr(err)), "")
+		}
+		described[group].Offsets.Each(func(o kadm.ShareOffset) {
+			if o.Topic == topic && o.Err == nil && o.StartOffset >= 0 {
+				out[o.Partition] = o.StartOffset
+			}
+		})
+		return out, nil
+	}
+	committed, err := a.adm.FetchOffsets(ctx, group)
+	if err != nil {
+		return nil, groupErr("seek", group, fmt.Errorf("fetch committed offsets: %w", firstShardErr(err)), "")
+	}
+	committed.Each(func(o kadm.OffsetResponse) {
+		if o.Topic == topic && o.Err == nil && o.At >= 0 {
+			out[o.Partition] = o.At
+		}
+	})
+	return out, nil
+}
+
+// setOffsets commits set for the group (or, for a share group, sets its
+// start offsets) and returns a lookup of each partition's outcome.
+func (a *Admin) setOffsets(ctx context.Context, group string, share bool, set kadm.Offsets) (func(string, int32) (error, bool), error) {
+	if share {
+		resps, err := a.adm.AlterShareGroupOffsets(ctx, group, set)
+		return resps.Lookup, err
+	}
+	resps, err := a.adm.CommitOffsets(ctx, group, set)
+	return func(t string, p int32) (error, bool) {
+		c, ok := resps.Lookup(t, p)
+		return c.Err, ok
+	}, err
+}
+
 // checkGroupEmpty returns nil if group has no members (it is Empty, or
-// does not exist and will be created), else a *GroupError saying so.
-func (a *Admin) checkGroupEmpty(ctx context.Context, group string) error {
+// does not exist and will be created), else a *GroupError saying so; and
+// whether it is a share group.
+func (a *Admin) checkGroupEmpty(ctx context.Context, group string) (share bool, err error) {
+	switch typ := a.groupType(ctx, group); typ {
+	case "consumer", "share":
+		d, err := a.DescribeGroup(ctx, group)
+		switch {
+		case err != nil:
+			return false, err
+		case len(d.Members) > 0:
+			return false, &GroupError{Op: "seek", Group: group, Err: kerr.NonEmptyGroup, State: d.State}
+		}
+		return typ == "share", nil
+	}
 	g, err := a.describeGroup(ctx, "seek", group)
 	switch {
 	case errors.Is(err, kerr.GroupIDNotFound):
-		return nil
+		return false, nil
 	case err != nil:
-		return err
+		return false, err
 	case g.State == "Empty", g.State == "Dead":
-		return nil
+		return false, nil
 	}
-	return &GroupError{Op: "seek", Group: group, Err: kerr.NonEmptyGroup, State: g.State}
+	return false, &GroupError{Op: "seek", Group: group, Err: kerr.NonEmptyGroup, State: g.State}
 }
 
 // seekOffsets lists the offsets spec.To means for each of parts. A
