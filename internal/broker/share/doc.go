@@ -60,4 +60,13 @@
 //     applied, and never a panic.
 //   - Closing a share session, or the connection it was opened on, or a
 //     member leaving or timing out, releases what the member holds there.
+//   - Damaged or hostile requests get Kafka's error codes and change
+//     nothing they are refused for: a partition's acknowledgements are
+//     applied all or none (INVALID_REQUEST for a malformed batch or a
+//     partition named twice, INVALID_RECORD_STATE for an offset the
+//     member does not hold), and a request costs time and memory in
+//     proportion to its size, never to the offsets it names (a batch of
+//     0..MaxInt64 is refused without looking at its offsets). A share
+//     session holds only partitions that exist; group ids must be UTF-8,
+//     as the journal stores them.
 package share

@@ -46,6 +46,29 @@ type Readable func(topic string) bool
 type partAcks struct {
 	tp      TopicPartition
 	batches []AckBatch
+	// dup: the request names the partition more than once; none of its
+	// batches is applied (INVALID_REQUEST).
+	dup bool
+}
+
+// ackSet collects a request's acknowledgements by partition.
+type ackSet struct {
+	acks []partAcks
+	at   map[TopicPartition]int
+}
+
+// add adds one partition's batches; a partition already added is marked
+// a duplicate instead.
+func (s *ackSet) add(tp TopicPartition, batches []AckBatch) {
+	if s.at == nil {
+		s.at = map[TopicPartition]int{}
+	}
+	if i, ok := s.at[tp]; ok {
+		s.acks[i].dup = true
+		return
+	}
+	s.at[tp] = len(s.acks)
+	s.acks = append(s.acks, partAcks{tp: tp, batches: batches})
 }
 
 // ackResult is one partition's acknowledgement outcome.
@@ -69,7 +92,7 @@ func (c *Coordinator) ShareFetch(req *kmsg.ShareFetchRequest, conn Conn, readabl
 		return done(code)
 	}
 	renewOnly := req.Version >= 2 && req.IsRenewAck
-	var acks []partAcks
+	var set ackSet
 	for _, t := range req.Topics {
 		for _, p := range t.Partitions {
 			tp := TopicPartition{TopicID: t.TopicID, Partition: p.Partition}
@@ -79,9 +102,10 @@ func (c *Coordinator) ShareFetch(req *kmsg.ShareFetchRequest, conn Conn, readabl
 				}
 				continue
 			}
-			acks = append(acks, partAcks{tp: tp, batches: ackBatches(p.AcknowledgementBatches)})
+			set.add(tp, ackBatches(p.AcknowledgementBatches))
 		}
 	}
+	acks := set.acks
 	if renewOnly && (req.MaxBytes != 0 || req.MinBytes != 0 || req.MaxRecords != 0 || req.MaxWaitMillis != 0 || cfg.RenewDisabled) {
 		return done(kerr.InvalidRequest.Code) // share.renew.acknowledge.enable=false refuses renewals too
 	}
@@ -129,23 +153,12 @@ func (c *Coordinator) ShareFetch(req *kmsg.ShareFetchRequest, conn Conn, readabl
 	if req.ShareSessionEpoch == -1 {
 		waiters = append(waiters, c.releaseMemberLocked(g, memberID, s.parts))
 		c.dropSessionLocked(g, memberID)
-		return c.fetchReply(resp, results, waiters, nil)
+		return c.fetchReply(resp, results, nil, waiters, nil)
 	}
-	// Every partition named joins the session, fetched or only
-	// acknowledged, as in Kafka's ShareSession.update (clients mirror it).
-	for _, t := range req.Topics {
-		for _, p := range t.Partitions {
-			s.add(TopicPartition{TopicID: t.TopicID, Partition: p.Partition})
-		}
-	}
-	for _, f := range req.ForgottenTopicsData {
-		for _, p := range f.Partitions {
-			s.forget(TopicPartition{TopicID: f.TopicID, Partition: p})
-		}
-	}
+	refused := c.updateSessionLocked(s, req)
 	s.bump()
 	if renewOnly {
-		return c.fetchReply(resp, results, waiters, nil)
+		return c.fetchReply(resp, results, refused, waiters, nil)
 	}
 	f := &fetcher{c: c, g: g, s: s, member: memberID, cfg: cfg, readable: readable,
 		maxRecords: int(req.MaxRecords), maxBytes: req.MaxBytes, batchSize: req.BatchSize,
@@ -166,7 +179,52 @@ func (c *Coordinator) ShareFetch(req *kmsg.ShareFetchRequest, conn Conn, readabl
 			}
 		}
 	}
-	return c.fetchReply(resp, results, waiters, f)
+	return c.fetchReply(resp, results, refused, waiters, f)
+}
+
+// updateSessionLocked adds the partitions a ShareFetch names to its
+// session, fetched or only acknowledged, as in Kafka's ShareSession.update
+// (clients mirror it), and takes out the forgotten ones. A partition of a
+// topic id the broker does not know, or beyond its topic's partitions,
+// does not join: it is answered UNKNOWN_TOPIC_ID or
+// UNKNOWN_TOPIC_OR_PARTITION (refused) each time it is named, so a
+// session holds only partitions that exist, however many a request names.
+func (c *Coordinator) updateSessionLocked(s *session, req *kmsg.ShareFetchRequest) (refused []ackResult) {
+	counts := map[[16]byte]int32{} // partitions per topic id; -1: unknown
+	for _, t := range req.Topics {
+		n, ok := counts[t.TopicID]
+		if !ok {
+			n = -1
+			if name, ok := c.topics.TopicName(t.TopicID); ok {
+				if _, parts, ok := c.topics.Topic(name); ok {
+					n = parts
+				}
+			}
+			counts[t.TopicID] = n
+		}
+		for _, p := range t.Partitions {
+			tp := TopicPartition{TopicID: t.TopicID, Partition: p.Partition}
+			switch {
+			case n < 0:
+				refused = append(refused, ackResult{tp: tp, code: kerr.UnknownTopicID.Code})
+			case p.Partition < 0 || p.Partition >= n:
+				refused = append(refused, ackResult{tp: tp, code: kerr.UnknownTopicOrPartition.Code})
+			default:
+				s.add(tp)
+			}
+		}
+	}
+	var gone map[TopicPartition]bool
+	for _, f := range req.ForgottenTopicsData {
+		for _, p := range f.Partitions {
+			if gone == nil {
+				gone = map[TopicPartition]bool{}
+			}
+			gone[TopicPartition{TopicID: f.TopicID, Partition: p}] = true
+		}
+	}
+	s.forget(gone)
+	return refused
 }
 
 // sessionEpoch is member's session's current epoch (or -2 without one),
@@ -179,8 +237,10 @@ func (g *shareGroup) sessionEpoch(memberID string) int32 {
 }
 
 // fetchReply is the reply of a ShareFetch: fetch (f nil: nothing to
-// fetch), then wait until everything is durable, then answer.
-func (c *Coordinator) fetchReply(resp *kmsg.ShareFetchResponse, acks []ackResult, waiters []*waiter, f *fetcher) func(context.Context) *kmsg.ShareFetchResponse {
+// fetch), then wait until everything is durable, then answer with the
+// acknowledgements' outcomes, the partitions refused from the session and
+// what was fetched.
+func (c *Coordinator) fetchReply(resp *kmsg.ShareFetchResponse, acks, refused []ackResult, waiters []*waiter, f *fetcher) func(context.Context) *kmsg.ShareFetchResponse {
 	return func(ctx context.Context) *kmsg.ShareFetchResponse {
 		b := newFetchBuilder(resp)
 		for _, a := range acks {
@@ -190,6 +250,9 @@ func (c *Coordinator) fetchReply(resp *kmsg.ShareFetchResponse, acks []ackResult
 				m := a.msg
 				p.AcknowledgeErrorMessage = &m
 			}
+		}
+		for _, r := range refused {
+			b.part(r.tp).ErrorCode = r.code
 		}
 		var got []fetched
 		if f != nil {
@@ -259,16 +322,17 @@ func (c *Coordinator) ShareAcknowledge(req *kmsg.ShareAcknowledgeRequest, readab
 	if renew && c.opts.Config(groupID).RenewDisabled {
 		return done(kerr.InvalidRequest.Code) // share.renew.acknowledge.enable=false
 	}
-	var acks []partAcks
+	var set ackSet
 	for _, t := range req.Topics {
 		for _, p := range t.Partitions {
 			batches := make([]kmsg.ShareFetchRequestTopicPartitionAcknowledgementBatch, len(p.AcknowledgementBatches))
 			for i, b := range p.AcknowledgementBatches {
 				batches[i] = kmsg.ShareFetchRequestTopicPartitionAcknowledgementBatch(b) // the same fields
 			}
-			acks = append(acks, partAcks{tp: TopicPartition{TopicID: t.TopicID, Partition: p.Partition}, batches: ackBatches(batches)})
+			set.add(TopicPartition{TopicID: t.TopicID, Partition: p.Partition}, ackBatches(batches))
 		}
 	}
+	acks := set.acks
 	now := c.clock.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -346,10 +410,14 @@ func (c *Coordinator) acknowledgeLocked(g *shareGroup, memberID string, acks []p
 		name, ok := c.topics.TopicName(a.tp.TopicID)
 		sp := g.parts[a.tp]
 		switch {
+		case a.dup:
+			r.code, r.msg = kerr.InvalidRequest.Code, "the partition is named more than once in the request"
 		case !ok:
 			r.code = kerr.UnknownTopicID.Code
 		case !readable(name):
 			r.code = kerr.TopicAuthorizationFailed.Code
+		case sp == nil && !c.partitionExists(name, a.tp.Partition):
+			r.code = kerr.UnknownTopicOrPartition.Code
 		case sp == nil:
 			r.code, r.msg = kerr.InvalidRecordState.Code, "nothing of this partition was delivered to the group"
 		default:
@@ -373,6 +441,12 @@ func (c *Coordinator) acknowledgeLocked(g *shareGroup, memberID string, acks []p
 		g.wakeFetches()
 	}
 	return results, c.persistLocked(g, touched, nil, nil)
+}
+
+// partitionExists reports whether topic has partition p.
+func (c *Coordinator) partitionExists(topic string, p int32) bool {
+	_, n, ok := c.topics.Topic(topic)
+	return ok && p >= 0 && p < n
 }
 
 // ackBatches converts a request's acknowledgement batches.
@@ -408,42 +482,40 @@ func deref(s *string) string {
 	return *s
 }
 
-// fetchBuilder adds partitions to a ShareFetch response, once each.
+// fetchBuilder adds partitions to a ShareFetch response, once each, in
+// constant time each: a response to a request naming many partitions is
+// built in time proportional to them.
 type fetchBuilder struct {
-	resp  *kmsg.ShareFetchResponse
-	index map[TopicPartition][2]int
+	resp   *kmsg.ShareFetchResponse
+	topics map[[16]byte]int       // index in resp.Topics
+	parts  map[TopicPartition]int // index in its topic's Partitions
 }
 
 func newFetchBuilder(resp *kmsg.ShareFetchResponse) *fetchBuilder {
-	return &fetchBuilder{resp: resp, index: map[TopicPartition][2]int{}}
+	return &fetchBuilder{resp: resp, topics: map[[16]byte]int{}, parts: map[TopicPartition]int{}}
 }
 
-// part returns tp's entry, adding it.
+// part returns tp's entry, adding it. The pointer is valid until the
+// next call (appending may move the topic's partitions).
 func (b *fetchBuilder) part(tp TopicPartition) *kmsg.ShareFetchResponseTopicPartition {
-	if at, ok := b.index[tp]; ok {
-		return &b.resp.Topics[at[0]].Partitions[at[1]]
-	}
-	ti := -1
-	for i, t := range b.resp.Topics {
-		if t.TopicID == tp.TopicID {
-			ti = i
-		}
-	}
-	if ti < 0 {
+	ti, ok := b.topics[tp.TopicID]
+	if !ok {
 		t := kmsg.NewShareFetchResponseTopic()
 		t.TopicID = tp.TopicID
 		b.resp.Topics = append(b.resp.Topics, t)
 		ti = len(b.resp.Topics) - 1
+		b.topics[tp.TopicID] = ti
+	}
+	ps := &b.resp.Topics[ti].Partitions
+	if pi, ok := b.parts[tp]; ok {
+		return &(*ps)[pi]
 	}
 	p := kmsg.NewShareFetchResponseTopicPartition()
 	p.Partition = tp.Partition
 	p.CurrentLeader.LeaderID, p.CurrentLeader.LeaderEpoch = -1, -1
-	b.resp.Topics[ti].Partitions = append(b.resp.Topics[ti].Partitions, p)
-	// Appending may have moved the topic's partitions: re-index them.
-	for pi, q := range b.resp.Topics[ti].Partitions {
-		b.index[TopicPartition{TopicID: tp.TopicID, Partition: q.Partition}] = [2]int{ti, pi}
-	}
-	return &b.resp.Topics[ti].Partitions[len(b.resp.Topics[ti].Partitions)-1]
+	*ps = append(*ps, p)
+	b.parts[tp] = len(*ps) - 1
+	return &(*ps)[len(*ps)-1]
 }
 
 // splitRanges splits acquired ranges into runs of at most size offsets

@@ -64,21 +64,11 @@ func (l logTopics) TopicName(id [16]byte) (string, bool)      { return "t", id =
 func (l logTopics) Log(string, int32) Log                     { return l.log }
 
 func TestFetchExpiryConnCloseAndLimit(t *testing.T) {
-	h := newHarness(t)
-	log := &fakeLog{notify: make(chan struct{})}
-	log.add(4)
-	log.add(6)
-	h.c.Close()
-	opts := h.options()
-	opts.Topics = logTopics{log}
-	cfg := DefaultGroupConfig()
-	cfg.Reset, cfg.DeliveryLimit = ResetEarliest, 3
-	opts.Config = func(string) GroupConfig { return cfg }
-	c, err := Open(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.c = c
+	cfg := earliest()
+	cfg.DeliveryLimit = 3
+	h := logHarness(t, cfg, nil, 4, 6)
+	c := h.c
+	opts := h.c.opts
 	tp := TopicPartition{TopicID: [16]byte{7}}
 	fetch := func(member string, conn Conn) []kmsg.ShareFetchResponseTopicPartitionAcquiredRecord {
 		t.Helper()
@@ -128,7 +118,8 @@ func TestFetchExpiryConnCloseAndLimit(t *testing.T) {
 		t.Fatalf("after the last delivery expired: %+v, offsets %+v", s, offs)
 	}
 	c.Close()
-	if c, err = Open(opts); err != nil {
+	c, err := Open(opts)
+	if err != nil {
 		t.Fatal(err)
 	}
 	h.c = c
