@@ -111,7 +111,8 @@ type Config struct {
 	// connections, from reading them until their response is written. A
 	// fetch takes what it may read from this budget before reading; when
 	// the budget is short it reads less, and a fetch that has nothing yet
-	// waits for at least a little (fetchGrantMin). 0 means the default,
+	// waits for at least a little (membudget.ReadGrantMin). ShareFetch
+	// draws from the same budget. 0 means the default,
 	// 256 MiB; negative means no bound.
 	FetchMemoryBytes int64
 	// Cleaner configures the log cleaner (cleanup.policy=compact): its

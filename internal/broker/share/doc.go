@@ -28,12 +28,13 @@
 //     (created, deleted, grown) reassigns at once, and a partition is
 //     shared by several members when there are more members than
 //     partitions, so every member gets records.
-//   - Sessions and fetching (session.go, fetch.go): ShareFetch and
-//     ShareAcknowledge with their share sessions, acknowledgements
-//     piggybacked or alone, acquisition of whole batches' offsets read
-//     through the log (read_committed stops at the last stable offset and
-//     archives aborted transactions' records and markers), the long poll
-//     until records arrive or are released, and the admin APIs
+//   - Sessions and fetching (session.go, fetch.go, acknowledge.go,
+//     acquire.go): ShareFetch and ShareAcknowledge with their share
+//     sessions, acknowledgements piggybacked or alone, acquisition of
+//     whole batches' offsets read through the log (read_committed stops
+//     at the last stable offset and archives aborted transactions'
+//     records and markers) within the broker's fetch memory budget, the
+//     long poll until records arrive or are released, and the admin APIs
 //     (admin.go). One lock guards all groups; it is never held across a
 //     log read or a wait for the journal. A sweep on an injectable clock
 //     expires locks and member sessions.

@@ -3,13 +3,14 @@ package share
 // fetch_test.go drives ShareFetch through the coordinator over a fake
 // partition log: acquisition of the log's batches, lock expiry by the
 // sweep on the fake clock, the release when a session's connection
-// closes, and archiving at the delivery limit.
+// closes, archiving at the delivery limit, and the fetch memory budget.
 
 import (
 	"context"
 	"testing"
 	"time"
 
+	"github.com/courier-dev/courier/internal/broker/membudget"
 	"github.com/courier-dev/courier/internal/broker/storage"
 	"github.com/courier-dev/courier/internal/testkit/testwait"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -24,9 +25,14 @@ type fakeLog struct {
 }
 
 func (l *fakeLog) add(n int) {
-	b := kmsg.RecordBatch{FirstOffset: l.end, Length: 49, Magic: 2, LastOffsetDelta: int32(n - 1), NumRecords: int32(n)}
-	l.batches = append(l.batches, b.AppendTo(nil))
+	l.batches = append(l.batches, l.batchOf(n))
 	l.end += int64(n)
+}
+
+// batchOf is the next batch of n records.
+func (l *fakeLog) batchOf(n int) []byte {
+	b := kmsg.RecordBatch{FirstOffset: l.end, Length: 49, Magic: 2, LastOffsetDelta: int32(n - 1), NumRecords: int32(n)}
+	return b.AppendTo(nil)
 }
 
 func (l *fakeLog) LogStartOffset() int64   { return 0 }
@@ -37,16 +43,20 @@ func (l *fakeLog) OffsetForTime(int64) (int64, int64, error) {
 	return -1, -1, nil
 }
 
-func (l *fakeLog) Read(offset int64, _ int32) ([]byte, error) {
+// Read returns whole batches from the one holding offset, up to maxBytes
+// but the first, as storage.Log does.
+func (l *fakeLog) Read(offset int64, maxBytes int32) ([]byte, error) {
 	var out []byte
-	o := int64(0)
 	for _, b := range l.batches {
 		var rb kmsg.RecordBatch
 		_ = rb.ReadFrom(b)
-		o = rb.FirstOffset + int64(rb.LastOffsetDelta)
-		if o >= offset {
-			out = append(out, b...)
+		if rb.FirstOffset+int64(rb.LastOffsetDelta) < offset {
+			continue
 		}
+		if len(out) > 0 && len(out)+len(b) > int(maxBytes) {
+			break
+		}
+		out = append(out, b...)
 	}
 	return out, nil
 }
@@ -81,7 +91,7 @@ func TestFetchExpiryConnCloseAndLimit(t *testing.T) {
 		rt.TopicID = tp.TopicID
 		rt.Partitions = []kmsg.ShareFetchRequestTopicPartition{kmsg.NewShareFetchRequestTopicPartition()}
 		req.Topics = append(req.Topics, rt)
-		resp := c.ShareFetch(req, conn, func(string) bool { return true })(context.Background())
+		resp := fetchNow(context.Background(), c.ShareFetch(req, conn, func(string) bool { return true }))
 		if resp.ErrorCode != 0 || len(resp.Topics) != 1 || resp.Topics[0].Partitions[0].ErrorCode != 0 {
 			t.Fatalf("%s fetch: %+v", member, resp)
 		}
@@ -126,4 +136,63 @@ func TestFetchExpiryConnCloseAndLimit(t *testing.T) {
 	if offs, _ := c.Offsets("g"); len(offs) != 1 || offs[0].StartOffset != 10 {
 		t.Fatalf("after reopen: %+v", offs)
 	}
+}
+
+// TestFetchMemoryBudget: a ShareFetch reads only what the fetch memory
+// budget allows (at least one batch), holds it until its response is
+// written, waits when the budget is taken, and holds nothing when it
+// acquired nothing.
+func TestFetchMemoryBudget(t *testing.T) {
+	batch := len((&fakeLog{}).batchOf(2))
+	mem := membudget.New(int64(2*batch + batch/2))
+	h := logHarness(t, earliest(), func(o *Options) { o.FetchMemory = mem }, 2, 2, 2, 2, 2)
+	h.heartbeat("g", "a", 0, "t")
+	reply := h.c.ShareFetch(shareFetch("a", 0, fetchPart{tp: tpT}), Conn{ID: 1}, allReadable)
+	resp, release := reply(context.Background())
+	got := resp.Topics[0].Partitions[0]
+	if len(got.Records) != 2*batch || len(got.AcquiredRecords) != 1 || got.AcquiredRecords[0].LastOffset != 3 {
+		t.Fatalf("fetched %d bytes, acquired %+v; want two batches, offsets 0-3", len(got.Records), got.AcquiredRecords)
+	}
+	if n := mem.InUse(); n != mem.Capacity() {
+		t.Fatalf("before the response is written the fetch holds %d bytes, want the %d it reserved", n, mem.Capacity())
+	}
+	release()
+	if n := mem.InUse(); n != 0 {
+		t.Fatalf("after release %d bytes held", n)
+	}
+
+	// With the budget taken, the next fetch waits, then reads.
+	mem.Force(mem.Capacity())
+	done := make(chan *kmsg.ShareFetchResponse, 1)
+	go func() {
+		done <- fetchNow(context.Background(), h.c.ShareFetch(shareFetch("a", 1), Conn{ID: 1}, allReadable))
+	}()
+	testwait.For(t, 5*time.Second, "the fetch to wait for memory", func() string {
+		if mem.Waits() == 0 {
+			return "not waiting"
+		}
+		return ""
+	})
+	select {
+	case r := <-done:
+		t.Fatalf("answered while the budget was taken: %+v", r)
+	default:
+	}
+	mem.Release(mem.Capacity())
+	if r := <-done; len(r.Topics) != 1 || r.Topics[0].Partitions[0].AcquiredRecords[0].FirstOffset != 4 {
+		t.Fatalf("after the release: %+v", r)
+	}
+	if n := mem.InUse(); n != 0 {
+		t.Fatalf("%d bytes held after the second fetch", n)
+	}
+
+	// A fetch that acquires nothing (b: everything left is a's) holds
+	// nothing, even before its response is written.
+	fetchNow(context.Background(), h.c.ShareFetch(shareFetch("a", 2), Conn{ID: 1}, allReadable))
+	h.heartbeat("g", "b", 0, "t")
+	resp, release = h.c.ShareFetch(shareFetch("b", 0, fetchPart{tp: tpT}), Conn{ID: 2}, allReadable)(context.Background())
+	if len(resp.Topics) != 0 || mem.InUse() != 0 {
+		t.Fatalf("b's fetch: %+v, %d bytes held", resp, mem.InUse())
+	}
+	release()
 }

@@ -281,7 +281,7 @@ func FuzzShareRequests(f *testing.F) {
 		cfg := earliest()
 		h := logHarness(t, cfg, func(o *Options) { o.MaxSessions = 4 }, 4, 6)
 		h.heartbeat("g", "a", 0, "t")
-		if r := h.c.ShareFetch(shareFetch("a", 0, fetchPart{tp: tpT}), Conn{ID: 1}, allReadable)(context.Background()); r.ErrorCode != 0 {
+		if r := fetchNow(context.Background(), h.c.ShareFetch(shareFetch("a", 0, fetchPart{tp: tpT}), Conn{ID: 1}, allReadable)); r.ErrorCode != 0 {
 			t.Fatalf("open: %v", kerr.ErrorForCode(r.ErrorCode))
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -295,7 +295,7 @@ func FuzzShareRequests(f *testing.F) {
 				return
 			}
 			req.MaxWaitMillis = 0 // a long poll is the reply's business, not the fuzzer's
-			resp := h.c.ShareFetch(req, Conn{ID: 2}, allReadable)(ctx)
+			resp := fetchNow(ctx, h.c.ShareFetch(req, Conn{ID: 2}, allReadable))
 			for _, rt := range resp.Topics {
 				for _, rp := range rt.Partitions {
 					answered = append(answered, TopicPartition{rt.TopicID, rp.Partition})

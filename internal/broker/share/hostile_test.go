@@ -146,7 +146,7 @@ func TestHostileAcknowledgements(t *testing.T) {
 	for _, m := range []string{"a", "b"} {
 		req := shareFetch(m, 0, fetchPart{tp: tpT})
 		req.MaxRecords = 5
-		resp := h.c.ShareFetch(req, Conn{ID: 1}, allReadable)(context.Background())
+		resp := fetchNow(context.Background(), h.c.ShareFetch(req, Conn{ID: 1}, allReadable))
 		if resp.ErrorCode != 0 || len(resp.Topics) != 1 {
 			t.Fatalf("%s's first fetch: %+v", m, resp)
 		}
@@ -205,7 +205,7 @@ func TestHostileAcknowledgements(t *testing.T) {
 			}
 		})
 		t.Run("ShareFetch/"+tc.name, func(t *testing.T) {
-			resp := h.c.ShareFetch(shareFetch("a", h.sessionEpochOf("a"), tc.parts...), Conn{ID: 1}, allReadable)(context.Background())
+			resp := fetchNow(context.Background(), h.c.ShareFetch(shareFetch("a", h.sessionEpochOf("a"), tc.parts...), Conn{ID: 1}, allReadable))
 			got := map[TopicPartition]*kerr.Error{}
 			for _, rt := range resp.Topics {
 				for _, rp := range rt.Partitions {
@@ -238,7 +238,7 @@ func TestHostileSessionsAndIDs(t *testing.T) {
 	h := logHarness(t, DefaultGroupConfig(), func(o *Options) { o.MaxSessions = 3 }, 3)
 	h.heartbeat("g", "a", 0, "t")
 	fetch := func(member string, epoch int32, parts ...fetchPart) int16 {
-		return h.c.ShareFetch(shareFetch(member, epoch, parts...), Conn{ID: 1}, allReadable)(context.Background()).ErrorCode
+		return fetchNow(context.Background(), h.c.ShareFetch(shareFetch(member, epoch, parts...), Conn{ID: 1}, allReadable)).ErrorCode
 	}
 	ack := func(member string, epoch int32) int16 {
 		return h.c.ShareAcknowledge(shareAck(member, epoch), allReadable)(context.Background()).ErrorCode
@@ -275,7 +275,7 @@ func TestHostileSessionsAndIDs(t *testing.T) {
 		{"fetch, group id not UTF-8", func() int16 {
 			req := shareFetch("a", 0)
 			req.GroupID = kmsg.StringPtr("g\xff")
-			return h.c.ShareFetch(req, Conn{}, allReadable)(context.Background()).ErrorCode
+			return fetchNow(context.Background(), h.c.ShareFetch(req, Conn{}, allReadable)).ErrorCode
 		}, kerr.GroupIDNotFound},
 	} {
 		if got := tc.code(); got != codeOf(tc.want) {
@@ -319,7 +319,7 @@ func TestManyPartitionsInOneRequest(t *testing.T) {
 		f.TopicID, f.Partitions = [16]byte{0xef}, []int32{int32(i)}
 		req.ForgottenTopicsData = append(req.ForgottenTopicsData, f)
 	}
-	resp := h.c.ShareFetch(req, Conn{ID: 1}, allReadable)(context.Background())
+	resp := fetchNow(context.Background(), h.c.ShareFetch(req, Conn{ID: 1}, allReadable))
 	if resp.ErrorCode != 0 {
 		t.Fatalf("fetch: %v", kerr.ErrorForCode(resp.ErrorCode))
 	}
@@ -378,13 +378,13 @@ func TestFetchLimitsExtremes(t *testing.T) {
 		{"BatchSize 1", 0, 1, 0, 0, 0, 15, 1},
 		{"BatchSize negative", 0, -3, 0, 0, 0, 15, 15},
 		{"BatchSize MaxInt32", 0, math.MaxInt32, 0, 0, 0, 15, 15},
-		{"MaxBytes 1", 0, 0, 1, 0, 0, 15, 15},
+		{"MaxBytes 1: the first batch", 0, 0, 1, 0, 0, 4, 4},
 		{"MaxBytes negative", 0, 0, -1, 0, 0, 15, 15},
 		{"MaxBytes MaxInt32", 0, 0, math.MaxInt32, 0, 0, 15, 15},
 		{"MaxWait negative", 0, 0, 0, -1, 0, 15, 15},
 		{"MaxWait MaxInt32, records there", 0, 0, 0, math.MaxInt32, 0, 15, 15},
 		{"PartitionMaxBytes negative", 0, 0, 0, 0, -9, 15, 15},
-		{"PartitionMaxBytes 1", 0, 0, 0, 0, 1, 15, 15},
+		{"PartitionMaxBytes 1: the first batch", 0, 0, 0, 0, 1, 4, 4},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := logHarness(t, earliest(), nil, 4, 6, 5)
@@ -392,7 +392,7 @@ func TestFetchLimitsExtremes(t *testing.T) {
 			req := shareFetch("a", 0, fetchPart{tp: tpT})
 			req.MaxRecords, req.BatchSize, req.MaxBytes, req.MaxWaitMillis = tc.maxRecords, tc.batch, tc.bytes, tc.wait
 			req.Topics[0].Partitions[0].PartitionMaxBytes = tc.partBytes
-			resp := h.c.ShareFetch(req, Conn{ID: 1}, allReadable)(context.Background())
+			resp := fetchNow(context.Background(), h.c.ShareFetch(req, Conn{ID: 1}, allReadable))
 			if resp.ErrorCode != 0 || len(resp.Topics) != 1 || resp.Topics[0].Partitions[0].ErrorCode != 0 {
 				t.Fatalf("fetch: %+v", resp)
 			}
@@ -424,7 +424,7 @@ func TestHostileAdmin(t *testing.T) {
 		t.Fatalf("alter: %d %v, want %v", code, codes, want)
 	}
 	h.heartbeat("g", "a", 0, "t")
-	resp := h.c.ShareFetch(shareFetch("a", 0, fetchPart{tp: tpT}), Conn{ID: 1}, allReadable)(context.Background())
+	resp := fetchNow(context.Background(), h.c.ShareFetch(shareFetch("a", 0, fetchPart{tp: tpT}), Conn{ID: 1}, allReadable))
 	if resp.ErrorCode != 0 || len(resp.Topics) != 0 {
 		t.Fatalf("fetch past the end of int64: %+v", resp)
 	}
