@@ -81,12 +81,9 @@ func (c *Coordinator) ShareAcknowledge(req *kmsg.ShareAcknowledgeRequest, readab
 	now := c.clock.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
-		return done(kerr.CoordinatorNotAvailable.Code)
-	}
-	g := c.groups[groupID]
-	if g == nil {
-		return done(kerr.GroupIDNotFound.Code)
+	g, code := c.groupLocked(groupID)
+	if code != 0 {
+		return done(code)
 	}
 	epoch := req.ShareSessionEpoch
 	if epoch == 0 {
@@ -166,6 +163,7 @@ func (c *Coordinator) acknowledgeLocked(g *shareGroup, memberID string, acks []p
 		case sp == nil:
 			r.code, r.msg = kerr.InvalidRecordState.Code, "nothing of this partition was delivered to the group"
 		default:
+			spso := sp.p.SPSO()
 			n, err := sp.p.Acknowledge(memberID, a.batches, renew, now, lim)
 			if err != nil {
 				r.code, r.msg = errCode(err), err.Error()
@@ -177,7 +175,11 @@ func (c *Coordinator) acknowledgeLocked(g *shareGroup, memberID string, acks []p
 			c.stats.gaps.Add(uint64(n.Gaps))
 			c.stats.renewed.Add(uint64(n.Renewed))
 			c.stats.archivedAtLimit.Add(uint64(n.ArchivedAtLimit))
-			woke = woke || n.Released > n.ArchivedAtLimit
+			// Records released are available again; a start offset that
+			// moved makes room in a window that may have been full
+			// (share.partition.max.record.locks): either way a waiting
+			// fetch may now acquire.
+			woke = woke || n.Released > n.ArchivedAtLimit || sp.p.SPSO() != spso
 			touched = append(touched, a.tp)
 		}
 		results = append(results, r)

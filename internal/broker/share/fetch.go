@@ -89,12 +89,9 @@ func (c *Coordinator) ShareFetch(req *kmsg.ShareFetchRequest, conn Conn, readabl
 	now := c.clock.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed {
-		return done(kerr.CoordinatorNotAvailable.Code)
-	}
-	g := c.groups[groupID]
-	if g == nil {
-		return done(kerr.GroupIDNotFound.Code)
+	g, code := c.groupLocked(groupID)
+	if code != 0 {
+		return done(code)
 	}
 	var (
 		s       *session

@@ -13,6 +13,7 @@ import (
 	"github.com/courier-dev/courier/internal/broker/membudget"
 	"github.com/courier-dev/courier/internal/broker/storage"
 	"github.com/courier-dev/courier/internal/testkit/testwait"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -195,4 +196,43 @@ func TestFetchMemoryBudget(t *testing.T) {
 		t.Fatalf("b's fetch: %+v, %d bytes held", resp, mem.InUse())
 	}
 	release()
+}
+
+// TestFullWindowWakesWaitingFetch: when a partition's window is full
+// (share.partition.max.record.locks), a fetch waits; an acknowledgement
+// that moves the start offset makes room and wakes it at once, rather
+// than at the end of its MaxWait.
+func TestFullWindowWakesWaitingFetch(t *testing.T) {
+	cfg := earliest()
+	cfg.MaxLocks = 4
+	h := logHarness(t, cfg, nil, 1, 1, 1, 1, 1, 1, 1, 1)
+	h.heartbeat("g", "a", 0, "t")
+	h.heartbeat("g", "b", 0, "t")
+	got := fetchNow(context.Background(), h.c.ShareFetch(shareFetch("a", 0, fetchPart{tp: tpT}), Conn{ID: 1}, allReadable))
+	if r := got.Topics[0].Partitions[0].AcquiredRecords; len(r) != 1 || r[0].FirstOffset != 0 || r[0].LastOffset != 3 {
+		t.Fatalf("a acquired %+v, want 0-3 (the window's four locks)", r)
+	}
+	done := make(chan *kmsg.ShareFetchResponse, 1)
+	go func() {
+		req := shareFetch("b", 0, fetchPart{tp: tpT})
+		req.MaxWaitMillis = 30_000
+		done <- fetchNow(context.Background(), h.c.ShareFetch(req, Conn{ID: 2}, allReadable))
+	}()
+	select {
+	case r := <-done:
+		t.Fatalf("b's fetch answered while the window was full: %+v", r)
+	case <-time.After(100 * time.Millisecond):
+	}
+	ack := h.c.ShareAcknowledge(shareAck("a", 1, fetchPart{tpT, []AckBatch{{0, 1, []int8{AckAccept}}}}), allReadable)(context.Background())
+	if c := ack.Topics[0].Partitions[0].ErrorCode; c != 0 {
+		t.Fatalf("a's acknowledgement: %v", kerr.ErrorForCode(c))
+	}
+	select {
+	case r := <-done:
+		if ar := r.Topics[0].Partitions[0].AcquiredRecords; len(ar) != 1 || ar[0].FirstOffset != 4 || ar[0].LastOffset != 5 {
+			t.Fatalf("b acquired %+v, want 4-5", ar)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("b's fetch was not woken when the window made room")
+	}
 }

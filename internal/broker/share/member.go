@@ -222,12 +222,15 @@ func (c *Coordinator) releaseLocked(g *shareGroup, tps []TopicPartition, counter
 		if sp == nil {
 			continue
 		}
+		spso := sp.p.SPSO()
 		released, archived := release(sp.p)
 		if released > 0 {
 			counter.Add(uint64(released))
 			c.stats.archivedAtLimit.Add(uint64(archived))
 			touched = append(touched, tp)
-			woke = woke || released > archived
+			// Available again, or archived at the window's front, which
+			// makes room in it (see acknowledgeLocked).
+			woke = woke || released > archived || sp.p.SPSO() != spso
 		}
 	}
 	if woke {
