@@ -6,6 +6,7 @@ package broker_test
 // thousand, wrong session epochs, ids that are not UTF-8, fetch limits at
 // their extremes. Each is answered with Kafka's error code, and the
 // broker goes on serving the member whose records were never touched.
+// The group size and share session limits are broker configs.
 
 import (
 	"context"
@@ -15,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/courier-dev/courier/internal/broker"
+	"github.com/courier-dev/courier/internal/broker/run"
 	"github.com/courier-dev/courier/internal/testkit/testbroker"
 	"github.com/courier-dev/courier/internal/testkit/testclient"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -133,16 +136,6 @@ func TestShareHostileRequestsOverTCP(t *testing.T) {
 	}
 
 	// Wrong epochs, bad ids, extreme limits.
-	joinCode := func(group, member string) int16 {
-		t.Helper()
-		req := kmsg.NewPtrShareGroupHeartbeatRequest()
-		req.GroupID, req.MemberID, req.SubscribedTopicNames = group, member, []string{topic}
-		r, err := req.RequestWith(ctx, cl)
-		if err != nil {
-			t.Fatalf("heartbeat: %v", err)
-		}
-		return r.ErrorCode
-	}
 	fetchAt := func(e int32, adjust func(*kmsg.ShareFetchRequest)) *kmsg.ShareFetchResponse {
 		t.Helper()
 		req := kmsg.NewPtrShareFetchRequest()
@@ -170,8 +163,8 @@ func TestShareHostileRequestsOverTCP(t *testing.T) {
 			}
 			return r.ErrorCode
 		}(), kerr.InvalidShareSessionEpoch},
-		{"heartbeat, group id not UTF-8", joinCode("bad\xff", "m1"), kerr.InvalidRequest},
-		{"heartbeat, member id of 40 characters", joinCode(group, strings.Repeat("m", 40)), kerr.InvalidRequest},
+		{"heartbeat, group id not UTF-8", joinShare(t, ctx, cl, "bad\xff", "m1", topic), kerr.InvalidRequest},
+		{"heartbeat, member id of 40 characters", joinShare(t, ctx, cl, group, strings.Repeat("m", 40), topic), kerr.InvalidRequest},
 	} {
 		if tc.code != codeOf(tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, kerr.ErrorForCode(tc.code), tc.want)
@@ -225,9 +218,95 @@ func TestShareHostileRequestsOverTCP(t *testing.T) {
 	}
 }
 
+// joinShare sends a first ShareGroupHeartbeat of member, subscribed to
+// topic, and returns its error code.
+func joinShare(t *testing.T, ctx context.Context, cl *kgo.Client, group, member, topic string) int16 {
+	t.Helper()
+	hb := kmsg.NewPtrShareGroupHeartbeatRequest()
+	hb.GroupID, hb.MemberID, hb.SubscribedTopicNames = group, member, []string{topic}
+	r, err := hb.RequestWith(ctx, cl)
+	if err != nil {
+		t.Fatalf("heartbeat: %v", err)
+	}
+	return r.ErrorCode
+}
+
 func codeOf(err *kerr.Error) int16 {
 	if err == nil {
 		return 0
 	}
 	return err.Code
+}
+
+// TestShareLimitsAsBrokerConfigs: group.share.max.size and
+// group.share.max.share.sessions come from the broker's configuration,
+// are described as Kafka's broker configs, and bound the members of a
+// group (GROUP_MAX_SIZE_REACHED) and the share sessions open at once
+// (SHARE_SESSION_LIMIT_REACHED, until one closes); values outside
+// Kafka's ranges are refused at start.
+func TestShareLimitsAsBrokerConfigs(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []broker.Config{{ShareMaxGroupSize: 9}, {ShareMaxGroupSize: 1001}, {ShareMaxSessions: -1}} {
+		bad.DataDir = t.TempDir()
+		if b, err := broker.Open(bad); err == nil {
+			b.Close()
+			t.Errorf("a broker opened with %+v", bad)
+		}
+	}
+	b := testbroker.Start(t, func(c *run.Config) { c.Broker.ShareMaxGroupSize, c.Broker.ShareMaxSessions = 10, 2 })
+	const topic, group = "limits", "limits-group"
+	testclient.CreateTopic(t, b.Addr, topic, 1, nil)
+	cl := testclient.New(t, b.Addr)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	req := kmsg.NewPtrDescribeConfigsRequest()
+	res := kmsg.NewDescribeConfigsRequestResource()
+	res.ResourceType, res.ResourceName = kmsg.ConfigResourceTypeBroker, "1"
+	res.ConfigNames = []string{"group.share.max.size", "group.share.max.share.sessions"}
+	req.Resources = append(req.Resources, res)
+	dresp, err := req.RequestWith(ctx, cl)
+	if err != nil || len(dresp.Resources) != 1 || dresp.Resources[0].ErrorCode != 0 {
+		t.Fatalf("describe broker configs: %v %+v", err, dresp)
+	}
+	got := map[string]string{}
+	for _, c := range dresp.Resources[0].Configs {
+		if c.Value != nil {
+			got[c.Name] = *c.Value
+		}
+	}
+	if want := map[string]string{"group.share.max.size": "10", "group.share.max.share.sessions": "2"}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("broker configs %v, want %v", got, want)
+	}
+
+	for i := range 10 {
+		if c := joinShare(t, ctx, cl, group, fmt.Sprint("m", i), topic); c != 0 {
+			t.Fatalf("member %d: %v", i, kerr.ErrorForCode(c))
+		}
+	}
+	if c := joinShare(t, ctx, cl, group, "m10", topic); c != kerr.GroupMaxSizeReached.Code {
+		t.Fatalf("an eleventh member: %v, want GROUP_MAX_SIZE_REACHED", kerr.ErrorForCode(c))
+	}
+	open := func(member string, epoch int32) int16 {
+		t.Helper()
+		f := kmsg.NewPtrShareFetchRequest()
+		f.GroupID, f.MemberID, f.ShareSessionEpoch = kmsg.StringPtr(group), kmsg.StringPtr(member), epoch
+		r, err := f.RequestWith(ctx, cl)
+		if err != nil {
+			t.Fatalf("share fetch: %v", err)
+		}
+		return r.ErrorCode
+	}
+	for _, step := range []struct {
+		member string
+		epoch  int32
+		want   *kerr.Error
+	}{
+		{"m0", 0, nil}, {"m1", 0, nil}, {"m2", 0, kerr.ShareSessionLimitReached},
+		{"m1", -1, nil}, {"m2", 0, nil},
+	} {
+		if c := open(step.member, step.epoch); c != codeOf(step.want) {
+			t.Fatalf("%s at epoch %d: %v, want %v", step.member, step.epoch, kerr.ErrorForCode(c), step.want)
+		}
+	}
 }
