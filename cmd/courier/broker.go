@@ -102,6 +102,8 @@ process (kill -9), but a power loss can take the last interval's writes.`,
 	f.DurationVar(&cfg.Broker.ShareRecordLockDuration, "share-record-lock-duration", 30*time.Second, "how long a share group member holds a record before it is available again, for groups that do not set share.record.lock.duration.ms (group.share.record.lock.duration.ms; 15s to 60s)")
 	f.IntVar(&cfg.Broker.ShareDeliveryCountLimit, "share-delivery-count-limit", 5, "the most times a record is delivered to a share group before it is archived, for groups that do not set share.delivery.count.limit (group.share.delivery.count.limit; 2 to 10)")
 	f.IntVar(&cfg.Broker.SharePartitionMaxRecordLocks, "share-partition-max-record-locks", 2000, "the most records in flight per share-partition, for groups that do not set share.partition.max.record.locks (group.share.partition.max.record.locks; 100 to 10000)")
+	f.IntVar(&cfg.Broker.ShareMaxGroupSize, "share-max-group-size", 200, "the most members of one share group (group.share.max.size; 10 to 1000)")
+	f.IntVar(&cfg.Broker.ShareMaxSessions, "share-max-sessions", 2000, "the most share sessions open at once; one is opened per share consumer and broker (group.share.max.share.sessions)")
 	f.DurationVar(&cfg.Broker.TransactionMaxTimeout, "transaction-max-timeout", 15*time.Minute, "the longest transaction timeout a transactional producer may ask for (transaction.max.timeout.ms)")
 	f.DurationVar(&cfg.Broker.TransactionalIDExpiration, "transactional-id-expiration", 7*24*time.Hour, "how long an idle transactional id is remembered (transactional.id.expiration.ms)")
 	f.DurationVar(&cfg.Broker.ProducerIDExpiration, "producer-id-expiration", 24*time.Hour, "how long a partition remembers an idle producer's sequence numbers (producer.id.expiration.ms)")

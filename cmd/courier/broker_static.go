@@ -34,6 +34,8 @@ var staticFlagConfigs = map[string][]string{
 	"share-record-lock-duration":       {"group.share.record.lock.duration.ms"},
 	"share-delivery-count-limit":       {"group.share.delivery.count.limit"},
 	"share-partition-max-record-locks": {"group.share.partition.max.record.locks"},
+	"share-max-group-size":             {"group.share.max.size"},
+	"share-max-sessions":               {"group.share.max.share.sessions"},
 	"super-users":                      {"super.users"},
 	"fsync":                            {"courier.fsync"},
 }

@@ -228,7 +228,7 @@ func (b *Broker) fetchPartition(ctx context.Context, topic string, r *kmsg.Fetch
 		b.fetchMem.Release(held)
 		return 0, 0, nil
 	}
-	held = b.holdRead(held, len(data))
+	held = b.fetchMem.HoldRead(held, len(data))
 	if len(data) > 0 {
 		sp.RecordBatches = data
 	}

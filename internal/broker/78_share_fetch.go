@@ -6,7 +6,8 @@ package broker
 // batches (the client keeps the acquired offsets), with acknowledgements
 // piggybacked. The session and acknowledgements are handled when the
 // request is read, the acquisition and its long poll in the reply, which
-// is sent once every change it reports is durable (package share). It
+// is sent once every change it reports is durable (package share). Its
+// reads draw from the broker's fetch memory budget, as Fetch's do. It
 // needs READ on the group, and READ on each topic.
 
 import (
@@ -31,10 +32,14 @@ func (b *Broker) handleShareFetch(ctx context.Context, req *server.Request) serv
 	}
 	reply := b.share.ShareFetch(r, conn, b.shareReadable(req))
 	return func(ctx context.Context) kmsg.Response {
-		if resp := reply(ctx); resp != nil {
-			return resp
+		resp, release := reply(ctx)
+		// The records stay in memory, and count against the fetch
+		// memory budget, until the server has written them.
+		req.OnDone(release)
+		if resp == nil {
+			return nil
 		}
-		return nil
+		return resp
 	}
 }
 

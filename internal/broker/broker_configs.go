@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/broker/cleaner"
+	"github.com/courier-dev/courier/internal/broker/share"
 	"github.com/courier-dev/courier/internal/broker/storage"
 	"github.com/courier-dev/courier/internal/broker/topics"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -175,7 +176,10 @@ func init() {
 			derived: func(c *Config) string { return strconv.Itoa(cmpOr(c.SharePartitionMaxRecordLocks, 2000)) }},
 		{name: "group.share.session.timeout.ms", typ: integer, def: "45000", hasDef: true, doc: "The session timeout of share group members, for groups that do not set share.session.timeout.ms."},
 		{name: "group.share.heartbeat.interval.ms", typ: integer, def: "5000", hasDef: true, doc: "The heartbeat interval of share group members, for groups that do not set share.heartbeat.interval.ms."},
-		{name: "group.share.max.size", typ: integer, def: "200", hasDef: true, doc: "The most members of one share group."},
+		{name: "group.share.max.size", typ: integer, def: "200", hasDef: true, doc: "The most members of one share group (--share-max-group-size).",
+			derived: func(c *Config) string { return strconv.Itoa(cmpOr(c.ShareMaxGroupSize, share.DefaultMaxGroupSize)) }},
+		{name: "group.share.max.share.sessions", typ: integer, def: "2000", hasDef: true, doc: "The most share sessions open on the broker at once (--share-max-sessions).",
+			derived: func(c *Config) string { return strconv.Itoa(cmpOr(c.ShareMaxSessions, share.DefaultMaxSessions)) }},
 		{name: "fetch.max.bytes", typ: integer, def: "57671680", hasDef: true, doc: "The most bytes one fetch response carries.",
 			derived: func(c *Config) string { return strconv.Itoa(int(c.FetchMaxBytes)) }},
 		{name: "super.users", typ: kmsg.ConfigTypeString, doc: "Principals allowed everything whatever the ACLs say (--super-users).",

@@ -65,6 +65,14 @@ type Config struct {
 	ShareRecordLockDuration      time.Duration
 	ShareDeliveryCountLimit      int
 	SharePartitionMaxRecordLocks int
+	// ShareMaxGroupSize is the most members of one share group (Kafka's
+	// group.share.max.size, 10 to 1000; a member beyond it is refused
+	// GROUP_MAX_SIZE_REACHED) and ShareMaxSessions the most share
+	// sessions open at once (group.share.max.share.sessions, at least 1;
+	// SHARE_SESSION_LIMIT_REACHED beyond it). 0 means Kafka's default
+	// (200, 2000).
+	ShareMaxGroupSize int
+	ShareMaxSessions  int
 	// TransactionMaxTimeout is the longest transaction.timeout.ms a
 	// transactional producer may ask for (Kafka's
 	// transaction.max.timeout.ms); 0 means the default, 15 minutes.
@@ -111,7 +119,8 @@ type Config struct {
 	// connections, from reading them until their response is written. A
 	// fetch takes what it may read from this budget before reading; when
 	// the budget is short it reads less, and a fetch that has nothing yet
-	// waits for at least a little (fetchGrantMin). 0 means the default,
+	// waits for at least a little (membudget.ReadGrantMin). ShareFetch
+	// draws from the same budget. 0 means the default,
 	// 256 MiB; negative means no bound.
 	FetchMemoryBytes int64
 	// Cleaner configures the log cleaner (cleanup.policy=compact): its

@@ -204,3 +204,89 @@ func TestFetchMemoryBudget(t *testing.T) {
 	}
 	waitReleased(t, b)
 }
+
+// TestShareFetchMemoryBudget: ShareFetch draws from the same budget as
+// Fetch: it reads what the budget allows (at least one batch), waits when
+// the budget is taken, and gives everything back once its response has
+// been written.
+func TestShareFetchMemoryBudget(t *testing.T) {
+	const budget = 250 << 10
+	b, cl, _ := openFetchBroker(t, Config{FetchMemoryBytes: budget}, 10)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cfg := kmsg.NewPtrIncrementalAlterConfigsRequest()
+	res := kmsg.NewIncrementalAlterConfigsRequestResource()
+	res.ResourceType, res.ResourceName = kmsg.ConfigResourceTypeGroupConfig, "sg"
+	c := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
+	c.Name, c.Value = "share.auto.offset.reset", kmsg.StringPtr("earliest")
+	res.Configs = append(res.Configs, c)
+	cfg.Resources = append(cfg.Resources, res)
+	if resp, err := cfg.RequestWith(ctx, cl); err != nil || resp.Resources[0].ErrorCode != 0 {
+		t.Fatalf("group config: %v %+v", err, resp)
+	}
+	hb := kmsg.NewPtrShareGroupHeartbeatRequest()
+	hb.GroupID, hb.MemberID, hb.SubscribedTopicNames = "sg", "m1", []string{"t"}
+	if resp, err := hb.RequestWith(ctx, cl); err != nil || resp.ErrorCode != 0 {
+		t.Fatalf("join: %v %+v", err, resp)
+	}
+	tp, _ := b.topics.Get("t")
+	epoch := int32(0)
+	shareFetch := func() [2]int {
+		req := kmsg.NewPtrShareFetchRequest()
+		req.GroupID, req.MemberID, req.ShareSessionEpoch = kmsg.StringPtr("sg"), kmsg.StringPtr("m1"), epoch
+		req.MaxWaitMillis, req.MaxRecords = 0, 1000
+		if epoch == 0 {
+			rt := kmsg.NewShareFetchRequestTopic()
+			rt.TopicID = tp.ID
+			for p := range int32(2) {
+				rp := kmsg.NewShareFetchRequestTopicPartition()
+				rp.Partition = p
+				rt.Partitions = append(rt.Partitions, rp)
+			}
+			req.Topics = append(req.Topics, rt)
+		}
+		epoch++
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil || resp.ErrorCode != 0 {
+			t.Errorf("share fetch: %v %+v", err, resp)
+			return [2]int{}
+		}
+		var got [2]int
+		for _, rt := range resp.Topics {
+			for _, rp := range rt.Partitions {
+				for _, ar := range rp.AcquiredRecords {
+					got[rp.Partition] += int(ar.LastOffset - ar.FirstOffset + 1)
+				}
+			}
+		}
+		return got
+	}
+	// Two ~100 KiB batches (of one record each) fit the budget; the second
+	// partition gets none this time.
+	if got := shareFetch(); got != [2]int{2, 0} {
+		t.Fatalf("acquired %v records, want two of partition 0 only", got)
+	}
+	waitReleased(t, b)
+
+	// With the budget taken, a share fetch waits, then reads.
+	b.fetchMem.Force(budget)
+	waits := b.fetchMem.Waits()
+	done := make(chan [2]int, 1)
+	go func() { done <- shareFetch() }()
+	testwait.For(t, 5*time.Second, "the share fetch to wait for memory", func() string {
+		if b.fetchMem.Waits() == waits {
+			return "not waiting"
+		}
+		return ""
+	})
+	select {
+	case got := <-done:
+		t.Fatalf("share fetch answered %v while the budget was taken", got)
+	default:
+	}
+	b.fetchMem.Release(budget)
+	if got := <-done; got[0]+got[1] != 2 {
+		t.Fatalf("after release: acquired %v", got)
+	}
+	waitReleased(t, b)
+}

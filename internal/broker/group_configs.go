@@ -153,13 +153,16 @@ func parseShareReset(v string) (mode int, d time.Duration, err error) {
 	case strings.HasPrefix(lv, "by_duration:"):
 		d, err := parseISODuration(strings.TrimSpace(v[len("by_duration:"):]))
 		if err != nil {
+			//lint:ignore ST1005 Kafka's message, which clients show verbatim
 			return 0, 0, fmt.Errorf("Invalid duration in by_duration: %w", err)
 		}
 		if d < 0 {
+			//lint:ignore ST1005 Kafka's message, which clients show verbatim
 			return 0, 0, fmt.Errorf("Negative duration is not allowed in by_duration")
 		}
 		return share.ResetByDuration, d, nil
 	}
+	//lint:ignore ST1005 Kafka's message, which clients show verbatim
 	return 0, 0, fmt.Errorf("Invalid value `%s` for configuration share.auto.offset.reset. The value must be either 'earliest', 'latest' or of the format 'by_duration:<PnDTnHnMn.nS.>'", v)
 }
 

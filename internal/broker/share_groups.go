@@ -49,8 +49,11 @@ func (b *Broker) openShare() (*share.Coordinator, error) {
 		Config: func(group string) share.GroupConfig { return b.groupConfigs(group).Share },
 		// One namespace: an id a classic or consumer group holds is not a
 		// share group's (Kafka answers GROUP_ID_NOT_FOUND).
-		OtherGroup: func(group string) bool { _, ok := b.groups.Describe(group); return ok },
-		OnPanic:    b.metrics.BackgroundPanicked,
+		OtherGroup:   func(group string) bool { _, ok := b.groups.Describe(group); return ok },
+		OnPanic:      b.metrics.BackgroundPanicked,
+		FetchMemory:  b.fetchMem,
+		MaxGroupSize: b.cfg.ShareMaxGroupSize,
+		MaxSessions:  b.cfg.ShareMaxSessions,
 	})
 }
 
@@ -87,6 +90,10 @@ func (c Config) checkShareDefaults() error {
 		return fmt.Errorf("share delivery count limit %d: must be 2 to 10 (group.share.delivery.count.limit)", c.ShareDeliveryCountLimit)
 	case c.SharePartitionMaxRecordLocks != 0 && (c.SharePartitionMaxRecordLocks < 100 || c.SharePartitionMaxRecordLocks > 10000):
 		return fmt.Errorf("share partition max record locks %d: must be 100 to 10000 (group.share.partition.max.record.locks)", c.SharePartitionMaxRecordLocks)
+	case c.ShareMaxGroupSize != 0 && (c.ShareMaxGroupSize < 10 || c.ShareMaxGroupSize > 1000):
+		return fmt.Errorf("share group max size %d: must be 10 to 1000 (group.share.max.size)", c.ShareMaxGroupSize)
+	case c.ShareMaxSessions < 0:
+		return fmt.Errorf("share max sessions %d: must be at least 1 (group.share.max.share.sessions)", c.ShareMaxSessions)
 	}
 	return nil
 }

@@ -25,7 +25,7 @@ import (
 )
 
 // setGroupConfigs sets GROUP configs and fails the test on any error.
-func setGroupConfigs(t *testing.T, cl *kgo.Client, group string, kvs ...string) {
+func setGroupConfigs(t testing.TB, cl *kgo.Client, group string, kvs ...string) {
 	t.Helper()
 	req := kmsg.NewPtrIncrementalAlterConfigsRequest()
 	res := kmsg.NewIncrementalAlterConfigsRequestResource()
@@ -61,7 +61,7 @@ func produceKeys(t *testing.T, addr, topic string, from, n int) {
 	}
 }
 
-func shareClient(t *testing.T, addr, topic, group string, opts ...kgo.Opt) *kgo.Client {
+func shareClient(t testing.TB, addr, topic, group string, opts ...kgo.Opt) *kgo.Client {
 	return testclient.New(t, addr, append([]kgo.Opt{kgo.ConsumeTopics(topic), kgo.ShareGroup(group), kgo.FetchMaxWait(500 * time.Millisecond)}, opts...)...)
 }
 

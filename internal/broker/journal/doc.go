@@ -9,8 +9,10 @@
 // so tests inject a full disk (vfs.ErrorFS) or a power loss
 // (vfs.MemFS.CrashClone).
 //
-// Records are opaque bytes: the user owns their encoding. A user keeps
-// its state in two parts:
+// Records are opaque bytes: the user owns their encoding (json.go has
+// the one the transaction and share-group coordinators share: a kind
+// byte, then one strictly decoded JSON object). A user keeps its state in
+// two parts:
 //
 //   - the durable state: the fold of every record in log order. Open
 //     rebuilds it by calling Options.Replay with each record in the file;

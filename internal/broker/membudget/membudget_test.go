@@ -222,3 +222,32 @@ func TestGrowNeverDeadlocks(t *testing.T) {
 		t.Fatalf("in use %d after releasing everything", b.InUse())
 	}
 }
+
+// TestReserveRead: a response's first read waits for memory (at least
+// ReadGrantMin, or what it asks if less), a later one takes only what is
+// free at once, and HoldRead counts a read larger than its reservation.
+func TestReserveRead(t *testing.T) {
+	b := New(3 << 20)
+	ctx := context.Background()
+	if g, ok := b.ReserveRead(ctx, 10, true); !ok || g != 10 {
+		t.Fatalf("small first read: %d, %v", g, ok)
+	}
+	if g, ok := b.ReserveRead(ctx, 8<<20, false); !ok || g != 3<<20-10 {
+		t.Fatalf("later read: %d, %v", g, ok)
+	}
+	if g, ok := b.ReserveRead(ctx, 1, false); ok || g != 0 {
+		t.Fatalf("later read with the budget spent: %d, %v", g, ok)
+	}
+	short, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	defer cancel()
+	if g, ok := b.ReserveRead(short, 8<<20, true); ok || g != 0 || b.Waits() != 1 {
+		t.Fatalf("first read with the budget spent: %d, %v (waits %d)", g, ok, b.Waits())
+	}
+	b.Release(3 << 20)
+	if held := b.HoldRead(10, 500); held != 500 || b.InUse() != 490 {
+		t.Fatalf("a read of 500 bytes on 10 reserved holds %d (in use %d)", held, b.InUse())
+	}
+	if held := b.HoldRead(500, 20); held != 500 || b.InUse() != 490 {
+		t.Fatalf("a short read holds %d (in use %d)", held, b.InUse())
+	}
+}

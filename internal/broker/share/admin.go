@@ -10,6 +10,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -138,7 +139,9 @@ type AlterPartition struct {
 // (NON_EMPTY_GROUP); it is created if it does not exist. codes has one
 // code per partition; wait returns once the change is durable.
 func (c *Coordinator) AlterOffsets(groupID string, parts []AlterPartition) (code int16, codes []int16, wait func(context.Context) error) {
-	if groupID == "" {
+	if groupID == "" || !utf8.ValidString(groupID) {
+		// The journal stores ids as JSON, which would replace invalid
+		// bytes: the group would come back under another id.
 		return kerr.InvalidGroupID.Code, nil, nil
 	}
 	if c.opts.OtherGroup(groupID) {
@@ -199,20 +202,22 @@ func (c *Coordinator) DeleteOffsets(groupID string, topics []string) (code int16
 	case len(g.members) > 0:
 		return kerr.NonEmptyGroup.Code, nil, nil
 	}
-	var gone []record
+	ids := map[[16]byte]bool{} // one pass over the partitions, however many names
 	for _, t := range topics {
 		id, _, ok := c.topics.Topic(t)
 		if !ok {
 			codes = append(codes, kerr.UnknownTopicOrPartition.Code)
 			continue
 		}
-		for tp := range g.parts {
-			if tp.TopicID == id {
-				delete(g.parts, tp)
-				gone = append(gone, record{kind: kindPartitionDelete, group: groupID, tp: tp})
-			}
-		}
+		ids[id] = true
 		codes = append(codes, 0)
+	}
+	var gone []record
+	for tp := range g.parts {
+		if ids[tp.TopicID] {
+			delete(g.parts, tp)
+			gone = append(gone, record{kind: kindPartitionDelete, group: groupID, tp: tp})
+		}
 	}
 	return 0, codes, c.persistLocked(g, nil, nil, gone).wait
 }

@@ -163,7 +163,7 @@ func TestSessionEpochs(t *testing.T) {
 		req := kmsg.NewPtrShareFetchRequest()
 		req.Version = 2
 		req.GroupID, req.MemberID, req.ShareSessionEpoch = kmsg.StringPtr("g"), kmsg.StringPtr("a"), epoch
-		return h.c.ShareFetch(req, Conn{ID: 1}, func(string) bool { return true })(context.Background())
+		return fetchNow(context.Background(), h.c.ShareFetch(req, Conn{ID: 1}, func(string) bool { return true }))
 	}
 	if c := ack(1); c != kerr.ShareSessionNotFound.Code {
 		t.Fatalf("ack without a session: %v", kerr.ErrorForCode(c))

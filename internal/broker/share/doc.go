@@ -28,12 +28,13 @@
 //     (created, deleted, grown) reassigns at once, and a partition is
 //     shared by several members when there are more members than
 //     partitions, so every member gets records.
-//   - Sessions and fetching (session.go, fetch.go): ShareFetch and
-//     ShareAcknowledge with their share sessions, acknowledgements
-//     piggybacked or alone, acquisition of whole batches' offsets read
-//     through the log (read_committed stops at the last stable offset and
-//     archives aborted transactions' records and markers), the long poll
-//     until records arrive or are released, and the admin APIs
+//   - Sessions and fetching (session.go, fetch.go, acknowledge.go,
+//     acquire.go): ShareFetch and ShareAcknowledge with their share
+//     sessions, acknowledgements piggybacked or alone, acquisition of
+//     whole batches' offsets read through the log (read_committed stops
+//     at the last stable offset and archives aborted transactions'
+//     records and markers) within the broker's fetch memory budget, the
+//     long poll until records arrive or are released, and the admin APIs
 //     (admin.go). One lock guards all groups; it is never held across a
 //     log read or a wait for the journal. A sweep on an injectable clock
 //     expires locks and member sessions.
@@ -60,4 +61,13 @@
 //     applied, and never a panic.
 //   - Closing a share session, or the connection it was opened on, or a
 //     member leaving or timing out, releases what the member holds there.
+//   - Damaged or hostile requests get Kafka's error codes and change
+//     nothing they are refused for: a partition's acknowledgements are
+//     applied all or none (INVALID_REQUEST for a malformed batch or a
+//     partition named twice, INVALID_RECORD_STATE for an offset the
+//     member does not hold), and a request costs time and memory in
+//     proportion to its size, never to the offsets it names (a batch of
+//     0..MaxInt64 is refused without looking at its offsets). A share
+//     session holds only partitions that exist; group ids must be UTF-8,
+//     as the journal stores them.
 package share

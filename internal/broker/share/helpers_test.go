@@ -105,6 +105,14 @@ func (h *harness) heartbeat(group, member string, epoch int32, topics ...string)
 	return resp
 }
 
+// fetchNow runs a ShareFetch's reply and gives back the fetch memory
+// its records hold at once: the response is read, not written anywhere.
+func fetchNow(ctx context.Context, r FetchReply) *kmsg.ShareFetchResponse {
+	resp, release := r(ctx)
+	release()
+	return resp
+}
+
 // writeJournal writes records as a journal file at testPath on fs.
 func writeJournal(tb testing.TB, fs vfs.FS, recs ...[]byte) {
 	tb.Helper()

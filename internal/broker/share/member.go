@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -58,6 +59,10 @@ func (c *Coordinator) Heartbeat(req *kmsg.ShareGroupHeartbeatRequest, client Cli
 	switch {
 	case strings.TrimSpace(req.GroupID) == "":
 		return fail(kerr.InvalidRequest, "GroupId can't be empty.")
+	case !utf8.ValidString(req.GroupID):
+		// The journal stores ids as JSON, which would replace invalid
+		// bytes: the group would come back under another id.
+		return fail(kerr.InvalidRequest, "GroupId must be valid UTF-8.")
 	case req.MemberID == "" || len(req.MemberID) > 36:
 		return fail(kerr.InvalidRequest, "MemberId must be a non-empty id of at most 36 characters.")
 	case req.MemberEpoch < -1:
@@ -217,12 +222,15 @@ func (c *Coordinator) releaseLocked(g *shareGroup, tps []TopicPartition, counter
 		if sp == nil {
 			continue
 		}
+		spso := sp.p.SPSO()
 		released, archived := release(sp.p)
 		if released > 0 {
 			counter.Add(uint64(released))
 			c.stats.archivedAtLimit.Add(uint64(archived))
 			touched = append(touched, tp)
-			woke = woke || released > archived
+			// Available again, or archived at the window's front, which
+			// makes room in it (see acknowledgeLocked).
+			woke = woke || released > archived || sp.p.SPSO() != spso
 		}
 	}
 	if woke {

@@ -34,8 +34,6 @@ type model struct {
 	lim       Limits
 }
 
-func (m *model) at(o int64) *modelEntry { return m.recs[o] }
-
 // advance moves spso past finished offsets.
 func (m *model) advance() {
 	for m.spso < m.end && m.recs[m.spso].state.finished() {

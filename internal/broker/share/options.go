@@ -2,7 +2,8 @@ package share
 
 // options.go is what the coordinator is given: where its journal lives,
 // the broker's topics and partition logs (Topics, Log), each group's
-// settings (GroupConfig, from the GROUP config resource), and its clock.
+// settings (GroupConfig, from the GROUP config resource), the fetch
+// memory budget, and its clock.
 
 import (
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/broker/group"
+	"github.com/courier-dev/courier/internal/broker/membudget"
 	"github.com/courier-dev/courier/internal/broker/storage"
 	"github.com/courier-dev/courier/internal/broker/vfs"
 )
@@ -125,6 +127,11 @@ type Options struct {
 	// SweepInterval is how often locks and sessions are checked for
 	// expiry (default 200 ms).
 	SweepInterval time.Duration
+	// FetchMemory is the broker's fetch memory budget: ShareFetch takes
+	// what a partition read may allocate from it before reading, and
+	// gives it back once the response is written (FetchReply). nil: no
+	// bound.
+	FetchMemory *membudget.Budget
 	// CompactBytes is passed to the journal.
 	CompactBytes int64
 	// OnPanic is told when a sweep panicked (recovered and logged).
@@ -155,6 +162,9 @@ func (o *Options) setDefaults() error {
 	}
 	if o.MaxSessions <= 0 {
 		o.MaxSessions = DefaultMaxSessions
+	}
+	if o.FetchMemory == nil {
+		o.FetchMemory = membudget.New(0)
 	}
 	if o.SweepInterval <= 0 {
 		o.SweepInterval = DefaultSweepInterval

@@ -4,21 +4,19 @@ package share
 // encoding; the journal (internal/broker/journal) frames them, checksums
 // them and keeps them in DATA/meta/share/state.log.
 //
-// A record is a kind byte followed by a JSON object, as the transaction
-// coordinator's are: the standard library's strict decoder does the bounds
-// checking, and an operator can read the file with `strings`. Every record
+// A record is a kind byte followed by a JSON object (journal.EncodeJSON,
+// DecodeJSON), as the transaction coordinator's are. Every record
 // is an idempotent upsert or deletion keyed by group, or by (group, topic
 // id, partition), so replaying a log, or a snapshot followed by a log,
 // yields the latest state. Decoding validates everything the state needs:
 // a record that decodes is one the coordinator could have written.
 
 import (
-	"bytes"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"unicode/utf8"
+
+	"github.com/courier-dev/courier/internal/broker/journal"
 )
 
 // Record kinds: the first byte of a record.
@@ -66,10 +64,12 @@ type TopicPartition struct {
 	Partition int32
 }
 
-func encodeGroup(group string) []byte { return encode(kindGroup, groupRecord{Group: group}) }
+func encodeGroup(group string) []byte {
+	return journal.EncodeJSON(kindGroup, groupRecord{Group: group})
+}
 
 func encodeGroupDelete(group string) []byte {
-	return encode(kindGroupDelete, groupRecord{Group: group})
+	return journal.EncodeJSON(kindGroupDelete, groupRecord{Group: group})
 }
 
 func encodePartition(group, topic string, tp TopicPartition, d Delta) []byte {
@@ -77,18 +77,11 @@ func encodePartition(group, topic string, tp TopicPartition, d Delta) []byte {
 	for _, s := range d.Ranges {
 		r.Ranges = append(r.Ranges, [4]int64{s.First, s.Last, int64(s.State), int64(s.Count)})
 	}
-	return encode(kindPartition, r)
+	return journal.EncodeJSON(kindPartition, r)
 }
 
 func encodePartitionDelete(group string, tp TopicPartition) []byte {
-	return encode(kindPartitionDelete, partRecord{Group: group, TopicID: hex.EncodeToString(tp.TopicID[:]), Partition: tp.Partition})
-}
-
-func encode(kind byte, body any) []byte {
-	// The bodies are plain structs of strings and integers, which
-	// always marshal.
-	b, _ := json.Marshal(body)
-	return append([]byte{kind}, b...)
+	return journal.EncodeJSON(kindPartitionDelete, partRecord{Group: group, TopicID: hex.EncodeToString(tp.TopicID[:]), Partition: tp.Partition})
 }
 
 // decodeRecord decodes and validates one record.
@@ -159,23 +152,18 @@ func (pr partRecord) into(r *record) error {
 	return nil
 }
 
-// decodeBody decodes exactly one JSON object with only known fields.
+// decodeBody decodes a record's body, or reports it corrupt.
 func decodeBody(b []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
+	if err := journal.DecodeJSON(b, v); err != nil {
 		return fmt.Errorf("%w: %w", errCorrupt, err)
-	}
-	if d.InputOffset() != int64(len(bytes.TrimRight(b, " \t\r\n"))) {
-		return fmt.Errorf("%w: trailing bytes after the record", errCorrupt)
 	}
 	return nil
 }
 
 // checkName validates a group or topic name as a record holds it.
 func checkName(what, s string) error {
-	if s == "" || !utf8.ValidString(s) {
-		return fmt.Errorf("%w: %s %q is empty or not UTF-8", errCorrupt, what, s)
+	if err := journal.CheckName(what, s); err != nil {
+		return fmt.Errorf("%w: %w", errCorrupt, err)
 	}
 	return nil
 }

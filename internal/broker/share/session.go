@@ -20,26 +20,39 @@ import (
 
 // session is one member's share session.
 type session struct {
-	epoch  int32
-	parts  []TopicPartition // in the order added: fetches rotate over them
+	epoch int32
+	parts []TopicPartition // in the order added: fetches rotate over them
+	// in is parts as a set: a request naming many partitions costs a
+	// lookup each, not a scan of the session.
+	in     map[TopicPartition]bool
 	connID uint64
 	// turn is where the next fetch starts reading, for fairness.
 	turn int
 }
 
-// has reports whether tp is in the session.
-func (s *session) has(tp TopicPartition) bool { return slices.Contains(s.parts, tp) }
-
 // add puts tp in the session.
 func (s *session) add(tp TopicPartition) {
-	if !s.has(tp) {
+	if s.in == nil {
+		s.in = map[TopicPartition]bool{}
+	}
+	if !s.in[tp] {
+		s.in[tp] = true
 		s.parts = append(s.parts, tp)
 	}
 }
 
-// forget takes tp out of the session.
-func (s *session) forget(tp TopicPartition) {
-	s.parts = slices.DeleteFunc(s.parts, func(x TopicPartition) bool { return x == tp })
+// forget takes the partitions of gone out of the session, in one pass.
+func (s *session) forget(gone map[TopicPartition]bool) {
+	n := 0
+	for tp := range gone {
+		if s.in[tp] {
+			delete(s.in, tp)
+			n++
+		}
+	}
+	if n > 0 {
+		s.parts = slices.DeleteFunc(s.parts, func(x TopicPartition) bool { return gone[x] })
+	}
 }
 
 // bump moves to the next epoch; past MaxInt32 it wraps to 1, as Kafka's

@@ -10,6 +10,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/courier-dev/courier/internal/broker/journal"
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 
@@ -39,7 +40,7 @@ const maxInitRounds = 3
 // once the epoch is exhausted.
 func (c *Coordinator) InitProducerID(ctx context.Context, txnID string, timeoutMs int32, pid int64, epoch int16) (outPID int64, outEpoch int16, code int16) {
 	fail := func(code int16) (int64, int16, int16) { return noPID, noEpoch, code }
-	if checkName("transactional id", txnID) != nil {
+	if journal.CheckName("transactional id", txnID) != nil {
 		return fail(kerr.InvalidRequest.Code)
 	}
 	if timeoutMs <= 0 || time.Duration(timeoutMs)*time.Millisecond > c.opts.MaxTimeout {
@@ -146,7 +147,7 @@ func (c *Coordinator) AddPartitions(ctx context.Context, txnID string, pid int64
 // (so that EndTxn completes the group's transactional offset commits),
 // with AddPartitions' codes; INVALID_GROUP_ID for an empty group.
 func (c *Coordinator) AddOffsets(ctx context.Context, txnID string, pid int64, epoch int16, group string) int16 {
-	if checkName("group", group) != nil {
+	if journal.CheckName("group", group) != nil {
 		return kerr.InvalidGroupID.Code
 	}
 	return c.add(ctx, txnID, pid, epoch, nil, []string{group})
@@ -154,7 +155,7 @@ func (c *Coordinator) AddOffsets(ctx context.Context, txnID string, pid int64, e
 
 // add is AddPartitions and AddOffsets.
 func (c *Coordinator) add(ctx context.Context, txnID string, pid int64, epoch int16, parts []Partition, groups []string) int16 {
-	if checkName("transactional id", txnID) != nil {
+	if journal.CheckName("transactional id", txnID) != nil {
 		return kerr.InvalidRequest.Code
 	}
 	if len(parts) == 0 && len(groups) == 0 {
@@ -214,7 +215,7 @@ func (c *Coordinator) VerifyGroup(txnID string, pid int64, epoch int16, group st
 }
 
 func (c *Coordinator) verify(txnID string, pid int64, epoch int16) (int16, func(*Partition, string) int16) {
-	if checkName("transactional id", txnID) != nil {
+	if journal.CheckName("transactional id", txnID) != nil {
 		return kerr.InvalidRequest.Code, nil
 	}
 	c.mu.Lock()
@@ -241,7 +242,7 @@ func (c *Coordinator) verify(txnID string, pid int64, epoch int16) (int16, func(
 // EndTxn that completed the same way, NOT_COORDINATOR when the Prepare
 // record could not be stored (nothing changed; the client retries).
 func (c *Coordinator) EndTxn(ctx context.Context, txnID string, pid int64, epoch int16, commit bool) int16 {
-	if checkName("transactional id", txnID) != nil {
+	if journal.CheckName("transactional id", txnID) != nil {
 		return kerr.InvalidRequest.Code
 	}
 	c.mu.Lock()
@@ -280,7 +281,7 @@ func (c *Coordinator) EndTxn(ctx context.Context, txnID string, pid int64, epoch
 // partition number a topic can have.
 func validParts(parts []Partition) bool {
 	for _, p := range parts {
-		if checkName("topic", p.Topic) != nil || p.Partition < 0 {
+		if journal.CheckName("topic", p.Topic) != nil || p.Partition < 0 {
 			return false
 		}
 	}

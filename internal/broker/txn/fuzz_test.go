@@ -96,7 +96,7 @@ func FuzzReplay(f *testing.F) {
 		defer c.Close()
 		c.mu.Lock()
 		for id, e := range c.txns {
-			if err := checkName("id", id); err != nil || !e.known {
+			if err := journal.CheckName("id", id); err != nil || !e.known {
 				t.Errorf("replayed id %q: %v (known %v)", id, err, e.known)
 			}
 			if err := e.m.validate(); err != nil {

@@ -4,13 +4,11 @@ package txn
 // their encoding; the journal (internal/broker/journal) frames them,
 // checksums them and keeps them in DATA/meta/transactions/txn.log.
 //
-// A record is a kind byte followed by a JSON object. JSON rather than a
-// packed binary form because the records are few and small (one per
-// transition of a transactional id), an operator can read them with
-// `strings`, and the standard library's strict decoder does the bounds
-// checking. Strings are valid UTF-8 by construction: the coordinator
-// refuses ids, topics and groups that are not (JSON would silently
-// replace their bytes and a replay would see another id).
+// A record is a kind byte followed by a JSON object (journal.EncodeJSON,
+// DecodeJSON), one per transition of a transactional id. Strings are
+// valid UTF-8 by construction: the coordinator refuses ids, topics and
+// groups that are not (journal.CheckName; JSON would silently replace
+// their bytes and a replay would see another id).
 //
 // Every record is an idempotent upsert or deletion keyed by transactional
 // id (or the coordinator epoch, which only grows), so replaying a log, or
@@ -19,14 +17,13 @@ package txn
 // is one the coordinator could have written.
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/courier-dev/courier/internal/broker/journal"
 )
 
 // Record kinds: the first byte of a record.
@@ -93,22 +90,15 @@ func encodeTxn(id string, m meta) []byte {
 	for _, p := range m.parts {
 		r.Partitions = append(r.Partitions, partRecord(p))
 	}
-	return encode(kindTxn, r)
+	return journal.EncodeJSON(kindTxn, r)
 }
 
 // encodeDelete returns the record of id's expiry.
-func encodeDelete(id string) []byte { return encode(kindDelete, deleteRecord{ID: id}) }
+func encodeDelete(id string) []byte { return journal.EncodeJSON(kindDelete, deleteRecord{ID: id}) }
 
 // encodeEpoch returns the record of a coordinator epoch.
 func encodeEpoch(epoch int32) []byte {
-	return encode(kindEpoch, epochRecord{CoordinatorEpoch: epoch})
-}
-
-func encode(kind byte, body any) []byte {
-	// The bodies are plain structs of strings and integers, which
-	// always marshal.
-	b, _ := json.Marshal(body)
-	return append([]byte{kind}, b...)
+	return journal.EncodeJSON(kindEpoch, epochRecord{CoordinatorEpoch: epoch})
 }
 
 // decodeRecord decodes and validates one record.
@@ -133,7 +123,7 @@ func decodeRecord(b []byte) (record, error) {
 		if err := decodeBody(b[1:], &dr); err != nil {
 			return record{}, err
 		}
-		if err := checkName("transactional id", dr.ID); err != nil {
+		if err := journal.CheckName("transactional id", dr.ID); err != nil {
 			return record{}, fmt.Errorf("%w: %w", errCorrupt, err)
 		}
 		r.id = dr.ID
@@ -152,22 +142,17 @@ func decodeRecord(b []byte) (record, error) {
 	return r, nil
 }
 
-// decodeBody decodes exactly one JSON object with only known fields.
+// decodeBody decodes a record's body, or reports it corrupt.
 func decodeBody(b []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
+	if err := journal.DecodeJSON(b, v); err != nil {
 		return fmt.Errorf("%w: %w", errCorrupt, err)
-	}
-	if d.InputOffset() != int64(len(bytes.TrimRight(b, " \t\r\n"))) {
-		return fmt.Errorf("%w: trailing bytes after the record", errCorrupt)
 	}
 	return nil
 }
 
 // meta converts and validates a decoded txnRecord.
 func (tr txnRecord) meta() (meta, error) {
-	if err := checkName("transactional id", tr.ID); err != nil {
+	if err := journal.CheckName("transactional id", tr.ID); err != nil {
 		return meta{}, fmt.Errorf("%w: %w", errCorrupt, err)
 	}
 	st, ok := parseState(tr.State)
@@ -219,7 +204,7 @@ func (m meta) validate() error {
 		return fmt.Errorf("ongoing at epoch %d, which could not be fenced", m.epoch)
 	}
 	for i, p := range m.parts {
-		if err := checkName("topic", p.Topic); err != nil {
+		if err := journal.CheckName("topic", p.Topic); err != nil {
 			return err
 		}
 		if p.Partition < 0 {
@@ -230,20 +215,12 @@ func (m meta) validate() error {
 		}
 	}
 	for i, g := range m.groups {
-		if err := checkName("group", g); err != nil {
+		if err := journal.CheckName("group", g); err != nil {
 			return err
 		}
 		if i > 0 && strings.Compare(m.groups[i-1], g) >= 0 {
 			return fmt.Errorf("groups not sorted and distinct at %q", g)
 		}
-	}
-	return nil
-}
-
-// checkName validates a transactional id, topic or group name.
-func checkName(what, s string) error {
-	if s == "" || !utf8.ValidString(s) {
-		return fmt.Errorf("%s %q is empty or not UTF-8", what, s)
 	}
 	return nil
 }
