@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -30,8 +31,8 @@ import (
 
 // Group protocols GroupsConfig.Protocols names.
 const (
-	ProtocolShare   = "share"   // a KIP-932 share group
-	ProtocolClassic = "classic" // a consumer group of the classic protocol
+	ProtocolShare   = ctl.ProtocolShare // a KIP-932 share group
+	ProtocolClassic = "classic"         // a consumer group of the classic protocol
 )
 
 // Defaults of GroupsConfig.
@@ -126,6 +127,11 @@ func RunGroups(ctx context.Context, cfg GroupsConfig) (results []GroupsResult, e
 		return nil, fmt.Errorf("bench groups: %w", err)
 	}
 	defer cl.Close()
+	if slices.Contains(cfg.Protocols, ProtocolShare) {
+		if err := ctl.RequireGroupProtocol(ctx, cl, ctl.ProtocolShare); err != nil {
+			return nil, fmt.Errorf("bench groups: %w", err)
+		}
+	}
 	adm := kadm.NewClient(cl)
 	stamp := time.Now().Format("20060102-150405.000")
 	topic := "courier-bench-groups-" + stamp

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/courier-dev/courier/internal/broker/run"
+	"github.com/courier-dev/courier/internal/testkit/testbroker"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -99,5 +101,24 @@ func TestGroupsConfigErrors(t *testing.T) {
 	}
 	if m, x := medianMax([]float64{3, 1, 2, 10}); m != 2.5 || x != 10 {
 		t.Errorf("medianMax = %v, %v", m, x)
+	}
+}
+
+// TestGroupProtocolsRequired: on a cluster without the protocols (Courier
+// with --group-protocols classic) the runs fail at once, naming what is
+// missing, instead of measuring the classic protocol under KIP-848's name
+// or waiting for share-group records that never come.
+func TestGroupProtocolsRequired(t *testing.T) {
+	b := testbroker.Start(t, func(c *run.Config) { c.Broker.GroupProtocols = []string{"classic"} })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	opts := []kgo.Opt{kgo.SeedBrokers(b.Addr)}
+	if _, err := RunRebalance(ctx, RebalanceConfig{ClientOpts: opts, Members: 1, Partitions: 2, Rounds: 1}); err == nil ||
+		!strings.Contains(err.Error(), "does not support KIP-848 consumer groups") {
+		t.Errorf("rebalance: %v", err)
+	}
+	if _, err := RunGroups(ctx, GroupsConfig{ClientOpts: opts, Records: 10, Consumers: []int{1}}); err == nil ||
+		!strings.Contains(err.Error(), "does not support share groups") {
+		t.Errorf("groups: %v", err)
 	}
 }

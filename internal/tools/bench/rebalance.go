@@ -21,12 +21,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/courier-dev/courier/internal/tools/ctl"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Protocols RebalanceConfig.Protocols names (ProtocolClassic too).
-const ProtocolConsumer = "consumer" // KIP-848
+const ProtocolConsumer = ctl.ProtocolConsumer // KIP-848
 
 // Defaults of RebalanceConfig.
 const (
@@ -102,6 +103,13 @@ func RunRebalance(ctx context.Context, cfg RebalanceConfig) (results []Rebalance
 		return nil, fmt.Errorf("bench rebalance: %w", err)
 	}
 	defer cl.Close()
+	// franz-go would measure the classic protocol under KIP-848's name on a
+	// cluster without it.
+	if slices.Contains(cfg.Protocols, ProtocolConsumer) {
+		if err := ctl.RequireGroupProtocol(ctx, cl, ctl.ProtocolConsumer); err != nil {
+			return nil, fmt.Errorf("bench rebalance: %w", err)
+		}
+	}
 	adm := kadm.NewClient(cl)
 	stamp := time.Now().Format("20060102-150405.000")
 	topic := "courier-bench-rebalance-" + stamp

@@ -159,7 +159,7 @@ func (cfg ConsumeConfig) prepareGroup(ctx context.Context, clientOpts []kgo.Opt)
 	}
 	switch {
 	case cfg.ShareGroup != "":
-		if err := requireProtocol(ctx, cl, "share", "share groups (KIP-932)"); err != nil {
+		if err := ctl.RequireGroupProtocol(ctx, cl, ctl.ProtocolShare); err != nil {
 			return err
 		}
 		if cfg.FromBeginning {
@@ -169,7 +169,9 @@ func (cfg ConsumeConfig) prepareGroup(ctx context.Context, clientOpts []kgo.Opt)
 			cfg.warn("share group %s: share.auto.offset.reset set to earliest (applies to partitions the group has not read yet)\n", cfg.ShareGroup)
 		}
 	case consumer:
-		return requireProtocol(ctx, cl, ProtocolConsumer, "KIP-848 consumer groups (--protocol consumer; --protocol classic works everywhere)")
+		if err := ctl.RequireGroupProtocol(ctx, cl, ctl.ProtocolConsumer); err != nil {
+			return fmt.Errorf("%w (--protocol classic works with every cluster)", err)
+		}
 	}
 	return nil
 }

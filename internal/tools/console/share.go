@@ -12,56 +12,15 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/courier-dev/courier/internal/tools/ctl"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Group protocols a consumer group member can speak (ConsumeConfig.Protocol).
 const (
-	ProtocolClassic  = "classic"  // JoinGroup/SyncGroup; the client's leader assigns partitions.
-	ProtocolConsumer = "consumer" // KIP-848 ConsumerGroupHeartbeat; the broker assigns partitions.
+	ProtocolClassic  = "classic"            // JoinGroup/SyncGroup; the client's leader assigns partitions.
+	ProtocolConsumer = ctl.ProtocolConsumer // KIP-848 ConsumerGroupHeartbeat; the broker assigns partitions.
 )
-
-// api is a request a protocol needs, with the lowest version franz-go uses.
-type api struct {
-	key kmsg.Key
-	min int16
-}
-
-// protocolAPIs are what each protocol needs the cluster to advertise.
-var protocolAPIs = map[string][]api{
-	// franz-go runs KIP-848 only from ConsumerGroupHeartbeat v1 (Kafka 4.0).
-	ProtocolConsumer: {{kmsg.ConsumerGroupHeartbeat, 1}},
-	"share":          {{kmsg.ShareGroupHeartbeat, 1}, {kmsg.ShareFetch, 1}, {kmsg.ShareAcknowledge, 1}},
-}
-
-// requireProtocol fails, naming the missing request, unless every broker
-// that answers ApiVersions advertises what protocol needs. what names the
-// protocol for a person ("KIP-848 consumer groups").
-func requireProtocol(ctx context.Context, cl *kgo.Client, protocol, what string) error {
-	vs, err := kadm.NewClient(cl).ApiVersions(ctx)
-	if err != nil {
-		return fmt.Errorf("ApiVersions: %w", err)
-	}
-	answered := 0
-	var missing error
-	vs.Each(func(v kadm.BrokerApiVersions) {
-		if v.Err != nil {
-			return
-		}
-		answered++
-		for _, a := range protocolAPIs[protocol] {
-			if maxV, ok := v.KeyMaxVersion(int16(a.key)); (!ok || maxV < a.min) && missing == nil {
-				missing = fmt.Errorf("the cluster does not support %s: broker %d does not offer %s v%d or later", what, v.NodeID, a.key.Name(), a.min)
-			}
-		}
-	})
-	if answered == 0 {
-		return errors.New("ApiVersions: no broker answered")
-	}
-	return missing
-}
 
 // ackFor returns how the nth record printed in a share group (counting
 // from 1) is acknowledged: every RejectEvery-th is rejected (archived, never
