@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -71,10 +70,14 @@ func Open(dir string, opts ...Opt) (*Coordinator, error) {
 	c.jl = jl
 	st := c.durable
 	now := cfg.clock.Now()
-	offsets, txnOffsets := 0, 0
+	offsets, txnOffsets, consumers := 0, 0, 0
 	for _, id := range st.groupIDs() {
 		g := newGroup(id, &c.cfg, now)
 		g.restore(st.groups[id], st.offsets[id], st.txns[id], now)
+		if cd := st.consumers[id]; cd != nil {
+			g.restoreConsumer(cd, now)
+			consumers++
+		}
 		offsets += len(st.offsets[id])
 		txnOffsets += st.txns[id].pendingOffsets()
 		e := &entry{g: g}
@@ -83,7 +86,7 @@ func Open(dir string, opts ...Opt) (*Coordinator, error) {
 		c.schedule(e, now)
 		e.mu.Unlock()
 	}
-	cfg.logger.Info("group coordinator loaded", "dir", dir, "groups", len(c.groups), "offsets", offsets,
+	cfg.logger.Info("group coordinator loaded", "dir", dir, "groups", len(c.groups), "consumer_groups", consumers, "offsets", offsets,
 		"pending_transactional_offsets", txnOffsets)
 	c.scheduleRetention()
 	return c, nil
@@ -339,6 +342,7 @@ func (c *Coordinator) CommitOffsets(version int16, group string, req CommitReque
 	if version >= 9 {
 		notFound = kerr.GroupIDNotFound.Code
 	}
+	req.Version = version
 	return c.changeOffsets(group, req.Generation < 0, notFound, func(g *Group, now time.Time) (int16, []int16) { return g.Commit(now, req) })
 }
 
@@ -449,8 +453,18 @@ func (c *Coordinator) Describe(group string) (d kmsg.DescribeGroupsResponseGroup
 type Listing struct {
 	Group        string
 	ProtocolType string
-	State        State
+	// Type is "classic" or "consumer" (KIP-848).
+	Type string
+	// State is Kafka's name of the group's state: a classic State's or a
+	// ConsumerState's.
+	State string
 }
+
+// Group types, as ListGroups names them.
+const (
+	TypeClassic  = "classic"
+	TypeConsumer = "consumer"
+)
 
 // List returns every group, sorted by id.
 func (c *Coordinator) List() []Listing {
@@ -461,23 +475,16 @@ func (c *Coordinator) List() []Listing {
 	for _, e := range entries {
 		e.mu.Lock()
 		if !e.removed {
-			out = append(out, Listing{Group: e.g.id, ProtocolType: e.g.protocolType, State: e.g.state})
+			l := Listing{Group: e.g.id, ProtocolType: e.g.protocolType, Type: TypeClassic, State: e.g.state.String()}
+			if cg := e.g.cg; cg != nil {
+				l.Type, l.State = TypeConsumer, cg.state().String()
+			}
+			out = append(out, l)
 		}
 		e.mu.Unlock()
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Group < out[j].Group })
 	return out
-}
-
-// ParseState maps a state name (case-insensitive, as ListGroups filters
-// give it) to a State.
-func ParseState(s string) (State, bool) {
-	for st := Empty; st <= Dead; st++ {
-		if strings.EqualFold(st.String(), s) {
-			return st, true
-		}
-	}
-	return 0, false
 }
 
 // scheduleRetention arms the periodic offsets expiry.

@@ -154,6 +154,10 @@ type Group struct {
 	// assignments, until it is durable (as in Kafka's storeGroup).
 	assigning bool
 
+	// cg is the state of a consumer group (KIP-848); nil for a classic
+	// group, whose state is the fields above.
+	cg *consumerGroup
+
 	// out holds records to persist, drained by TakeRecords.
 	out []record
 }
@@ -253,6 +257,9 @@ func (g *Group) NextDeadline() (time.Time, bool) {
 	if len(g.pendingSync) > 0 && (g.state == CompletingRebalance || g.state == Stable) {
 		consider(g.syncDeadline)
 	}
+	if g.cg != nil {
+		g.cg.nextDeadline(consider)
+	}
 	return next, !next.IsZero()
 }
 
@@ -260,6 +267,10 @@ func (g *Group) NextDeadline() (time.Time, bool) {
 // their members, pending member ids lapse, members that did not sync in
 // time are removed, and the join phase ends.
 func (g *Group) Tick(now time.Time) {
+	if g.cg != nil {
+		g.flushDirty()
+		g.tickConsumer(now)
+	}
 	for _, m := range g.sortedMembers() {
 		if m.onJoin == nil && m.onSync == nil && !m.expires.After(now) {
 			if _, still := g.members[m.id]; still {

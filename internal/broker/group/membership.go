@@ -165,6 +165,9 @@ func (g *Group) Heartbeat(now time.Time, req *kmsg.HeartbeatRequest) int16 {
 // returns an error code per member. A member named only by instance id
 // (member id "") is removed by an administrator.
 func (g *Group) Leave(now time.Time, members []kmsg.LeaveGroupRequestMember) []int16 {
+	if g.cg != nil {
+		return g.consumerGroupLeave(now, members)
+	}
 	codes := make([]int16, len(members))
 	for i, lm := range members {
 		switch {

@@ -15,6 +15,7 @@ package group
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/courier-dev/courier/internal/broker/journal"
@@ -63,7 +64,9 @@ func (c *Coordinator) replay(b []byte) error {
 	if err != nil {
 		return err
 	}
-	c.durable.apply(r)
+	if c.durable.apply(r).orphan {
+		return fmt.Errorf("%w: consumer group member record for classic group %s", errCorrupt, r.group)
+	}
 	return nil
 }
 
@@ -103,7 +106,11 @@ func (c *Coordinator) persist(e *entry, now time.Time, recs []record) *pending {
 func (c *Coordinator) persisted(id string, recs []record, err error) {
 	if err == nil {
 		for _, r := range recs {
-			c.txnCounts.add(r, c.durable.apply(r))
+			o := c.durable.apply(r)
+			if o.orphan {
+				c.cfg.logger.Error("consumer group member record for a classic group not folded", "group", id)
+			}
+			c.txnCounts.add(r, o)
 		}
 	} else {
 		c.logFailure(id, err)
