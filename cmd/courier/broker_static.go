@@ -20,19 +20,23 @@ import (
 // sets; the broker reads their values from the Config fields the flag
 // set (an empty value).
 var staticFlagConfigs = map[string][]string{
-	"node-id":                       {"broker.id", "node.id"},
-	"data":                          {"log.dirs"},
-	"default-partitions":            {"num.partitions"},
-	"auto-create-topics":            {"auto.create.topics.enable"},
-	"retention-check-interval":      {"log.retention.check.interval.ms"},
-	"offsets-retention":             {"offsets.retention.minutes"},
-	"transaction-max-timeout":       {"transaction.max.timeout.ms"},
-	"transactional-id-expiration":   {"transactional.id.expiration.ms"},
-	"producer-id-expiration":        {"producer.id.expiration.ms"},
-	"group-initial-rebalance-delay": {"group.initial.rebalance.delay.ms"},
-	"group-protocols":               {"group.coordinator.rebalance.protocols"},
-	"super-users":                   {"super.users"},
-	"fsync":                         {"courier.fsync"},
+	"node-id":                           {"broker.id", "node.id"},
+	"data":                              {"log.dirs"},
+	"default-partitions":                {"num.partitions"},
+	"auto-create-topics":                {"auto.create.topics.enable"},
+	"retention-check-interval":          {"log.retention.check.interval.ms"},
+	"offsets-retention":                 {"offsets.retention.minutes"},
+	"transaction-max-timeout":           {"transaction.max.timeout.ms"},
+	"transactional-id-expiration":       {"transactional.id.expiration.ms"},
+	"producer-id-expiration":            {"producer.id.expiration.ms"},
+	"group-initial-rebalance-delay":     {"group.initial.rebalance.delay.ms"},
+	"group-protocols":                   {"group.coordinator.rebalance.protocols"},
+	"group-consumer-assignors":          {"group.consumer.assignors"},
+	"group-consumer-session-timeout":    {"group.consumer.session.timeout.ms"},
+	"group-consumer-heartbeat-interval": {"group.consumer.heartbeat.interval.ms"},
+	"group-consumer-migration-policy":   {"group.consumer.migration.policy"},
+	"super-users":                       {"super.users"},
+	"fsync":                             {"courier.fsync"},
 }
 
 // staticConfigs lists the broker configs the command line set.

@@ -88,22 +88,12 @@ func (b *Broker) commitReply(resp kmsg.Response, slots []*int16, code int16, cod
 			*slot = codes[i]
 		}
 	}
-	if wait == nil {
-		return server.Immediate(resp)
-	}
-	return func(ctx context.Context) kmsg.Response {
-		if err := wait(ctx); err != nil {
-			if ctxDone(ctx) {
-				return nil
-			}
-			b.cfg.Logger.Error(failure, "group", groupID, "err", err)
-			code := group.ErrorCode(err)
-			for _, slot := range slots {
-				if *slot == 0 {
-					*slot = code
-				}
+	return b.groupReply(resp, wait, failure, groupID, func(code int16) kmsg.Response {
+		for _, slot := range slots {
+			if *slot == 0 {
+				*slot = code
 			}
 		}
 		return resp
-	}
+	})
 }

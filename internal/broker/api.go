@@ -73,6 +73,10 @@ func init() {
 		kmsg.DescribeTransactions.Int16(): {0, 0, (*Broker).handleDescribeTransactions},
 		kmsg.ListTransactions.Int16():     {0, 2, (*Broker).handleListTransactions},
 
+		// KIP-848 consumer groups (gated by --group-protocols).
+		kmsg.ConsumerGroupHeartbeat.Int16(): {0, 1, (*Broker).handleConsumerGroupHeartbeat},
+		kmsg.ConsumerGroupDescribe.Int16():  {0, 1, (*Broker).handleConsumerGroupDescribe},
+
 		// SCRAM users (KIP-554).
 		kmsg.DescribeUserSCRAMCredentials.Int16(): {0, 0, (*Broker).handleDescribeUserSCRAMCredentials},
 		kmsg.AlterUserSCRAMCredentials.Int16():    {0, 0, (*Broker).handleAlterUserSCRAMCredentials},

@@ -15,8 +15,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/courier-dev/courier/internal/broker/cleaner"
+	"github.com/courier-dev/courier/internal/broker/group"
 	"github.com/courier-dev/courier/internal/broker/storage"
 	"github.com/courier-dev/courier/internal/broker/topics"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -162,6 +164,15 @@ func init() {
 			}},
 		{name: "group.coordinator.rebalance.protocols", typ: kmsg.ConfigTypeList, def: "classic,consumer,share", hasDef: true, doc: "The group protocols served (--group-protocols): classic, consumer (KIP-848), share (KIP-932).",
 			derived: func(c *Config) string { return strings.Join(c.GroupProtocols, ",") }},
+		{name: "group.consumer.assignors", typ: kmsg.ConfigTypeList, def: "uniform,range", hasDef: true, doc: "Server-side assignors of KIP-848 consumer groups, the first the default (--group-consumer-assignors).",
+			derived: func(c *Config) string { return strings.Join(c.consumerAssignors(), ",") }},
+		{name: "group.consumer.session.timeout.ms", typ: integer, def: "45000", hasDef: true, doc: "A KIP-848 consumer group member silent this long is removed (--group-consumer-session-timeout).",
+			derived: func(c *Config) string { return durationMsOr(c.ConsumerGroupSessionTimeout, 45*time.Second) }},
+		{name: "group.consumer.heartbeat.interval.ms", typ: integer, def: "2000", hasDef: true, doc: "The heartbeat interval KIP-848 consumer group members are given (--group-consumer-heartbeat-interval).",
+			derived: func(c *Config) string {
+				return durationMsOr(c.ConsumerGroupHeartbeatInterval, group.DefaultConsumerHeartbeatInterval)
+			}},
+		{name: "group.consumer.migration.policy", typ: kmsg.ConfigTypeString, def: "disabled", hasDef: true, doc: "Converting groups with members between the classic and consumer protocols: disabled, the only policy Courier implements (--group-consumer-migration-policy)."},
 		{name: "fetch.max.bytes", typ: integer, def: "57671680", hasDef: true, doc: "The most bytes one fetch response carries.",
 			derived: func(c *Config) string { return strconv.Itoa(int(c.FetchMaxBytes)) }},
 		{name: "super.users", typ: kmsg.ConfigTypeString, doc: "Principals allowed everything whatever the ACLs say (--super-users).",
