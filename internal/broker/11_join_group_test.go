@@ -47,8 +47,8 @@ func startMember(t *testing.T, addr, group, topic, name string, balancer kgo.Gro
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
-		kgo.HeartbeatInterval(100*time.Millisecond),
-		kgo.FetchMaxWait(200*time.Millisecond),
+		kgo.HeartbeatInterval(100 * time.Millisecond),
+		kgo.FetchMaxWait(200 * time.Millisecond),
 	}, extra...)...)
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/courier-dev/courier/internal/broker/journal"
 	"github.com/courier-dev/courier/internal/broker/vfs"
 )
 
@@ -39,6 +40,10 @@ type config struct {
 	consumerMaxSize   int
 	regexRefresh      time.Duration
 	stats             *consumerStats
+
+	// tuneJournal, set by tests, adjusts the journal's options (its
+	// repair back-off, which runs on the wall clock).
+	tuneJournal func(*journal.Options)
 }
 
 func defaultConfig() config {

@@ -24,9 +24,15 @@ func (c *Coordinator) ConsumerHeartbeat(req *kmsg.ConsumerGroupHeartbeatRequest,
 	if resp := ValidateHeartbeat(req, c.cfg.assignors); resp != nil {
 		return resp, nil
 	}
-	var resp *kmsg.ConsumerGroupHeartbeatResponse
+	var (
+		resp *kmsg.ConsumerGroupHeartbeatResponse
+		last *pending
+	)
 	join := req.MemberEpoch == epochJoin
-	found, p, err := c.do(req.Group, join, func(g *Group, now time.Time) { resp = g.ConsumerHeartbeat(now, req, hc) })
+	found, p, err := c.do(req.Group, join, func(g *Group, now time.Time) {
+		last = g.lastBatch
+		resp = g.ConsumerHeartbeat(now, req, hc)
+	})
 	switch {
 	case err != nil:
 		resp = req.ResponseKind().(*kmsg.ConsumerGroupHeartbeatResponse)
@@ -41,6 +47,14 @@ func (c *Coordinator) ConsumerHeartbeat(req *kmsg.ConsumerGroupHeartbeatRequest,
 		return hbFail(resp, kerr.GroupIDNotFound, format, req.Group), nil
 	case resp.ErrorCode != 0:
 		return resp, nil
+	case p == nil:
+		// The heartbeat changed nothing, but the state it shows may
+		// come from records another request (or a timer) produced and
+		// that are still being written: the answer waits for them too
+		// (batches become durable in order). A failed one would have
+		// left the group dirty, and this heartbeat would have written
+		// it again itself.
+		p = last
 	}
 	return resp, p.wait
 }

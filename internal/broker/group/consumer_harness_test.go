@@ -9,32 +9,45 @@ package group
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/courier-dev/courier/internal/broker/journal"
+	"github.com/courier-dev/courier/internal/broker/vfs"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// cfix is a coordinator under test with its topics and clock.
+// cfix is a coordinator under test with its topics and clock. Its
+// journal is on a memory file system (no fsyncs to pay) that can fail
+// writes (efs) or lose what was not synced (crash).
 type cfix struct {
 	t      *testing.T
 	dir    string
 	clock  *FakeClock
 	topics *StaticTopics
 	opts   []Opt
+	mem    *vfs.MemFS
+	efs    *vfs.ErrorFS
 	c      *Coordinator
 }
 
 func newCFix(t *testing.T, opts ...Opt) *cfix {
-	f := &cfix{t: t, dir: t.TempDir(), clock: NewFakeClock(t0), topics: NewStaticTopics(), opts: opts}
+	f := &cfix{t: t, dir: "/groups", clock: NewFakeClock(t0), topics: NewStaticTopics(), opts: opts, mem: vfs.NewMem()}
 	f.open()
 	return f
 }
 
 func (f *cfix) open() {
-	opts := append([]Opt{WithTopics(f.topics), ConsumerSessionTimeout(45 * time.Second), ConsumerHeartbeatInterval(time.Second)}, f.opts...)
+	f.efs = vfs.NewErrorFS(f.mem)
+	// Repairs are retried at once: the journal's back-off runs on the
+	// wall clock, which would make the fake-clock tests timing dependent.
+	noBackoff := func(cfg *config) {
+		cfg.tuneJournal = func(o *journal.Options) { o.RetryMin, o.RetryMax = time.Nanosecond, time.Nanosecond }
+	}
+	opts := append([]Opt{WithFS(f.efs), WithTopics(f.topics), ConsumerSessionTimeout(45 * time.Second), ConsumerHeartbeatInterval(time.Second), noBackoff}, f.opts...)
 	f.c = openCoordinator(f.t, f.dir, f.clock, opts...)
 }
 
@@ -44,6 +57,17 @@ func (f *cfix) restart() {
 	if err := f.c.Close(); err != nil {
 		f.t.Fatal(err)
 	}
+	f.open()
+}
+
+// crash pulls the plug: the coordinator opens again on what a power loss
+// leaves of its file system (only what was synced, r choosing which
+// unsynced bytes survive).
+func (f *cfix) crash(r *rand.Rand) {
+	f.t.Helper()
+	clone := f.mem.CrashClone(vfs.CrashOptions{Rand: r})
+	f.c.Close() // writes to the old file system, which is dropped
+	f.mem = clone
 	f.open()
 }
 
@@ -137,7 +161,7 @@ func (c *cclient) beat(full bool) int16 {
 	c.lastErr = resp.ErrorCode
 	switch resp.ErrorCode {
 	case 0:
-	case kerr.FencedMemberEpoch.Code, kerr.UnknownMemberID.Code:
+	case kerr.FencedMemberEpoch.Code, kerr.UnknownMemberID.Code, kerr.FencedInstanceID.Code:
 		c.abandon()
 		if resp.ErrorCode == kerr.UnknownMemberID.Code {
 			c.id += "'"

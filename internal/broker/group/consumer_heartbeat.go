@@ -145,6 +145,7 @@ func (g *Group) ConsumerHeartbeat(now time.Time, req *kmsg.ConsumerGroupHeartbea
 
 	// Everything is checked: from here the group changes.
 	g.flushDirty()
+	groupBefore := cg.recordState()
 	if g.cg == nil {
 		g.becomeConsumer(now, cg)
 	}
@@ -160,7 +161,6 @@ func (g *Group) ConsumerHeartbeat(now time.Time, req *kmsg.ConsumerGroupHeartbea
 		g.cfg.logger.Info("consumer group member joined", "group", g.id, "member", m.id, "instance", derefOr(req.InstanceID, ""))
 	}
 	subChanged := g.updateMember(m, req, hc.Client, regex, re)
-	groupBefore := cg.recordState()
 
 	// 1. The group epoch: bumped for a new group, a new subscription, or
 	// subscribed topics that changed.

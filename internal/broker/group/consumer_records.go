@@ -45,13 +45,20 @@ type consumerGroupRec struct {
 	epoch, assignmentEpoch int32
 	subscription           []subscribedTopic // by name
 	target                 map[string]assignment
+	// regexes are the members' regexes as resolved (with the
+	// principal's ACLs of the time), as Kafka's
+	// ConsumerGroupRegularExpression records keep them.
+	regexes map[string][]string
 }
 
 // persistConsumerGroup records the group's epochs, subscription and
 // target assignment.
 func (g *Group) persistConsumerGroup() {
 	cg := g.cg
-	rec := &consumerGroupRec{epoch: cg.epoch, assignmentEpoch: cg.assignmentEpoch, target: maps.Clone(cg.target)}
+	rec := &consumerGroupRec{epoch: cg.epoch, assignmentEpoch: cg.assignmentEpoch, target: maps.Clone(cg.target), regexes: map[string][]string{}}
+	for re, r := range cg.regexes {
+		rec.regexes[re] = r.topics
+	}
 	for _, t := range cg.subscription {
 		rec.subscription = append(rec.subscription, t)
 	}
@@ -128,6 +135,12 @@ func appendConsumer(b []byte, r record) []byte {
 			b = appendString(b, id)
 			b = appendAssignment(b, c.target[id])
 		}
+		res := slices.Sorted(maps.Keys(c.regexes))
+		b = binary.AppendUvarint(b, uint64(len(res)))
+		for _, re := range res {
+			b = appendString(b, re)
+			b = appendStrings(b, c.regexes[re])
+		}
 	case kindConsumerMember:
 		m := r.cmember
 		b = appendString(b, m.id)
@@ -136,10 +149,7 @@ func appendConsumer(b []byte, r record) []byte {
 		b = appendString(b, m.clientID)
 		b = appendString(b, m.clientHost)
 		b = binary.AppendVarint(b, m.rebalanceTimeout.Milliseconds())
-		b = binary.AppendUvarint(b, uint64(len(m.names)))
-		for _, n := range m.names {
-			b = appendString(b, n)
-		}
+		b = appendStrings(b, m.names)
 		b = appendString(b, m.regex)
 		b = appendString(b, m.assignor)
 		b = binary.AppendVarint(b, int64(m.epoch))
@@ -151,6 +161,29 @@ func appendConsumer(b []byte, r record) []byte {
 		b = appendString(b, r.memberID)
 	}
 	return b
+}
+
+// appendStrings appends a sorted list of strings.
+func appendStrings(b []byte, ss []string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(ss)))
+	for _, s := range ss {
+		b = appendString(b, s)
+	}
+	return b
+}
+
+// sortedStrings reads what appendStrings writes: strictly increasing.
+func (d *decoder) sortedStrings(what string) []string {
+	var out []string
+	n := d.count(what)
+	for i := 0; i < n && d.err == nil; i++ {
+		s := d.string(what)
+		if i > 0 && s <= out[i-1] {
+			d.fail(what + " order")
+		}
+		out = append(out, s)
+	}
+	return out
 }
 
 func appendAssignment(b []byte, a assignment) []byte {
@@ -170,7 +203,7 @@ func appendAssignment(b []byte, a assignment) []byte {
 func decodeConsumer(d *decoder, r *record) {
 	switch r.kind {
 	case kindConsumerGroup:
-		c := &consumerGroupRec{target: map[string]assignment{}}
+		c := &consumerGroupRec{target: map[string]assignment{}, regexes: map[string][]string{}}
 		c.epoch = d.epoch("group epoch", 0)
 		c.assignmentEpoch = d.epoch("assignment epoch", 0)
 		if c.assignmentEpoch > c.epoch {
@@ -196,6 +229,16 @@ func decodeConsumer(d *decoder, r *record) {
 			prev = id
 			c.target[id] = d.assignment()
 		}
+		n = d.count("regex count")
+		prev = ""
+		for i := 0; i < n && d.err == nil; i++ {
+			re := d.string("regex")
+			if i > 0 && re <= prev {
+				d.fail("regex order")
+			}
+			prev = re
+			c.regexes[re] = d.sortedStrings("resolved topics")
+		}
 		r.cgroup = c
 	case kindConsumerMember:
 		m := &consumerMemberRec{}
@@ -205,14 +248,7 @@ func decodeConsumer(d *decoder, r *record) {
 		m.clientID = d.string("client id")
 		m.clientHost = d.string("client host")
 		m.rebalanceTimeout = d.millis("rebalance timeout")
-		n := d.count("subscribed names")
-		for i := 0; i < n && d.err == nil; i++ {
-			name := d.string("subscribed name")
-			if i > 0 && name <= m.names[i-1] {
-				d.fail("subscribed names order")
-			}
-			m.names = append(m.names, name)
-		}
+		m.names = d.sortedStrings("subscribed names")
 		m.regex = d.string("regex")
 		m.assignor = d.string("assignor")
 		m.epoch = d.epoch("member epoch", epochStaticLeave)
@@ -320,6 +356,9 @@ func (s *state) applyConsumer(r record) bool {
 	case kindConsumerMemberDelete:
 		if cd != nil {
 			delete(cd.members, r.memberID)
+			if cd.group == nil && len(cd.members) == 0 {
+				delete(s.consumers, r.group) // nothing of it is left
+			}
 		}
 	}
 	return true
@@ -355,6 +394,11 @@ func (g *Group) restoreConsumer(cd *consumerDurable, now time.Time) {
 			cg.subscription[t.name] = t
 		}
 		cg.target = maps.Clone(cd.group.target)
+		// Resolved at version 0: the next heartbeat resolves them again
+		// (the topics may have changed while the broker was down).
+		for re, topics := range cd.group.regexes {
+			cg.regexes[re] = resolvedRegex{topics: topics}
+		}
 	}
 	repaired := false
 	drop := func(rec *consumerMemberRec, why string) {

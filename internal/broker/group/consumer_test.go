@@ -85,7 +85,9 @@ func TestConsumerHeartbeatErrors(t *testing.T) {
 		{"static leave without instance", func(r *kmsg.ConsumerGroupHeartbeatRequest) { r.MemberEpoch = -2 }, kerr.InvalidRequest.Code, "InstanceId can't be null."},
 		{"unknown assignor", func(r *kmsg.ConsumerGroupHeartbeatRequest) { r.ServerAssignor = str("sticky") }, kerr.UnsupportedAssignor.Code,
 			"ServerAssignor sticky is not supported. Supported assignors: uniform, range."},
-		{"bad regex", func(r *kmsg.ConsumerGroupHeartbeatRequest) { r.SubscribedTopicNames, r.SubscribedTopicRegex = nil, str("a(") },
+		{"bad regex", func(r *kmsg.ConsumerGroupHeartbeatRequest) {
+			r.SubscribedTopicNames, r.SubscribedTopicRegex = nil, str("a(")
+		},
 			kerr.InvalidRegularExpression.Code, "SubscribedTopicRegex `a(` is not a valid regular expression: error parsing regexp: missing closing ): `a(`."},
 		{"unknown member", func(r *kmsg.ConsumerGroupHeartbeatRequest) { r.MemberEpoch = 3 }, kerr.UnknownMemberID.Code, "Member new is not a member of group g."},
 		{"epoch ahead", func(r *kmsg.ConsumerGroupHeartbeatRequest) { r.MemberID, r.MemberEpoch = "a", 7 }, kerr.FencedMemberEpoch.Code,

@@ -60,10 +60,14 @@ func Open(dir string, opts ...Opt) (*Coordinator, error) {
 		o(&cfg)
 	}
 	c := &Coordinator{cfg: cfg, durable: newState(), groups: map[string]*entry{}}
-	jl, err := journal.Open(filepath.Join(dir, logName), journal.Options{
+	jopts := journal.Options{
 		FS: cfg.fs, Logger: cfg.logger, CompactBytes: cfg.compactBytes,
 		Replay: c.replay, Snapshot: c.snapshot,
-	})
+	}
+	if cfg.tuneJournal != nil {
+		cfg.tuneJournal(&jopts)
+	}
+	jl, err := journal.Open(filepath.Join(dir, logName), jopts)
 	if err != nil {
 		return nil, fmt.Errorf("group coordinator: %w", err)
 	}

@@ -160,6 +160,10 @@ type Group struct {
 
 	// out holds records to persist, drained by TakeRecords.
 	out []record
+	// lastBatch is the outcome of the group's last batch of records
+	// (set by the coordinator): an answer showing the group's live state
+	// waits for it, since the state may include what it writes.
+	lastBatch *pending
 }
 
 // newGroup returns an empty group.

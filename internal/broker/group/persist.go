@@ -88,6 +88,7 @@ func (c *Coordinator) persist(e *entry, now time.Time, recs []record) *pending {
 		bodies[i] = r.encode()
 	}
 	id := e.g.id
+	e.g.lastBatch = p
 	err := c.jl.Append(bodies, func(err error) {
 		c.persisted(id, recs, err)
 		p.finish(err)
