@@ -168,7 +168,7 @@ func init() {
 			derived: func(c *Config) string { return strings.Join(c.consumerAssignors(), ",") }},
 		{name: "group.consumer.session.timeout.ms", typ: integer, def: "45000", hasDef: true, doc: "A KIP-848 consumer group member silent this long is removed (--group-consumer-session-timeout).",
 			derived: func(c *Config) string { return durationMsOr(c.ConsumerGroupSessionTimeout, 45*time.Second) }},
-		{name: "group.consumer.heartbeat.interval.ms", typ: integer, def: "2000", hasDef: true, doc: "The heartbeat interval KIP-848 consumer group members are given (--group-consumer-heartbeat-interval).",
+		{name: "group.consumer.heartbeat.interval.ms", typ: integer, def: "1000", hasDef: true, doc: "The heartbeat interval KIP-848 consumer group members are given (--group-consumer-heartbeat-interval).",
 			derived: func(c *Config) string {
 				return durationMsOr(c.ConsumerGroupHeartbeatInterval, group.DefaultConsumerHeartbeatInterval)
 			}},

@@ -72,12 +72,13 @@ func defaultConfig() config {
 }
 
 // DefaultConsumerHeartbeatInterval is ConsumerHeartbeatInterval's default.
-// Kafka's is 5s; Courier answers with 2s because under KIP-848 a partition
+// Kafka's is 5s; Courier answers with 1s because under KIP-848 a partition
 // moving between members waits for the new owner's next heartbeat after
-// the old owner released it, so the interval is what a rebalance costs per
-// step. A single broker serves a heartbeat in microseconds, and members
-// still only need one per session timeout (45s) to stay in the group.
-const DefaultConsumerHeartbeatInterval = 2 * time.Second
+// the old owner released it, so the interval is what each step of a
+// rebalance costs (franz-go's TestGroupETL, KIP-848 cases: 15-21s at 5s,
+// 7-12s at 1s). A heartbeat costs the broker microseconds, and a member
+// still only needs one per session timeout (45s) to stay in the group.
+const DefaultConsumerHeartbeatInterval = time.Second
 
 // WithTopics gives the coordinator the broker's topics, which KIP-848
 // consumer groups assign on the broker. Without it no topic exists for
