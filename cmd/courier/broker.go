@@ -110,7 +110,7 @@ process (kill -9), but a power loss can take the last interval's writes.`,
 	f.StringSliceVar(&assignors, "group-consumer-assignors", []string{group.AssignorUniform, group.AssignorRange}, "server-side assignors KIP-848 consumer groups may use, the first the default (group.consumer.assignors): uniform, range")
 	f.DurationVar(&cfg.Broker.ConsumerGroupSessionTimeout, "group-consumer-session-timeout", 45*time.Second, "a KIP-848 consumer group member that does not heartbeat this long is removed (group.consumer.session.timeout.ms)")
 	f.DurationVar(&cfg.Broker.ConsumerGroupHeartbeatInterval, "group-consumer-heartbeat-interval", group.DefaultConsumerHeartbeatInterval, "how often KIP-848 consumer group members are told to heartbeat; each partition moved between members waits up to one interval (group.consumer.heartbeat.interval.ms)")
-	f.StringVar(&migration, "group-consumer-migration-policy", "disabled", "converting a group with members between the classic and consumer protocols (group.consumer.migration.policy): only disabled is supported; empty groups convert either way")
+	f.StringVar(&migration, "group-consumer-migration-policy", group.MigrationBidirectional, "converting groups with members between the classic and consumer protocols (group.consumer.migration.policy): disabled, upgrade (a consumer-protocol member joining a classic group), downgrade (the last consumer-protocol member leaving a consumer group) or bidirectional; empty groups convert either way")
 	f.DurationVar(&cfg.Broker.TransactionMaxTimeout, "transaction-max-timeout", 15*time.Minute, "the longest transaction timeout a transactional producer may ask for (transaction.max.timeout.ms)")
 	f.DurationVar(&cfg.Broker.TransactionalIDExpiration, "transactional-id-expiration", 7*24*time.Hour, "how long an idle transactional id is remembered (transactional.id.expiration.ms)")
 	f.DurationVar(&cfg.Broker.ProducerIDExpiration, "producer-id-expiration", 24*time.Hour, "how long a partition remembers an idle producer's sequence numbers (producer.id.expiration.ms)")
@@ -137,7 +137,7 @@ func addCleanerFlags(f *pflag.FlagSet, c *cleaner.Config) {
 
 // consumerGroupFlags checks the KIP-848 consumer group flags as Kafka
 // checks its configs: known assignors, a heartbeat interval below the
-// session timeout, and the one migration policy Courier implements.
+// session timeout, a known migration policy.
 func consumerGroupFlags(c *broker.Config, assignors []string, migration string) error {
 	var err error
 	if c.ConsumerGroupAssignors, err = group.ParseAssignors(assignors); err != nil {
@@ -149,8 +149,8 @@ func consumerGroupFlags(c *broker.Config, assignors []string, migration string) 
 	if c.ConsumerGroupHeartbeatInterval >= c.ConsumerGroupSessionTimeout {
 		return fmt.Errorf("--group-consumer-heartbeat-interval %v must be less than --group-consumer-session-timeout %v", c.ConsumerGroupHeartbeatInterval, c.ConsumerGroupSessionTimeout)
 	}
-	if migration != "disabled" {
-		return fmt.Errorf("--group-consumer-migration-policy %q: only disabled is supported (Courier does not convert groups with members between the classic and consumer protocols)", migration)
+	if c.ConsumerGroupMigrationPolicy, err = group.ParseMigrationPolicy(migration); err != nil {
+		return fmt.Errorf("--group-consumer-migration-policy: %w", err)
 	}
 	return nil
 }

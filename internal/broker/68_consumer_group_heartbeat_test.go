@@ -31,6 +31,15 @@ import (
 // that partitions move between them quickly.
 func fastHeartbeats(c *run.Config) { c.Broker.ConsumerGroupHeartbeatInterval = 100 * time.Millisecond }
 
+// start848 starts a broker whose consumer groups heartbeat fast, with a
+// topic of the given partitions, and an admin client of it.
+func start848(t *testing.T, topic string, partitions int32, opts ...testbroker.Option) (*testbroker.Broker, *kadm.Client) {
+	t.Helper()
+	b := testbroker.Start(t, append([]testbroker.Option{fastHeartbeats}, opts...)...)
+	testclient.CreateTopic(t, b.Addr, topic, partitions, nil)
+	return b, kadm.NewClient(testclient.New(t, b.Addr))
+}
+
 // consumerAssignments returns each member's (by client id) partitions of
 // topic when the consumer group is Stable, with its state otherwise.
 func consumerAssignments(t *testing.T, adm *kadm.Client, group, topic string) (map[string][]int32, string) {
@@ -63,10 +72,8 @@ func TestConsumerGroups848(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			b := testbroker.Start(t, fastHeartbeats)
 			const topic, perPart = "locations", 50
-			testclient.CreateTopic(t, b.Addr, topic, 2, nil)
-			adm := kadm.NewClient(testclient.New(t, b.Addr))
+			b, adm := start848(t, topic, 2)
 			const wait = 30 * time.Second
 			member := func(group, name string) *groupMember {
 				return startMember(t, b.Addr, group, topic, name, tc.balancer(), kgo.ServerSideBalancer())
@@ -97,6 +104,7 @@ func TestConsumerGroups848(t *testing.T) {
 				t.Fatalf("each member should read its own partition: c1 %v, c2 %v", keys(g1), keys(g2))
 			}
 			c1Part := keys(g1)[0]
+			waitCommitted(t, adm, "user-1", topic, 2, perPart)
 
 			// A third member waits: two partitions, three members.
 			c3 := member("user-1", "c3")
@@ -205,6 +213,25 @@ func TestConsumerGroup848RegexPicksUpNewTopics(t *testing.T) {
 	}
 }
 
+// waitCommitted waits until group has committed offset want on each of
+// topic's partitions: a member stopped before its last commit finished
+// would leave records for the next owner to consume again.
+func waitCommitted(t *testing.T, adm *kadm.Client, group, topic string, partitions int32, want int64) {
+	t.Helper()
+	testwait.For(t, 30*time.Second, "commits of "+group, func() string {
+		offs, err := adm.FetchOffsets(testCtx(t), group)
+		if err != nil {
+			return err.Error()
+		}
+		for p := int32(0); p < partitions; p++ {
+			if o, _ := offs.Lookup(topic, p); o.At != want {
+				return fmt.Sprintf("partition %d committed at %d", p, o.At)
+			}
+		}
+		return ""
+	})
+}
+
 func countIs(got, want int) string {
 	if got != want {
 		return fmt.Sprintf("consumed %d of %d", got, want)
@@ -234,3 +261,158 @@ func sizes(a map[string][]int32) []int {
 func describeAssignment(a map[string][]int32) string { return fmt.Sprint(a) }
 
 func errorIs(err error, target *kerr.Error) bool { return errors.Is(err, target) }
+
+// TestConsumerGroup848ClassicMembers: classic clients (cooperative and
+// eager) join a consumer group beside a member of the consumer protocol,
+// as Kafka 4 lets them whatever its migration policy: the broker assigns
+// them partitions, every record is consumed once, and when the
+// consumer-protocol member leaves the classic one takes its partitions
+// over (the policy here is disabled, so the group stays a consumer
+// group).
+func TestConsumerGroup848ClassicMembers(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		balancer func() kgo.GroupBalancer
+	}{
+		{"cooperative-sticky", kgo.CooperativeStickyBalancer},
+		{"eager-range", kgo.RangeBalancer},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			const topic, perPart = "mixed", 20
+			b, adm := start848(t, topic, 4, func(c *run.Config) { c.Broker.ConsumerGroupMigrationPolicy = "disabled" })
+			const wait = 30 * time.Second
+			modern := startMember(t, b.Addr, "mixed", topic, "modern", kgo.StickyBalancer(), kgo.ServerSideBalancer())
+			testwait.For(t, wait, "the consumer-protocol member to own everything", func() string {
+				a, why := consumerAssignments(t, adm, "mixed", topic)
+				if len(a["modern"]) != 4 {
+					return why + fmt.Sprint(a)
+				}
+				return ""
+			})
+			classic := startMember(t, b.Addr, "mixed", topic, "classic", tc.balancer())
+			testwait.For(t, wait, "the classic member to get half", func() string {
+				a, why := consumerAssignments(t, adm, "mixed", topic)
+				if len(a["modern"]) != 2 || len(a["classic"]) != 2 {
+					return why + fmt.Sprint(a)
+				}
+				return ""
+			})
+			d, err := adm.DescribeConsumerGroups(testCtx(t), "mixed")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range d["mixed"].Members {
+				if want := map[string]int8{"modern": 1, "classic": 0}[m.ClientID]; m.MemberType != want {
+					t.Fatalf("member %s type %d, want %d", m.ClientID, m.MemberType, want)
+				}
+			}
+			produceEach(t, b.Addr, topic, 4, perPart)
+			testwait.For(t, wait, "everything consumed", func() string { return countIs(countAll(modern, classic), 4*perPart) })
+			waitCommitted(t, adm, "mixed", topic, 4, perPart)
+			modern.stop()
+			testwait.For(t, wait, "the classic member to own everything", func() string {
+				a, why := consumerAssignments(t, adm, "mixed", topic)
+				if len(a["classic"]) != 4 {
+					return why + fmt.Sprint(a)
+				}
+				return ""
+			})
+			produceEach(t, b.Addr, topic, 4, perPart)
+			testwait.For(t, wait, "the second batch consumed", func() string { return countIs(countAll(modern, classic), 8*perPart) })
+			for p := int32(0); p < 4; p++ {
+				all := append(modern.consumed()[p], classic.consumed()[p]...)
+				slices.Sort(all)
+				for i, o := range all {
+					if o != int64(i) {
+						t.Fatalf("partition %d: offsets %v: gap or duplicate at %d", p, all, i)
+					}
+				}
+			}
+			for _, m := range []*groupMember{modern, classic} {
+				if err := m.failure(); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+}
+
+// TestConsumerGroup848Migration: a classic group of franz-go clients is
+// upgraded to a consumer group when a client of the consumer protocol
+// joins it, and downgraded back when that client leaves (Kafka's default
+// migration policy, bidirectional); every record is consumed once
+// throughout.
+func TestConsumerGroup848Migration(t *testing.T) {
+	t.Parallel()
+	const topic, perPart = "migrate", 20
+	b, adm := start848(t, topic, 3)
+	const wait = 30 * time.Second
+	groupType := func() string {
+		for _, typ := range []string{"classic", "consumer"} {
+			listed, err := adm.ListGroupsByType(testCtx(t), []string{typ})
+			if err != nil {
+				return err.Error()
+			}
+			if _, ok := listed["migrate"]; ok {
+				return typ
+			}
+		}
+		return "none"
+	}
+	c1 := startMember(t, b.Addr, "migrate", topic, "c1", kgo.CooperativeStickyBalancer())
+	c2 := startMember(t, b.Addr, "migrate", topic, "c2", kgo.CooperativeStickyBalancer())
+	testwait.For(t, wait, "a stable classic group", func() string {
+		if a := assignments(t, adm, "migrate", topic); len(a) != 2 || len(a["c1"])+len(a["c2"]) != 3 {
+			return fmt.Sprint(a)
+		}
+		return ""
+	})
+	produceEach(t, b.Addr, topic, 3, perPart)
+	testwait.For(t, wait, "the first batch consumed", func() string { return countIs(countAll(c1, c2), 3*perPart) })
+
+	modern := startMember(t, b.Addr, "migrate", topic, "modern", kgo.StickyBalancer(), kgo.ServerSideBalancer())
+	testwait.For(t, wait, "the group upgraded, one partition each", func() string {
+		if typ := groupType(); typ != "consumer" {
+			return "type " + typ
+		}
+		a, why := consumerAssignments(t, adm, "migrate", topic)
+		if len(a["c1"]) != 1 || len(a["c2"]) != 1 || len(a["modern"]) != 1 {
+			return why + fmt.Sprint(a)
+		}
+		return ""
+	})
+	produceEach(t, b.Addr, topic, 3, perPart)
+	testwait.For(t, wait, "the second batch consumed", func() string { return countIs(countAll(c1, c2, modern), 6*perPart) })
+	waitCommitted(t, adm, "migrate", topic, 3, 2*perPart)
+
+	modern.stop()
+	testwait.For(t, wait, "the group downgraded and stable", func() string {
+		if typ := groupType(); typ != "classic" {
+			return "type " + typ
+		}
+		if a := assignments(t, adm, "migrate", topic); len(a) != 2 || len(a["c1"])+len(a["c2"]) != 3 {
+			return fmt.Sprint(a)
+		}
+		return ""
+	})
+	produceEach(t, b.Addr, topic, 3, perPart)
+	testwait.For(t, wait, "the third batch consumed", func() string { return countIs(countAll(c1, c2, modern), 9*perPart) })
+	for p := int32(0); p < 3; p++ {
+		var all []int64
+		for _, m := range []*groupMember{c1, c2, modern} {
+			all = append(all, m.consumed()[p]...)
+		}
+		slices.Sort(all)
+		for i, o := range all {
+			if o != int64(i) {
+				t.Fatalf("partition %d: offsets %v: gap or duplicate at %d", p, all, i)
+			}
+		}
+	}
+	for _, m := range []*groupMember{c1, c2, modern} {
+		if err := m.failure(); err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -172,7 +172,8 @@ func init() {
 			derived: func(c *Config) string {
 				return durationMsOr(c.ConsumerGroupHeartbeatInterval, group.DefaultConsumerHeartbeatInterval)
 			}},
-		{name: "group.consumer.migration.policy", typ: kmsg.ConfigTypeString, def: "disabled", hasDef: true, doc: "Converting groups with members between the classic and consumer protocols: disabled, the only policy Courier implements (--group-consumer-migration-policy)."},
+		{name: "group.consumer.migration.policy", typ: kmsg.ConfigTypeString, def: "bidirectional", hasDef: true, doc: "Converting groups with members between the classic and consumer protocols: disabled, upgrade, downgrade or bidirectional (--group-consumer-migration-policy).",
+			derived: func(c *Config) string { return cmp.Or(c.ConsumerGroupMigrationPolicy, "bidirectional") }},
 		{name: "fetch.max.bytes", typ: integer, def: "57671680", hasDef: true, doc: "The most bytes one fetch response carries.",
 			derived: func(c *Config) string { return strconv.Itoa(int(c.FetchMaxBytes)) }},
 		{name: "super.users", typ: kmsg.ConfigTypeString, doc: "Principals allowed everything whatever the ACLs say (--super-users).",

@@ -65,6 +65,11 @@ type Config struct {
 	// ConsumerGroupSessionTimeout is group.consumer.session.timeout.ms:
 	// a consumer group member silent this long is fenced. 0 means 45s.
 	ConsumerGroupSessionTimeout time.Duration
+	// ConsumerGroupMigrationPolicy is group.consumer.migration.policy:
+	// whether groups with members are converted between the classic and
+	// consumer protocols (disabled, upgrade, downgrade, bidirectional).
+	// "" means bidirectional, Kafka's default.
+	ConsumerGroupMigrationPolicy string
 	// ConsumerGroupHeartbeatInterval is
 	// group.consumer.heartbeat.interval.ms, the interval consumer group
 	// members are told to heartbeat at. 0 means

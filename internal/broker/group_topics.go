@@ -48,7 +48,8 @@ func (v groupTopics) All() []group.TopicInfo {
 }
 
 // consumerGroupOptions configures KIP-848 consumer groups: the topics,
-// the assignors, the session timeout and heartbeat interval.
+// the assignors, the session timeout, heartbeat interval and migration
+// policy.
 func (b *Broker) consumerGroupOptions() []group.Opt {
 	opts := []group.Opt{group.WithTopics(groupTopics{b}), group.ConsumerAssignors(b.cfg.ConsumerGroupAssignors)}
 	if b.cfg.ConsumerGroupSessionTimeout > 0 {
@@ -56,6 +57,9 @@ func (b *Broker) consumerGroupOptions() []group.Opt {
 	}
 	if b.cfg.ConsumerGroupHeartbeatInterval > 0 {
 		opts = append(opts, group.ConsumerHeartbeatInterval(b.cfg.ConsumerGroupHeartbeatInterval))
+	}
+	if b.cfg.ConsumerGroupMigrationPolicy != "" {
+		opts = append(opts, group.MigrationPolicy(b.cfg.ConsumerGroupMigrationPolicy))
 	}
 	return opts
 }

@@ -39,6 +39,7 @@ type config struct {
 	assignors         []string
 	consumerMaxSize   int
 	regexRefresh      time.Duration
+	migration         string
 	stats             *consumerStats
 
 	// tuneJournal, set by tests, adjusts the journal's options (its
@@ -67,6 +68,7 @@ func defaultConfig() config {
 		assignors:         []string{AssignorUniform, AssignorRange},
 		consumerMaxSize:   math.MaxInt32,
 		regexRefresh:      time.Second,
+		migration:         MigrationBidirectional,
 		stats:             &consumerStats{},
 	}
 }

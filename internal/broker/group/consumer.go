@@ -23,6 +23,8 @@ import (
 	"regexp"
 	"sort"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // memberState is a consumer group member's reconciliation state (Kafka's
@@ -73,6 +75,10 @@ type cmember struct {
 	// zero when nothing is to be revoked.
 	revokeBy    time.Time
 	revokeEpoch int32
+	// joinBy and syncBy are a classic member's deadlines: to join again
+	// after being told REBALANCE_IN_PROGRESS, and to sync after joining
+	// (both its rebalance timeout). Zero when not waited for.
+	joinBy, syncBy time.Time
 }
 
 // consumerMemberRec is the persisted part of a member
@@ -97,6 +103,25 @@ type consumerMemberRec struct {
 	// ones it must give up (it still owns them until it reports so).
 	assigned assignment
 	revoking assignment
+	// classic is set for a member of the classic protocol (JoinGroup,
+	// SyncGroup, Heartbeat) in a consumer group (consumer_classic.go).
+	classic *classicMember
+}
+
+// classicMember is what a classic member's JoinGroup told: its session
+// timeout and the protocols it supports, with their metadata.
+type classicMember struct {
+	sessionTimeout time.Duration
+	protocols      []kmsg.JoinGroupRequestProtocol
+}
+
+// sessionTimeout is the member's session timeout: its own for a classic
+// member, else the group coordinator's.
+func (m *cmember) sessionTimeout(consumerSession time.Duration) time.Duration {
+	if m.classic != nil {
+		return m.classic.sessionTimeout
+	}
+	return consumerSession
 }
 
 // staticLeft reports whether a static member has left for now (epoch
@@ -250,6 +275,8 @@ func (cg *consumerGroup) nextDeadline(consider func(time.Time)) {
 	for _, m := range cg.members {
 		consider(m.expires)
 		consider(m.revokeBy)
+		consider(m.joinBy)
+		consider(m.syncBy)
 	}
 }
 
@@ -258,6 +285,9 @@ func (cg *consumerGroup) nextDeadline(consider func(time.Time)) {
 func (g *Group) tickConsumer(now time.Time) {
 	cg := g.cg
 	for _, m := range cg.sortedMembers() {
+		if g.cg != cg {
+			return // downgraded to a classic group by a fence
+		}
 		switch {
 		case !m.expires.After(now):
 			g.cfg.logger.Info("consumer group member fenced: session expired", "group", g.id, "member", m.id, "epoch", m.epoch)
@@ -265,6 +295,12 @@ func (g *Group) tickConsumer(now time.Time) {
 		case !m.revokeBy.IsZero() && !m.revokeBy.After(now) && m.epoch == m.revokeEpoch && m.state == memberUnrevoked:
 			g.cfg.logger.Info("consumer group member fenced: did not revoke within its rebalance timeout",
 				"group", g.id, "member", m.id, "epoch", m.epoch, "rebalance_timeout", m.rebalanceTimeout)
+			g.fenceMember(now, m, FenceRebalance)
+		case !m.joinBy.IsZero() && !m.joinBy.After(now):
+			g.cfg.logger.Info("consumer group classic member fenced: did not join again within its rebalance timeout", "group", g.id, "member", m.id)
+			g.fenceMember(now, m, FenceRebalance)
+		case !m.syncBy.IsZero() && !m.syncBy.After(now):
+			g.cfg.logger.Info("consumer group classic member fenced: did not sync within its rebalance timeout", "group", g.id, "member", m.id)
 			g.fenceMember(now, m, FenceRebalance)
 		}
 	}

@@ -41,7 +41,7 @@ func (s groupRecordState) equal(o groupRecordState) bool {
 // regexRefreshInterval, Kafka's batch interval for the same purpose); the
 // subscription metadata is recomputed when the topics or the
 // subscriptions changed.
-func (g *Group) refreshSubscription(now time.Time, cg *consumerGroup, hc HeartbeatContext, force bool) bool {
+func (g *Group) refreshSubscription(now time.Time, cg *consumerGroup, hc HeartbeatContext, resolve, force bool) bool {
 	topics := g.cfg.topics
 	version := topics.Version()
 	changed := false
@@ -70,7 +70,7 @@ func (g *Group) refreshSubscription(now time.Time, cg *consumerGroup, hc Heartbe
 			stale = true
 		}
 	}
-	if stale {
+	if stale && resolve {
 		all := topics.All()
 		for re := range used {
 			r := resolveRegex(cg.memberRegex(re), all, hc.AllowTopic, version)
@@ -266,7 +266,9 @@ func (g *Group) reconcile(now time.Time, cg *consumerGroup, m *cmember, owned as
 		cg.removeOwned(m, oldOwns.minus(newOwns))
 		g.claim(cg, m, newOwns.minus(oldOwns))
 	}
-	if m.state != oldState || m.epoch != oldEpoch || m.state == memberUnrevoked {
+	// The rebalance timeout runs for members of the consumer protocol; a
+	// classic member has its join and sync timeouts instead.
+	if m.classic == nil && (m.state != oldState || m.epoch != oldEpoch || m.state == memberUnrevoked) {
 		if m.state == memberUnrevoked {
 			m.revokeBy, m.revokeEpoch = now.Add(m.rebalanceTimeout), m.epoch
 		} else {

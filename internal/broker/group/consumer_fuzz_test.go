@@ -14,6 +14,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 func TestConsumerRecordValidation(t *testing.T) {
@@ -38,6 +40,7 @@ func TestConsumerRecordValidation(t *testing.T) {
 			b = binary.AppendVarint(b, int64(p))
 		}
 		b = binary.AppendUvarint(b, 0) // revoking
+		b = append(b, 0)               // not a classic member
 		if mod != nil {
 			b = mod(b)
 		}
@@ -64,6 +67,17 @@ func TestConsumerRecordValidation(t *testing.T) {
 		{"member, topic with no partitions", member(nil, 0, nil), false},
 		{"member, trailing byte", member(func(b []byte) []byte { return append(b, 0) }, 0, []int32{0}), false},
 		{"member, cut short", member(nil, 0, []int32{0})[:20], false},
+		{"classic member", member(func(b []byte) []byte {
+			b[len(b)-1] = 1
+			b = binary.AppendVarint(b, 10000)
+			b = binary.AppendUvarint(b, 1)
+			return appendBytes(appendString(b, "range"), []byte{0, 1})
+		}, 0, []int32{0}), true},
+		{"classic member without protocols", member(func(b []byte) []byte {
+			b[len(b)-1] = 1
+			return binary.AppendUvarint(binary.AppendVarint(b, 10000), 0)
+		}, 0, []int32{0}), false},
+		{"member, classic flag 2", member(func(b []byte) []byte { b[len(b)-1] = 2; return b }, 0, []int32{0}), false},
 		{"group", group(5, 4), true},
 		{"group, assignment epoch past group epoch", group(4, 5), false},
 		{"group, negative epoch", group(-1, -1), false},
@@ -119,10 +133,15 @@ func FuzzConsumerReplay(f *testing.F) {
 					s := "i"
 					inst = &s
 				}
+				var classic *classicMember
+				if what&32 != 0 {
+					classic = &classicMember{sessionTimeout: time.Second, protocols: []kmsg.JoinGroupRequestProtocol{{Name: "range", Metadata: []byte{bits}}}}
+				}
 				recs = append(recs, record{kind: kindConsumerMember, group: g, cmember: &consumerMemberRec{
 					id: mid, instanceID: inst, rebalanceTimeout: time.Second, names: []string{"t"},
 					epoch: int32(bits>>4) - 2, prevEpoch: -2, state: memberState(what % 3),
 					assigned: parts, revoking: parts.filter(func(TopicID, int32) bool { return what&16 != 0 }),
+					classic: classic,
 				}})
 			case 3:
 				recs = append(recs, record{kind: kindConsumerMemberDelete, group: g, memberID: mid})

@@ -107,16 +107,23 @@ func (g *Group) ConsumerHeartbeat(now time.Time, req *kmsg.ConsumerGroupHeartbea
 		resp.ErrorCode = kerr.CoordinatorNotAvailable.Code
 		return resp
 	}
-	cg := g.cg
+	cg, upgrade := g.cg, false
 	if cg == nil {
-		// A classic group becomes a consumer group only while it is
-		// empty (members would need Kafka's online upgrade, which
-		// Courier leaves out: its group.consumer.migration.policy is
-		// disabled).
-		if req.MemberEpoch != epochJoin || g.state != Empty || len(g.members) > 0 {
+		// A classic group becomes a consumer group with its first
+		// consumer-protocol member: at once when it is empty, through
+		// the migration policy's upgrade when it has members.
+		if req.MemberEpoch != epochJoin {
 			return hbFail(resp, kerr.GroupIDNotFound, "Group %s is not a consumer group.", g.id)
 		}
-		cg = newConsumerGroup(now)
+		if g.state == Empty && len(g.members) == 0 {
+			cg = newConsumerGroup(now)
+		} else {
+			var msg string
+			if cg, msg = g.classicToConsumer(now); cg == nil {
+				return hbFail(resp, kerr.GroupIDNotFound, "%s", msg)
+			}
+			upgrade = true
+		}
 	}
 	if req.MemberEpoch < 0 {
 		return g.consumerLeave(now, req, resp)
@@ -146,7 +153,10 @@ func (g *Group) ConsumerHeartbeat(now time.Time, req *kmsg.ConsumerGroupHeartbea
 	// Everything is checked: from here the group changes.
 	g.flushDirty()
 	groupBefore := cg.recordState()
-	if g.cg == nil {
+	switch {
+	case upgrade:
+		g.commitUpgrade(now, cg)
+	case g.cg == nil:
 		g.becomeConsumer(now, cg)
 	}
 	before := m.consumerMemberRec
@@ -165,7 +175,7 @@ func (g *Group) ConsumerHeartbeat(now time.Time, req *kmsg.ConsumerGroupHeartbea
 	// 1. The group epoch: bumped for a new group, a new subscription, or
 	// subscribed topics that changed.
 	bump := cg.epoch == 0 || subChanged
-	if g.refreshSubscription(now, cg, hc, bump) {
+	if g.refreshSubscription(now, cg, hc, true, bump) {
 		bump = true
 	}
 	if bump {
@@ -181,6 +191,7 @@ func (g *Group) ConsumerHeartbeat(now time.Time, req *kmsg.ConsumerGroupHeartbea
 	prevAssigned := m.assigned
 	g.reconcile(now, cg, m, ownedFromRequest(req.Topics))
 	m.expires = now.Add(g.cfg.consumerSession)
+	m.joinBy, m.syncBy = time.Time{}, time.Time{}
 
 	if !cg.recordState().equal(groupBefore) {
 		g.persistConsumerGroup()
@@ -238,7 +249,9 @@ func (g *Group) heartbeatMember(cg *consumerGroup, req *kmsg.ConsumerGroupHeartb
 			}
 			return newMember(req.MemberID), nil, nil
 		}
-		if !existing.staticLeft() {
+		if !existing.staticLeft() && existing.classic == nil {
+			// Two processes of the consumer protocol: the second must
+			// wait for the first to leave (a classic one is replaced).
 			return nil, nil, hbFail(resp, kerr.UnreleasedInstanceID,
 				"Static member %s with instance id %s cannot join the group because the instance id is owned by %s member.", req.MemberID, inst, existing.id)
 		}
@@ -309,6 +322,7 @@ func (g *Group) updateMember(m *cmember, req *kmsg.ConsumerGroupHeartbeatRequest
 	}
 	m.regex, m.re = regex, re
 	m.clientID, m.clientHost = client.ID, client.Host
+	m.classic = nil // it speaks the consumer protocol now
 	return changed
 }
 
@@ -391,6 +405,16 @@ func (g *Group) consumerLeave(now time.Time, req *kmsg.ConsumerGroupHeartbeatReq
 // timeout passed): its partitions are free for the others, and the group
 // epoch is bumped so that the next heartbeat computes a new target.
 func (g *Group) fenceMember(now time.Time, m *cmember, why FenceReason) {
+	if g.maybeDowngrade(now, m, true) {
+		g.cfg.stats.fence(why)
+		return
+	}
+	g.dropConsumerMember(m, why)
+	g.bumpAfterRemoval(now)
+}
+
+// dropConsumerMember forgets a member and frees its partitions.
+func (g *Group) dropConsumerMember(m *cmember, why FenceReason) {
 	cg := g.cg
 	cg.removeOwned(m, m.owns())
 	delete(cg.members, m.id)
@@ -398,13 +422,19 @@ func (g *Group) fenceMember(now time.Time, m *cmember, why FenceReason) {
 	if m.instanceID != nil && cg.static[*m.instanceID] == m.id {
 		delete(cg.static, *m.instanceID)
 	}
+	g.cfg.stats.fence(why)
+	g.deleteMemberRecord(m.id)
+}
+
+// bumpAfterRemoval bumps the group epoch after members were removed, with
+// the subscription metadata without them.
+func (g *Group) bumpAfterRemoval(now time.Time) {
+	cg := g.cg
 	cg.subscription = g.computeSubscription(cg, 0)
 	cg.epoch++
 	if len(cg.members) == 0 {
 		cg.emptySince = now
 	}
-	g.cfg.stats.fence(why)
 	g.cfg.stats.rebalances.Add(1)
-	g.deleteMemberRecord(m.id)
 	g.persistConsumerGroup()
 }

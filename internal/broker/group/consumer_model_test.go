@@ -3,7 +3,8 @@ package group
 // consumer_model_test.go is the model-based test of KIP-848 consumer
 // groups: simulated clients (consumer_harness_test.go) join, heartbeat
 // (fully or as keepalives, revoking at once or slowly), leave, leave for
-// now and come back (static), crash and go silent, while topics are
+// now and come back (static), crash and go silent, and classic clients
+// join beside them (cooperative, rejoining when told to), while topics are
 // created, grown and deleted, the clock runs (sessions and rebalance
 // timeouts fire) and the coordinator restarts. After every step:
 //   - no partition is owned by two members, and the owners index is
@@ -30,6 +31,7 @@ import (
 	"github.com/courier-dev/courier/internal/broker/vfs"
 	"github.com/courier-dev/courier/internal/testkit/testseed"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 func TestConsumerGroupModel(t *testing.T) {
@@ -43,13 +45,14 @@ func TestConsumerGroupModel(t *testing.T) {
 
 // model is one run's world.
 type model struct {
-	t       *testing.T
-	r       *rand.Rand
-	f       *cfix
-	clients []*cclient // alive: heartbeating
-	dead    []*cclient // crashed: silent
-	next    int
-	gens    map[string]byte // topic name -> generation (its id)
+	t        *testing.T
+	r        *rand.Rand
+	f        *cfix
+	clients  []*cclient  // alive: heartbeating
+	classics []*kclassic // alive classic members (cooperative)
+	dead     []*cclient  // crashed: silent
+	next     int
+	gens     map[string]byte // topic name -> generation (its id)
 	// last seen epochs, to check they never go back.
 	groupEpoch, assignEpoch int32
 	memberEpochs            map[string]int32
@@ -61,7 +64,10 @@ const modelGroup = "g"
 
 func runModel(t *testing.T, seed uint64) {
 	m := &model{t: t, r: rand.New(rand.NewPCG(seed, 848)), gens: map[string]byte{}, memberEpochs: map[string]int32{}, instances: map[string]*cclient{}}
-	opts := []Opt{ConsumerSessionTimeout(10 * time.Second), RegexRefreshInterval(0)}
+	// Groups are not converted between protocols here (a classic group
+	// needs a leader's assignment, which the simulated classic clients do
+	// not compute): consumer_migrate_test.go tests the conversions.
+	opts := []Opt{ConsumerSessionTimeout(10 * time.Second), RegexRefreshInterval(0), MigrationPolicy(MigrationDisabled)}
 	if m.r.IntN(3) == 0 {
 		opts = append(opts, ConsumerAssignors([]string{AssignorRange, AssignorUniform}))
 	}
@@ -106,6 +112,26 @@ func (m *model) step() {
 	switch n := r.IntN(100); {
 	case n < 12 && len(m.clients) < 6:
 		m.join()
+	case n < 15 && len(m.classics) < 2 && m.consumerMembers() > 0:
+		// A classic member joins while the group has members (an empty
+		// group would become classic).
+		c := &kclassic{f: m.f, group: modelGroup, topics: []string{"a", "c"}, owned: map[string][]int32{}}
+		m.classics = append(m.classics, c)
+		code := c.cycle()
+		m.logf("classic join %s -> %d %v", c.id, code, c.owned)
+	case n < 22 && len(m.classics) > 0 && m.consumerMembers() > 0:
+		c := m.classics[r.IntN(len(m.classics))]
+		code := c.cycle()
+		m.logf("classic cycle %s -> %d %v", c.id, code, c.owned)
+	case n < 24 && len(m.classics) > 0:
+		i := r.IntN(len(m.classics))
+		c := m.classics[i]
+		_, codes, wait := m.f.c.Leave(modelGroup, []kmsg.LeaveGroupRequestMember{{MemberID: c.id}})
+		if wait != nil {
+			wait(m.t.Context())
+		}
+		m.logf("classic leave %s -> %v", c.id, codes)
+		m.classics = slices.Delete(m.classics, i, i+1)
 	case n < 70 && len(m.clients) > 0:
 		c := m.clients[r.IntN(len(m.clients))]
 		full := r.IntN(4) > 0
@@ -136,6 +162,11 @@ func (m *model) step() {
 		if r.IntN(3) > 0 {
 			for _, c := range m.clients { // keep the live sessions going
 				c.beat(false)
+			}
+			for _, c := range m.classics {
+				if m.consumerMembers() > 0 {
+					c.cycle()
+				}
 			}
 		}
 		m.logf("advance %v", d)
@@ -275,6 +306,15 @@ func (m *model) check() {
 				delete(m.memberEpochs, id)
 			}
 		}
+		for _, c := range m.classics {
+			mem := cg.members[c.id]
+			if c.gen == 0 || mem == nil || mem.classic == nil {
+				continue
+			}
+			if extra := c.ownedIDs().minus(mem.owns()); extra.count() > 0 {
+				t.Fatalf("classic client %s consumes %v the group does not count as its (member owns %v)", c.id, extra, mem.owns())
+			}
+		}
 		// A live client consumes only what the group counts as its.
 		for _, c := range m.clients {
 			mem := cg.members[c.id]
@@ -340,10 +380,21 @@ func (m *model) converge() {
 			code := c.beat(true)
 			m.logf("converge: beat %s -> %d %v", c.id, code, c)
 		}
+		for _, c := range m.classics {
+			if m.consumerMembers() > 0 || c.gen > 0 {
+				code := c.cycle()
+				m.logf("converge: classic %s -> %d %v", c.id, code, c.owned)
+			}
+		}
 		m.f.clock.Advance(time.Second)
 		m.check()
-		want := "Stable"
-		if len(m.clients) == 0 {
+		want, expected := "Stable", len(m.clients)
+		for _, c := range m.classics {
+			if c.gen > 0 {
+				expected++
+			}
+		}
+		if expected == 0 {
 			want = "Empty"
 		}
 		if m.f.state(modelGroup) == want && m.allJoined() {
@@ -379,9 +430,24 @@ func (m *model) converge() {
 			}
 		}
 	}
+	for _, c := range m.classics {
+		if c.gen == 0 {
+			continue // kept out: the group had no consumer-protocol member to join
+		}
+		for _, name := range c.topics {
+			if ti, ok := m.f.topics.Topic(name); ok {
+				for p := int32(0); p < ti.Partitions; p++ {
+					want[tpKey{ti.ID, p}] = true
+				}
+			}
+		}
+	}
 	got := map[tpKey]bool{}
 	for _, c := range m.clients {
 		c.owned.each(func(id TopicID, p int32) { got[tpKey{id, p}] = true })
+	}
+	for _, c := range m.classics {
+		c.ownedIDs().each(func(id TopicID, p int32) { got[tpKey{id, p}] = true })
 	}
 	if len(got) != len(want) {
 		for _, c := range m.clients {
@@ -399,9 +465,31 @@ func (m *model) converge() {
 	}
 }
 
+// consumerMembers counts the group's members of the consumer protocol: a
+// classic member may join only beside one (alone it would make the empty
+// group classic, a world the model does not follow).
+func (m *model) consumerMembers() int {
+	n := 0
+	m.f.inspect(modelGroup, func(g *Group) {
+		if g.cg != nil {
+			for _, mem := range g.cg.members {
+				if mem.classic == nil {
+					n++
+				}
+			}
+		}
+	})
+	return n
+}
+
 // allJoined reports whether every live client is a member, or is kept
 // out because its instance id is in use.
 func (m *model) allJoined() bool {
+	for _, c := range m.classics {
+		if (c.gen == 0 && len(m.clients) > 0) || (c.gen > 0 && c.lastCode != 0) {
+			return false
+		}
+	}
 	for _, c := range m.clients {
 		member := c.joined && c.lastErr == 0
 		if !member && (c.lastErr != kerr.UnreleasedInstanceID.Code || !m.instanceHeld(c)) {
@@ -423,6 +511,11 @@ func (m *model) instanceHeld(c *cclient) bool {
 
 func (m *model) alive(id string) bool {
 	for _, c := range m.clients {
+		if c.id == id {
+			return true
+		}
+	}
+	for _, c := range m.classics {
 		if c.id == id {
 			return true
 		}

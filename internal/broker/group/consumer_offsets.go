@@ -31,9 +31,10 @@ func (g *Group) validateConsumerCommit(memberID string, epoch int32, version int
 	switch {
 	case m == nil:
 		return kerr.UnknownMemberID.Code
-	case !transactional && version < 9:
+	case !transactional && version < 9 && m.classic == nil:
 		return kerr.UnsupportedVersion.Code
-	case epoch != m.epoch && transactional:
+	case epoch != m.epoch && (transactional || m.classic != nil):
+		// A classic member's generation is its member epoch.
 		return kerr.IllegalGeneration.Code
 	case epoch != m.epoch:
 		return kerr.StaleMemberEpoch.Code
@@ -58,6 +59,8 @@ func (g *Group) ValidateFetch(memberID *string, epoch int32) int16 {
 	switch {
 	case m == nil:
 		return kerr.UnknownMemberID.Code
+	case epoch != m.epoch && m.classic != nil:
+		return kerr.IllegalGeneration.Code
 	case epoch != m.epoch:
 		return kerr.StaleMemberEpoch.Code
 	}
@@ -131,6 +134,9 @@ func (g *Group) ConsumerDescribe() kmsg.ConsumerGroupDescribeResponseGroup {
 		dm.Assignment = known(m.assigned).describeTopics(name)
 		dm.TargetAssignment = known(cg.target[m.id]).describeTopics(name)
 		dm.MemberType = 1 // the consumer protocol
+		if m.classic != nil {
+			dm.MemberType = 0
+		}
 		d.Members = append(d.Members, dm)
 	}
 	d.AuthorizedOperations = math.MinInt32

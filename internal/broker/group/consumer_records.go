@@ -31,6 +31,8 @@ import (
 	"slices"
 	"sort"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Record kinds of consumer groups (see record.go for the others).
@@ -111,7 +113,16 @@ func (r *consumerMemberRec) equal(o *consumerMemberRec) bool {
 		r.clientID == o.clientID && r.clientHost == o.clientHost && r.rebalanceTimeout == o.rebalanceTimeout &&
 		slices.Equal(r.names, o.names) && r.regex == o.regex && r.assignor == o.assignor &&
 		r.epoch == o.epoch && r.prevEpoch == o.prevEpoch && r.state == o.state &&
-		r.assigned.equal(o.assigned) && r.revoking.equal(o.revoking)
+		r.assigned.equal(o.assigned) && r.revoking.equal(o.revoking) && r.classic.equal(o.classic)
+}
+
+func (c *classicMember) equal(o *classicMember) bool {
+	if c == nil || o == nil {
+		return c == o
+	}
+	return c.sessionTimeout == o.sessionTimeout && slices.EqualFunc(c.protocols, o.protocols, func(a, b kmsg.JoinGroupRequestProtocol) bool {
+		return a.Name == b.Name && bytes.Equal(a.Metadata, b.Metadata)
+	})
 }
 
 func eqStr(a, b *string) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
@@ -157,6 +168,17 @@ func appendConsumer(b []byte, r record) []byte {
 		b = append(b, byte(m.state))
 		b = appendAssignment(b, m.assigned)
 		b = appendAssignment(b, m.revoking)
+		if c := m.classic; c == nil {
+			b = append(b, 0)
+		} else {
+			b = append(b, 1)
+			b = binary.AppendVarint(b, c.sessionTimeout.Milliseconds())
+			b = binary.AppendUvarint(b, uint64(len(c.protocols)))
+			for _, p := range c.protocols {
+				b = appendString(b, p.Name)
+				b = appendBytes(b, p.Metadata)
+			}
+		}
 	case kindConsumerMemberDelete:
 		b = appendString(b, r.memberID)
 	}
@@ -259,6 +281,18 @@ func decodeConsumer(d *decoder, r *record) {
 		}
 		m.assigned = d.assignment()
 		m.revoking = d.assignment()
+		if d.flag("classic member") {
+			c := &classicMember{sessionTimeout: d.millis("session timeout")}
+			n := d.count("protocol count")
+			for i := 0; i < n && d.err == nil; i++ {
+				name := d.string("protocol name")
+				c.protocols = append(c.protocols, kmsg.JoinGroupRequestProtocol{Name: name, Metadata: bytes.Clone(d.bytes("protocol metadata"))})
+			}
+			if len(c.protocols) == 0 {
+				d.fail("classic member without protocols")
+			}
+			m.classic = c
+		}
 		r.cmember = m
 	case kindConsumerMemberDelete:
 		r.memberID = d.string("member id")
@@ -430,8 +464,8 @@ func (g *Group) restoreConsumer(cd *consumerDurable, now time.Time) {
 		if m.instanceID != nil {
 			cg.static[*m.instanceID] = id
 		}
-		m.expires = now.Add(g.cfg.consumerSession)
-		if m.state == memberUnrevoked {
+		m.expires = now.Add(m.sessionTimeout(g.cfg.consumerSession))
+		if m.state == memberUnrevoked && m.classic == nil {
 			m.revokeBy, m.revokeEpoch = now.Add(m.rebalanceTimeout), m.epoch
 		}
 		if m.epoch > cg.assignmentEpoch {

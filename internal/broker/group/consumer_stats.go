@@ -37,6 +37,7 @@ func (r FenceReason) String() string {
 type consumerStats struct {
 	rebalances  atomic.Int64
 	assignments atomic.Int64
+	migrations  atomic.Int64
 	fenced      [fenceReasons]atomic.Int64
 }
 
@@ -49,12 +50,15 @@ type ConsumerStats struct {
 	// Assignments counts target assignments computed (assignment epoch
 	// bumps).
 	Assignments int64
+	// Migrations counts groups with members converted between the
+	// classic and the consumer protocol (group.consumer.migration.policy).
+	Migrations int64
 	// Fenced counts members removed, by reason.
 	Fenced map[FenceReason]int64
 }
 
 func (s *consumerStats) snapshot() ConsumerStats {
-	out := ConsumerStats{Rebalances: s.rebalances.Load(), Assignments: s.assignments.Load(), Fenced: map[FenceReason]int64{}}
+	out := ConsumerStats{Rebalances: s.rebalances.Load(), Assignments: s.assignments.Load(), Migrations: s.migrations.Load(), Fenced: map[FenceReason]int64{}}
 	for r := FenceReason(0); r < fenceReasons; r++ {
 		out.Fenced[r] = s.fenced[r].Load()
 	}

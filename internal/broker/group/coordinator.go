@@ -315,23 +315,26 @@ func (c *Coordinator) Heartbeat(req *kmsg.HeartbeatRequest) int16 {
 }
 
 // Leave removes members and returns a code per member, or a non-zero
-// code for the whole request.
-func (c *Coordinator) Leave(group string, members []kmsg.LeaveGroupRequestMember) (int16, []int16) {
+// code for the whole request; wait returns once what the leave changed
+// is durable (nil when nothing was written).
+func (c *Coordinator) Leave(group string, members []kmsg.LeaveGroupRequestMember) (code int16, codes []int16, wait func(context.Context) error) {
 	if group == "" {
-		return kerr.InvalidGroupID.Code, nil
+		return kerr.InvalidGroupID.Code, nil, nil
 	}
-	var codes []int16
-	found, _, err := c.do(group, false, func(g *Group, now time.Time) { codes = g.Leave(now, members) })
+	found, p, err := c.do(group, false, func(g *Group, now time.Time) { codes = g.Leave(now, members) })
 	switch {
 	case err != nil:
-		return kerr.CoordinatorNotAvailable.Code, nil
+		return kerr.CoordinatorNotAvailable.Code, nil, nil
 	case !found:
 		codes = make([]int16, len(members))
 		for i := range codes {
 			codes[i] = kerr.UnknownMemberID.Code
 		}
 	}
-	return 0, codes
+	if p == nil {
+		return 0, codes, nil
+	}
+	return 0, codes, p.wait
 }
 
 // CommitOffsets stores offsets (see Group.Commit). A group that does not

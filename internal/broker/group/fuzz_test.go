@@ -45,6 +45,9 @@ func seedRecords() []record {
 		{kind: kindConsumerMember, group: "c", cmember: &consumerMemberRec{id: "m1", instanceID: &inst, clientID: "c", clientHost: "/h",
 			rebalanceTimeout: time.Minute, names: []string{"t", "u"}, regex: "x.*", assignor: "range", epoch: 3, prevEpoch: 2,
 			state: memberUnrevoked, assigned: assignment{TopicID{1}: {0}}, revoking: assignment{TopicID{1}: {1}}}},
+		{kind: kindConsumerMember, group: "c", cmember: &consumerMemberRec{id: "m3", names: []string{"t"}, epoch: 4, prevEpoch: 3,
+			assigned: assignment{}, revoking: assignment{},
+			classic: &classicMember{sessionTimeout: 10 * time.Second, protocols: []kmsg.JoinGroupRequestProtocol{{Name: "range", Metadata: []byte{0, 3}}}}}},
 		{kind: kindConsumerMemberDelete, group: "c", memberID: "m2"},
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/courier-dev/courier/internal/broker/journal"
@@ -32,14 +33,48 @@ var errClosed = errors.New("group coordinator closed")
 type pending struct {
 	done chan struct{}
 	err  error
+
+	// mu guards finished and then: callbacks registered by answers that
+	// are sent when the batch's outcome is known (onDone).
+	mu       sync.Mutex
+	finished bool
+	then     []func(error)
 }
 
 func newPending() *pending { return &pending{done: make(chan struct{})} }
 
-// finish records the outcome; called once.
+// finish records the outcome; called once. Callbacks run on the caller's
+// goroutine (the journal's writer), outside any group's lock.
 func (p *pending) finish(err error) {
+	p.mu.Lock()
 	p.err = err
+	p.finished = true
+	then := p.then
+	p.then = nil
 	close(p.done)
+	p.mu.Unlock()
+	for _, f := range then {
+		f(err)
+	}
+}
+
+// onDone calls f with the batch's outcome: now if it is known, else when
+// it is. A nil pending (nothing was written) calls f(nil) at once. f must
+// not block (it hands an answer to a waiting connection).
+func (p *pending) onDone(f func(error)) {
+	if p == nil {
+		f(nil)
+		return
+	}
+	p.mu.Lock()
+	if !p.finished {
+		p.then = append(p.then, f)
+		p.mu.Unlock()
+		return
+	}
+	err := p.err
+	p.mu.Unlock()
+	f(err)
 }
 
 // wait returns the batch's outcome, or ctx's error if it ends first. A nil
