@@ -6,9 +6,11 @@ package group
 // what a restart keeps.
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/courier-dev/courier/internal/testkit/testwait"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -359,4 +361,50 @@ func TestConsumerOffsetChecks(t *testing.T) {
 	if got := commitAs(9, "", -1); got != 0 {
 		t.Errorf("admin commit to the empty group: %v", kerr.ErrorForCode(got))
 	}
+}
+
+func TestConsumerGroupOffsetDeletionAndExpiry(t *testing.T) {
+	f := newCFix(t, OffsetsRetention(2*time.Minute), RetentionCheckInterval(0))
+	f.topic("t", 1, 1)
+	f.topic("u", 1, 1)
+	a := f.client("g", "a", "t")
+	a.mustBeat(true)
+	for _, topic := range []string{"t", "u"} {
+		code, _, wait := f.c.CommitOffsets(9, "g", CommitRequest{Generation: a.epoch, MemberID: "a", Offsets: []Commit{{TopicPartition: TopicPartition{topic, 0}, Offset: 1}}})
+		if code != 0 || wait(t.Context()) != nil {
+			t.Fatalf("commit %s: %v", topic, kerr.ErrorForCode(code))
+		}
+	}
+	// OffsetDelete: not while a member subscribes to the topic.
+	_, codes, _ := f.c.DeleteOffsets("g", []TopicPartition{{"t", 0}})
+	if codes[0] != kerr.GroupSubscribedToTopic.Code {
+		t.Fatalf("delete a subscribed topic's offset: %v", kerr.ErrorForCode(codes[0]))
+	}
+	if code, _ := f.c.DeleteGroup("g"); code != kerr.NonEmptyGroup.Code {
+		t.Fatalf("delete a group with members: %v", kerr.ErrorForCode(code))
+	}
+	// Expiry: u's offset, which nobody subscribes to, goes after the
+	// retention even while the group has members; t's stays.
+	for range 4 {
+		f.clock.Advance(40 * time.Second)
+		a.mustBeat(true)
+	}
+	f.c.ExpireOffsets()
+	testwait.For(t, 10*time.Second, "u's offset to expire", func() string {
+		offs, _ := f.c.FetchOffsets("g")
+		if _, ok := offs[TopicPartition{"t", 0}]; !ok || len(offs) != 1 {
+			return fmt.Sprint(offs)
+		}
+		return ""
+	})
+	// Once empty for the retention, the group goes with its offsets.
+	a.leave(false)
+	f.clock.Advance(3 * time.Minute)
+	f.c.ExpireOffsets()
+	testwait.For(t, 10*time.Second, "the empty group to expire", func() string {
+		if f.inspect("g", func(*Group) {}) {
+			return "still there"
+		}
+		return ""
+	})
 }
