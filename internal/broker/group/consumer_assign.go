@@ -16,23 +16,19 @@ import (
 	"time"
 )
 
-// groupRecordState is the persisted part of a consumer group, to tell
-// whether a change needs a record.
-type groupRecordState struct {
-	epoch, assignmentEpoch int32
-	subscription           map[string]subscribedTopic
-	target                 map[string]assignment
-}
+// groupRecordState is what tells whether a change to a consumer group
+// needs its group record written again: its epochs. The subscription
+// metadata and the target assignment change only with them (a new
+// subscription bumps the group epoch, a new target is computed at a new
+// assignment epoch), except for a static member's replacement, which
+// moves a target to the new member id and writes the record itself.
+type groupRecordState struct{ epoch, assignmentEpoch int32 }
 
 func (cg *consumerGroup) recordState() groupRecordState {
-	return groupRecordState{cg.epoch, cg.assignmentEpoch, maps.Clone(cg.subscription), maps.Clone(cg.target)}
+	return groupRecordState{cg.epoch, cg.assignmentEpoch}
 }
 
-func (s groupRecordState) equal(o groupRecordState) bool {
-	return s.epoch == o.epoch && s.assignmentEpoch == o.assignmentEpoch &&
-		maps.Equal(s.subscription, o.subscription) &&
-		maps.EqualFunc(s.target, o.target, func(a, b assignment) bool { return a.equal(b) })
-}
+func (s groupRecordState) equal(o groupRecordState) bool { return s == o }
 
 // refreshSubscription brings the group's view of its subscribed topics up
 // to date and reports whether it changed in a way that needs a new

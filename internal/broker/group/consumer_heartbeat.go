@@ -359,6 +359,7 @@ func (g *Group) replaceStatic(now time.Time, old, m *cmember) {
 	cg.members[m.id] = m
 	cg.addOwned(m, m.owns())
 	g.deleteMemberRecord(old.id)
+	g.persistConsumerGroup() // the target moved to the new member id
 	g.cfg.logger.Info("consumer group static member rejoined", "group", g.id, "member", m.id, "replaces", old.id, "instance", derefOr(m.instanceID, ""))
 	_ = now
 }

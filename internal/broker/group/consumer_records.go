@@ -477,7 +477,10 @@ func (g *Group) restoreConsumer(cd *consumerDurable, now time.Time) {
 	seen := map[tpKey]bool{}
 	for _, id := range slices.Sorted(maps.Keys(cg.target)) {
 		if cg.members[id] == nil {
+			// Its member's record is missing (a batch cut short, or a
+			// member dropped above): its partitions need a new target.
 			delete(cg.target, id)
+			repaired = true
 			continue
 		}
 		cg.target[id].each(func(tid TopicID, p int32) {
