@@ -408,3 +408,28 @@ func TestConsumerGroupOffsetDeletionAndExpiry(t *testing.T) {
 		return ""
 	})
 }
+
+// TestConsumerGroupKeptWhenItsTopicIsDeleted: deleting the topic of a
+// consumer group's only offsets deletes the offsets, not the group with
+// members (a regression: the classic rule "an empty group left without
+// offsets goes" read the classic state, Empty, of every consumer group).
+func TestConsumerGroupKeptWhenItsTopicIsDeleted(t *testing.T) {
+	f := newCFix(t)
+	f.topic("t", 1, 1)
+	f.topic("u", 1, 1)
+	a := f.client("g", "a", "t")
+	a.mustBeat(true)
+	code, _, wait := f.c.CommitOffsets(9, "g", CommitRequest{Generation: a.epoch, MemberID: "a", Offsets: []Commit{{TopicPartition: TopicPartition{"u", 0}, Offset: 1}}})
+	if code != 0 || wait(t.Context()) != nil {
+		t.Fatal(kerr.ErrorForCode(code))
+	}
+	f.topics.Delete("u")
+	if err := f.c.DeleteTopicOffsets("u")(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	f.restart()
+	a.mustBeat(true)
+	if s := f.state("g"); s != "Stable" || a.owned.count() != 1 {
+		t.Fatalf("group after its offsets' topic was deleted: %s, a %v", s, a)
+	}
+}

@@ -145,7 +145,7 @@ func (g *Group) DeleteOffsetsWhere(now time.Time, drop func(topic string) bool) 
 			n++
 		}
 	}
-	if n > 0 && n == len(all) && g.state == Empty && len(g.pending) == 0 {
+	if n > 0 && n == len(all) && g.state == Empty && len(g.pending) == 0 && (g.cg == nil || len(g.cg.members) == 0) {
 		g.out = append(g.out, record{kind: kindGroupDelete, group: g.id})
 	}
 	return n
