@@ -24,6 +24,11 @@ func (c *Coordinator) ConsumerHeartbeat(req *kmsg.ConsumerGroupHeartbeatRequest,
 	if resp := ValidateHeartbeat(req, c.cfg.assignors); resp != nil {
 		return resp, nil
 	}
+	if req.MemberID == "" {
+		// Version 0: the coordinator names a joining member (from v1 the
+		// client does, KIP-1082).
+		req.MemberID = newMemberUUID()
+	}
 	var (
 		resp *kmsg.ConsumerGroupHeartbeatResponse
 		last *pending

@@ -433,3 +433,18 @@ func TestConsumerGroupKeptWhenItsTopicIsDeleted(t *testing.T) {
 		t.Fatalf("group after its offsets' topic was deleted: %s, a %v", s, a)
 	}
 }
+
+func TestConsumerHeartbeatV0NamesTheMember(t *testing.T) {
+	f := newCFix(t)
+	f.topic("t", 1, 1)
+	req := f.client("g", "", "t").request(true)
+	req.Version = 0
+	resp := f.heartbeat(req, nil)
+	if resp.ErrorCode != 0 || resp.MemberID == nil || len(*resp.MemberID) != 22 || resp.MemberEpoch != 1 {
+		t.Fatalf("v0 join without a member id: %v %v", kerr.ErrorForCode(resp.ErrorCode), resp)
+	}
+	req = f.client("g", "", "t").request(true) // v1 requires one
+	if resp := f.heartbeat(req, nil); resp.ErrorCode != kerr.InvalidRequest.Code {
+		t.Fatalf("v1 join without a member id: %v", kerr.ErrorForCode(resp.ErrorCode))
+	}
+}
