@@ -51,7 +51,10 @@ func (v groupTopics) All() []group.TopicInfo {
 // the assignors, the session timeout, heartbeat interval and migration
 // policy.
 func (b *Broker) consumerGroupOptions() []group.Opt {
-	opts := []group.Opt{group.WithTopics(groupTopics{b}), group.ConsumerAssignors(b.cfg.ConsumerGroupAssignors)}
+	opts := []group.Opt{
+		group.WithTopics(groupTopics{b}), group.ConsumerAssignors(b.cfg.ConsumerGroupAssignors),
+		group.ConsumerGroupTimeouts(b.consumerGroupTimeouts),
+	}
 	if b.cfg.ConsumerGroupSessionTimeout > 0 {
 		opts = append(opts, group.ConsumerSessionTimeout(b.cfg.ConsumerGroupSessionTimeout))
 	}

@@ -36,6 +36,9 @@ type config struct {
 	topics            Topics
 	consumerSession   time.Duration
 	consumerHeartbeat time.Duration
+	// groupTimeouts, if set, gives a group's own consumer.session.timeout.ms
+	// and consumer.heartbeat.interval.ms (0: the defaults above).
+	groupTimeouts func(group string) (session, heartbeat time.Duration)
 	assignors         []string
 	consumerMaxSize   int
 	regexRefresh      time.Duration
@@ -105,6 +108,14 @@ func ConsumerSessionTimeout(d time.Duration) Opt {
 // DefaultConsumerHeartbeatInterval).
 func ConsumerHeartbeatInterval(d time.Duration) Opt {
 	return func(cfg *config) { cfg.consumerHeartbeat = d }
+}
+
+// ConsumerGroupTimeouts gives each consumer group's own session timeout
+// and heartbeat interval (Kafka's group configs consumer.session.timeout.ms
+// and consumer.heartbeat.interval.ms); a zero from it means the
+// coordinator's default (ConsumerSessionTimeout, ConsumerHeartbeatInterval).
+func ConsumerGroupTimeouts(f func(group string) (session, heartbeat time.Duration)) Opt {
+	return func(cfg *config) { cfg.groupTimeouts = f }
 }
 
 // ConsumerAssignors is group.consumer.assignors (see ParseAssignors): the

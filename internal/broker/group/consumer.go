@@ -124,6 +124,22 @@ func (m *cmember) sessionTimeout(consumerSession time.Duration) time.Duration {
 	return consumerSession
 }
 
+// consumerTimeouts are the group's member session timeout and heartbeat
+// interval: its own group configs where set, else the coordinator's.
+func (g *Group) consumerTimeouts() (session, heartbeat time.Duration) {
+	session, heartbeat = g.cfg.consumerSession, g.cfg.consumerHeartbeat
+	if g.cfg.groupTimeouts != nil {
+		s, h := g.cfg.groupTimeouts(g.id)
+		if s > 0 {
+			session = s
+		}
+		if h > 0 {
+			heartbeat = h
+		}
+	}
+	return session, heartbeat
+}
+
 // staticLeft reports whether a static member has left for now (epoch
 // -2): it keeps its partitions, and its place, until its session ends.
 func (m *cmember) staticLeft() bool { return m.epoch == epochStaticLeave }

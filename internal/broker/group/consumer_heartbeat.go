@@ -190,7 +190,8 @@ func (g *Group) ConsumerHeartbeat(now time.Time, req *kmsg.ConsumerGroupHeartbea
 	// 3. The member's assignment, reconciled towards its target.
 	prevAssigned := m.assigned
 	g.reconcile(now, cg, m, ownedFromRequest(req.Topics))
-	m.expires = now.Add(g.cfg.consumerSession)
+	session, heartbeat := g.consumerTimeouts()
+	m.expires = now.Add(session)
 	m.joinBy, m.syncBy = time.Time{}, time.Time{}
 
 	if !cg.recordState().equal(groupBefore) {
@@ -203,7 +204,7 @@ func (g *Group) ConsumerHeartbeat(now time.Time, req *kmsg.ConsumerGroupHeartbea
 	id := m.id
 	resp.MemberID = &id
 	resp.MemberEpoch = m.epoch
-	resp.HeartbeatIntervalMillis = int32(g.cfg.consumerHeartbeat / time.Millisecond)
+	resp.HeartbeatIntervalMillis = int32(heartbeat / time.Millisecond)
 	full := req.MemberEpoch == epochJoin ||
 		(req.RebalanceTimeoutMillis != -1 && (req.SubscribedTopicNames != nil || req.SubscribedTopicRegex != nil) && req.Topics != nil)
 	if full || !m.assigned.equal(prevAssigned) {

@@ -464,7 +464,8 @@ func (g *Group) restoreConsumer(cd *consumerDurable, now time.Time) {
 		if m.instanceID != nil {
 			cg.static[*m.instanceID] = id
 		}
-		m.expires = now.Add(m.sessionTimeout(g.cfg.consumerSession))
+		session, _ := g.consumerTimeouts()
+		m.expires = now.Add(m.sessionTimeout(session))
 		if m.state == memberUnrevoked && m.classic == nil {
 			m.revokeBy, m.revokeEpoch = now.Add(m.rebalanceTimeout), m.epoch
 		}
