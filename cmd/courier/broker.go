@@ -8,6 +8,7 @@ import (
 
 	"github.com/courier-dev/courier/internal/broker"
 	"github.com/courier-dev/courier/internal/broker/cleaner"
+	"github.com/courier-dev/courier/internal/broker/group"
 	"github.com/courier-dev/courier/internal/broker/loglevel"
 	"github.com/courier-dev/courier/internal/broker/run"
 	"github.com/courier-dev/courier/internal/broker/storage"
@@ -29,6 +30,10 @@ func newBrokerCommand() *cobra.Command {
 		basicAuth  string
 		// groupProtocols is --group-protocols.
 		groupProtocols []string
+		// assignors and migration are --group-consumer-assignors and
+		// --group-consumer-migration-policy.
+		assignors []string
+		migration string
 	)
 	cmd := &cobra.Command{
 		Use:   "broker",
@@ -58,6 +63,9 @@ process (kill -9), but a power loss can take the last interval's writes.`,
 			cfg.MaxRequestBytes = maxRequest
 			if cfg.Broker.GroupProtocols, err = broker.ParseGroupProtocols(groupProtocols); err != nil {
 				return fmt.Errorf("--group-protocols: %w", err)
+			}
+			if err := consumerGroupFlags(&cfg.Broker, assignors, migration); err != nil {
+				return err
 			}
 			if err := securityFlags(cmd, &cfg, listeners, advertised, quotaBy); err != nil {
 				return err
@@ -104,6 +112,10 @@ process (kill -9), but a power loss can take the last interval's writes.`,
 	f.IntVar(&cfg.Broker.SharePartitionMaxRecordLocks, "share-partition-max-record-locks", 2000, "the most records in flight per share-partition, for groups that do not set share.partition.max.record.locks (group.share.partition.max.record.locks; 100 to 10000)")
 	f.IntVar(&cfg.Broker.ShareMaxGroupSize, "share-max-group-size", 200, "the most members of one share group (group.share.max.size; 10 to 1000)")
 	f.IntVar(&cfg.Broker.ShareMaxSessions, "share-max-sessions", 2000, "the most share sessions open at once; one is opened per share consumer and broker (group.share.max.share.sessions)")
+	f.StringSliceVar(&assignors, "group-consumer-assignors", []string{group.AssignorUniform, group.AssignorRange}, "server-side assignors KIP-848 consumer groups may use, the first the default (group.consumer.assignors): uniform, range")
+	f.DurationVar(&cfg.Broker.ConsumerGroupSessionTimeout, "group-consumer-session-timeout", 45*time.Second, "a KIP-848 consumer group member that does not heartbeat this long is removed (group.consumer.session.timeout.ms)")
+	f.DurationVar(&cfg.Broker.ConsumerGroupHeartbeatInterval, "group-consumer-heartbeat-interval", group.DefaultConsumerHeartbeatInterval, "how often KIP-848 consumer group members are told to heartbeat; each partition moved between members waits up to one interval (group.consumer.heartbeat.interval.ms)")
+	f.StringVar(&migration, "group-consumer-migration-policy", group.MigrationBidirectional, "converting groups with members between the classic and consumer protocols (group.consumer.migration.policy): disabled, upgrade (a consumer-protocol member joining a classic group), downgrade (the last consumer-protocol member leaving a consumer group) or bidirectional; empty groups convert either way")
 	f.DurationVar(&cfg.Broker.TransactionMaxTimeout, "transaction-max-timeout", 15*time.Minute, "the longest transaction timeout a transactional producer may ask for (transaction.max.timeout.ms)")
 	f.DurationVar(&cfg.Broker.TransactionalIDExpiration, "transactional-id-expiration", 7*24*time.Hour, "how long an idle transactional id is remembered (transactional.id.expiration.ms)")
 	f.DurationVar(&cfg.Broker.ProducerIDExpiration, "producer-id-expiration", 24*time.Hour, "how long a partition remembers an idle producer's sequence numbers (producer.id.expiration.ms)")
@@ -126,4 +138,24 @@ func addCleanerFlags(f *pflag.FlagSet, c *cleaner.Config) {
 	f.Int64Var(&c.KeyMapBytes, "cleaner-dedupe-buffer-size", cleaner.DefaultKeyMapBytes, "memory of the cleaner's key maps, all threads together (log.cleaner.dedupe.buffer.size); a partition with more keys is cleaned in several passes")
 	f.Int64Var(&c.IOBytesPerSecond, "cleaner-io-max-bytes-per-second", 0, "most bytes per second the cleaner reads and writes, all threads together (log.cleaner.io.max.bytes.per.second); 0: unlimited")
 	f.DurationVar(&c.Backoff, "cleaner-backoff", cleaner.DefaultBackoff, "how long an idle cleaner thread sleeps before looking for work again (log.cleaner.backoff.ms)")
+}
+
+// consumerGroupFlags checks the KIP-848 consumer group flags as Kafka
+// checks its configs: known assignors, a heartbeat interval below the
+// session timeout, a known migration policy.
+func consumerGroupFlags(c *broker.Config, assignors []string, migration string) error {
+	var err error
+	if c.ConsumerGroupAssignors, err = group.ParseAssignors(assignors); err != nil {
+		return fmt.Errorf("--group-consumer-assignors: %w", err)
+	}
+	if c.ConsumerGroupSessionTimeout <= 0 || c.ConsumerGroupHeartbeatInterval <= 0 {
+		return fmt.Errorf("--group-consumer-session-timeout and --group-consumer-heartbeat-interval must be positive")
+	}
+	if c.ConsumerGroupHeartbeatInterval >= c.ConsumerGroupSessionTimeout {
+		return fmt.Errorf("--group-consumer-heartbeat-interval %v must be less than --group-consumer-session-timeout %v", c.ConsumerGroupHeartbeatInterval, c.ConsumerGroupSessionTimeout)
+	}
+	if c.ConsumerGroupMigrationPolicy, err = group.ParseMigrationPolicy(migration); err != nil {
+		return fmt.Errorf("--group-consumer-migration-policy: %w", err)
+	}
+	return nil
 }

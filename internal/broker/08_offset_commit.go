@@ -30,6 +30,9 @@ func (b *Broker) handleOffsetCommit(_ context.Context, req *server.Request) serv
 	)
 	// READ on the group, then on each topic.
 	groupOK := b.allowed(req, opRead, rtGroup, r.Group)
+	// One group-id namespace: a share group has no committed offsets
+	// (share_groups.go).
+	shareGroup := groupOK && b.ShareGroupExists(r.Group)
 	resp.Topics = make([]kmsg.OffsetCommitResponseTopic, len(r.Topics))
 	for ti, rt := range r.Topics {
 		st := &resp.Topics[ti]
@@ -48,6 +51,8 @@ func (b *Broker) handleOffsetCommit(_ context.Context, req *server.Request) serv
 			switch {
 			case !groupOK:
 				sp.ErrorCode = kerr.GroupAuthorizationFailed.Code
+			case shareGroup:
+				sp.ErrorCode = kerr.GroupIDNotFound.Code
 			case !known:
 				sp.ErrorCode = kerr.UnknownTopicID.Code
 			case !topicOK:
@@ -88,22 +93,12 @@ func (b *Broker) commitReply(resp kmsg.Response, slots []*int16, code int16, cod
 			*slot = codes[i]
 		}
 	}
-	if wait == nil {
-		return server.Immediate(resp)
-	}
-	return func(ctx context.Context) kmsg.Response {
-		if err := wait(ctx); err != nil {
-			if ctxDone(ctx) {
-				return nil
-			}
-			b.cfg.Logger.Error(failure, "group", groupID, "err", err)
-			code := group.ErrorCode(err)
-			for _, slot := range slots {
-				if *slot == 0 {
-					*slot = code
-				}
+	return b.groupReply(resp, wait, failure, groupID, func(code int16) kmsg.Response {
+		for _, slot := range slots {
+			if *slot == 0 {
+				*slot = code
 			}
 		}
 		return resp
-	}
+	})
 }

@@ -5,7 +5,9 @@ package broker
 // offset. Partitions without a committed offset answer -1. Topics are named
 // by id from v10. With RequireStable (v7+), a partition with a pending
 // transactional commit (TxnOffsetCommit whose transaction has not ended)
-// answers UNSTABLE_OFFSET_COMMIT, which clients retry, as in Kafka.
+// answers UNSTABLE_OFFSET_COMMIT, which clients retry, as in Kafka. From v9
+// a consumer group's (KIP-848) member fetching its offsets names itself
+// and its epoch, which are checked.
 
 import (
 	"context"
@@ -61,7 +63,7 @@ func (b *Broker) handleOffsetFetch(_ context.Context, req *server.Request) serve
 				topics = append(topics, fetchTopic{name: t.Topic, known: true, parts: t.Partitions})
 			}
 		}
-		code, got := b.fetchGroupOffsets(req, r.Version, r.Group, topics, r.RequireStable)
+		code, got := b.fetchGroupOffsets(req, r.Version, r.Group, nil, -1, topics, r.RequireStable)
 		if r.Version >= 2 {
 			resp.ErrorCode = code
 		}
@@ -99,7 +101,7 @@ func (b *Broker) handleOffsetFetch(_ context.Context, req *server.Request) serve
 				topics = append(topics, ft)
 			}
 		}
-		code, got := b.fetchGroupOffsets(req, r.Version, rg.Group, topics, r.RequireStable)
+		code, got := b.fetchGroupOffsets(req, r.Version, rg.Group, rg.MemberID, rg.MemberEpoch, topics, r.RequireStable)
 		g := kmsg.NewOffsetFetchResponseGroup()
 		g.Group = rg.Group
 		g.ErrorCode = code
@@ -128,11 +130,17 @@ type answeredTopic struct {
 // fetchGroupOffsets answers one group: the requested partitions, or every
 // committed offset when topics is nil. Topics req may not DESCRIBE are
 // left out of the latter and answer TOPIC_AUTHORIZATION_FAILED when named.
-func (b *Broker) fetchGroupOffsets(req *server.Request, version int16, groupID string, topics []fetchTopic, requireStable bool) (int16, []answeredTopic) {
+// A consumer group checks the member the request names (v9+: memberID,
+// epoch; nil and -1 for none): an unknown member or a stale epoch is the
+// group's error code (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH), as in Kafka.
+func (b *Broker) fetchGroupOffsets(req *server.Request, version int16, groupID string, memberID *string, epoch int32, topics []fetchTopic, requireStable bool) (int16, []answeredTopic) {
 	if groupID == "" {
 		return kerr.InvalidGroupID.Code, nil
 	}
-	offsets, unstable, _ := b.groups.FetchOffsetsStable(groupID)
+	offsets, unstable, code, _ := b.groups.FetchOffsetsFor(groupID, memberID, epoch)
+	if code != 0 {
+		return code, nil
+	}
 	if !requireStable {
 		unstable = nil
 	}

@@ -137,5 +137,5 @@ func (b *Broker) groupOptions() []group.Opt {
 	if b.cfg.OffsetsRetention > 0 {
 		opts = append(opts, group.OffsetsRetention(b.cfg.OffsetsRetention))
 	}
-	return opts
+	return append(opts, b.consumerGroupOptions()...)
 }

@@ -22,6 +22,11 @@ func (b *Broker) handleJoinGroup(_ context.Context, req *server.Request) server.
 		resp.ErrorCode = kerr.GroupAuthorizationFailed.Code
 		return server.Immediate(resp)
 	}
+	if b.ShareGroupExists(r.Group) { // one group-id namespace (share_groups.go)
+		resp := r.ResponseKind().(*kmsg.JoinGroupResponse)
+		resp.ErrorCode = kerr.GroupIDNotFound.Code
+		return server.Immediate(resp)
+	}
 	ch := b.groups.Join(r, groupClient(req))
 	return func(ctx context.Context) kmsg.Response { return awaitGroupReply(ctx, ch) }
 }

@@ -36,9 +36,9 @@ type groupMember struct {
 	err error
 }
 
-func startMember(t *testing.T, addr, group, topic, name string, balancer kgo.GroupBalancer) *groupMember {
+func startMember(t *testing.T, addr, group, topic, name string, balancer kgo.GroupBalancer, extra ...kgo.Opt) *groupMember {
 	t.Helper()
-	cl, err := kgo.NewClient(
+	cl, err := kgo.NewClient(append([]kgo.Opt{
 		kgo.SeedBrokers(addr),
 		kgo.ClientID(name),
 		kgo.ConsumerGroup(group),
@@ -47,9 +47,9 @@ func startMember(t *testing.T, addr, group, topic, name string, balancer kgo.Gro
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.DisableAutoCommit(),
 		kgo.BlockRebalanceOnPoll(),
-		kgo.HeartbeatInterval(100*time.Millisecond),
-		kgo.FetchMaxWait(200*time.Millisecond),
-	)
+		kgo.HeartbeatInterval(100 * time.Millisecond),
+		kgo.FetchMaxWait(200 * time.Millisecond),
+	}, extra...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,8 @@
 package broker
 
 // 13_leave_group.go handles LeaveGroup: one member (v0-v2) or a batch of
-// members, possibly named only by group.instance.id (v3+).
+// members, possibly named only by group.instance.id (v3+). In a KIP-848
+// consumer group only its classic members can leave this way.
 
 import (
 	"context"
@@ -22,21 +23,26 @@ func (b *Broker) handleLeaveGroup(_ context.Context, req *server.Request) server
 	if r.Version < 3 {
 		members = []kmsg.LeaveGroupRequestMember{{MemberID: r.MemberID}}
 	}
-	code, codes := b.groups.Leave(r.Group, members)
+	code, codes, wait := b.groups.Leave(r.Group, members)
 	resp.ErrorCode = code
 	if code != 0 {
 		return server.Immediate(resp)
 	}
 	if r.Version < 3 {
 		resp.ErrorCode = codes[0]
-		return server.Immediate(resp)
+	} else {
+		for i, m := range members {
+			rm := kmsg.NewLeaveGroupResponseMember()
+			rm.MemberID = m.MemberID
+			rm.InstanceID = m.InstanceID
+			rm.ErrorCode = codes[i]
+			resp.Members = append(resp.Members, rm)
+		}
 	}
-	for i, m := range members {
-		rm := kmsg.NewLeaveGroupResponseMember()
-		rm.MemberID = m.MemberID
-		rm.InstanceID = m.InstanceID
-		rm.ErrorCode = codes[i]
-		resp.Members = append(resp.Members, rm)
-	}
-	return server.Immediate(resp)
+	// A consumer group's members leaving change its durable state: the
+	// answer waits for it.
+	return b.groupReply(resp, wait, "group leave not stored", r.Group, func(code int16) kmsg.Response {
+		resp.ErrorCode = code
+		return resp
+	})
 }

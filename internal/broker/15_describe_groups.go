@@ -1,8 +1,8 @@
 package broker
 
-// 15_describe_groups.go handles DescribeGroups. An unknown group is
-// reported Dead (v0-v5) or GROUP_ID_NOT_FOUND (v6+, KIP-1043), as Kafka
-// does. Each group needs DESCRIBE (GROUP_AUTHORIZATION_FAILED otherwise,
+// 15_describe_groups.go handles DescribeGroups. An unknown group, and a
+// KIP-848 consumer group (this API describes classic groups), is reported
+// Dead (v0-v5) or GROUP_ID_NOT_FOUND (v6+, KIP-1043), as Kafka 4 does. Each group needs DESCRIBE (GROUP_AUTHORIZATION_FAILED otherwise,
 // whether it exists or not).
 
 import (
@@ -39,6 +39,12 @@ func (b *Broker) handleDescribeGroups(_ context.Context, req *server.Request) se
 					msg = "Group " + id + " is not a classic group."
 				}
 				d.ErrorMessage = &msg
+			}
+		case d.ErrorCode != 0:
+			// A consumer group: Kafka 4 describes only classic groups
+			// here; before v6 the answer is Dead without an error.
+			if r.Version < 6 {
+				d.ErrorCode, d.ErrorMessage = 0, nil
 			}
 		case r.IncludeAuthorizedOperations:
 			d.AuthorizedOperations = b.authorizedOps(req, rtGroup, id)

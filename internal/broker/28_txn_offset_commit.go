@@ -31,6 +31,8 @@ func (b *Broker) handleTxnOffsetCommit(_ context.Context, req *server.Request) s
 		all = kerr.TransactionalIDAuthorizationFailed.Code
 	case !b.allowed(req, opRead, rtGroup, r.Group):
 		all = kerr.GroupAuthorizationFailed.Code
+	case b.ShareGroupExists(r.Group): // one group-id namespace (share_groups.go)
+		all = kerr.GroupIDNotFound.Code
 	}
 	resp.Topics = make([]kmsg.TxnOffsetCommitResponseTopic, len(r.Topics))
 	for ti, rt := range r.Topics {

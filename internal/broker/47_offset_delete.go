@@ -56,17 +56,8 @@ func (b *Broker) handleOffsetDelete(_ context.Context, req *server.Request) serv
 	for i, slot := range slots {
 		*slot = codes[i]
 	}
-	if wait == nil {
-		return server.Immediate(resp)
-	}
-	return func(ctx context.Context) kmsg.Response {
-		if err := wait(ctx); err != nil {
-			if ctxDone(ctx) {
-				return nil
-			}
-			b.cfg.Logger.Error("offset deletion not stored", "group", r.Group, "err", err)
-			resp.ErrorCode = group.ErrorCode(err)
-		}
+	return b.groupReply(resp, wait, "offset deletion not stored", r.Group, func(code int16) kmsg.Response {
+		resp.ErrorCode = code
 		return resp
-	}
+	})
 }

@@ -180,6 +180,7 @@ func (b *Broker) deleteTopic(name string) (topics.Topic, error) {
 	delete(b.parts, name)
 	delete(b.byID, t.ID)
 	b.nparts -= len(ps)
+	b.topicsVersion.Add(1)
 	b.mu.Unlock()
 	for _, p := range ps {
 		if err := b.removePartition(p, t); err != nil {

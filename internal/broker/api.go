@@ -83,6 +83,9 @@ func init() {
 		kmsg.DescribeShareGroupOffsets.Int16(): {0, 1, (*Broker).handleDescribeShareGroupOffsets},
 		kmsg.AlterShareGroupOffsets.Int16():    {0, 0, (*Broker).handleAlterShareGroupOffsets},
 		kmsg.DeleteShareGroupOffsets.Int16():   {0, 0, (*Broker).handleDeleteShareGroupOffsets},
+		// KIP-848 consumer groups (gated by --group-protocols).
+		kmsg.ConsumerGroupHeartbeat.Int16(): {0, 1, (*Broker).handleConsumerGroupHeartbeat},
+		kmsg.ConsumerGroupDescribe.Int16():  {0, 1, (*Broker).handleConsumerGroupDescribe},
 
 		// SCRAM users (KIP-554).
 		kmsg.DescribeUserSCRAMCredentials.Int16(): {0, 0, (*Broker).handleDescribeUserSCRAMCredentials},

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/courier-dev/courier/internal/broker/acl"
@@ -67,6 +68,9 @@ type Broker struct {
 	byID   map[[16]byte]string
 	nparts int // partitions in parts, for the partition limit
 	closed bool
+	// topicsVersion changes, under mu, whenever parts gains or loses a
+	// topic or partitions: the group coordinator's cue (group_topics.go).
+	topicsVersion atomic.Uint64
 
 	// adminMu serializes topic creation, deletion and partition changes,
 	// which touch both the metadata store and the partition table.
@@ -112,7 +116,7 @@ func Open(cfg Config) (*Broker, error) {
 	}
 	b.cleaner = cleaner.New(cfg.Cleaner, b.cleanerTargets)
 	b.levels.Register(loggerBroker, loggerStorage, loggerGroup, loggerTopics, loggerACL, loggerUsers, loggerCleaner, loggerTxn, LoggerServer)
-	b.metrics.registry.MustRegister(partitionCollector{b}, journalCollector{b}, txnCollector{b}, shareCollector{b})
+	b.metrics.registry.MustRegister(partitionCollector{b}, journalCollector{b}, txnCollector{b}, shareCollector{b}, groupCollector{b})
 	b.metrics.observeCleaner(b.cleaner)
 	b.metrics.observeFetchMemory(b.fetchMem)
 	// Durably: a partition's directory is made durable with its first
@@ -267,6 +271,7 @@ func (b *Broker) publishPartitions(t topics.Topic, opened []*partition) {
 	b.parts[t.Name] = append(b.parts[t.Name], opened...)
 	b.byID[t.ID] = t.Name
 	b.nparts += len(opened)
+	b.topicsVersion.Add(1)
 	b.mu.Unlock()
 }
 

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/broker/cleaner"
+	"github.com/courier-dev/courier/internal/broker/group"
 	"github.com/courier-dev/courier/internal/broker/share"
 	"github.com/courier-dev/courier/internal/broker/storage"
 	"github.com/courier-dev/courier/internal/broker/topics"
@@ -180,6 +181,16 @@ func init() {
 			derived: func(c *Config) string { return strconv.Itoa(cmpOr(c.ShareMaxGroupSize, share.DefaultMaxGroupSize)) }},
 		{name: "group.share.max.share.sessions", typ: integer, def: "2000", hasDef: true, doc: "The most share sessions open on the broker at once (--share-max-sessions).",
 			derived: func(c *Config) string { return strconv.Itoa(cmpOr(c.ShareMaxSessions, share.DefaultMaxSessions)) }},
+		{name: "group.consumer.assignors", typ: kmsg.ConfigTypeList, def: "uniform,range", hasDef: true, doc: "Server-side assignors of KIP-848 consumer groups, the first the default (--group-consumer-assignors).",
+			derived: func(c *Config) string { return strings.Join(c.consumerAssignors(), ",") }},
+		{name: "group.consumer.session.timeout.ms", typ: integer, def: "45000", hasDef: true, doc: "A KIP-848 consumer group member silent this long is removed (--group-consumer-session-timeout).",
+			derived: func(c *Config) string { return durationMsOr(c.ConsumerGroupSessionTimeout, 45*time.Second) }},
+		{name: "group.consumer.heartbeat.interval.ms", typ: integer, def: "1000", hasDef: true, doc: "The heartbeat interval KIP-848 consumer group members are given (--group-consumer-heartbeat-interval).",
+			derived: func(c *Config) string {
+				return durationMsOr(c.ConsumerGroupHeartbeatInterval, group.DefaultConsumerHeartbeatInterval)
+			}},
+		{name: "group.consumer.migration.policy", typ: kmsg.ConfigTypeString, def: "bidirectional", hasDef: true, doc: "Converting groups with members between the classic and consumer protocols: disabled, upgrade, downgrade or bidirectional (--group-consumer-migration-policy).",
+			derived: func(c *Config) string { return cmp.Or(c.ConsumerGroupMigrationPolicy, "bidirectional") }},
 		{name: "fetch.max.bytes", typ: integer, def: "57671680", hasDef: true, doc: "The most bytes one fetch response carries.",
 			derived: func(c *Config) string { return strconv.Itoa(int(c.FetchMaxBytes)) }},
 		{name: "super.users", typ: kmsg.ConfigTypeString, doc: "Principals allowed everything whatever the ACLs say (--super-users).",

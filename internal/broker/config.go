@@ -73,6 +73,24 @@ type Config struct {
 	// (200, 2000).
 	ShareMaxGroupSize int
 	ShareMaxSessions  int
+	// ConsumerGroupAssignors are the server-side assignors KIP-848
+	// consumer groups may use (Kafka's group.consumer.assignors):
+	// "uniform", "range"; the first is the default. nil means
+	// uniform,range.
+	ConsumerGroupAssignors []string
+	// ConsumerGroupSessionTimeout is group.consumer.session.timeout.ms:
+	// a consumer group member silent this long is fenced. 0 means 45s.
+	ConsumerGroupSessionTimeout time.Duration
+	// ConsumerGroupMigrationPolicy is group.consumer.migration.policy:
+	// whether groups with members are converted between the classic and
+	// consumer protocols (disabled, upgrade, downgrade, bidirectional).
+	// "" means bidirectional, Kafka's default.
+	ConsumerGroupMigrationPolicy string
+	// ConsumerGroupHeartbeatInterval is
+	// group.consumer.heartbeat.interval.ms, the interval consumer group
+	// members are told to heartbeat at. 0 means
+	// group.DefaultConsumerHeartbeatInterval.
+	ConsumerGroupHeartbeatInterval time.Duration
 	// TransactionMaxTimeout is the longest transaction.timeout.ms a
 	// transactional producer may ask for (Kafka's
 	// transaction.max.timeout.ms); 0 means the default, 15 minutes.
@@ -232,6 +250,14 @@ func ParseGroupProtocols(list []string) ([]string, error) {
 		return nil, fmt.Errorf("group protocols %q: classic must be among them (Kafka's group.coordinator.rebalance.protocols requires it)", strings.Join(list, ","))
 	}
 	return out, nil
+}
+
+// consumerAssignors is ConsumerGroupAssignors or its default.
+func (c *Config) consumerAssignors() []string {
+	if len(c.ConsumerGroupAssignors) == 0 {
+		return []string{"uniform", "range"}
+	}
+	return c.ConsumerGroupAssignors
 }
 
 // groupProtocolEnabled reports whether the broker serves protocol p.

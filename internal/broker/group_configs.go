@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/courier-dev/courier/internal/broker/group"
 	"github.com/courier-dev/courier/internal/broker/metafile"
 	"github.com/courier-dev/courier/internal/broker/share"
 	"github.com/courier-dev/courier/internal/broker/topics"
@@ -68,11 +69,13 @@ func msDefault(d *time.Duration, def time.Duration) func(*Config) string {
 // order DescribeConfigs lists them.
 var groupConfigDefs = []groupConfigDef{
 	{name: "consumer.heartbeat.interval.ms", typ: kmsg.ConfigTypeInt, lo: 5000, hi: 15000,
-		doc: "The heartbeat interval given to the members of a consumer group (KIP-848).",
-		def: func(*Config) string { return "5000" }},
+		doc: "The heartbeat interval given to the members of a consumer group (KIP-848; the default is --group-consumer-heartbeat-interval).",
+		def: func(c *Config) string {
+			return durationMsOr(c.ConsumerGroupHeartbeatInterval, group.DefaultConsumerHeartbeatInterval)
+		}},
 	{name: "consumer.session.timeout.ms", typ: kmsg.ConfigTypeInt, lo: 45000, hi: 60000,
-		doc: "The timeout to detect client failures of a consumer group (KIP-848).",
-		def: func(*Config) string { return "45000" }},
+		doc: "The timeout to detect client failures of a consumer group (KIP-848; the default is --group-consumer-session-timeout).",
+		def: func(c *Config) string { return durationMsOr(c.ConsumerGroupSessionTimeout, 45*time.Second) }},
 	{name: "share.auto.offset.reset", typ: kmsg.ConfigTypeString, check: checkShareReset,
 		doc: "Where a share group starts reading a partition: latest, earliest, or by_duration:<ISO-8601 duration> (records not older than that).",
 		def: func(*Config) string { return "latest" }},
@@ -357,6 +360,23 @@ func (b *Broker) groupConfigs(group string) GroupConfigs {
 	}
 	out.Share.Reset, out.Share.ResetDuration, _ = parseShareReset(eff["share.auto.offset.reset"])
 	return out
+}
+
+// consumerGroupTimeouts is the session timeout and heartbeat interval a
+// consumer group sets itself (consumer.session.timeout.ms,
+// consumer.heartbeat.interval.ms); 0 where it does not, for the group
+// coordinator's defaults. The coordinator asks at every heartbeat, so a
+// change applies from the members' next heartbeat.
+func (b *Broker) consumerGroupTimeouts(group string) (session, heartbeat time.Duration) {
+	set := b.groupCfgs.get(group)
+	ms := func(name string) time.Duration {
+		n, err := strconv.Atoi(set[name])
+		if err != nil || n <= 0 {
+			return 0
+		}
+		return time.Duration(n) * time.Millisecond
+	}
+	return ms("consumer.session.timeout.ms"), ms("consumer.heartbeat.interval.ms")
 }
 
 // groupConfigEntries describes a group's configs: those it sets, and the

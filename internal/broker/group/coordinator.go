@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -61,20 +60,28 @@ func Open(dir string, opts ...Opt) (*Coordinator, error) {
 		o(&cfg)
 	}
 	c := &Coordinator{cfg: cfg, durable: newState(), groups: map[string]*entry{}}
-	jl, err := journal.Open(filepath.Join(dir, logName), journal.Options{
+	jopts := journal.Options{
 		FS: cfg.fs, Logger: cfg.logger, CompactBytes: cfg.compactBytes,
 		Replay: c.replay, Snapshot: c.snapshot,
-	})
+	}
+	if cfg.tuneJournal != nil {
+		cfg.tuneJournal(&jopts)
+	}
+	jl, err := journal.Open(filepath.Join(dir, logName), jopts)
 	if err != nil {
 		return nil, fmt.Errorf("group coordinator: %w", err)
 	}
 	c.jl = jl
 	st := c.durable
 	now := cfg.clock.Now()
-	offsets, txnOffsets := 0, 0
+	offsets, txnOffsets, consumers := 0, 0, 0
 	for _, id := range st.groupIDs() {
 		g := newGroup(id, &c.cfg, now)
 		g.restore(st.groups[id], st.offsets[id], st.txns[id], now)
+		if cd := st.consumers[id]; cd != nil {
+			g.restoreConsumer(cd, now)
+			consumers++
+		}
 		offsets += len(st.offsets[id])
 		txnOffsets += st.txns[id].pendingOffsets()
 		e := &entry{g: g}
@@ -83,7 +90,7 @@ func Open(dir string, opts ...Opt) (*Coordinator, error) {
 		c.schedule(e, now)
 		e.mu.Unlock()
 	}
-	cfg.logger.Info("group coordinator loaded", "dir", dir, "groups", len(c.groups), "offsets", offsets,
+	cfg.logger.Info("group coordinator loaded", "dir", dir, "groups", len(c.groups), "consumer_groups", consumers, "offsets", offsets,
 		"pending_transactional_offsets", txnOffsets)
 	c.scheduleRetention()
 	return c, nil
@@ -308,23 +315,26 @@ func (c *Coordinator) Heartbeat(req *kmsg.HeartbeatRequest) int16 {
 }
 
 // Leave removes members and returns a code per member, or a non-zero
-// code for the whole request.
-func (c *Coordinator) Leave(group string, members []kmsg.LeaveGroupRequestMember) (int16, []int16) {
+// code for the whole request; wait returns once what the leave changed
+// is durable (nil when nothing was written).
+func (c *Coordinator) Leave(group string, members []kmsg.LeaveGroupRequestMember) (code int16, codes []int16, wait func(context.Context) error) {
 	if group == "" {
-		return kerr.InvalidGroupID.Code, nil
+		return kerr.InvalidGroupID.Code, nil, nil
 	}
-	var codes []int16
-	found, _, err := c.do(group, false, func(g *Group, now time.Time) { codes = g.Leave(now, members) })
+	found, p, err := c.do(group, false, func(g *Group, now time.Time) { codes = g.Leave(now, members) })
 	switch {
 	case err != nil:
-		return kerr.CoordinatorNotAvailable.Code, nil
+		return kerr.CoordinatorNotAvailable.Code, nil, nil
 	case !found:
 		codes = make([]int16, len(members))
 		for i := range codes {
 			codes[i] = kerr.UnknownMemberID.Code
 		}
 	}
-	return 0, codes
+	if p == nil {
+		return 0, codes, nil
+	}
+	return 0, codes, p.wait
 }
 
 // CommitOffsets stores offsets (see Group.Commit). A group that does not
@@ -339,6 +349,7 @@ func (c *Coordinator) CommitOffsets(version int16, group string, req CommitReque
 	if version >= 9 {
 		notFound = kerr.GroupIDNotFound.Code
 	}
+	req.Version = version
 	return c.changeOffsets(group, req.Generation < 0, notFound, func(g *Group, now time.Time) (int16, []int16) { return g.Commit(now, req) })
 }
 
@@ -449,8 +460,18 @@ func (c *Coordinator) Describe(group string) (d kmsg.DescribeGroupsResponseGroup
 type Listing struct {
 	Group        string
 	ProtocolType string
-	State        State
+	// Type is "classic" or "consumer" (KIP-848).
+	Type string
+	// State is Kafka's name of the group's state: a classic State's or a
+	// ConsumerState's.
+	State string
 }
+
+// Group types, as ListGroups names them.
+const (
+	TypeClassic  = "classic"
+	TypeConsumer = "consumer"
+)
 
 // List returns every group, sorted by id.
 func (c *Coordinator) List() []Listing {
@@ -461,23 +482,16 @@ func (c *Coordinator) List() []Listing {
 	for _, e := range entries {
 		e.mu.Lock()
 		if !e.removed {
-			out = append(out, Listing{Group: e.g.id, ProtocolType: e.g.protocolType, State: e.g.state})
+			l := Listing{Group: e.g.id, ProtocolType: e.g.protocolType, Type: TypeClassic, State: e.g.state.String()}
+			if cg := e.g.cg; cg != nil {
+				l.Type, l.State = TypeConsumer, cg.state().String()
+			}
+			out = append(out, l)
 		}
 		e.mu.Unlock()
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Group < out[j].Group })
 	return out
-}
-
-// ParseState maps a state name (case-insensitive, as ListGroups filters
-// give it) to a State.
-func ParseState(s string) (State, bool) {
-	for st := Empty; st <= Dead; st++ {
-		if strings.EqualFold(st.String(), s) {
-			return st, true
-		}
-	}
-	return 0, false
 }
 
 // scheduleRetention arms the periodic offsets expiry.

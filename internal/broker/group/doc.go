@@ -1,7 +1,9 @@
 // Package group is Courier's group coordinator for Kafka's classic consumer
-// group protocol (JoinGroup, SyncGroup, Heartbeat, LeaveGroup) and the
-// committed offsets of every group, transactional ones included
-// (TxnOffsetCommit, KIP-98 and KIP-447).
+// group protocol (JoinGroup, SyncGroup, Heartbeat, LeaveGroup), KIP-848's
+// consumer protocol (ConsumerGroupHeartbeat, ConsumerGroupDescribe) and
+// the committed offsets of every group, transactional ones included
+// (TxnOffsetCommit, KIP-98 and KIP-447). A group is classic or consumer
+// (Group.cg); both kinds share the group ids, the offsets and the journal.
 //
 // It has three layers, each testable alone:
 //
@@ -26,6 +28,20 @@
 //     that a slow or busy group never stalls another, drives each group's
 //     deadlines with a timer from an injectable Clock, feeds the groups'
 //     records to the log, and expires offsets of empty groups.
+//
+// Consumer groups (consumer*.go, assignor.go) follow Kafka 4's
+// GroupMetadataManager: the broker assigns partitions with the uniform or
+// range assignor (target assignment, at the group epoch), and each member
+// is reconciled towards its target one heartbeat at a time, revoking
+// before it is given anything, and given a partition only once its
+// previous owner reported it released. Their state is in the journal
+// (consumer_records.go) and a heartbeat is answered only once what it
+// shows is durable. Classic members may join a consumer group, and groups
+// with members are converted between the protocols as
+// group.consumer.migration.policy allows (consumer_classic.go,
+// consumer_migrate.go). The broker's topics reach the coordinator through
+// Topics (topics.go). Invariants are listed in consumer.go and checked by
+// the model test (consumer_model_test.go).
 //
 // Promises: an OffsetCommit is answered only after its records are on disk,
 // and its offsets are visible only from then; a commit that could not be

@@ -48,9 +48,12 @@ func (g *Group) persisted(now time.Time, recs []record, err error) {
 				delete(g.inflight, r.tp)
 			}
 		}
-		if r.kind == kindTxnOffset || r.kind == kindTxnMarker {
+		switch {
+		case r.kind == kindTxnOffset || r.kind == kindTxnMarker:
 			g.txnPersisted(r, err == nil)
-		} else if err == nil {
+		case r.kind == kindConsumerGroup || r.kind == kindConsumerMember || r.kind == kindConsumerMemberDelete:
+			g.consumerPersisted(r, err)
+		case err == nil:
 			g.applyDurable(now, r)
 		}
 		if r.then != nil {
@@ -80,7 +83,7 @@ func (g *Group) applyDurable(now time.Time, r record) {
 		// The group dies unless it came back to life while the deletion
 		// was being written (a member joined, a commit is on its way):
 		// then, as after a replay, it goes on without its old offsets.
-		if g.state == Empty && len(g.members) == 0 && len(g.inflight) == 0 {
+		if g.state == Empty && len(g.members) == 0 && len(g.inflight) == 0 && (g.cg == nil || len(g.cg.members) == 0) {
 			clear(g.pending)
 			g.transition(Dead, now)
 		}

@@ -38,6 +38,17 @@ func seedRecords() []record {
 		{kind: kindTxnOffset, group: "g", tp: TopicPartition{"t", 3}, pid: 8, epoch: 0, offset: Offset{Offset: 4, Metadata: &meta}},
 		{kind: kindOffsetDelete, group: "g", tp: TopicPartition{"t", 1}},
 		{kind: kindGroupDelete, group: "h"},
+		{kind: kindConsumerGroup, group: "c", cgroup: &consumerGroupRec{epoch: 4, assignmentEpoch: 3,
+			subscription: []subscribedTopic{{name: "t", id: TopicID{1}, partitions: 2}},
+			target:       map[string]assignment{"m1": {TopicID{1}: {0, 1}}, "m2": {}},
+			regexes:      map[string][]string{"t.*": {"t"}}}},
+		{kind: kindConsumerMember, group: "c", cmember: &consumerMemberRec{id: "m1", instanceID: &inst, clientID: "c", clientHost: "/h",
+			rebalanceTimeout: time.Minute, names: []string{"t", "u"}, regex: "x.*", assignor: "range", epoch: 3, prevEpoch: 2,
+			state: memberUnrevoked, assigned: assignment{TopicID{1}: {0}}, revoking: assignment{TopicID{1}: {1}}}},
+		{kind: kindConsumerMember, group: "c", cmember: &consumerMemberRec{id: "m3", names: []string{"t"}, epoch: 4, prevEpoch: 3,
+			assigned: assignment{}, revoking: assignment{},
+			classic: &classicMember{sessionTimeout: 10 * time.Second, protocols: []kmsg.JoinGroupRequestProtocol{{Name: "range", Metadata: []byte{0, 3}}}}}},
+		{kind: kindConsumerMemberDelete, group: "c", memberID: "m2"},
 	}
 }
 

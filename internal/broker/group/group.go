@@ -154,8 +154,16 @@ type Group struct {
 	// assignments, until it is durable (as in Kafka's storeGroup).
 	assigning bool
 
+	// cg is the state of a consumer group (KIP-848); nil for a classic
+	// group, whose state is the fields above.
+	cg *consumerGroup
+
 	// out holds records to persist, drained by TakeRecords.
 	out []record
+	// lastBatch is the outcome of the group's last batch of records
+	// (set by the coordinator): an answer showing the group's live state
+	// waits for it, since the state may include what it writes.
+	lastBatch *pending
 }
 
 // newGroup returns an empty group.
@@ -253,6 +261,9 @@ func (g *Group) NextDeadline() (time.Time, bool) {
 	if len(g.pendingSync) > 0 && (g.state == CompletingRebalance || g.state == Stable) {
 		consider(g.syncDeadline)
 	}
+	if g.cg != nil {
+		g.cg.nextDeadline(consider)
+	}
 	return next, !next.IsZero()
 }
 
@@ -260,6 +271,10 @@ func (g *Group) NextDeadline() (time.Time, bool) {
 // their members, pending member ids lapse, members that did not sync in
 // time are removed, and the join phase ends.
 func (g *Group) Tick(now time.Time) {
+	if g.cg != nil {
+		g.flushDirty()
+		g.tickConsumer(now)
+	}
 	for _, m := range g.sortedMembers() {
 		if m.onJoin == nil && m.onSync == nil && !m.expires.After(now) {
 			if _, still := g.members[m.id]; still {

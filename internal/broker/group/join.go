@@ -65,6 +65,9 @@ func (g *Group) Join(now time.Time, req *kmsg.JoinGroupRequest, client Client, r
 	if req.Version == 0 || rebalance <= 0 {
 		rebalance = session
 	}
+	if g.cg != nil && !g.joinConsumerGroup(now, req, client, respond) {
+		return
+	}
 	if !g.supportsProtocols(req.ProtocolType, req.Protocols) {
 		fail(kerr.InconsistentGroupProtocol.Code)
 		return

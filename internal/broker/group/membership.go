@@ -15,6 +15,10 @@ import (
 // Sync handles a SyncGroup request; respond is called exactly once, at
 // once or when the leader's assignment arrives (or the rebalance restarts).
 func (g *Group) Sync(now time.Time, req *kmsg.SyncGroupRequest, respond func(*kmsg.SyncGroupResponse)) {
+	if g.cg != nil {
+		g.classicSync(now, req, respond)
+		return
+	}
 	fail := func(code int16) { respond(syncError(req.Version, code)) }
 	m := g.members[req.MemberID]
 	switch {
@@ -138,6 +142,9 @@ func (g *Group) expirePendingSync(now time.Time) {
 
 // Heartbeat handles a Heartbeat request and returns its error code.
 func (g *Group) Heartbeat(now time.Time, req *kmsg.HeartbeatRequest) int16 {
+	if g.cg != nil {
+		return g.classicHeartbeat(now, req)
+	}
 	m := g.members[req.MemberID]
 	switch {
 	case g.state == Dead:
@@ -165,6 +172,9 @@ func (g *Group) Heartbeat(now time.Time, req *kmsg.HeartbeatRequest) int16 {
 // returns an error code per member. A member named only by instance id
 // (member id "") is removed by an administrator.
 func (g *Group) Leave(now time.Time, members []kmsg.LeaveGroupRequestMember) []int16 {
+	if g.cg != nil {
+		return g.consumerGroupLeave(now, members)
+	}
 	codes := make([]int16, len(members))
 	for i, lm := range members {
 		switch {

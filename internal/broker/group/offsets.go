@@ -24,7 +24,10 @@ type Commit struct {
 
 // CommitRequest is an OffsetCommit for one group.
 type CommitRequest struct {
-	Generation int32 // -1 for a commit outside group management
+	// Version is the OffsetCommit version (a consumer group's members
+	// must use v9+).
+	Version    int16
+	Generation int32 // -1 for a commit outside group management; the member epoch for a consumer group
 	MemberID   string
 	InstanceID *string
 	Offsets    []Commit
@@ -56,6 +59,9 @@ func (g *Group) Commit(now time.Time, req CommitRequest) (int16, []int16) {
 func (g *Group) validateCommit(now time.Time, req CommitRequest) int16 {
 	if g.state == Dead {
 		return kerr.CoordinatorNotAvailable.Code
+	}
+	if g.cg != nil {
+		return g.validateConsumerCommit(req.MemberID, req.Generation, req.Version, false)
 	}
 	if req.Generation < 0 && g.state == Empty {
 		return 0
@@ -98,7 +104,12 @@ func (g *Group) DeleteOffsets(now time.Time, parts []TopicPartition) (int16, []i
 		return kerr.GroupIDNotFound.Code, nil
 	}
 	var subscribed map[string]bool // nil: subscribed to everything
-	if len(g.members) > 0 {
+	switch {
+	case g.cg != nil:
+		// A consumer group's offsets of topics no member subscribes to
+		// may go while it has members (Kafka's isSubscribedToTopic).
+		subscribed = g.cg.consumerSubscribed()
+	case len(g.members) > 0:
 		if g.protocolType != "consumer" {
 			return kerr.NonEmptyGroup.Code, nil
 		}
@@ -106,7 +117,7 @@ func (g *Group) DeleteOffsets(now time.Time, parts []TopicPartition) (int16, []i
 	}
 	codes := make([]int16, len(parts))
 	for i, tp := range parts {
-		if len(g.members) > 0 && (subscribed == nil || subscribed[tp.Topic]) {
+		if (len(g.members) > 0 || g.cg != nil) && (subscribed == nil || subscribed[tp.Topic]) {
 			codes[i] = kerr.GroupSubscribedToTopic.Code
 			continue
 		}
@@ -134,7 +145,7 @@ func (g *Group) DeleteOffsetsWhere(now time.Time, drop func(topic string) bool) 
 			n++
 		}
 	}
-	if n > 0 && n == len(all) && g.state == Empty && len(g.pending) == 0 {
+	if n > 0 && n == len(all) && g.state == Empty && len(g.pending) == 0 && (g.cg == nil || len(g.cg.members) == 0) {
 		g.out = append(g.out, record{kind: kindGroupDelete, group: g.id})
 	}
 	return n
@@ -186,6 +197,9 @@ func (g *Group) subscribedTopics() map[string]bool {
 // offset, and a group with an open transaction stays: the transaction's
 // marker is still to come.
 func (g *Group) ExpireOffsets(now time.Time, retention time.Duration) (expired int, deleting bool) {
+	if g.cg != nil {
+		return g.expireConsumerOffsets(now, retention)
+	}
 	if g.state != Empty || len(g.pending) > 0 {
 		return 0, false
 	}
@@ -215,10 +229,12 @@ func (g *Group) ExpireOffsets(now time.Time, retention time.Duration) (expired i
 // partitions of open transactions). The group dies when the deletion is
 // durable.
 func (g *Group) Delete(now time.Time) int16 {
-	switch g.state {
-	case Dead:
+	switch {
+	case g.state == Dead:
 		return kerr.GroupIDNotFound.Code
-	case Empty:
+	case g.cg != nil && len(g.cg.members) > 0:
+		return kerr.NonEmptyGroup.Code
+	case g.state == Empty:
 		g.out = append(g.out, record{kind: kindGroupDelete, group: g.id})
 		return 0
 	default:
@@ -229,7 +245,7 @@ func (g *Group) Delete(now time.Time) int16 {
 // disposable reports whether the group holds nothing worth keeping: it
 // was created by a request that failed or never got a member.
 func (g *Group) disposable() bool {
-	return g.state == Empty && g.generation == 0 && len(g.members) == 0 && len(g.pending) == 0 &&
+	return (g.cg == nil || g.cg.epoch == 0) && g.state == Empty && g.generation == 0 && len(g.members) == 0 && len(g.pending) == 0 &&
 		len(g.offsets) == 0 && len(g.inflight) == 0 && len(g.txns) == 0
 }
 
@@ -238,6 +254,15 @@ func (g *Group) disposable() bool {
 func (g *Group) Describe() kmsg.DescribeGroupsResponseGroup {
 	d := kmsg.NewDescribeGroupsResponseGroup()
 	d.Group = g.id
+	if g.cg != nil {
+		// Kafka 4's DescribeGroups describes classic groups only: a
+		// consumer group is Dead, and (v6+) GROUP_ID_NOT_FOUND.
+		d.State = Dead.String()
+		d.ErrorCode = kerr.GroupIDNotFound.Code
+		msg := "Group " + g.id + " is not a classic group."
+		d.ErrorMessage = &msg
+		return d
+	}
 	d.State = g.state.String()
 	d.ProtocolType = g.protocolType
 	if g.state == Stable {

@@ -15,6 +15,8 @@ package group
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"time"
 
 	"github.com/courier-dev/courier/internal/broker/journal"
@@ -31,14 +33,48 @@ var errClosed = errors.New("group coordinator closed")
 type pending struct {
 	done chan struct{}
 	err  error
+
+	// mu guards finished and then: callbacks registered by answers that
+	// are sent when the batch's outcome is known (onDone).
+	mu       sync.Mutex
+	finished bool
+	then     []func(error)
 }
 
 func newPending() *pending { return &pending{done: make(chan struct{})} }
 
-// finish records the outcome; called once.
+// finish records the outcome; called once. Callbacks run on the caller's
+// goroutine (the journal's writer), outside any group's lock.
 func (p *pending) finish(err error) {
+	p.mu.Lock()
 	p.err = err
+	p.finished = true
+	then := p.then
+	p.then = nil
 	close(p.done)
+	p.mu.Unlock()
+	for _, f := range then {
+		f(err)
+	}
+}
+
+// onDone calls f with the batch's outcome: now if it is known, else when
+// it is. A nil pending (nothing was written) calls f(nil) at once. f must
+// not block (it hands an answer to a waiting connection).
+func (p *pending) onDone(f func(error)) {
+	if p == nil {
+		f(nil)
+		return
+	}
+	p.mu.Lock()
+	if !p.finished {
+		p.then = append(p.then, f)
+		p.mu.Unlock()
+		return
+	}
+	err := p.err
+	p.mu.Unlock()
+	f(err)
 }
 
 // wait returns the batch's outcome, or ctx's error if it ends first. A nil
@@ -63,7 +99,9 @@ func (c *Coordinator) replay(b []byte) error {
 	if err != nil {
 		return err
 	}
-	c.durable.apply(r)
+	if c.durable.apply(r).orphan {
+		return fmt.Errorf("%w: consumer group member record for classic group %s", errCorrupt, r.group)
+	}
 	return nil
 }
 
@@ -85,6 +123,7 @@ func (c *Coordinator) persist(e *entry, now time.Time, recs []record) *pending {
 		bodies[i] = r.encode()
 	}
 	id := e.g.id
+	e.g.lastBatch = p
 	err := c.jl.Append(bodies, func(err error) {
 		c.persisted(id, recs, err)
 		p.finish(err)
@@ -103,7 +142,11 @@ func (c *Coordinator) persist(e *entry, now time.Time, recs []record) *pending {
 func (c *Coordinator) persisted(id string, recs []record, err error) {
 	if err == nil {
 		for _, r := range recs {
-			c.txnCounts.add(r, c.durable.apply(r))
+			o := c.durable.apply(r)
+			if o.orphan {
+				c.cfg.logger.Error("consumer group member record for a classic group not folded", "group", id)
+			}
+			c.txnCounts.add(r, o)
 		}
 	} else {
 		c.logFailure(id, err)

@@ -49,6 +49,10 @@ type record struct {
 	epoch  int16          // kindTxnOffset, kindTxnMarker: the producer epoch
 	commit bool           // kindTxnMarker: COMMIT (true) or ABORT
 
+	cgroup   *consumerGroupRec  // kindConsumerGroup
+	cmember  *consumerMemberRec // kindConsumerMember
+	memberID string             // kindConsumerMemberDelete
+
 	// then, if set, is told the record's outcome once it is durable (nil)
 	// or known not to be; the coordinator calls it under the group's
 	// lock, after folding a durable record into the group. Not encoded.
@@ -129,6 +133,8 @@ func appendBody(b []byte, r record) []byte {
 			b = appendBytes(b, mm.assignment)
 		}
 	case kindGroupDelete:
+	default:
+		b = appendConsumer(b, r)
 	}
 	return b
 }
@@ -345,6 +351,8 @@ func decodeBody(body []byte) (record, error) {
 		}
 		r.meta = m
 	case kindGroupDelete:
+	case kindConsumerGroup, kindConsumerMember, kindConsumerMemberDelete:
+		decodeConsumer(d, &r)
 	default:
 		return record{}, fmt.Errorf("%w: unknown kind %d", errCorrupt, r.kind)
 	}

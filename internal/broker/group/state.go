@@ -15,9 +15,12 @@ import (
 
 // state is every group's persisted metadata and offsets.
 type state struct {
-	groups  map[string]*groupMeta
-	offsets map[string]map[TopicPartition]Offset
-	txns    map[string]txnSet
+	groups map[string]*groupMeta
+	// consumers are the consumer groups (consumer_records.go); a group
+	// is in groups or in consumers, never both.
+	consumers map[string]*consumerDurable
+	offsets   map[string]map[TopicPartition]Offset
+	txns      map[string]txnSet
 	// seq numbers the offset records (Offset.seq) in the order they were
 	// folded, which is the log's.
 	seq uint64
@@ -25,15 +28,21 @@ type state struct {
 
 func newState() *state {
 	return &state{
-		groups:  map[string]*groupMeta{},
-		offsets: map[string]map[TopicPartition]Offset{},
-		txns:    map[string]txnSet{},
+		groups:    map[string]*groupMeta{},
+		consumers: map[string]*consumerDurable{},
+		offsets:   map[string]map[TopicPartition]Offset{},
+		txns:      map[string]txnSet{},
 	}
 }
 
-// txnOutcome is what folding a marker did: how many pending offsets it
-// applied, and how many a later commit of their partition superseded.
-type txnOutcome struct{ applied, superseded int }
+// txnOutcome is what folding a record did: for a marker, how many pending
+// offsets it applied and how many a later commit of their partition
+// superseded; orphan is set for a consumer member record of a group the
+// log last said was classic (skipped).
+type txnOutcome struct {
+	applied, superseded int
+	orphan              bool
+}
 
 // apply folds one record into the state.
 func (s *state) apply(r record) txnOutcome {
@@ -88,8 +97,12 @@ func (s *state) apply(r record) txnOutcome {
 		return txnOutcome{applied: applied, superseded: len(superseded)}
 	case kindGroup:
 		s.groups[r.group] = r.meta
+		delete(s.consumers, r.group)
+	case kindConsumerGroup, kindConsumerMember, kindConsumerMemberDelete:
+		return txnOutcome{orphan: !s.applyConsumer(r)}
 	case kindGroupDelete:
 		delete(s.groups, r.group)
+		delete(s.consumers, r.group)
 		delete(s.offsets, r.group)
 		delete(s.txns, r.group)
 	}
@@ -108,6 +121,9 @@ func (s *state) groupIDs() []string {
 		}
 	}
 	for g := range s.groups {
+		add(g)
+	}
+	for g := range s.consumers {
 		add(g)
 	}
 	for g := range s.offsets {
@@ -130,6 +146,9 @@ func (s *state) records() []record {
 	for _, g := range s.groupIDs() {
 		if m := s.groups[g]; m != nil {
 			out = append(out, record{kind: kindGroup, group: g, meta: m})
+		}
+		if cd := s.consumers[g]; cd != nil {
+			out = append(out, cd.records(g)...)
 		}
 		byTP := map[TopicPartition][]record{}
 		for tp, o := range s.offsets[g] {

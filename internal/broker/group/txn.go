@@ -209,6 +209,8 @@ func (g *Group) validateTxnCommit(req TxnCommitRequest) int16 {
 	switch {
 	case g.state == Dead:
 		return kerr.CoordinatorNotAvailable.Code
+	case g.cg != nil:
+		return g.validateConsumerCommit(req.MemberID, req.Generation, 0, true)
 	case req.Generation < 0 && g.state == Empty:
 		return 0
 	case req.Generation < 0 && req.MemberID == "" && req.InstanceID == nil:

@@ -209,7 +209,7 @@ func TestTxnCoordinatorAnswers(t *testing.T) {
 		t.Fatalf("generation to a group that does not exist: %v", kerr.ErrorForCode(code))
 	}
 	txnCommit(t, c, "g", 7, map[TopicPartition]int64{tp: 4})
-	if got := c.List(); len(got) != 1 || got[0].Group != "g" || got[0].State != Empty {
+	if got := c.List(); len(got) != 1 || got[0].Group != "g" || got[0].State != Empty.String() {
 		t.Fatalf("groups %+v", got)
 	}
 	if code, wait := c.DeleteGroup("g"); code != 0 || wait(context.Background()) != nil {
