@@ -12,20 +12,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/testkit/testbroker"
-	"github.com/twmb/franz-go/pkg/kfake"
 )
-
-// consumerProtocolBroker returns the --brokers flag of a broker that
-// serves KIP-848 consumer groups: franz-go's kfake until Courier's lands.
-func consumerProtocolBroker(t *testing.T) string {
-	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	return "--brokers=" + c.ListenAddrs()[0]
-}
 
 // courierBroker returns the --brokers flag of a Courier broker.
 func courierBroker(t *testing.T) string {
@@ -42,7 +29,7 @@ func setupJobs(t *testing.T, brokers string) {
 }
 
 func TestConsumerProtocolCommands(t *testing.T) {
-	brokers := consumerProtocolBroker(t)
+	brokers := courierBroker(t)
 	setupJobs(t, brokers)
 
 	// A KIP-848 consumer group reads and commits; describe shows its type
@@ -59,6 +46,15 @@ func TestConsumerProtocolCommands(t *testing.T) {
 		}
 	}
 
+	// Seek moves the empty consumer group's offsets, as a classic group's.
+	out, _ = mustExec(t, "", "group", "seek", "g848", "--topic", "jobs", "--partition", "0", "--to", "offset:4", brokers)
+	if out != "TOPIC  PARTITION  PREVIOUS  NEW\njobs   0          6         4\n" {
+		t.Errorf("seek a consumer group:\n%s", out)
+	}
+	out, _ = mustExec(t, "", "consume", "jobs", "--group", "g848", "--protocol", "consumer", "-n", "2", "--timeout", "20s", brokers)
+	if out != "j5\nj6\n" {
+		t.Errorf("consume after the seek: %q", out)
+	}
 	out, _ = mustExec(t, "", "group", "list", "--type", "consumer,classic", brokers)
 	if hasRow(out, "g848", "consumer", "Empty") < 0 {
 		t.Errorf("group list --type consumer,classic:\n%s", out)
@@ -155,10 +151,12 @@ func TestBenchGroupCommands(t *testing.T) {
 			t.Errorf("bench groups lacks a row starting %q", row)
 		}
 	}
-	out, _ = mustExec(t, "", "bench", "rebalance", "--members", "1", "--partitions", "2", "--rounds", "1", "--protocol", "classic", brokers)
+	out, _ = mustExec(t, "", "bench", "rebalance", "--members", "1", "--partitions", "2", "--rounds", "1", brokers)
 	t.Logf("bench rebalance:\n%s", out)
-	if hasRow(out, "|", "classic", "|", "1+1", "|", "2", "|", "1", "|") < 0 {
-		t.Errorf("bench rebalance lacks the classic row")
+	for _, proto := range []string{"consumer", "classic"} {
+		if hasRow(out, "|", proto, "|", "1+1", "|", "2", "|", "1", "|") < 0 {
+			t.Errorf("bench rebalance lacks the %s row", proto)
+		}
 	}
 	if _, _, err := execCourier(t, "", "bench", "rebalance", "--members", "4", "--partitions", "4", brokers); err == nil || !strings.Contains(err.Error(), "every member must be able to own one") {
 		t.Errorf("rebalance with too few partitions: %v", err)

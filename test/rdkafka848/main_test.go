@@ -73,7 +73,10 @@ func startBroker(t *testing.T) string {
 	t.Helper()
 	switch env := os.Getenv("RDKAFKA848_BROKER"); env {
 	case "":
-		b := brokerproc.StartT(t, courierBin, t.TempDir(), brokerproc.Args("--group-initial-rebalance-delay=100ms"))
+		// A dead member is noticed after the session timeout (Kafka's
+		// 45 s would make the test slow).
+		b := brokerproc.StartT(t, courierBin, t.TempDir(), brokerproc.Args("--group-initial-rebalance-delay=100ms",
+			"--group-consumer-session-timeout=6s", "--group-consumer-heartbeat-interval=500ms"))
 		return b.Addr()
 	case "kfake":
 		c, err := kfake.NewCluster(kfake.NumBrokers(1))

@@ -230,10 +230,9 @@ func shareCluster(t *testing.T) ([]kgo.Opt, *kadm.Client) {
 	return brokerAdmin(t)
 }
 
-// consumerProtocolCluster returns a broker that serves KIP-848 consumer
-// groups: franz-go's kfake until Courier's lands.
+// consumerProtocolCluster returns a Courier broker, which serves KIP-848
+// consumer groups.
 func consumerProtocolCluster(t *testing.T) ([]kgo.Opt, *kadm.Client) {
 	t.Helper()
-	_, addr := newClusterAddr(t, nil)
-	return kadmFor(t, addr)
+	return brokerAdmin(t)
 }

@@ -20,13 +20,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// consumerProtocolAdmin starts a broker that serves KIP-848 consumer
-// groups (franz-go's kfake until Courier's lands) and returns its address
-// and an Admin for it.
+// consumerProtocolAdmin starts a Courier broker, which serves KIP-848
+// consumer groups, and returns its address and an Admin for it.
 func consumerProtocolAdmin(t *testing.T) (string, *Admin) {
 	t.Helper()
-	c, a := newCluster(t)
-	return c.ListenAddrs()[0], a
+	return groupAdmin(t)
 }
 
 // produceValues writes values to topic partition p.
