@@ -38,12 +38,12 @@ type config struct {
 	consumerHeartbeat time.Duration
 	// groupTimeouts, if set, gives a group's own consumer.session.timeout.ms
 	// and consumer.heartbeat.interval.ms (0: the defaults above).
-	groupTimeouts func(group string) (session, heartbeat time.Duration)
-	assignors         []string
-	consumerMaxSize   int
-	regexRefresh      time.Duration
-	migration         string
-	stats             *consumerStats
+	groupTimeouts   func(group string) (session, heartbeat time.Duration)
+	assignors       []string
+	consumerMaxSize int
+	regexRefresh    time.Duration
+	migration       string
+	stats           *consumerStats
 
 	// tuneJournal, set by tests, adjusts the journal's options (its
 	// repair back-off, which runs on the wall clock).
