@@ -266,9 +266,6 @@ func sortMembers(ms []*cmember) {
 	sort.Slice(ms, func(i, j int) bool { return ms[i].id < ms[j].id })
 }
 
-// isConsumer reports whether the group uses the consumer protocol.
-func (g *Group) isConsumer() bool { return g.cg != nil }
-
 // addOwned records that m owns a; removeOwned that it no longer owns a
 // (partitions another member owns are left alone).
 func (cg *consumerGroup) addOwned(m *cmember, a assignment) {
