@@ -29,10 +29,10 @@ func (b *Broker) handleShareGroupHeartbeat(_ context.Context, req *server.Reques
 			return fail(kerr.TopicAuthorizationFailed.Code)
 		}
 	}
-	client := share.Client{ID: req.ClientID}
-	if req.Conn != nil {
-		client.Host = req.Conn.RemoteHost()
-	}
+	// The client's host as the group coordinator shows a classic or
+	// consumer group member's ("/127.0.0.1", Kafka's InetAddress form).
+	gc := groupClient(req)
+	client := share.Client{ID: gc.ID, Host: gc.Host}
 	resp, wait := b.share.Heartbeat(r, client)
 	if wait == nil {
 		return server.Immediate(resp)
