@@ -5,11 +5,8 @@ package rdkafka848
 // one (memberMain).
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -34,7 +31,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	courierBin, err = build(dir)
+	courierBin, err = brokerproc.BuildAt(filepath.Join("..", ".."), dir) // this module lives in test/rdkafka848
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.RemoveAll(dir)
@@ -43,26 +40,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// build compiles the repository's ./cmd/courier (two levels up: this
-// module lives in test/rdkafka848) into dir.
-func build(dir string) (string, error) {
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "courier")
-	ctx, cancel := context.WithTimeout(context.Background(), brokerproc.BuildTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/courier")
-	cmd.Dir = root
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/courier in %s: %w\n%s", root, err, out.Bytes())
-	}
-	return bin, nil
 }
 
 // startBroker returns the address of the broker under test: the courier

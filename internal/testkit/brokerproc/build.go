@@ -47,6 +47,13 @@ func Build(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return BuildAt(root, dir)
+}
+
+// BuildAt compiles ./cmd/courier of the repository at root into
+// dir/courier, for tests in a module of their own (test/rdkafka848), whose
+// module root is not the repository's.
+func BuildAt(root, dir string) (string, error) {
 	bin := filepath.Join(dir, "courier")
 	ctx, cancel := context.WithTimeout(context.Background(), BuildTimeout)
 	defer cancel()
