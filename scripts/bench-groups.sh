@@ -50,10 +50,7 @@ script_name=bench-groups.sh
 # shellcheck source=lib.sh
 . scripts/lib.sh
 
-((${#targets[@]} > 0)) || die "BENCH_GROUPS_TARGETS is empty"
-for target in "${targets[@]}"; do
-	[[ $target == courier || $target == kfake ]] || die "BENCH_GROUPS_TARGETS: unknown target $target (want courier or kfake)"
-done
+check_targets BENCH_GROUPS_TARGETS "${targets[@]}"
 ((records > 0 && rounds > 0 && members > 0)) || die "BENCH_GROUPS_RECORDS, BENCH_GROUPS_ROUNDS and BENCH_GROUPS_MEMBERS must be positive"
 [[ -z $out ]] || check_markers "$out" "$begin_marker" "$end_marker"
 

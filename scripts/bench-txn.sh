@@ -46,15 +46,9 @@ script_name=bench-txn.sh
 # shellcheck source=lib.sh
 . scripts/lib.sh
 
-((${#targets[@]} > 0)) || die "BENCH_TXN_TARGETS is empty"
-for target in "${targets[@]}"; do
-	[[ $target == courier || $target == kfake ]] || die "BENCH_TXN_TARGETS: unknown target $target (want courier or kfake)"
-done
+check_targets BENCH_TXN_TARGETS "${targets[@]}"
 ((records > 0 && rounds > 0)) || die "BENCH_TXN_RECORDS and BENCH_TXN_ROUNDS must be positive"
-if [[ -n $out ]]; then
-	[[ -f $out ]] && grep -qF "$begin_marker" "$out" && grep -qF "$end_marker" "$out" ||
-		die "$out must exist and hold the lines '$begin_marker' and '$end_marker'"
-fi
+[[ -z $out ]] || check_markers "$out" "$begin_marker" "$end_marker"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/courier-bench-txn.XXXXXX")
 data_root=${BENCH_DATA_ROOT:-${TMPDIR:-/tmp}}

@@ -148,6 +148,18 @@ field() { sed -n "s/.*\"$2\": *\"\{0,1\}\([^,}\"]*\).*/\1/p" "$1"; }
 # middle two for an even count).
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 
+# check_targets VAR TARGET...: dies unless there is a target and each is
+# courier or kfake (what start_target runs); VAR names the variable that
+# listed them, for the message.
+check_targets() {
+	local var=$1 target
+	shift
+	(($# > 0)) || die "$var is empty"
+	for target in "$@"; do
+		[[ $target == courier || $target == kfake ]] || die "$var: unknown target $target (want courier or kfake)"
+	done
+}
+
 # check_markers FILE BEGIN END: dies unless FILE exists and holds both
 # marker lines (a results section replace_section can rewrite).
 check_markers() {
