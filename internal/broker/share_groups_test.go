@@ -24,24 +24,18 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// setGroupConfigs sets GROUP configs and fails the test on any error.
+// setGroupConfigs sets GROUP configs (name, value pairs) and fails the
+// test on any error.
 func setGroupConfigs(t testing.TB, cl *kgo.Client, group string, kvs ...string) {
 	t.Helper()
-	req := kmsg.NewPtrIncrementalAlterConfigsRequest()
-	res := kmsg.NewIncrementalAlterConfigsRequestResource()
-	res.ResourceType, res.ResourceName = kmsg.ConfigResourceTypeGroupConfig, group
-	for i := 0; i < len(kvs); i += 2 {
-		c := kmsg.NewIncrementalAlterConfigsRequestResourceConfig()
-		c.Name, c.Value = kvs[i], kmsg.StringPtr(kvs[i+1])
-		res.Configs = append(res.Configs, c)
+	configs := map[string]string{}
+	for i := 0; i+1 < len(kvs); i += 2 {
+		configs[kvs[i]] = kvs[i+1]
 	}
-	req.Resources = append(req.Resources, res)
-	resp, err := req.RequestWith(context.Background(), cl)
-	if err == nil {
-		err = kerr.ErrorForCode(resp.Resources[0].ErrorCode)
-	}
-	if err != nil {
-		t.Fatalf("set group configs %v: %v", kvs, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := testclient.SetGroupConfigs(ctx, cl, group, configs); err != nil {
+		t.Fatal(err)
 	}
 }
 
