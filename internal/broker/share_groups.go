@@ -49,7 +49,7 @@ func (b *Broker) openShare() (*share.Coordinator, error) {
 		Config: func(group string) share.GroupConfig { return b.groupConfigs(group).Share },
 		// One namespace: an id a classic or consumer group holds is not a
 		// share group's (Kafka answers GROUP_ID_NOT_FOUND).
-		OtherGroup:   func(group string) bool { _, ok := b.groups.Describe(group); return ok },
+		OtherGroup:   b.groups.Exists,
 		OnPanic:      b.metrics.BackgroundPanicked,
 		FetchMemory:  b.fetchMem,
 		MaxGroupSize: b.cfg.ShareMaxGroupSize,

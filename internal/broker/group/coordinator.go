@@ -449,6 +449,16 @@ func (c *Coordinator) DeleteOffsetsWhere(drop func(topic string) bool) (wait fun
 	}
 }
 
+// Exists reports whether a group of that id (classic or consumer) exists.
+// It only looks the id up: unlike Describe it neither locks the group nor
+// settles it, so other coordinators may ask it on every request (the
+// share coordinator does, to keep one group-id namespace).
+func (c *Coordinator) Exists(group string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.groups[group] != nil
+}
+
 // Describe returns a group's DescribeGroups entry; ok is false when the
 // group does not exist.
 func (c *Coordinator) Describe(group string) (d kmsg.DescribeGroupsResponseGroup, ok bool) {
