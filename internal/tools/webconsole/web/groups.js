@@ -1,0 +1,2 @@
+// groups.js: filled in by its owner.
+"use strict";

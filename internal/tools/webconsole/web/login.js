@@ -1,0 +1,2 @@
+// login.js: filled in by its owner.
+"use strict";

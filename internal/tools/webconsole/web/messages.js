@@ -1,0 +1,2 @@
+// messages.js: filled in by its owner.
+"use strict";

@@ -1,0 +1,2 @@
+// overview.js: filled in by its owner.
+"use strict";

@@ -1,0 +1,2 @@
+// security.js: filled in by its owner.
+"use strict";

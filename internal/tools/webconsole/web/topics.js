@@ -1,0 +1,2 @@
+// topics.js: filled in by its owner.
+"use strict";
