@@ -17,6 +17,7 @@ import (
 
 	"github.com/courier-dev/courier/internal/testkit/testbroker"
 	"github.com/courier-dev/courier/internal/testkit/testlog"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -128,4 +129,18 @@ func (tc *testConsole) mustJSON(method, path string, body any, status int, out a
 			tc.t.Fatalf("%s %s: decode %s: %v", method, path, data, err)
 		}
 	}
+}
+
+// startConsoleKfake runs a console against franz-go's in-memory kfake, a
+// three-broker cluster: the console must work against any Kafka cluster,
+// where partitions lead on several brokers.
+func startConsoleKfake(t testing.TB, cfg Config, opts ...kfake.Opt) (*testConsole, *kfake.Cluster) {
+	t.Helper()
+	c, err := kfake.NewCluster(append([]kfake.Opt{kfake.NumBrokers(3)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	cfg.Access.Base = append(cfg.Access.Base, kgo.SeedBrokers(c.ListenAddrs()...))
+	return startConsoleWith(t, cfg), c
 }

@@ -28,3 +28,18 @@ func TestClusterResource(t *testing.T) {
 		t.Fatalf("error code %d, want 40403", e.Code)
 	}
 }
+
+// TestClusterResourceKfake: the same against a three-broker kfake cluster.
+func TestClusterResourceKfake(t *testing.T) {
+	tc, c := startConsoleKfake(t, Config{})
+	var list struct {
+		Data []struct {
+			ClusterID string `json:"cluster_id"`
+		} `json:"data"`
+	}
+	tc.mustJSON("GET", "/v3/clusters", nil, http.StatusOK, &list)
+	_ = c
+	if len(list.Data) != 1 || list.Data[0].ClusterID == "" {
+		t.Fatalf("clusters: %+v", list)
+	}
+}
