@@ -60,6 +60,14 @@ type Config struct {
 	// ReadyListeners, when set, receives every listener's address by
 	// name once serving.
 	ReadyListeners func(map[string]net.Addr)
+	// Embed, when set, runs inside the broker's process once the broker
+	// serves (Courier Console, wired by cmd/courier): it gets in-process
+	// connections to the broker (InProcess, inprocess.go) and a context
+	// that ends when the broker begins to shut down, and the broker waits
+	// for it to return (within ShutdownGrace) before it stops serving. An
+	// error it returns stops the broker. Setting it adds ServicePrincipal
+	// to the super users.
+	Embed func(ctx context.Context, ip InProcess) error
 }
 
 // Limits are the network layer's limits (see server.Config for each).
@@ -100,6 +108,9 @@ func Broker(ctx context.Context, cfg Config) error {
 	lcfgs, err := listenerConfigs(listeners, cfg.TLS)
 	if err != nil {
 		return err
+	}
+	if cfg.Embed != nil {
+		cfg.Broker.SuperUsers = append(cfg.Broker.SuperUsers[:len(cfg.Broker.SuperUsers):len(cfg.Broker.SuperUsers)], ServicePrincipal.String())
 	}
 	b, err := broker.Open(cfg.Broker)
 	if err != nil {
@@ -156,7 +167,7 @@ func Broker(ctx context.Context, cfg Config) error {
 			return err
 		}
 	}
-	serveErr := make(chan error, len(lns))
+	serveErr := make(chan error, len(lns)+2)
 	addrs := make(map[string]net.Addr, len(lns))
 	for i, ln := range lns {
 		go func() { serveErr <- srv.ServeListener(ln, lcfgs[i]) }()
@@ -170,14 +181,19 @@ func Broker(ctx context.Context, cfg Config) error {
 	if cfg.ReadyListeners != nil {
 		cfg.ReadyListeners(addrs)
 	}
+	embed := startEmbed(cfg, srv, scfg, b.Registry(), addrs, serveErr)
 	var runErr error
 	select {
 	case <-ctx.Done():
 	case runErr = <-serveErr:
+	case runErr = <-embed.done:
 	}
 	logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
 	defer cancel()
+	if err := embed.stop(sctx); err != nil && runErr == nil {
+		runErr = err
+	}
 	_ = srv.Shutdown(sctx)
 	closeAll()
 	if httpSrv != nil {

@@ -86,6 +86,9 @@ func newConn(s *Server, nc net.Conn, id uint64, l ListenerConfig) *conn {
 		stopped:    make(chan struct{}),
 		drained:    make(chan struct{}, 1),
 	}
+	if l.Principal.Name != "" {
+		c.info.SetPrincipal(l.Principal)
+	}
 	if l.SASL {
 		c.sasl.enabled = true
 		c.sasl.authDeadline = time.Now().Add(s.cfg.AuthTimeout)

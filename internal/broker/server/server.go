@@ -117,6 +117,11 @@ type ListenerConfig struct {
 	// SASL requires SASL authentication before any request but
 	// ApiVersions, SaslHandshake and SaslAuthenticate.
 	SASL bool
+	// Principal, when its Name is set, is the principal of every
+	// connection on the listener, fixed from the start: for in-process
+	// listeners only (package run's, whose connections no client outside
+	// the process can open), so it goes with neither TLS nor SASL.
+	Principal auth.Principal
 }
 
 // Server accepts Kafka connections and dispatches their requests.
@@ -201,6 +206,9 @@ func (s *Server) Serve(ln net.Listener) error { return s.ServeListener(ln, Liste
 func (s *Server) ServeListener(ln net.Listener, l ListenerConfig) error {
 	if l.SASL && s.cfg.SASL == nil {
 		return fmt.Errorf("listener %s: SASL listener without a SASL server", l.Name)
+	}
+	if l.Principal.Name != "" && (l.SASL || l.TLS != nil) {
+		return fmt.Errorf("listener %s: a fixed principal goes with neither TLS nor SASL", l.Name)
 	}
 	s.mu.Lock()
 	if s.closing {
