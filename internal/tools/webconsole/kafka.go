@@ -6,6 +6,7 @@ package webconsole
 // connection to the cluster.
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 
@@ -38,16 +39,26 @@ type KafkaSession struct {
 	User string
 	opts []kgo.Opt
 
-	once   sync.Once
-	client *kgo.Client
-	admin  *kadm.Client
-	err    error
+	once      sync.Once
+	client    *kgo.Client
+	admin     *kadm.Client
+	err       error
+	closeOnce sync.Once
 }
 
 // newKafkaSession returns a session whose clients use opts (Base plus the
 // user's SASL options). It connects lazily.
 func newKafkaSession(user string, opts []kgo.Opt) *KafkaSession {
 	return &KafkaSession{User: user, opts: opts}
+}
+
+// newVerifiedSession returns a session whose shared client is cl, made with
+// opts: the client a sign-in checked the user's password with, kept so that
+// the session starts authenticated.
+func newVerifiedSession(user string, opts []kgo.Opt, cl *kgo.Client) *KafkaSession {
+	k := &KafkaSession{User: user, opts: opts}
+	k.once.Do(func() { k.client, k.admin = cl, kadm.NewClient(cl) })
+	return k
 }
 
 // init creates the shared client once.
@@ -92,10 +103,16 @@ func (k *KafkaSession) NewClient(extra ...kgo.Opt) (*kgo.Client, error) {
 	return cl, nil
 }
 
-// Close closes the session's shared client.
+// Close closes the session's shared client; later calls do nothing.
 func (k *KafkaSession) Close() {
-	k.once.Do(func() {}) // a session never used has nothing to close
-	if k.client != nil {
-		k.client.Close()
-	}
+	k.once.Do(func() { k.err = errSessionClosed }) // a session never used has nothing to close
+	k.closeOnce.Do(func() {
+		if k.client != nil {
+			k.client.Close()
+		}
+	})
 }
+
+// errSessionClosed is what a closed session's Client answers if it was
+// never used before it closed.
+var errSessionClosed = errors.New("the session has ended")

@@ -16,6 +16,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Config is a console's settings.
@@ -44,6 +46,15 @@ type Config struct {
 	LagInterval time.Duration
 	// Version is Courier's version, shown on the overview.
 	Version string
+	// Metrics, when set, gathers the figures /metrics serves: the
+	// embedded broker's registry, from which the overview reads its
+	// throughput and disk figures (elsewhere it computes what the Kafka
+	// protocol tells).
+	Metrics prometheus.Gatherer
+	// Listeners, when set, are the broker's Kafka listeners by name
+	// (PLAINTEXT, SASL_SSL, ...), shown on the overview (the embedded
+	// broker's; the protocol does not tell them).
+	Listeners map[string]string
 	// Logger receives the console's log and its audit log (default
 	// slog.Default()).
 	Logger *slog.Logger
@@ -51,12 +62,25 @@ type Config struct {
 
 // Server is a running console.
 type Server struct {
-	cfg   Config
-	log   *slog.Logger
-	mux   *http.ServeMux
-	ses   *sessions
-	audit *auditLog
+	cfg    Config
+	log    *slog.Logger
+	mux    *http.ServeMux
+	ses    *sessions
+	audit  *auditLog
+	limits *limiter
+	basic  *basicCache
+	// anon is the anonymous Kafka session every session without a
+	// cluster user of its own shares.
+	anon *KafkaSession
+	// tls serves HTTPS when set (TLSCertFile, loaded by New).
+	tls *tls.Config
+	// now is the clock of sessions and sign-in limits (tests move it).
+	now func() time.Time
 }
+
+// sweepEvery is how often Serve's sweeper drops expired sessions, cached
+// Basic credentials and old sign-in failures.
+const sweepEvery = time.Minute
 
 //go:embed web
 var webFS embed.FS
@@ -76,25 +100,59 @@ func New(cfg Config) (*Server, error) {
 	if cfg.LagInterval <= 0 {
 		cfg.LagInterval = time.Minute
 	}
-	if (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == "") {
-		return nil, errors.New("console: --console-tls-cert and --console-tls-key go together")
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, log: cfg.Logger, mux: http.NewServeMux(), now: time.Now}
+	if cfg.TLSCertFile != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("console: --console-tls-cert/--console-tls-key: %w", err)
+		}
+		s.tls = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	}
 	s.ses = newSessions(cfg.SessionIdle, cfg.SessionMax)
 	s.audit = newAuditLog(cfg.Logger)
+	s.limits = newLimiter()
+	s.basic = newBasicCache()
+	s.anon = newKafkaSession("", cfg.Access.Base)
 	if err := s.routes(); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// LoginRequired reports whether users must sign in.
-func (s *Server) LoginRequired() bool {
-	return len(s.cfg.Access.SASLMechanisms) > 0 || len(s.cfg.Users) > 0
+// Validate checks the settings New would refuse: the TLS files (loaded),
+// the SASL mechanisms' names. cmd/courier calls it before it starts a
+// broker.
+func (c Config) Validate() error {
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return errors.New("console: --console-tls-cert and --console-tls-key go together")
+	}
+	if c.TLSCertFile != "" {
+		if _, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile); err != nil {
+			return fmt.Errorf("console: --console-tls-cert/--console-tls-key: %w", err)
+		}
+	}
+	for _, m := range c.Access.SASLMechanisms {
+		if _, err := saslMechanism(m, "", ""); err != nil {
+			return fmt.Errorf("console: %w", err)
+		}
+	}
+	return nil
 }
 
+// LoginRequired reports whether users must sign in: on a SASL cluster, or
+// with console accounts.
+func (c Config) LoginRequired() bool {
+	return len(c.Access.SASLMechanisms) > 0 || len(c.Users) > 0
+}
+
+// LoginRequired reports whether users must sign in.
+func (s *Server) LoginRequired() bool { return s.cfg.LoginRequired() }
+
 // Handler returns the console's HTTP handler.
-func (s *Server) Handler() http.Handler { return securityHeaders(s.mux) }
+func (s *Server) Handler() http.Handler { return securityHeaders(scoped(s.checkHost(s.mux))) }
 
 // routes registers the pages and the API.
 func (s *Server) routes() error {
@@ -112,6 +170,7 @@ func (s *Server) routes() error {
 		http.ServeFileFS(w, r, assets, "favicon.svg")
 	})
 	s.sessionRoutes()
+	s.loginRoutes()
 	s.restClusterRoutes()
 	return nil
 }
@@ -132,21 +191,27 @@ func securityHeaders(h http.Handler) http.Handler {
 }
 
 // Listen checks that addr may be served with this configuration and
-// listens on it: a non-loopback address without sign-in is refused unless
-// Insecure.
-func (s *Server) Listen(addr string) (net.Listener, error) {
+// listens on it (see the package function Listen).
+func (s *Server) Listen(addr string) (net.Listener, error) { return Listen(addr, s.cfg) }
+
+// Listen listens on addr for a console configured as cfg: a non-loopback
+// address without sign-in is refused unless cfg.Insecure. cmd/courier
+// calls it before it starts a broker, so that a busy or refused address
+// stops everything at once.
+func Listen(addr string, cfg Config) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("console: listen on %s: %w", addr, err)
 	}
-	if !s.LoginRequired() && !s.cfg.Insecure && !loopbackAddr(ln.Addr()) {
+	if !cfg.LoginRequired() && !cfg.Insecure && !loopbackAddr(ln.Addr()) {
 		ln.Close()
 		return nil, fmt.Errorf("console: refusing to serve %s without sign-in: it is not a loopback address; give --console-users (or a SASL cluster), or --console-insecure to allow it", addr)
 	}
 	return ln, nil
 }
 
-// Serve answers on ln until ctx ends, then shuts down within a few seconds.
+// Serve answers on ln until ctx ends, then shuts down within a few
+// seconds. It runs the sweeper of expired sessions, which stops with it.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.Handler(),
@@ -154,14 +219,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
-	if s.cfg.TLSCertFile != "" {
-		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("console: --console-tls-cert/--console-tls-key: %w", err)
-		}
-		ln = tls.NewListener(ln, &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}})
+	if s.tls != nil {
+		ln = tls.NewListener(ln, s.tls)
 	}
+	bg, stopBG := context.WithCancel(ctx)
+	swept := make(chan struct{})
+	go func() {
+		defer close(swept)
+		s.sweepLoop(bg)
+	}()
+	defer func() {
+		stopBG()
+		<-swept
+	}()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -180,8 +250,37 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
+// sweepLoop sweeps every sweepEvery until ctx ends.
+func (s *Server) sweepLoop(ctx context.Context) {
+	t := time.NewTicker(sweepEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.sweep()
+		}
+	}
+}
+
+// sweep drops what has expired: sessions (their clients closed), cached
+// Basic credentials, old sign-in failures.
+func (s *Server) sweep() {
+	now := s.now()
+	if n := s.ses.sweep(now); n > 0 {
+		s.log.Debug("console: expired sessions ended", "sessions", n)
+	}
+	s.basic.sweep(now)
+	s.limits.sweep(now)
+}
+
 // close ends every session's Kafka clients.
-func (s *Server) close() { s.ses.closeAll() }
+func (s *Server) close() {
+	s.ses.closeAll()
+	s.basic.closeAll()
+	s.anon.Close()
+}
 
 // loopbackAddr reports whether a is a loopback address.
 func loopbackAddr(a net.Addr) bool {

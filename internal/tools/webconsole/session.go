@@ -5,13 +5,17 @@ package webconsole
 // CSRF token, an idle and an absolute expiry. Without sign-in every
 // visitor still gets a session, for its CSRF token: a console on
 // 127.0.0.1 must not delete topics for a page on another site.
+//
+// Memory is bounded: at most maxSessions sessions, at most
+// maxSessionsPerUser per signed-in user (a new sign-in ends the user's
+// oldest), expired ones removed by the sweeper Serve runs. Anonymous
+// sessions (and those of --console-users accounts) share one Kafka
+// session, the anonymous one: only sessions of cluster users own clients.
 
 import (
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
 )
@@ -25,13 +29,32 @@ const cookieName = "courier_console"
 // never allows.
 const csrfHeader = "X-Courier-CSRF"
 
+// Bounds of the session store.
+const (
+	// maxSessions bounds the live sessions; a new one beyond it is
+	// refused (503) until some expire.
+	maxSessions = 10000
+	// maxSessionsPerUser bounds one user's signed-in sessions (each holds
+	// a Kafka client and its connections): a sign-in beyond it ends the
+	// user's oldest session.
+	maxSessionsPerUser = 20
+)
+
+// errTooManySessions refuses a session beyond maxSessions.
+var errTooManySessions = &apiError{Status: http.StatusServiceUnavailable, Code: 50301, Message: "too many sessions: try again later"}
+
 // session is one visitor's session.
 type session struct {
 	id      string
 	user    string // "" when anonymous
 	csrf    string
 	kafka   *KafkaSession
+	ownsK   bool // kafka is this session's own (closed with it)
 	created time.Time
+	// basic marks a request authenticated by HTTP Basic auth, or an
+	// anonymous script's request without a cookie: no stored session, no
+	// CSRF token (csrf.go says when such a request may change things).
+	basic bool
 
 	mu   sync.Mutex
 	seen time.Time
@@ -57,13 +80,61 @@ func newToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// add starts a session for user with its Kafka session.
-func (st *sessions) add(user string, k *KafkaSession, now time.Time) *session {
-	ses := &session{id: newToken(), user: user, csrf: newToken(), kafka: k, created: now, seen: now}
+// add starts a session for user with its Kafka session (owned: closed when
+// the session ends). It refuses beyond maxSessions, after dropping the
+// expired ones, and ends user's oldest session beyond maxSessionsPerUser.
+func (st *sessions) add(user string, k *KafkaSession, owned bool, now time.Time) (*session, error) {
+	ses := &session{id: newToken(), user: user, csrf: newToken(), kafka: k, ownsK: owned, created: now, seen: now}
+	var ended []*session
 	st.mu.Lock()
+	if len(st.byID) >= maxSessions {
+		ended = st.expiredLocked(now)
+	}
+	if len(st.byID) >= maxSessions {
+		st.mu.Unlock()
+		closeSessions(ended)
+		return nil, errTooManySessions
+	}
+	if user != "" {
+		var oldest *session
+		n := 0
+		for _, o := range st.byID {
+			if o.user == user {
+				n++
+				if oldest == nil || o.created.Before(oldest.created) {
+					oldest = o
+				}
+			}
+		}
+		if n >= maxSessionsPerUser {
+			delete(st.byID, oldest.id)
+			ended = append(ended, oldest)
+		}
+	}
 	st.byID[ses.id] = ses
 	st.mu.Unlock()
-	return ses
+	closeSessions(ended)
+	return ses, nil
+}
+
+// expiredLocked removes the expired sessions and returns them, to be
+// closed outside the lock.
+func (st *sessions) expiredLocked(now time.Time) []*session {
+	var out []*session
+	for id, ses := range st.byID {
+		if st.expired(ses, now) {
+			delete(st.byID, id)
+			out = append(out, ses)
+		}
+	}
+	return out
+}
+
+// expired reports whether ses is past its idle or absolute expiry.
+func (st *sessions) expired(ses *session, now time.Time) bool {
+	ses.mu.Lock()
+	defer ses.mu.Unlock()
+	return now.Sub(ses.seen) > st.idle || now.Sub(ses.created) > st.max
 }
 
 // get returns the live session id names, or nil; an expired one is
@@ -75,16 +146,13 @@ func (st *sessions) get(id string, now time.Time) *session {
 	if ses == nil {
 		return nil
 	}
-	ses.mu.Lock()
-	expired := now.Sub(ses.seen) > st.idle || now.Sub(ses.created) > st.max
-	if !expired {
-		ses.seen = now
-	}
-	ses.mu.Unlock()
-	if expired {
+	if st.expired(ses, now) {
 		st.remove(id)
 		return nil
 	}
+	ses.mu.Lock()
+	ses.seen = now
+	ses.mu.Unlock()
 	return ses
 }
 
@@ -94,32 +162,44 @@ func (st *sessions) remove(id string) {
 	ses := st.byID[id]
 	delete(st.byID, id)
 	st.mu.Unlock()
-	if ses != nil && ses.kafka != nil {
-		ses.kafka.Close()
+	if ses != nil {
+		closeSessions([]*session{ses})
 	}
 }
 
-// sweep removes expired sessions.
-func (st *sessions) sweep(now time.Time) {
+// sweep removes expired sessions and returns how many.
+func (st *sessions) sweep(now time.Time) int {
 	st.mu.Lock()
-	var ids []string
-	for id := range st.byID {
-		ids = append(ids, id)
-	}
+	ended := st.expiredLocked(now)
 	st.mu.Unlock()
-	for _, id := range ids {
-		st.get(id, now)
-	}
+	closeSessions(ended)
+	return len(ended)
+}
+
+// count returns the number of live sessions (expired ones not yet swept
+// included).
+func (st *sessions) count() int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return len(st.byID)
 }
 
 // closeAll ends every session.
 func (st *sessions) closeAll() {
 	st.mu.Lock()
-	all := st.byID
+	all := make([]*session, 0, len(st.byID))
+	for _, ses := range st.byID {
+		all = append(all, ses)
+	}
 	st.byID = map[string]*session{}
 	st.mu.Unlock()
-	for _, ses := range all {
-		if ses.kafka != nil {
+	closeSessions(all)
+}
+
+// closeSessions closes the Kafka sessions the sessions own.
+func closeSessions(ss []*session) {
+	for _, ses := range ss {
+		if ses.ownsK && ses.kafka != nil {
 			ses.kafka.Close()
 		}
 	}
@@ -129,7 +209,7 @@ func (st *sessions) closeAll() {
 func (s *Server) setCookie(w http.ResponseWriter, ses *session) {
 	http.SetCookie(w, &http.Cookie{
 		Name: cookieName, Value: ses.id, Path: "/",
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.cfg.TLSCertFile != "",
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.tls != nil,
 	})
 }
 
@@ -137,7 +217,7 @@ func (s *Server) setCookie(w http.ResponseWriter, ses *session) {
 func (s *Server) clearCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{
 		Name: cookieName, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.cfg.TLSCertFile != "",
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.tls != nil,
 	})
 }
 
@@ -147,46 +227,33 @@ func (s *Server) current(r *http.Request) *session {
 	if err != nil {
 		return nil
 	}
-	return s.ses.get(c.Value, time.Now())
+	return s.ses.get(c.Value, s.now())
 }
 
-// authenticate returns the session an API request runs in: the signed-in
-// session, or with no sign-in configured the visitor's anonymous session
-// (created here if it has none). Without a session it is 401.
+// errSignIn is the answer to an API request without a session when the
+// console needs sign-in. It never comes with WWW-Authenticate: a browser
+// must never be asked for (and then cache) credentials, or a cross-site
+// page could use them.
+var errSignIn = &apiError{Status: http.StatusUnauthorized, Code: 40101, Message: "sign in first"}
+
+// authenticate returns the session an API request runs in: the request's
+// HTTP Basic credentials (basic.go), else its session cookie's session,
+// else without sign-in configured an anonymous request of its own (not
+// stored, no cookie: a script's). Without any it is 401.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*session, error) {
+	if _, _, ok := r.BasicAuth(); ok && s.LoginRequired() {
+		return s.basicSession(w, r)
+	}
 	if ses := s.current(r); ses != nil {
 		return ses, nil
 	}
 	if s.LoginRequired() {
-		return nil, &apiError{Status: http.StatusUnauthorized, Code: 40101, Message: "sign in first"}
+		return nil, errSignIn
 	}
-	ses := s.ses.add("", newKafkaSession("", s.cfg.Access.Base), time.Now())
-	s.setCookie(w, ses)
-	return ses, nil
+	return &session{kafka: s.anon, basic: true, created: s.now()}, nil
 }
 
-// checkCSRF refuses a change that is not from the console's own pages: the
-// CSRF header must carry the session's token, and an Origin header, when
-// the browser sends one, must be the console's own.
-func (s *Server) checkCSRF(r *http.Request, ses *session) error {
-	forged := &apiError{Status: http.StatusForbidden, Code: 40302, Message: "refused: the request did not come from the console's own page (CSRF check)"}
-	if o := r.Header.Get("Origin"); o != "" {
-		u, err := url.Parse(o)
-		if err != nil || u.Host != r.Host {
-			return forged
-		}
-	}
-	if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
-		return forged
-	}
-	got := r.Header.Get(csrfHeader)
-	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(ses.csrf)) != 1 {
-		return forged
-	}
-	return nil
-}
-
-// sessionInfo is what GET /api/session tells the page.
+// sessionInfo is what GET /api/session and POST /api/login tell the page.
 type sessionInfo struct {
 	LoginRequired bool   `json:"login_required"`
 	SignedIn      bool   `json:"signed_in"`
@@ -195,19 +262,30 @@ type sessionInfo struct {
 	Version       string `json:"version,omitempty"`
 }
 
-// sessionRoutes registers the session endpoints (sign-in and sign-out are
-// in login.go).
+// info describes ses (nil: not signed in) to the page.
+func (s *Server) info(ses *session) sessionInfo {
+	info := sessionInfo{LoginRequired: s.LoginRequired(), Version: s.cfg.Version}
+	if ses != nil {
+		info.SignedIn, info.User, info.CSRF = true, ses.user, ses.csrf
+	}
+	return info
+}
+
+// sessionRoutes registers GET /api/session (sign-in and sign-out are in
+// login.go). Without sign-in configured, it starts the visitor's
+// anonymous session: the cookie and the CSRF token its pages send.
 func (s *Server) sessionRoutes() {
 	s.mux.HandleFunc("GET /api/session", func(w http.ResponseWriter, r *http.Request) {
-		info := sessionInfo{LoginRequired: s.LoginRequired(), Version: s.cfg.Version}
 		ses := s.current(r)
 		if ses == nil && !s.LoginRequired() {
-			ses, _ = s.authenticate(w, r)
-		}
-		if ses != nil {
-			info.SignedIn, info.User, info.CSRF = true, ses.user, ses.csrf
+			var err error
+			if ses, err = s.ses.add("", s.anon, false, s.now()); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			s.setCookie(w, ses)
 		}
 		c := &call{w: w, r: r, s: s}
-		_ = c.JSON(http.StatusOK, info)
+		_ = c.JSON(http.StatusOK, s.info(ses))
 	})
 }
