@@ -57,7 +57,7 @@ log "building bin/courier"
 go build -o bin/courier ./cmd/courier
 
 kport=$(free_port)
-bin/courier broker --addr "127.0.0.1:$kport" --data "$work/broker" --http-addr '' --log-level warn >"$work/broker.log" 2>&1 &
+bin/courier broker --addr "127.0.0.1:$kport" --data "$work/broker" --http-addr '' --console-addr '' --log-level warn >"$work/broker.log" 2>&1 &
 broker_pid=$!
 wait_port "$kport" "$broker_pid" || die "broker did not start: $(cat "$work/broker.log")"
 

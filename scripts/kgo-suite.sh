@@ -50,7 +50,7 @@ if [[ -z $broker ]]; then
 	go build -o bin/courier ./cmd/courier
 	work=$(mktemp -d "${TMPDIR:-/tmp}/courier-kgo.XXXXXX")
 	port=$(free_port)
-	bin/courier broker --addr "127.0.0.1:$port" --data "$work/data" --http-addr "" >"$cache/broker.log" 2>&1 &
+	bin/courier broker --addr "127.0.0.1:$port" --data "$work/data" --http-addr "" --console-addr "" >"$cache/broker.log" 2>&1 &
 	pid=$!
 	wait_port "$port" "$pid" || die "broker did not start: $cache/broker.log"
 	broker=127.0.0.1:$port

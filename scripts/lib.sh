@@ -54,7 +54,9 @@ start_broker() {
 	http=$(free_port)
 	while [[ $http == "$port" ]]; do http=$(free_port); done
 	broker_log=$work/broker-$name.log
-	local cmd=(bin/courier broker --addr "127.0.0.1:$port" --http-addr "127.0.0.1:$http" --data "$data" "$@")
+	# --console-addr '': the console's fixed default port would clash
+	# between brokers side by side, and benchmarks measure the broker alone.
+	local cmd=(bin/courier broker --addr "127.0.0.1:$port" --http-addr "127.0.0.1:$http" --console-addr '' --data "$data" "$@")
 	broker_cmd="${cmd[*]}"
 	started_ms=$(date +%s%3N)
 	"${cmd[@]}" >"$broker_log" 2>&1 &

@@ -34,6 +34,7 @@ func newBrokerCommand() *cobra.Command {
 		// --group-consumer-migration-policy.
 		assignors []string
 		migration string
+		console   consoleFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "broker",
@@ -89,6 +90,11 @@ process (kill -9), but a power loss can take the last interval's writes.`,
 			if cfg.Broker.Cleaner.Threads == 0 {
 				cfg.Broker.Cleaner.Threads = -1 // the broker reads 0 as "default"
 			}
+			closeConsole, err := brokerConsole(&console, &cfg)
+			if err != nil {
+				return err
+			}
+			defer closeConsole()
 			return run.Broker(cmd.Context(), cfg)
 		},
 	}
@@ -129,6 +135,7 @@ process (kill -9), but a power loss can take the last interval's writes.`,
 	f.StringSliceVar(&cfg.Broker.SuperUsers, "super-users", nil, "principals allowed everything whatever the ACLs say, e.g. User:admin (comma-separated)")
 	f.StringVar(&logFormat, "log-format", "text", "text or json")
 	addCleanerFlags(f, &cfg.Broker.Cleaner)
+	addBrokerConsoleFlags(f, &console)
 	return cmd
 }
 

@@ -26,7 +26,7 @@ func TestBrokerHTTPFlagErrors(t *testing.T) {
 			if c.env != "" {
 				t.Setenv(c.env, c.val) // undone when the subtest ends
 			}
-			args := append([]string{"broker", "--data", t.TempDir(), "--addr", "127.0.0.1:0"}, c.args...)
+			args := append([]string{"broker", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--console-addr", ""}, c.args...)
 			_, _, err := execCourier(t, "", args...)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Errorf("courier %v (env %s=%q): err %v, want it to mention %q", args, c.env, c.val, err, c.want)

@@ -39,6 +39,11 @@ type clientFlags struct {
 
 	security []kgo.Opt // built from the flags before the command runs
 
+	// signIn makes --sasl-mechanism the mechanism users sign in with
+	// (courier console): --sasl-user is then optional, the command's own
+	// identity when given.
+	signIn bool
+
 	// Client tools only (registerTool).
 	connectTimeout time.Duration
 	wait           bool
@@ -158,13 +163,12 @@ func (f *clientFlags) opts() []kgo.Opt {
 
 // securityOpts returns the TLS and SASL options the flags ask for.
 func (f *clientFlags) securityOpts() ([]kgo.Opt, error) {
-	var opts []kgo.Opt
-	if f.tls || f.tlsCA != "" || f.tlsCert != "" || f.tlsServerName != "" {
-		cfg, err := f.tlsConfig()
-		if err != nil {
-			return nil, err
-		}
-		opts = append(opts, kgo.DialTLSConfig(cfg))
+	opts, err := f.tlsOpts()
+	if err != nil {
+		return nil, err
+	}
+	if f.signIn && f.saslUser == "" {
+		return opts, nil
 	}
 	if f.saslMechanism != "" || f.saslUser != "" {
 		m, err := f.saslMech()
@@ -174,6 +178,18 @@ func (f *clientFlags) securityOpts() ([]kgo.Opt, error) {
 		opts = append(opts, kgo.SASL(m))
 	}
 	return opts, nil
+}
+
+// tlsOpts returns the TLS option the flags ask for, if any.
+func (f *clientFlags) tlsOpts() ([]kgo.Opt, error) {
+	if !f.tls && f.tlsCA == "" && f.tlsCert == "" && f.tlsServerName == "" {
+		return nil, nil
+	}
+	cfg, err := f.tlsConfig()
+	if err != nil {
+		return nil, err
+	}
+	return []kgo.Opt{kgo.DialTLSConfig(cfg)}, nil
 }
 
 // tlsConfig builds the client TLS configuration.

@@ -4,10 +4,12 @@ package main
 // one process, with a web page.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -29,6 +31,7 @@ func newDemoCommand() *cobra.Command {
 		city    cityFlags
 		logs    logFlags
 		rate    = rateValue(2000)
+		console = consoleFlags{addrFlag: "--console-addr", lagInterval: time.Minute}
 	)
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -58,7 +61,14 @@ func newDemoCommand() *cobra.Command {
 			cfg.Ready = func(webURL, kafkaAddr string) {
 				fmt.Fprintf(cmd.ErrOrStderr(), "courier demo: open %s  (Kafka on %s, database %s; Ctrl-C to stop)\n", webURL, kafkaAddr, redact.DSN(cfg.DB))
 			}
-			cfg.StartBroker = startDemoBroker
+			embed, closeConsole, err := demoConsole(&console, &cfg, brokers != "")
+			if err != nil {
+				return err
+			}
+			defer closeConsole()
+			cfg.StartBroker = func(dataDir, addr string, logger *slog.Logger) (string, func() error, error) {
+				return startDemoBroker(dataDir, addr, logger, embed)
+			}
 			return demoError(demo.Run(cmd.Context(), cfg))
 		},
 	}
@@ -73,6 +83,7 @@ func newDemoCommand() *cobra.Command {
 	f.IntVar(&cfg.Riders, "riders", 500, "simulated riders")
 	f.Var(&rate, "rate", "simulated updates per second, in total (e.g. 2000, 2000/s, 2k/s)")
 	f.IntVar(&cfg.Sinks, "sinks", 2, "members of the db-writer consumer group (each a sink)")
+	f.StringVar(&console.addr, "console-addr", defaultConsoleAddr, "address of Courier Console on the embedded broker, linked from the page (empty disables it; not served with --brokers)")
 	city.register(cmd)
 	logs.register(cmd, "warn")
 	return cmd
@@ -94,11 +105,35 @@ func demoError(err error) error {
 	return fmt.Errorf("%w: choose another address with %s", err, demoAddrFlags[le.Role])
 }
 
+// demoConsole prepares the console of the demo's embedded broker: it
+// listens on --console-addr at once (so a busy port stops the demo before
+// anything is created), sets the page's link, and returns the broker's
+// Embed and a function that closes the listener if the broker never served
+// it. With an external cluster, or an empty --console-addr, there is none.
+func demoConsole(c *consoleFlags, cfg *demo.Config, external bool) (func(context.Context, run.InProcess) error, func(), error) {
+	if c.addr == "" || external {
+		return nil, func() {}, nil
+	}
+	wc, err := c.config(false, cfg.Logger.With("component", "console"))
+	if err != nil {
+		return nil, nil, err
+	}
+	wc.DataDir = filepath.Join(cfg.DataDir, "console")
+	ln, err := c.listen(wc)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.ConsoleURL = consoleURL(ln, wc)
+	return embeddedConsole(ln, wc, nil), func() { ln.Close() }, nil
+}
+
 // startDemoBroker starts the demo's embedded broker: interval fsync (the
 // demo favours throughput), auto-created topics, a short initial rebalance
-// delay so the page shows groups quickly.
-func startDemoBroker(dataDir, addr string, logger *slog.Logger) (string, func() error, error) {
+// delay so the page shows groups quickly; embed, when set, serves the
+// console.
+func startDemoBroker(dataDir, addr string, logger *slog.Logger, embed func(context.Context, run.InProcess) error) (string, func() error, error) {
 	return run.Start(run.Config{
+		Embed:           embed,
 		Addr:            addr,
 		MaxRequestBytes: 100 << 20,
 		Broker: broker.Config{

@@ -25,7 +25,7 @@ func TestNoPasswordInOutput(t *testing.T) {
 	for _, dsn := range dsns {
 		dir := t.TempDir()
 		for _, args := range [][]string{
-			{"demo", "--db", dsn, "--addr", "127.0.0.1:0", "--kafka-addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data")},
+			{"demo", "--db", dsn, "--addr", "127.0.0.1:0", "--kafka-addr", "127.0.0.1:0", "--console-addr", "", "--data", filepath.Join(dir, "data")},
 			{"sink", "--db", dsn, "--brokers", "127.0.0.1:1"},
 			{"simulate", "--direct", dsn, "--count", "1", "--progress=false"},
 			{"bench", "pipeline", "--db", dsn, "--brokers", "127.0.0.1:1"},
@@ -50,8 +50,8 @@ func TestNoPasswordInOutput(t *testing.T) {
 	}
 }
 
-// TestDemoBusyAddress runs the demo with its web or Kafka address taken:
-// one line names the address and the flag, and nothing is created.
+// TestDemoBusyAddress runs the demo with its web, Kafka or console address
+// taken: one line names the address and the flag, and nothing is created.
 func TestDemoBusyAddress(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -59,10 +59,19 @@ func TestDemoBusyAddress(t *testing.T) {
 	}
 	defer busy.Close()
 	addr := busy.Addr().String()
-	for _, tc := range []struct{ flag, other string }{{"--addr", "--kafka-addr"}, {"--kafka-addr", "--addr"}} {
+	flags := []string{"--addr", "--kafka-addr", "--console-addr"}
+	for i, flag := range flags {
 		dir := t.TempDir()
-		_, _, err := execCourier(t, "", "demo", tc.flag, addr, tc.other, "127.0.0.1:0",
-			"--data", filepath.Join(dir, "data"), "--db", "sqlite:"+filepath.Join(dir, "riders.db"))
+		args := []string{"demo", "--data", filepath.Join(dir, "data"), "--db", "sqlite:" + filepath.Join(dir, "riders.db")}
+		for j, other := range flags {
+			if j == i {
+				args = append(args, flag, addr)
+			} else {
+				args = append(args, other, "127.0.0.1:0")
+			}
+		}
+		tc := struct{ flag string }{flag}
+		_, _, err := execCourier(t, "", args...)
 		if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), addr+" ") ||
 			!strings.Contains(err.Error(), "already in use") || !strings.HasSuffix(err.Error(), "with "+tc.flag) {
 			t.Errorf("demo with %s busy: %v", tc.flag, err)

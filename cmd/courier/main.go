@@ -7,10 +7,16 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
 )
+
+// version is Courier's version: set at build time with
+// -ldflags "-X main.version=v1.2.3", else the module's version as the Go
+// toolchain recorded it (versionOf).
+var version = ""
 
 // main runs the command until it ends or a stop signal arrives. SIGTERM
 // (how systemd, Docker and Kubernetes stop a process) is treated exactly
@@ -30,6 +36,7 @@ func main() {
 func newRootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "courier",
+		Version:       versionOf(),
 		Short:         "Courier: a single-binary, Kafka-compatible event streaming system",
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -53,5 +60,29 @@ func newRootCommand() *cobra.Command {
 	root.AddCommand(newDemoCommand())
 	root.AddCommand(newUserCommand())
 	root.AddCommand(newACLCommand())
+	root.AddCommand(newConsoleCommand())
 	return root
+}
+
+// versionOf returns version, or the main module's version from the build
+// information (a tagged "go install" gives its tag; a source build
+// "(devel)"), with the VCS revision when recorded.
+func versionOf() string {
+	if version != "" {
+		return version
+	}
+	v := "(devel)"
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return v
+	}
+	if bi.Main.Version != "" {
+		v = bi.Main.Version
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return v
 }

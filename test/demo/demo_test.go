@@ -39,6 +39,8 @@ type demoProc struct {
 	web  string
 	done chan error
 	out  *testlog.Buffer
+	// console is the URL of Courier Console on the demo's broker.
+	console string
 }
 
 // startDemo runs the demo on dir's data and database.
@@ -52,7 +54,11 @@ func startDemo(t *testing.T, dir string) *demoProc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(courierBin, "demo", "--addr", web, "--kafka-addr", kafka,
+	console, err := brokerproc.FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(courierBin, "demo", "--addr", web, "--kafka-addr", kafka, "--console-addr", console,
 		"--data", filepath.Join(dir, "data"), "--db", "sqlite:"+filepath.Join(dir, "riders.db"),
 		"--riders", "200", "--rate", "1000/s", "--log-level", "info")
 	out := &testlog.Buffer{}
@@ -60,7 +66,7 @@ func startDemo(t *testing.T, dir string) *demoProc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &demoProc{cmd: cmd, web: "http://" + web, done: make(chan error, 1), out: out}
+	p := &demoProc{cmd: cmd, web: "http://" + web, console: "http://" + console, done: make(chan error, 1), out: out}
 	go func() { p.done <- cmd.Wait() }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
@@ -147,6 +153,7 @@ func TestDemoRunsShowsPageAndResumes(t *testing.T) {
 		return ""
 	})
 
+	checkConsoleLinked(t, p)
 	runBrowser(t, p.web)
 
 	// SIGTERM stops it as Ctrl-C does: every part in order, the sinks'
@@ -273,7 +280,7 @@ func TestBadDatabaseShowsNoPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, args := range [][]string{
-		{"demo", "--db", dsn, "--addr", web, "--kafka-addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data")},
+		{"demo", "--db", dsn, "--addr", web, "--kafka-addr", "127.0.0.1:0", "--console-addr", "", "--data", filepath.Join(dir, "data")},
 		{"sink", "--db", dsn, "--brokers", "127.0.0.1:1"},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -287,5 +294,44 @@ func TestBadDatabaseShowsNoPassword(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(dir); len(left) > 0 {
 		t.Errorf("the failed demo left %d files behind", len(left))
+	}
+}
+
+// checkConsoleLinked: the page's city says where Courier Console is (the
+// header links to it), and the console answers there, showing the demo's
+// topic through the embedded broker's in-process connections.
+func checkConsoleLinked(t *testing.T, p *demoProc) {
+	t.Helper()
+	var city struct {
+		Console string `json:"console"`
+	}
+	getJSON(t, p.web+"/api/city", &city)
+	if city.Console != p.console {
+		t.Fatalf("the page links the console at %q, want %q", city.Console, p.console)
+	}
+	var clusters struct {
+		Data []struct {
+			ClusterID string `json:"cluster_id"`
+		} `json:"data"`
+	}
+	getJSON(t, p.console+"/v3/clusters", &clusters)
+	if len(clusters.Data) != 1 || clusters.Data[0].ClusterID == "" {
+		t.Fatalf("the console's /v3/clusters: %+v", clusters)
+	}
+}
+
+// getJSON decodes the JSON answer of GET url into v.
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", url, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
 	}
 }

@@ -43,6 +43,7 @@ const blockTimeout = 2 * time.Minute
 type secure struct {
 	dir                         string
 	sasl, plain, gateway, http  string // the addresses the commands use
+	console                     string // the broker's console (COURIER_CONSOLE_ADDR)
 	session                     *session
 	broker                      *terminal
 	adminPassword, sinkPassword string
@@ -58,16 +59,16 @@ func TestSecureDeployment(t *testing.T) {
 	if err := os.Symlink(courierBin, filepath.Join(w.dir, "bin", "courier")); err != nil {
 		t.Fatal(err)
 	}
-	addrs := make([]string, 4)
+	addrs := make([]string, 5)
 	for i := range addrs {
 		var err error
 		if addrs[i], err = brokerproc.FreeAddr(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	w.sasl, w.plain, w.gateway, w.http = addrs[0], addrs[1], addrs[2], addrs[3]
+	w.sasl, w.plain, w.gateway, w.http, w.console = addrs[0], addrs[1], addrs[2], addrs[3], addrs[4]
 	ports := map[string]string{"127.0.0.1:9093": w.sasl, "127.0.0.1:9092": w.plain, "127.0.0.1:8081": w.gateway}
-	t.Logf("free ports instead of the README's: %v; the broker's HTTP port (default 127.0.0.1:9644) is COURIER_HTTP_ADDR=%s, the gateway's (default 127.0.0.1:8081) COURIER_ADDR=%s", ports, w.http, w.gateway)
+	t.Logf("free ports instead of the README's: %v; the broker's HTTP port (default 127.0.0.1:9644) is COURIER_HTTP_ADDR=%s, the gateway's (default 127.0.0.1:8081) COURIER_ADDR=%s, the console's (default 127.0.0.1:8088) COURIER_CONSOLE_ADDR=%s", ports, w.http, w.gateway, w.console)
 	w.session = startSession(t, w.dir, walkEnv("COURIER_ADDR="+w.gateway))
 
 	checks := []struct {
@@ -104,7 +105,7 @@ func TestSecureDeployment(t *testing.T) {
 			if w.broker != nil {
 				t.Fatal("a second block for another terminal: the test knows only the broker's")
 			}
-			w.broker = startTerminal(t, w.dir, walkEnv("COURIER_HTTP_ADDR="+w.http), text)
+			w.broker = startTerminal(t, w.dir, walkEnv("COURIER_HTTP_ADDR="+w.http, "COURIER_CONSOLE_ADDR="+w.console), text)
 		} else {
 			out = w.session.run(text, blockTimeout)
 		}

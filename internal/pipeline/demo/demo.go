@@ -83,6 +83,9 @@ type Config struct {
 	// Ready, when set, is called with the page's URL and the Kafka
 	// address once everything runs.
 	Ready func(webURL, kafkaAddr string)
+	// ConsoleURL, when set, is Courier Console's address (served by
+	// cmd/courier on the embedded broker): the page's header links to it.
+	ConsoleURL string
 }
 
 func (c *Config) defaults() {

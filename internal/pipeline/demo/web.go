@@ -31,6 +31,8 @@ type cityView struct {
 	Topic   string       `json:"topic"`
 	Latest  string       `json:"latest_topic"`
 	Streets [][4]float64 `json:"streets"`
+	// Console is Courier Console's URL ("": none; the link stays hidden).
+	Console string `json:"console,omitempty"`
 }
 
 // stateView is what the page polls.
@@ -64,7 +66,7 @@ func (c *components) handler() http.Handler {
 }
 
 func (c *components) serveCity(w http.ResponseWriter, r *http.Request) {
-	v := cityView{Name: c.cfg.City.Name, Box: c.cfg.City.Box, Regions: region.Names, Mode: c.cfg.Mode, Topic: c.cfg.Topic, Latest: c.cfg.LatestTopic}
+	v := cityView{Name: c.cfg.City.Name, Box: c.cfg.City.Box, Regions: region.Names, Mode: c.cfg.Mode, Topic: c.cfg.Topic, Latest: c.cfg.LatestTopic, Console: c.cfg.ConsoleURL}
 	for _, s := range simulate.Streets(c.cfg.City) {
 		v.Streets = append(v.Streets, [4]float64{s.FromLat, s.FromLon, s.ToLat, s.ToLon})
 	}

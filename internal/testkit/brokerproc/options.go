@@ -33,7 +33,8 @@ type Opt func(*config)
 func Fsync(mode string) Opt { return func(c *config) { c.fsync = mode } }
 
 // Args appends extra command-line flags after the ones Start sets (--addr,
-// --data, --http-addr, --fsync), e.g. Args("--auto-create-topics=false").
+// --data, --http-addr, --fsync, and --console-addr "": no console unless
+// Args gives an address), e.g. Args("--auto-create-topics=false").
 func Args(args ...string) Opt {
 	return func(c *config) { c.args = append(c.args, args...) }
 }

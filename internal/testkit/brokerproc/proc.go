@@ -174,6 +174,10 @@ func (b *Broker) start() error {
 	if b.cfg.fsync != "" {
 		args = append(args, "--fsync", b.cfg.fsync)
 	}
+	// No console unless a test asks for one (Args("--console-addr", ...),
+	// which comes later and wins): its default address is one fixed port,
+	// which brokers running side by side would fight over.
+	args = append(args, "--console-addr", "")
 	args = append(args, b.cfg.args...)
 	cmd := exec.Command(b.bin, args...)
 	if n := b.cfg.fileLimit; n > 0 {

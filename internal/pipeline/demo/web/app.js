@@ -217,6 +217,11 @@ async function start() {
   document.getElementById("mode").textContent = page.city.mode;
   document.getElementById("topic").textContent = page.city.topic;
   document.getElementById("latest-topic").textContent = page.city.latest_topic;
+  if (page.city.console) {
+    const link = document.getElementById("console-link");
+    link.href = page.city.console;
+    link.hidden = false;
+  }
   const legend = document.getElementById("legend");
   const names = page.city.mode === "region" ? page.city.regions : page.city.regions.map((_, i) => "partition " + i);
   names.forEach((n, i) => {
