@@ -172,6 +172,7 @@ func (s *Server) routes() error {
 	s.sessionRoutes()
 	s.loginRoutes()
 	s.restClusterRoutes()
+	s.topicRoutes()
 	return nil
 }
 

@@ -1,0 +1,301 @@
+package webconsole
+
+// api_topics.go answers the console's own topic endpoints, which REST Proxy
+// v3 has no equivalent of:
+//   - GET /api/topics: the topic list page's rows: partitions, records (end
+//     minus start offsets), size (DescribeLogDirs), records/s and bytes/s
+//     (topicrates.go), internal flag; only the topics the user may describe;
+//   - GET /api/topics/{topic}: a topic's page: its partitions with leader,
+//     replicas, start and end offsets and size;
+//   - POST /api/topics/{topic}/partitions {"partitions_count": N}: add
+//     partitions (CreatePartitions).
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// topicRow is one row of the topic list. Nil numbers are unknown: the
+// user may not be allowed to ask, or the cluster did not say.
+type topicRow struct {
+	Name          string   `json:"name"`
+	Internal      bool     `json:"internal"`
+	Partitions    int      `json:"partitions"`
+	Replication   int      `json:"replication_factor"`
+	Records       *int64   `json:"records"`
+	Bytes         *int64   `json:"bytes"`
+	RecordsPerSec *float64 `json:"records_per_sec"`
+	BytesPerSec   *float64 `json:"bytes_per_sec"`
+}
+
+// topicList is GET /api/topics's answer.
+type topicList struct {
+	Topics []topicRow `json:"topics"`
+	// SizeError says why sizes are unknown (e.g. the user may not describe
+	// the cluster's log directories), "" when they are known.
+	SizeError string `json:"size_error,omitempty"`
+	// TookMs is how long the cluster took to answer.
+	TookMs int64 `json:"took_ms"`
+}
+
+// partitionRow is one partition on a topic's page.
+type partitionRow struct {
+	Partition int32   `json:"partition"`
+	Leader    int32   `json:"leader"`
+	Replicas  []int32 `json:"replicas"`
+	ISR       []int32 `json:"isr"`
+	Start     *int64  `json:"start_offset"`
+	End       *int64  `json:"end_offset"`
+	Bytes     *int64  `json:"bytes"`
+	Error     string  `json:"error,omitempty"`
+}
+
+// topicPage is GET /api/topics/{topic}'s answer.
+type topicPage struct {
+	Name       string         `json:"name"`
+	Internal   bool           `json:"internal"`
+	Partitions []partitionRow `json:"partitions"`
+	SizeError  string         `json:"size_error,omitempty"`
+}
+
+// topicState is what the topic endpoints keep between requests.
+type topicState struct {
+	rates *rateSampler
+}
+
+// topicRoutes registers the console's topic endpoints and REST Proxy's
+// topic, partition and config resources.
+func (s *Server) topicRoutes() {
+	st := &topicState{rates: newRateSampler()}
+	s.restTopicRoutes()
+	s.restConfigRoutes()
+	s.api("GET /api/topics", st.list)
+	s.api("GET /api/topics/{topic}", st.page)
+	s.api("POST /api/topics/{topic}/partitions", st.addPartitions)
+}
+
+// offsetsAndSizes lists the start and end offsets of topics' partitions and
+// their sizes, concurrently. Sizes need the right to describe the cluster:
+// without it sizeErr says so and sizes is nil.
+func offsetsAndSizes(ctx context.Context, adm *kadm.Client, topics []string) (starts, ends kadm.ListedOffsets, sizes map[string]map[int32]int64, sizeErr error, err error) {
+	if len(topics) == 0 { // an empty list would mean every topic
+		return kadm.ListedOffsets{}, kadm.ListedOffsets{}, map[string]map[int32]int64{}, nil, nil
+	}
+	var wg sync.WaitGroup
+	var errStart, errEnd error
+	wg.Add(3)
+	go func() { defer wg.Done(); starts, errStart = adm.ListStartOffsets(ctx, topics...) }()
+	go func() { defer wg.Done(); ends, errEnd = adm.ListEndOffsets(ctx, topics...) }()
+	go func() {
+		defer wg.Done()
+		// A long list is cheaper asked as "every partition" (nil): the
+		// answer is filtered to topics below anyway.
+		var set kadm.TopicsSet
+		if len(topics) <= 100 {
+			set = make(kadm.TopicsSet, len(topics))
+			for _, t := range topics {
+				set.Add(t)
+			}
+		}
+		var dirs kadm.DescribedAllLogDirs
+		dirs, sizeErr = adm.DescribeAllLogDirs(ctx, set)
+		if sizeErr != nil && len(dirs) > 0 && !errors.Is(sizeErr, kerr.ClusterAuthorizationFailed) {
+			// Some brokers answered: use what they said (partitions
+			// of the others have no size).
+			sizeErr = nil
+		}
+		if sizeErr == nil {
+			sizes = replicaSizes(dirs)
+		}
+	}()
+	wg.Wait()
+	if err = errors.Join(errStart, errEnd); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return starts, ends, sizes, sizeErr, nil
+}
+
+// replicaSizes is each partition's size: the largest of its replicas (the
+// most complete copy), not their sum, so that a replicated topic's size is
+// that of its data.
+func replicaSizes(dirs kadm.DescribedAllLogDirs) map[string]map[int32]int64 {
+	out := map[string]map[int32]int64{}
+	dirs.Each(func(d kadm.DescribedLogDir) {
+		if d.Err != nil {
+			return
+		}
+		for topic, ps := range d.Topics {
+			m := out[topic]
+			if m == nil {
+				m = map[int32]int64{}
+				out[topic] = m
+			}
+			for p, dp := range ps {
+				if dp.IsFuture {
+					continue
+				}
+				m[p] = max(m[p], dp.Size)
+			}
+		}
+	})
+	return out
+}
+
+// list answers GET /api/topics.
+func (st *topicState) list(c *call) error {
+	adm, err := c.admin()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := c.timeout()
+	defer cancel()
+	began := time.Now()
+	tds, err := adm.ListTopicsWithInternal(ctx)
+	if err != nil {
+		return kafkaError("list topics", err)
+	}
+	names := make([]string, 0, len(tds))
+	for name, td := range tds {
+		if td.Err == nil {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	starts, ends, sizes, sizeErr, err := offsetsAndSizes(ctx, adm, names)
+	if err != nil {
+		return kafkaError("list the topics' offsets", err)
+	}
+	now := time.Now()
+	rows := make([]topicRow, 0, len(names))
+	samples := make(map[string]topicSample, len(names))
+	for _, name := range names {
+		td := tds[name]
+		row := topicRow{Name: name, Internal: td.IsInternal, Partitions: len(td.Partitions)}
+		for _, p := range td.Partitions {
+			row.Replication = max(row.Replication, len(p.Replicas))
+		}
+		var records, endSum, bytes int64
+		known, sized := true, sizes != nil
+		for id := range td.Partitions {
+			s, okS := starts.Lookup(name, id)
+			e, okE := ends.Lookup(name, id)
+			if !okS || !okE || s.Err != nil || e.Err != nil || s.Offset < 0 || e.Offset < 0 {
+				known = false
+				continue
+			}
+			records += e.Offset - s.Offset
+			endSum += e.Offset
+			if sized {
+				b, ok := sizes[name][id]
+				if !ok {
+					sized = false
+				}
+				bytes += b
+			}
+		}
+		if known {
+			row.Records = &records
+			sample := topicSample{Records: endSum, Bytes: -1}
+			if sized {
+				row.Bytes = &bytes
+				sample.Bytes = bytes
+			}
+			samples[name] = sample
+		}
+		rows = append(rows, row)
+	}
+	rates := st.rates.observe(now, samples)
+	for i := range rows {
+		r := rates[rows[i].Name]
+		rows[i].RecordsPerSec, rows[i].BytesPerSec = r.RecordsPerSec, r.BytesPerSec
+	}
+	out := topicList{Topics: rows, TookMs: time.Since(began).Milliseconds()}
+	if sizeErr != nil {
+		out.SizeError = kafkaError("describe log dirs", sizeErr).Error()
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// page answers GET /api/topics/{topic}.
+func (st *topicState) page(c *call) error {
+	topic := c.r.PathValue("topic")
+	ctx, cancel := c.timeout()
+	defer cancel()
+	td, err := c.describeTopic(ctx, topic)
+	if err != nil {
+		return err
+	}
+	adm, err := c.admin()
+	if err != nil {
+		return err
+	}
+	starts, ends, sizes, sizeErr, err := offsetsAndSizes(ctx, adm, []string{topic})
+	if err != nil {
+		return kafkaError("list the offsets of topic "+topic, err)
+	}
+	out := topicPage{Name: topic, Internal: td.IsInternal, Partitions: []partitionRow{}}
+	if sizeErr != nil {
+		out.SizeError = kafkaError("describe log dirs", sizeErr).Error()
+	}
+	for _, id := range sortedPartitions(td) {
+		p := td.Partitions[id]
+		row := partitionRow{Partition: id, Leader: p.Leader, Replicas: p.Replicas, ISR: p.ISR}
+		if p.Err != nil {
+			row.Error = p.Err.Error()
+		}
+		if s, ok := starts.Lookup(topic, id); ok && s.Err == nil {
+			row.Start = &s.Offset
+		} else if ok {
+			row.Error = s.Err.Error()
+		}
+		if e, ok := ends.Lookup(topic, id); ok && e.Err == nil {
+			row.End = &e.Offset
+		} else if ok {
+			row.Error = e.Err.Error()
+		}
+		if b, ok := sizes[topic][id]; ok {
+			row.Bytes = &b
+		}
+		out.Partitions = append(out.Partitions, row)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// addPartitions answers POST /api/topics/{topic}/partitions: the topic gets
+// partitions_count partitions in all (more than it has).
+func (st *topicState) addPartitions(c *call) error {
+	topic := c.r.PathValue("topic")
+	var req struct {
+		PartitionsCount int `json:"partitions_count"`
+	}
+	if err := c.Decode(&req); err != nil {
+		return err
+	}
+	if req.PartitionsCount < 1 {
+		return badRequest("partitions_count must be the topic's new number of partitions (more than it has)")
+	}
+	adm, err := c.admin()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := c.timeout()
+	defer cancel()
+	resps, err := adm.UpdatePartitions(ctx, req.PartitionsCount, topic)
+	var r kadm.CreatePartitionsResponse
+	if err == nil {
+		r, err = resps.On(topic, nil)
+	}
+	err = topicOpError("add partitions to topic", topic, err, r.Err, r.ErrMessage)
+	c.Audit("topic.partitions", topic, err, "partitions_count", req.PartitionsCount)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"topic_name": topic, "partitions_count": req.PartitionsCount})
+}
