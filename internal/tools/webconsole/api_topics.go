@@ -79,42 +79,47 @@ func (s *Server) topicRoutes() {
 	s.api("GET /api/topics", st.list)
 	s.api("GET /api/topics/{topic}", st.page)
 	s.api("POST /api/topics/{topic}/partitions", st.addPartitions)
+	s.api("GET /api/topics/{topic}/messages", st.messages)
+	s.api("POST /v3/clusters/{cluster_id}/topics/{topic_name}/records", st.produceRecords)
 }
 
-// offsetsAndSizes lists the start and end offsets of topics' partitions and
-// their sizes, concurrently. Sizes need the right to describe the cluster:
+// offsetsAndSizesOf lists the start and end offsets of topics' partitions
+// and (withSizes) their sizes, concurrently. Sizes need the right to describe the cluster:
 // without it sizeErr says so and sizes is nil.
-func offsetsAndSizes(ctx context.Context, adm *kadm.Client, topics []string) (starts, ends kadm.ListedOffsets, sizes map[string]map[int32]int64, sizeErr error, err error) {
+func offsetsAndSizesOf(ctx context.Context, adm *kadm.Client, topics []string, withSizes bool) (starts, ends kadm.ListedOffsets, sizes map[string]map[int32]int64, sizeErr error, err error) {
 	if len(topics) == 0 { // an empty list would mean every topic
 		return kadm.ListedOffsets{}, kadm.ListedOffsets{}, map[string]map[int32]int64{}, nil, nil
 	}
 	var wg sync.WaitGroup
 	var errStart, errEnd error
-	wg.Add(3)
+	wg.Add(2)
 	go func() { defer wg.Done(); starts, errStart = adm.ListStartOffsets(ctx, topics...) }()
 	go func() { defer wg.Done(); ends, errEnd = adm.ListEndOffsets(ctx, topics...) }()
-	go func() {
-		defer wg.Done()
-		// A long list is cheaper asked as "every partition" (nil): the
-		// answer is filtered to topics below anyway.
-		var set kadm.TopicsSet
-		if len(topics) <= 100 {
-			set = make(kadm.TopicsSet, len(topics))
-			for _, t := range topics {
-				set.Add(t)
+	if withSizes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// A long list is cheaper asked as "every partition" (nil): the
+			// answer is filtered to topics below anyway.
+			var set kadm.TopicsSet
+			if len(topics) <= 100 {
+				set = make(kadm.TopicsSet, len(topics))
+				for _, t := range topics {
+					set.Add(t)
+				}
 			}
-		}
-		var dirs kadm.DescribedAllLogDirs
-		dirs, sizeErr = adm.DescribeAllLogDirs(ctx, set)
-		if sizeErr != nil && len(dirs) > 0 && !errors.Is(sizeErr, kerr.ClusterAuthorizationFailed) {
-			// Some brokers answered: use what they said (partitions
-			// of the others have no size).
-			sizeErr = nil
-		}
-		if sizeErr == nil {
-			sizes = replicaSizes(dirs)
-		}
-	}()
+			var dirs kadm.DescribedAllLogDirs
+			dirs, sizeErr = adm.DescribeAllLogDirs(ctx, set)
+			if sizeErr != nil && len(dirs) > 0 && !errors.Is(sizeErr, kerr.ClusterAuthorizationFailed) {
+				// Some brokers answered: use what they said (partitions
+				// of the others have no size).
+				sizeErr = nil
+			}
+			if sizeErr == nil {
+				sizes = replicaSizes(dirs)
+			}
+		}()
+	}
 	wg.Wait()
 	if err = errors.Join(errStart, errEnd); err != nil {
 		return nil, nil, nil, nil, err
@@ -168,7 +173,7 @@ func (st *topicState) list(c *call) error {
 		}
 	}
 	sort.Strings(names)
-	starts, ends, sizes, sizeErr, err := offsetsAndSizes(ctx, adm, names)
+	starts, ends, sizes, sizeErr, err := offsetsAndSizesOf(ctx, adm, names, true)
 	if err != nil {
 		return kafkaError("list the topics' offsets", err)
 	}
@@ -236,7 +241,7 @@ func (st *topicState) page(c *call) error {
 	if err != nil {
 		return err
 	}
-	starts, ends, sizes, sizeErr, err := offsetsAndSizes(ctx, adm, []string{topic})
+	starts, ends, sizes, sizeErr, err := offsetsAndSizesOf(ctx, adm, []string{topic}, true)
 	if err != nil {
 		return kafkaError("list the offsets of topic "+topic, err)
 	}
