@@ -1,14 +1,11 @@
 package webconsole
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // clusterIDOf asks the console for the cluster's id.
@@ -24,26 +21,6 @@ func clusterIDOf(t testing.TB, tc *testConsole) string {
 		t.Fatalf("clusters: %+v", list)
 	}
 	return list.Data[0].ClusterID
-}
-
-// produceN writes n records key-i/value-i to topic's partition p through a
-// plain client, and waits for all of them.
-func produceN(t testing.TB, seeds []string, topic string, p int32, n int) {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(seeds...), kgo.RecordPartitioner(kgo.ManualPartitioner()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	recs := make([]*kgo.Record, n)
-	for i := range recs {
-		recs[i] = &kgo.Record{Topic: topic, Partition: p, Key: fmt.Appendf(nil, "key-%d", i), Value: fmt.Appendf(nil, "value-%d", i)}
-	}
-	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
-		t.Fatalf("produce to %s/%d: %v", topic, p, err)
-	}
 }
 
 // topicFlow runs the REST v3 topic, partition and config endpoints and
@@ -167,7 +144,7 @@ func topicFlow(t *testing.T, tc *testConsole, seeds []string, strict bool) {
 	tc.mustJSON("GET", base+"/missing/configs", nil, http.StatusNotFound, nil)
 
 	// The console's list and page: records and offsets.
-	produceN(t, seeds, "orders", 1, 25)
+	produceTimed(t, seeds, "orders", 1, 25)
 	var tl topicList
 	tc.mustJSON("GET", "/api/topics", nil, http.StatusOK, &tl)
 	var row *topicRow
