@@ -68,6 +68,7 @@ type topicPage struct {
 // topicState is what the topic endpoints keep between requests.
 type topicState struct {
 	rates *rateSampler
+	tails tailState
 }
 
 // topicRoutes registers the console's topic endpoints and REST Proxy's
@@ -80,6 +81,7 @@ func (s *Server) topicRoutes() {
 	s.api("GET /api/topics/{topic}", st.page)
 	s.api("POST /api/topics/{topic}/partitions", st.addPartitions)
 	s.api("GET /api/topics/{topic}/messages", st.messages)
+	s.api("GET /api/topics/{topic}/tail", st.tail)
 	s.api("POST /v3/clusters/{cluster_id}/topics/{topic_name}/records", st.produceRecords)
 }
 

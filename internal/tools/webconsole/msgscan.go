@@ -139,14 +139,9 @@ func (sc *scanner) read(ctx context.Context, ranges []*rangeRead, visit func(rr 
 			return stopTime, nil
 		}
 		for _, fe := range fetches.Errors() {
-			if errors.Is(fe.Err, context.Canceled) || errors.Is(fe.Err, context.DeadlineExceeded) {
-				continue
+			if err := fatalFetchError(fe); err != nil {
+				return "", kafkaError(fmt.Sprintf("read %s/%d", fe.Topic, fe.Partition), err)
 			}
-			var ke *kerr.Error
-			if errors.As(fe.Err, &ke) && ke.Retriable {
-				continue
-			}
-			return "", kafkaError(fmt.Sprintf("read %s/%d", fe.Topic, fe.Partition), fe.Err)
 		}
 		var pause []int32
 		var reason string
@@ -199,6 +194,19 @@ func (sc *scanner) read(ctx context.Context, ranges []*rangeRead, visit func(rr 
 		}
 	}
 	return "", nil
+}
+
+// fatalFetchError is a fetch error that ends a read (nil for those the
+// client retries by itself, and for the read's own context ending).
+func fatalFetchError(fe kgo.FetchError) error {
+	if errors.Is(fe.Err, context.Canceled) || errors.Is(fe.Err, context.DeadlineExceeded) {
+		return nil
+	}
+	var ke *kerr.Error
+	if errors.As(fe.Err, &ke) && ke.Retriable {
+		return nil
+	}
+	return fe.Err
 }
 
 // recordBytes is what a record counts against the byte budget.
