@@ -176,11 +176,19 @@ func parseTimestamp(s string) (int64, error) {
 // offsetBounds are a partition's start and end offsets.
 type offsetBounds struct{ start, end int64 }
 
-// topicBounds lists the start and end offsets of a topic's partitions.
-func topicBounds(ctx context.Context, adm *kadm.Client, topic string) (map[int32]offsetBounds, error) {
+// topicBounds checks that the user may describe topic and lists the start
+// and end offsets of its partitions; it returns the user's admin client too.
+func (c *call) topicBounds(ctx context.Context, topic string) (*kadm.Client, map[int32]offsetBounds, error) {
+	adm, err := c.admin()
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := c.describeTopic(ctx, topic); err != nil {
+		return nil, nil, err
+	}
 	starts, ends, _, _, err := offsetsAndSizesOf(ctx, adm, []string{topic}, false)
 	if err != nil {
-		return nil, kafkaError("list the offsets of topic "+topic, err)
+		return nil, nil, kafkaError("list the offsets of topic "+topic, err)
 	}
 	out := map[int32]offsetBounds{}
 	for p, s := range starts[topic] {
@@ -190,11 +198,11 @@ func topicBounds(ctx context.Context, adm *kadm.Client, topic string) (map[int32
 			if err == nil {
 				err = e.Err
 			}
-			return nil, kafkaError("list the offsets of topic "+topic, err)
+			return nil, nil, kafkaError("list the offsets of topic "+topic, err)
 		}
 		out[p] = offsetBounds{s.Offset, e.Offset}
 	}
-	return out, nil
+	return adm, out, nil
 }
 
 // startParts works out where a new browse or search begins (no cursor).
@@ -297,14 +305,7 @@ func (st *topicState) messages(c *call) error {
 	began := time.Now()
 	ctx, cancel := c.timeout()
 	defer cancel()
-	adm, err := c.admin()
-	if err != nil {
-		return err
-	}
-	if _, err := c.describeTopic(ctx, topic); err != nil {
-		return err
-	}
-	bounds, err := topicBounds(ctx, adm, topic)
+	adm, bounds, err := c.topicBounds(ctx, topic)
 	if err != nil {
 		return err
 	}

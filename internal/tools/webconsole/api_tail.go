@@ -57,14 +57,7 @@ func (st *topicState) tail(c *call) error {
 	defer st.tails.live.Add(-1)
 	ctx, cancel := c.timeout()
 	defer cancel()
-	adm, err := c.admin()
-	if err != nil {
-		return err
-	}
-	if _, err := c.describeTopic(ctx, topic); err != nil {
-		return err
-	}
-	bounds, err := topicBounds(ctx, adm, topic)
+	_, bounds, err := c.topicBounds(ctx, topic)
 	if err != nil {
 		return err
 	}
