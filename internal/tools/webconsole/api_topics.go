@@ -101,17 +101,10 @@ func offsetsAndSizesOf(ctx context.Context, adm *kadm.Client, topics []string, w
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// A long list is cheaper asked as "every partition" (nil): the
-			// answer is filtered to topics below anyway.
-			var set kadm.TopicsSet
-			if len(topics) <= 100 {
-				set = make(kadm.TopicsSet, len(topics))
-				for _, t := range topics {
-					set.Add(t)
-				}
-			}
-			var dirs kadm.DescribedAllLogDirs
-			dirs, sizeErr = adm.DescribeAllLogDirs(ctx, set)
+			// Every partition (nil): a set would have to name each
+		// partition, and the answer is filtered to topics below anyway.
+		var dirs kadm.DescribedAllLogDirs
+			dirs, sizeErr = adm.DescribeAllLogDirs(ctx, nil)
 			if sizeErr != nil && len(dirs) > 0 && !errors.Is(sizeErr, kerr.ClusterAuthorizationFailed) {
 				// Some brokers answered: use what they said (partitions
 				// of the others have no size).

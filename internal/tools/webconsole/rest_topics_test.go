@@ -153,12 +153,12 @@ func topicFlow(t *testing.T, tc *testConsole, seeds []string, strict bool) {
 			row = &tl.Topics[i]
 		}
 	}
-	if row == nil || row.Partitions != 3 || row.Records == nil || *row.Records != 25 {
+	if row == nil || row.Partitions != 3 || row.Records == nil || *row.Records != 25 || row.Bytes == nil || *row.Bytes == 0 {
 		t.Fatalf("topic list row: %+v (list %+v)", row, tl)
 	}
 	var page topicPage
 	tc.mustJSON("GET", "/api/topics/orders", nil, http.StatusOK, &page)
-	if len(page.Partitions) != 3 || page.Partitions[1].End == nil || *page.Partitions[1].End != 25 || *page.Partitions[1].Start != 0 {
+	if len(page.Partitions) != 3 || page.Partitions[1].Bytes == nil || *page.Partitions[1].Bytes == 0 || page.Partitions[1].End == nil || *page.Partitions[1].End != 25 || *page.Partitions[1].Start != 0 {
 		t.Fatalf("topic page: %+v", page)
 	}
 	tc.mustJSON("GET", "/api/topics/missing", nil, http.StatusNotFound, nil)
