@@ -22,19 +22,20 @@ func (b *Broker) handleDescribeLogDirs(_ context.Context, req *server.Request) s
 	dir := kmsg.NewDescribeLogDirsResponseDir()
 	dir.Dir, _ = filepath.Abs(b.logsDir())
 	dir.TotalBytes, dir.UsableBytes = -1, -1
+	// Each topic's index in dir.Topics: a search of the list for every
+	// partition made the answer quadratic in the topics (350 ms for
+	// 10,000 topics, most of the console's topic list).
+	index := map[string]int{}
 	add := func(p *partition) {
-		var t *kmsg.DescribeLogDirsResponseDirTopic
-		for i := range dir.Topics {
-			if dir.Topics[i].Topic == p.topic {
-				t = &dir.Topics[i]
-			}
-		}
-		if t == nil {
+		i, ok := index[p.topic]
+		if !ok {
 			nt := kmsg.NewDescribeLogDirsResponseDirTopic()
 			nt.Topic = p.topic
 			dir.Topics = append(dir.Topics, nt)
-			t = &dir.Topics[len(dir.Topics)-1]
+			i = len(dir.Topics) - 1
+			index[p.topic] = i
 		}
+		t := &dir.Topics[i]
 		dp := kmsg.NewDescribeLogDirsResponseDirTopicPartition()
 		dp.Partition = p.index
 		dp.Size = p.log.Size()
