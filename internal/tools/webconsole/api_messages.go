@@ -183,10 +183,15 @@ func (c *call) topicBounds(ctx context.Context, topic string) (*kadm.Client, map
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, err := c.describeTopic(ctx, topic); err != nil {
+	td, err := c.describeTopic(ctx, topic)
+	if err != nil {
 		return nil, nil, err
 	}
-	starts, ends, _, _, err := offsetsAndSizesOf(ctx, adm, []string{topic}, false)
+	cl, err := c.client()
+	if err != nil {
+		return nil, nil, err
+	}
+	starts, ends, _, _, err := offsetsAndSizesOf(ctx, cl, adm, kadm.TopicDetails{topic: td}, false)
 	if err != nil {
 		return nil, nil, kafkaError("list the offsets of topic "+topic, err)
 	}

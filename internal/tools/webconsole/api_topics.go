@@ -20,6 +20,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // topicRow is one row of the topic list. Nil numbers are unknown: the
@@ -88,22 +90,22 @@ func (s *Server) topicRoutes() {
 // offsetsAndSizesOf lists the start and end offsets of topics' partitions
 // and (withSizes) their sizes, concurrently. Sizes need the right to describe the cluster:
 // without it sizeErr says so and sizes is nil.
-func offsetsAndSizesOf(ctx context.Context, adm *kadm.Client, topics []string, withSizes bool) (starts, ends kadm.ListedOffsets, sizes map[string]map[int32]int64, sizeErr error, err error) {
-	if len(topics) == 0 { // an empty list would mean every topic
+func offsetsAndSizesOf(ctx context.Context, cl *kgo.Client, adm *kadm.Client, tds kadm.TopicDetails, withSizes bool) (starts, ends kadm.ListedOffsets, sizes map[string]map[int32]int64, sizeErr error, err error) {
+	if len(tds) == 0 {
 		return kadm.ListedOffsets{}, kadm.ListedOffsets{}, map[string]map[int32]int64{}, nil, nil
 	}
 	var wg sync.WaitGroup
 	var errStart, errEnd error
 	wg.Add(2)
-	go func() { defer wg.Done(); starts, errStart = adm.ListStartOffsets(ctx, topics...) }()
-	go func() { defer wg.Done(); ends, errEnd = adm.ListEndOffsets(ctx, topics...) }()
+	go func() { defer wg.Done(); starts, errStart = listOffsets(ctx, cl, tds, -2) }()
+	go func() { defer wg.Done(); ends, errEnd = listOffsets(ctx, cl, tds, -1) }()
 	if withSizes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			// Every partition (nil): a set would have to name each
-		// partition, and the answer is filtered to topics below anyway.
-		var dirs kadm.DescribedAllLogDirs
+			// partition, and the answer is filtered to topics below anyway.
+			var dirs kadm.DescribedAllLogDirs
 			dirs, sizeErr = adm.DescribeAllLogDirs(ctx, nil)
 			if sizeErr != nil && len(dirs) > 0 && !errors.Is(sizeErr, kerr.ClusterAuthorizationFailed) {
 				// Some brokers answered: use what they said (partitions
@@ -120,6 +122,49 @@ func offsetsAndSizesOf(ctx context.Context, adm *kadm.Client, topics []string, w
 		return nil, nil, nil, nil, err
 	}
 	return starts, ends, sizes, sizeErr, nil
+}
+
+// listOffsets lists the offsets at timestamp (-2: start, -1: end) of every
+// partition of tds in one ListOffsets request, which the client splits by
+// partition leader. (kadm's ListStartOffsets would first ask for the
+// topics' metadata again: with 10,000 topics that is most of the time.) A
+// partition's error is kept in its entry.
+func listOffsets(ctx context.Context, cl *kgo.Client, tds kadm.TopicDetails, timestamp int64) (kadm.ListedOffsets, error) {
+	req := kmsg.NewPtrListOffsetsRequest()
+	req.ReplicaID = -1
+	for name, td := range tds {
+		rt := kmsg.NewListOffsetsRequestTopic()
+		rt.Topic = name
+		for id := range td.Partitions {
+			rp := kmsg.NewListOffsetsRequestTopicPartition()
+			rp.Partition, rp.Timestamp, rp.CurrentLeaderEpoch = id, timestamp, -1
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		req.Topics = append(req.Topics, rt)
+	}
+	out := kadm.ListedOffsets{}
+	var errs []error
+	for _, shard := range cl.RequestSharded(ctx, req) {
+		if shard.Err != nil {
+			errs = append(errs, shard.Err)
+			continue
+		}
+		for _, t := range shard.Resp.(*kmsg.ListOffsetsResponse).Topics {
+			m := out[t.Topic]
+			if m == nil {
+				m = map[int32]kadm.ListedOffset{}
+				out[t.Topic] = m
+			}
+			for _, p := range t.Partitions {
+				m[p.Partition] = kadm.ListedOffset{Topic: t.Topic, Partition: p.Partition, Timestamp: p.Timestamp,
+					Offset: p.Offset, LeaderEpoch: p.LeaderEpoch, Err: kerr.ErrorForCode(p.ErrorCode)}
+			}
+		}
+	}
+	if len(out) == 0 && len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return out, nil
 }
 
 // replicaSizes is each partition's size: the largest of its replicas (the
@@ -148,6 +193,15 @@ func replicaSizes(dirs kadm.DescribedAllLogDirs) map[string]map[int32]int64 {
 	return out
 }
 
+// described keeps the topics of tds named in names.
+func described(tds kadm.TopicDetails, names []string) kadm.TopicDetails {
+	out := make(kadm.TopicDetails, len(names))
+	for _, n := range names {
+		out[n] = tds[n]
+	}
+	return out
+}
+
 // list answers GET /api/topics.
 func (st *topicState) list(c *call) error {
 	adm, err := c.admin()
@@ -168,7 +222,11 @@ func (st *topicState) list(c *call) error {
 		}
 	}
 	sort.Strings(names)
-	starts, ends, sizes, sizeErr, err := offsetsAndSizesOf(ctx, adm, names, true)
+	cl, err := c.client()
+	if err != nil {
+		return err
+	}
+	starts, ends, sizes, sizeErr, err := offsetsAndSizesOf(ctx, cl, adm, described(tds, names), true)
 	if err != nil {
 		return kafkaError("list the topics' offsets", err)
 	}
@@ -236,7 +294,11 @@ func (st *topicState) page(c *call) error {
 	if err != nil {
 		return err
 	}
-	starts, ends, sizes, sizeErr, err := offsetsAndSizesOf(ctx, adm, []string{topic}, true)
+	cl, err := c.client()
+	if err != nil {
+		return err
+	}
+	starts, ends, sizes, sizeErr, err := offsetsAndSizesOf(ctx, cl, adm, kadm.TopicDetails{topic: td}, true)
 	if err != nil {
 		return kafkaError("list the offsets of topic "+topic, err)
 	}

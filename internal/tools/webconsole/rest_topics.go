@@ -19,6 +19,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // adminTimeout bounds one admin call made for a page or an API client.
@@ -83,6 +84,16 @@ func (c *call) admin() (*kadm.Client, error) {
 		return nil, kafkaError("connect to the cluster", err)
 	}
 	return adm, nil
+}
+
+// client returns the user's shared client (for requests, never to
+// consume), its failure as an API error.
+func (c *call) client() (*kgo.Client, error) {
+	cl, err := c.Kafka().Client()
+	if err != nil {
+		return nil, kafkaError("connect to the cluster", err)
+	}
+	return cl, nil
 }
 
 // topicBase is the REST path of a topic.
