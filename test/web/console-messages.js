@@ -149,6 +149,7 @@ async function main() {
     // The million records: by offset, by timestamp, search by key.
     await page.goto(base + "/#/topics/" + TOPIC + "?tab=partitions", { waitUntil: "load" });
     await page.waitForSelector("#partitions tr.partition-row");
+    check(!(await page.textContent("#tab-partitions")).includes("null"), "a null shown on the partitions tab");
     await shot(page, "console-topic");
     await page.click('.tab[data-tab="messages"]');
     await page.waitForSelector("#msg-scanned");

@@ -211,7 +211,7 @@ const Topics = (() => {
     panel.append(
       h("table", { id: "partitions" }, h("thead", {}, h("tr", {}, ["Partition", "Leader", "Replicas", "In sync", "Start offset", "End offset", "Records", "Size", ""].map((l, i) =>
         h("th", { class: i === 0 || (i > 3 && i < 8) || i === 1 ? "num" : "" }, l)))), h("tbody", {}, rows)),
-      info.size_error ? h("p", { class: "muted", text: "Sizes unknown: " + info.size_error }) : null,
+      h("p", { class: "muted", text: info.size_error ? "Sizes unknown: " + info.size_error : "" }),
       h("h2", {}, "Add partitions"), add, result);
   }
 
