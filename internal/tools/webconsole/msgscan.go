@@ -42,8 +42,8 @@ var defaultBudget = scanBudget{Records: 5_000_000, Bytes: 512 << 20, Time: 4 * t
 // Fetch sizes of the scanning consumer: bounded, so that a scan holds at
 // most a few fetches of memory whatever the topic's size.
 const (
-	scanFetchMaxBytes     = 16 << 20
-	scanFetchMaxPartBytes = 4 << 20
+	scanFetchMaxBytes     = 8 << 20
+	scanFetchMaxPartBytes = 2 << 20
 	scanFetchMaxWait      = 200 * time.Millisecond
 	// maxBackwardWindow is the largest range a backward scan reads at
 	// once per partition (windows grow from the page size up to it).
@@ -116,7 +116,7 @@ func (sc *scanner) read(ctx context.Context, ranges []*rangeRead, visit func(rr 
 		kgo.FetchMaxBytes(scanFetchMaxBytes),
 		kgo.FetchMaxPartitionBytes(scanFetchMaxPartBytes),
 		kgo.FetchMaxWait(scanFetchMaxWait),
-		kgo.MaxConcurrentFetches(3),
+		kgo.MaxConcurrentFetches(2),
 		// Transaction markers are kept (and skipped below) so that a
 		// partition whose last offsets are markers still reaches its end.
 		kgo.KeepControlRecords(),

@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"runtime"
 	"testing"
 	"time"
 
@@ -74,9 +75,32 @@ func BenchmarkSearchMillion(b *testing.B) {
 	want := fmt.Sprintf("k-%07d", millionRecords-7)
 	b.ResetTimer()
 	for range b.N {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		before, peak := ms.HeapInuse, ms.HeapInuse
+		stop := make(chan struct{})
+		sampled := make(chan struct{})
+		go func() { // the heap's peak during the search (the broker's heap is in it too)
+			defer close(sampled)
+			tick := time.NewTicker(5 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+					runtime.ReadMemStats(&ms)
+					peak = max(peak, ms.HeapInuse)
+				}
+			}
+		}()
 		began := time.Now()
 		found, calls := searchAll(b, tc, "million", url.Values{"from": {"oldest"}, "key": {want}}, 20)
 		elapsed := time.Since(began)
+		close(stop)
+		<-sampled
+		b.Logf("heap in use during the search: %.1f MiB more at its peak than before (broker and console together)", float64(peak-before)/(1<<20))
 		if len(found) != 1 || found[0].Key.Data != want {
 			b.Fatalf("search for %s found %d records: %+v", want, len(found), found)
 		}
