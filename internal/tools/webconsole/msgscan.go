@@ -20,7 +20,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -320,7 +320,8 @@ func (sc *scanner) backward(ctx context.Context, parts []*partScan) error {
 // so what a page takes of a partition is a run of its matches.
 func page(parts []*partScan, limit int, backward bool) []*kgo.Record {
 	take := make([]int, len(parts)) // matches taken per partition
-	for n := 0; n < limit; n++ {
+	var out []*kgo.Record           // in the order taken
+	for len(out) < limit {
 		best := -1
 		var bestR *kgo.Record
 		for i, ps := range parts {
@@ -339,28 +340,24 @@ func page(parts []*partScan, limit int, backward bool) []*kgo.Record {
 			break
 		}
 		take[best]++
+		out = append(out, bestR)
 	}
-	var out []*kgo.Record
+	if backward {
+		slices.Reverse(out) // oldest first
+	}
 	for i, ps := range parts {
 		k := take[i]
-		if k < len(ps.matches) {
-			ps.done = false
-			if backward {
-				ps.reached = ps.matches[len(ps.matches)-k-1].Offset + 1
-				ps.matches = ps.matches[len(ps.matches)-k:]
-			} else {
-				ps.reached = ps.matches[k].Offset
-				ps.matches = ps.matches[:k]
-			}
+		if k == len(ps.matches) {
+			continue
 		}
-		out = append(out, ps.matches...)
+		ps.done = false
+		if backward {
+			ps.reached = ps.matches[len(ps.matches)-k-1].Offset + 1
+			ps.matches = ps.matches[len(ps.matches)-k:]
+		} else {
+			ps.reached = ps.matches[k].Offset
+			ps.matches = ps.matches[:k]
+		}
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Partition == b.Partition {
-			return a.Offset < b.Offset
-		}
-		return a.Timestamp.Before(b.Timestamp) || a.Timestamp.Equal(b.Timestamp) && a.Partition < b.Partition
-	})
 	return out
 }
