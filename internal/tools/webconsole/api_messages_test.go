@@ -74,8 +74,8 @@ func offsetsOf(recs []message) string {
 	return b.String()
 }
 
-// run returns "1/a 1/a+1 ... 1/b-1".
-func run(p int32, a, b int64) string {
+// offsetRun returns "1/a 1/a+1 ... 1/b-1".
+func offsetRun(p int32, a, b int64) string {
 	var recs []message
 	for o := a; o < b; o++ {
 		recs = append(recs, message{Partition: p, Offset: o})
@@ -198,31 +198,31 @@ func messageFlow(t *testing.T, tc *testConsole, seeds []string) {
 		return v
 	}
 	first := browse(t, tc, "events", q("from", "oldest"))
-	if got := offsetsOf(first.Records); got != run(1, 0, 10) || first.Records[3].Key.Data != "key-3" {
+	if got := offsetsOf(first.Records); got != offsetRun(1, 0, 10) || first.Records[3].Key.Data != "key-3" {
 		t.Fatalf("oldest page: %s", got)
 	}
 	second := browse(t, tc, "events", q("cursor", first.Next))
-	if got := offsetsOf(second.Records); got != run(1, 10, 20) {
+	if got := offsetsOf(second.Records); got != offsetRun(1, 10, 20) {
 		t.Fatalf("next page: %s", got)
 	}
-	if got := offsetsOf(browse(t, tc, "events", q("cursor", second.Prev)).Records); got != run(1, 0, 10) {
+	if got := offsetsOf(browse(t, tc, "events", q("cursor", second.Prev)).Records); got != offsetRun(1, 0, 10) {
 		t.Fatalf("previous page: %s", got)
 	}
 	newest := browse(t, tc, "events", q("from", "newest"))
-	if got := offsetsOf(newest.Records); got != run(1, 190, 200) {
+	if got := offsetsOf(newest.Records); got != offsetRun(1, 190, 200) {
 		t.Fatalf("newest page: %s", got)
 	}
-	if got := offsetsOf(browse(t, tc, "events", q("cursor", newest.Prev)).Records); got != run(1, 180, 190) {
+	if got := offsetsOf(browse(t, tc, "events", q("cursor", newest.Prev)).Records); got != offsetRun(1, 180, 190) {
 		t.Fatalf("page before newest: %s", got)
 	}
-	if got := offsetsOf(browse(t, tc, "events", q("from", "offset", "offset", "50")).Records); got != run(1, 50, 60) {
+	if got := offsetsOf(browse(t, tc, "events", q("from", "offset", "offset", "50")).Records); got != offsetRun(1, 50, 60) {
 		t.Fatalf("from offset 50: %s", got)
 	}
 	at := msgBase.Add(100*time.Second + 500*time.Millisecond)
-	if got := offsetsOf(browse(t, tc, "events", q("from", "timestamp", "timestamp", fmt.Sprint(at.UnixMilli()))).Records); got != run(1, 101, 111) {
+	if got := offsetsOf(browse(t, tc, "events", q("from", "timestamp", "timestamp", fmt.Sprint(at.UnixMilli()))).Records); got != offsetRun(1, 101, 111) {
 		t.Fatalf("from a timestamp: %s", got)
 	}
-	if got := offsetsOf(browse(t, tc, "events", q("from", "timestamp", "timestamp", msgBase.Add(50*time.Second).Format(time.RFC3339))).Records); got != run(1, 50, 60) {
+	if got := offsetsOf(browse(t, tc, "events", q("from", "timestamp", "timestamp", msgBase.Add(50*time.Second).Format(time.RFC3339))).Records); got != offsetRun(1, 50, 60) {
 		t.Fatalf("from an RFC 3339 timestamp: %s", got)
 	}
 	if got := browse(t, tc, "events", q("from", "offset", "offset", "5000")); len(got.Records) != 0 || !got.Progress.Done {
@@ -242,15 +242,15 @@ func messageFlow(t *testing.T, tc *testConsole, seeds []string) {
 		t.Fatalf("budgeted search, first call: %+v", firstCall.Progress)
 	}
 	all, calls := searchAll(t, tc, "events", small, 20)
-	if got := offsetsOf(all); got != run(1, 10, 20) || calls < 7 {
+	if got := offsetsOf(all); got != offsetRun(1, 10, 20) || calls < 7 {
 		t.Fatalf("budgeted search found %s in %d calls", got, calls)
 	}
 	// Backward search: the newest matches, then older ones.
 	back := browse(t, tc, "events", q("from", "newest", "key", "key-1", "limit", "5"))
-	if got := offsetsOf(back.Records); got != run(1, 195, 200) {
+	if got := offsetsOf(back.Records); got != offsetRun(1, 195, 200) {
 		t.Fatalf("newest matches: %s", got)
 	}
-	if got := offsetsOf(browse(t, tc, "events", q("cursor", back.Continue, "key", "key-1", "limit", "5")).Records); got != run(1, 190, 195) {
+	if got := offsetsOf(browse(t, tc, "events", q("cursor", back.Continue, "key", "key-1", "limit", "5")).Records); got != offsetRun(1, 190, 195) {
 		t.Fatalf("older matches: %s", got)
 	}
 	// All partitions: newest first across them, by timestamp.

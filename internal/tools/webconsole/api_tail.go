@@ -117,7 +117,9 @@ func (st *topicState) tail(c *call) error {
 		case <-ping.C:
 			err = w.comment("ping")
 		case <-check.C:
-			if c.s.ses.get(c.ses.id, time.Now()) == nil {
+			// A script's request (HTTP Basic auth, or no cookie on a
+			// console without sign-in) has no stored session to end.
+			if !c.ses.basic && c.s.ses.get(c.ses.id, c.s.now()) == nil {
 				_ = w.event("end", map[string]string{"reason": "the session ended: sign in again"})
 				return nil
 			}
