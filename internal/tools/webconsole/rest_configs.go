@@ -171,7 +171,7 @@ func (s *Server) restConfigRoutes() {
 				return c.JSON(http.StatusOK, tc)
 			}
 		}
-		return &apiError{Status: http.StatusNotFound, Code: 40403, Message: "topic " + topic + " has no config " + name}
+		return notFound("topic %s has no config %s", topic, name)
 	})
 	s.api("PUT "+base+"/{name}", func(c *call) error {
 		if _, err := c.Cluster(); err != nil {

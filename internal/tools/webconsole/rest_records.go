@@ -16,7 +16,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -231,7 +230,7 @@ func produceOne(ctx context.Context, cl *kgo.Client, cluster, topic string, part
 		return produceResponse{}, err
 	}
 	if r.Partition >= partitions {
-		return produceResponse{}, &apiError{Status: http.StatusNotFound, Code: 40403, Message: fmt.Sprintf("topic %s has no partition %d (UNKNOWN_TOPIC_OR_PARTITION)", topic, r.Partition)}
+		return produceResponse{}, notFound("topic %s has no partition %d (UNKNOWN_TOPIC_OR_PARTITION)", topic, r.Partition)
 	}
 	res := cl.ProduceSync(ctx, r)
 	if err := res.FirstErr(); err != nil {

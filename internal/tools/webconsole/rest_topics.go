@@ -274,7 +274,7 @@ func (s *Server) restTopicRoutes() {
 		}
 		p, ok := td.Partitions[int32(id)]
 		if !ok {
-			return &apiError{Status: http.StatusNotFound, Code: 40403, Message: fmt.Sprintf("topic %s has no partition %d (UNKNOWN_TOPIC_OR_PARTITION)", td.Topic, id)}
+			return notFound("topic %s has no partition %d (UNKNOWN_TOPIC_OR_PARTITION)", td.Topic, id)
 		}
 		return c.JSON(http.StatusOK, c.partitionOf(cluster, p))
 	})
