@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 
@@ -171,9 +170,4 @@ func (s *Server) api(pattern string, h apiFunc) {
 			s.writeError(w, r, err)
 		}
 	})
-}
-
-// logAttrs are a request's attributes for the log.
-func logAttrs(r *http.Request) []any {
-	return []any{slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.String("remote", remoteIP(r))}
 }
