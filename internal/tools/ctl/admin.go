@@ -29,6 +29,11 @@ func New(opts ...kgo.Opt) (*Admin, error) {
 	return &Admin{cl: cl, adm: kadm.NewClient(cl)}, nil
 }
 
+// Over returns an Admin that works through cl, a client someone else owns
+// and closes (the console's client of a signed-in user, so that the
+// cluster's ACLs apply to that user): do not Close the Admin.
+func Over(cl *kgo.Client) *Admin { return &Admin{cl: cl, adm: kadm.NewClient(cl)} }
+
 // Kadm returns the Admin's kadm client, for the operations that other
 // packages implement on the same connection (SCRAM users: package
 // userctl).
@@ -44,7 +49,6 @@ func (a *Admin) Close() { a.cl.Close() }
 // skips what was produced before the group first read a partition.
 func ShareStartEarliest(ctx context.Context, cl *kgo.Client, group string) error {
 	earliest := "earliest"
-	a := &Admin{cl: cl, adm: kadm.NewClient(cl)}
-	return a.AlterConfigs(ctx, ConfigResource{Type: kmsg.ConfigResourceTypeGroupConfig, Name: group},
+	return Over(cl).AlterConfigs(ctx, ConfigResource{Type: kmsg.ConfigResourceTypeGroupConfig, Name: group},
 		[]kadm.AlterConfig{{Op: kadm.SetConfig, Name: "share.auto.offset.reset", Value: &earliest}})
 }

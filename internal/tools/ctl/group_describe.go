@@ -23,7 +23,6 @@ import (
 	"sort"
 
 	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 // GroupDescription is what DescribeGroup learns about a group.
@@ -49,6 +48,10 @@ type GroupDescription struct {
 	Offsets                []GroupOffset // Offsets (classic and consumer groups) are sorted by topic, then partition.
 	Shares                 []ShareOffset // Shares (share groups) are the share-partitions, sorted by topic, then partition.
 	OffsetsErr             error         // OffsetsErr is why Offsets or Shares is missing or incomplete, if it is.
+	// Err is why the group could not be described, in a description of
+	// many groups (DescribeGroups): then only Group and Type are set.
+	// DescribeGroup returns it as its error instead.
+	Err error
 }
 
 // GroupMember is one member of a group.
@@ -127,27 +130,15 @@ func (d GroupDescription) TotalLag() int64 {
 // DescribeGroup describes the named group. A group that does not exist
 // fails with a *GroupError ("unknown group X") that matches
 // kerr.GroupIDNotFound. If the offsets cannot be fetched, the members are
-// still returned and OffsetsErr says why.
+// still returned and OffsetsErr says why. It is DescribeGroups with one
+// group, whose type it first asks the cluster.
 func (a *Admin) DescribeGroup(ctx context.Context, group string) (GroupDescription, error) {
 	if group == "" {
 		return GroupDescription{}, fmt.Errorf("describe group: empty group id")
 	}
-	var (
-		d   GroupDescription
-		err error
-	)
-	switch typ := a.groupType(ctx, group); typ {
-	case "consumer":
-		d, err = a.describeConsumerGroup(ctx, group)
-	case "share":
-		d, err = a.describeShareGroup(ctx, group)
-	case "", "classic":
-		d, err = a.describeClassicGroup(ctx, group)
-	default:
-		return GroupDescription{}, fmt.Errorf("describe group %s: it is a %s group, which this tool does not describe", group, typ)
-	}
-	if err != nil {
-		return GroupDescription{}, err
+	d := a.DescribeGroups(ctx, []GroupSummary{{Group: group, Type: a.groupType(ctx, group)}}, true)[0]
+	if d.Err != nil {
+		return GroupDescription{}, d.Err
 	}
 	if err := ctx.Err(); err != nil {
 		return GroupDescription{}, fmt.Errorf("describe group %s: %w", group, err)
@@ -166,46 +157,6 @@ func (a *Admin) groupType(ctx context.Context, group string) string {
 		}
 	}
 	return ""
-}
-
-// describeClassicGroup describes a classic group (DescribeGroups).
-func (a *Admin) describeClassicGroup(ctx context.Context, group string) (GroupDescription, error) {
-	g, err := a.describeGroup(ctx, "describe", group)
-	if err != nil {
-		return GroupDescription{}, err
-	}
-	if g.State == "Dead" {
-		// Brokers before KIP-1043 answer an unknown group with Dead.
-		return GroupDescription{}, groupErr("describe", group, kerr.GroupIDNotFound, "")
-	}
-	d := GroupDescription{
-		Group:           group,
-		Type:            "classic",
-		Coordinator:     coordinator(g.Coordinator),
-		State:           g.State,
-		ProtocolType:    g.ProtocolType,
-		Protocol:        g.Protocol,
-		Epoch:           -1,
-		AssignmentEpoch: -1,
-	}
-	for _, m := range g.Members {
-		gm := GroupMember{MemberID: m.MemberID, ClientID: m.ClientID, Host: m.ClientHost, Epoch: -1}
-		if m.InstanceID != nil {
-			gm.InstanceID = *m.InstanceID
-		}
-		if c, ok := m.Assigned.AsConsumer(); ok {
-			set := make(kadm.TopicsSet)
-			for _, t := range c.Topics {
-				set.Add(t.Topic, t.Partitions...)
-			}
-			gm.Assigned = partitionsOf(set)
-		}
-		d.Members = append(d.Members, gm)
-	}
-	set := g.AssignedPartitions()
-	set.MergeTopics(g.JoinTopics())
-	d.Offsets, d.OffsetsErr = a.groupOffsets(ctx, group, set, ownersOf(d.Members))
-	return d, nil
 }
 
 // describeGroup runs DescribeGroups for one group and returns its answer,

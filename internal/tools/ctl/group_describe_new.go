@@ -1,13 +1,14 @@
 package ctl
 
-// group_describe_new.go describes the groups of the new protocols:
-// KIP-848 consumer groups (ConsumerGroupDescribe, plus the committed
-// offsets and lag classic groups get) and KIP-932 share groups
-// (ShareGroupDescribe and DescribeShareGroupOffsets).
+// group_describe_new.go reads the descriptions of the groups of the new
+// protocols: KIP-848 consumer groups (ConsumerGroupDescribe; their
+// committed offsets and lag are computed as a classic group's) and KIP-932
+// share groups (ShareGroupDescribe, and per share-partition the start
+// offset and lag of DescribeShareGroupOffsets). The requests are sent by
+// group_batch.go, for one group or many.
 
 import (
 	"context"
-	"fmt"
 	"sort"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -15,34 +16,23 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// describeConsumerGroup describes a KIP-848 consumer group.
-func (a *Admin) describeConsumerGroup(ctx context.Context, group string) (GroupDescription, error) {
-	req := kmsg.NewPtrConsumerGroupDescribeRequest()
-	req.Groups = []string{group}
-	resp, err := req.RequestWith(ctx, a.cl)
-	if err := describedOne(group, "ConsumerGroupDescribe", err, func() (string, int16, *string, bool) {
-		if len(resp.Groups) != 1 {
-			return "", 0, nil, false
-		}
-		g := resp.Groups[0]
-		return g.Group, g.ErrorCode, g.ErrorMessage, true
-	}); err != nil {
-		return GroupDescription{}, err
-	}
-	g := resp.Groups[0]
-	d := GroupDescription{
-		Group:           group,
+// consumerDescription reads one group of a ConsumerGroupDescribe
+// response (a KIP-848 consumer group), answered by coordinator coord.
+func consumerDescription(ctx context.Context, rg kmsg.ConsumerGroupDescribeResponseGroup, coord string, names *topicNamer) *describing {
+	x := &describing{d: GroupDescription{
+		Group:           rg.Group,
 		Type:            "consumer",
-		Coordinator:     a.coordinatorOf(ctx, group),
-		State:           g.State,
+		Coordinator:     coord,
+		State:           rg.State,
 		ProtocolType:    "consumer",
-		Protocol:        g.AssignorName,
-		Epoch:           g.Epoch,
-		AssignmentEpoch: g.AssignmentEpoch,
+		Protocol:        rg.AssignorName,
+		Epoch:           rg.Epoch,
+		AssignmentEpoch: rg.AssignmentEpoch,
+	}, set: make(kadm.TopicsSet)}
+	if x.d.Err = groupErr("describe", rg.Group, kerr.ErrorForCode(rg.ErrorCode), deref(rg.ErrorMessage)); x.d.Err != nil {
+		return x
 	}
-	names := topicNamer{a: a}
-	set := make(kadm.TopicsSet)
-	for _, m := range g.Members {
+	for _, m := range rg.Members {
 		assigned, target := make(kadm.TopicsSet), make(kadm.TopicsSet)
 		for _, tp := range m.Assignment.TopicPartitions {
 			assigned.Add(names.name(ctx, tp.Topic, tp.TopicID), tp.Partitions...)
@@ -50,7 +40,7 @@ func (a *Admin) describeConsumerGroup(ctx context.Context, group string) (GroupD
 		for _, tp := range m.TargetAssignment.TopicPartitions {
 			target.Add(names.name(ctx, tp.Topic, tp.TopicID), tp.Partitions...)
 		}
-		d.Members = append(d.Members, GroupMember{
+		x.d.Members = append(x.d.Members, GroupMember{
 			MemberID:   m.MemberID,
 			InstanceID: deref(m.InstanceID),
 			ClientID:   m.ClientID,
@@ -62,49 +52,36 @@ func (a *Admin) describeConsumerGroup(ctx context.Context, group string) (GroupD
 			Regex:      deref(m.SubscribedTopicRegex),
 			Classic:    m.MemberType == 0,
 		})
-		set.Merge(assigned)
-		set.Merge(target)
-		set.MergeTopics(m.SubscribedTopics)
+		x.set.Merge(assigned)
+		x.set.Merge(target)
+		x.set.MergeTopics(m.SubscribedTopics)
 	}
-	sortMembers(d.Members)
-	d.Offsets, d.OffsetsErr = a.groupOffsets(ctx, group, set, ownersOf(d.Members))
-	return d, nil
+	sortMembers(x.d.Members)
+	return x
 }
 
-// describeShareGroup describes a KIP-932 share group: its members, and
-// per share-partition (those the group has state for, and those assigned)
-// its start offset, end offset and lag.
-func (a *Admin) describeShareGroup(ctx context.Context, group string) (GroupDescription, error) {
-	req := kmsg.NewPtrShareGroupDescribeRequest()
-	req.GroupIDs = []string{group}
-	resp, err := req.RequestWith(ctx, a.cl)
-	if err := describedOne(group, "ShareGroupDescribe", err, func() (string, int16, *string, bool) {
-		if len(resp.Groups) != 1 {
-			return "", 0, nil, false
-		}
-		g := resp.Groups[0]
-		return g.GroupID, g.ErrorCode, g.ErrorMessage, true
-	}); err != nil {
-		return GroupDescription{}, err
-	}
-	g := resp.Groups[0]
-	d := GroupDescription{
-		Group:           group,
+// shareDescription reads one group of a ShareGroupDescribe response (a
+// KIP-932 share group), answered by coordinator coord.
+func shareDescription(ctx context.Context, rg kmsg.ShareGroupDescribeResponseGroup, coord string, names *topicNamer) *describing {
+	x := &describing{d: GroupDescription{
+		Group:           rg.GroupID,
 		Type:            "share",
-		Coordinator:     a.coordinatorOf(ctx, group),
-		State:           g.GroupState,
+		Coordinator:     coord,
+		State:           rg.GroupState,
 		ProtocolType:    "share",
-		Protocol:        g.Assignor,
-		Epoch:           g.GroupEpoch,
-		AssignmentEpoch: g.AssignmentEpoch,
+		Protocol:        rg.Assignor,
+		Epoch:           rg.GroupEpoch,
+		AssignmentEpoch: rg.AssignmentEpoch,
+	}, set: make(kadm.TopicsSet)}
+	if x.d.Err = groupErr("describe", rg.GroupID, kerr.ErrorForCode(rg.ErrorCode), deref(rg.ErrorMessage)); x.d.Err != nil {
+		return x
 	}
-	names := topicNamer{a: a}
-	for _, m := range g.Members {
+	for _, m := range rg.Members {
 		assigned := make(kadm.TopicsSet)
 		for _, tp := range m.Assignment.TopicPartitions {
 			assigned.Add(names.name(ctx, tp.Topic, tp.TopicID), tp.Partitions...)
 		}
-		d.Members = append(d.Members, GroupMember{
+		x.d.Members = append(x.d.Members, GroupMember{
 			MemberID:   m.MemberID,
 			ClientID:   m.ClientID,
 			Host:       m.ClientHost,
@@ -112,34 +89,10 @@ func (a *Admin) describeShareGroup(ctx context.Context, group string) (GroupDesc
 			Assigned:   partitionsOf(assigned),
 			Subscribed: sortedCopy(m.SubscribedTopicNames),
 		})
+		x.set.Merge(assigned)
 	}
-	sortMembers(d.Members)
-	d.Shares, d.OffsetsErr = a.shareOffsets(ctx, group, d.Members)
-	return d, nil
-}
-
-// describedOne checks the answer to a describe request (api) for one
-// group: the request's error, then the one group answered (what returns
-// its id, error code and message, false if there is not exactly one).
-func describedOne(group, api string, err error, what func() (id string, code int16, msg *string, ok bool)) error {
-	if err != nil {
-		return groupErr("describe", group, optionalErr(api, err), "")
-	}
-	id, code, msg, ok := what()
-	if !ok || id != group {
-		return fmt.Errorf("describe group %s: the cluster's response did not mention the group", group)
-	}
-	return groupErr("describe", group, kerr.ErrorForCode(code), deref(msg))
-}
-
-// coordinatorOf returns the group's coordinator as "ID (host:port)", or ""
-// if FindCoordinator fails (the description does without it).
-func (a *Admin) coordinatorOf(ctx context.Context, group string) string {
-	c := a.adm.FindGroupCoordinators(ctx, group)[group]
-	if c.Err != nil {
-		return ""
-	}
-	return coordinator(kadm.BrokerDetail{NodeID: c.NodeID, Host: c.Host, Port: c.Port})
+	sortMembers(x.d.Members)
+	return x
 }
 
 // topicNamer names topics by ID for responses that carry only the ID
@@ -180,10 +133,17 @@ func deref(s *string) string {
 	return *s
 }
 
-// shareOffsets returns the share-partitions of the group: those it has
-// state for (DescribeShareGroupOffsets) and those assigned to its members,
-// with their end offsets.
-func (a *Admin) shareOffsets(ctx context.Context, group string, members []GroupMember) ([]ShareOffset, error) {
+// shareState is what DescribeShareGroupOffsets says of one
+// share-partition of a group.
+type shareState struct {
+	start, lag int64
+	err        error
+}
+
+// shareOffsetsOf returns a share group's share-partitions: those it has
+// state for and those assigned to its members, with their end offsets,
+// sorted by topic and partition.
+func shareOffsetsOf(states map[string]map[int32]shareState, members []GroupMember, ends kadm.ListedOffsets) []ShareOffset {
 	byTP := make(map[string]map[int32]*ShareOffset)
 	add := func(t string, p int32) *ShareOffset {
 		if byTP[t] == nil {
@@ -196,36 +156,19 @@ func (a *Admin) shareOffsets(ctx context.Context, group string, members []GroupM
 		}
 		return s
 	}
-	var errs []error
-	described, err := a.adm.DescribeShareGroupOffsets(ctx, group)
-	if err == nil {
-		err = described[group].Err
+	for t, ps := range states {
+		for p, st := range ps {
+			s := add(t, p)
+			s.Start, s.Lag, s.Err = st.start, st.lag, st.err
+		}
 	}
-	if err != nil {
-		errs = append(errs, fmt.Errorf("describe share-group offsets: %w", optionalErr("DescribeShareGroupOffsets", firstShardErr(err))))
-	}
-	described[group].Offsets.Each(func(o kadm.ShareOffset) {
-		s := add(o.Topic, o.Partition)
-		s.Start, s.Lag, s.Err = o.StartOffset, o.Lag, o.Err
-	})
-	set := make(kadm.TopicsSet)
 	for _, m := range members {
 		for t, ps := range m.Assigned {
-			set.Add(t, ps...)
 			for _, p := range ps {
 				s := add(t, p)
 				s.Members = append(s.Members, m.MemberID)
 			}
 		}
-	}
-	for t, ps := range byTP {
-		for p := range ps {
-			set.Add(t, p)
-		}
-	}
-	_, ends, lerr := a.listStartEnd(ctx, set)
-	if lerr != nil {
-		errs = append(errs, lerr)
 	}
 	var out []ShareOffset
 	for t, ps := range byTP {
@@ -244,14 +187,7 @@ func (a *Admin) shareOffsets(ctx context.Context, group string, members []GroupM
 		}
 		return out[i].Partition < out[j].Partition
 	})
-	switch len(errs) {
-	case 0:
-		return out, nil
-	case 1:
-		return out, errs[0]
-	default:
-		return out, fmt.Errorf("%w; %w", errs[0], errs[1])
-	}
+	return out
 }
 
 // sortedCopy returns a sorted copy of ss, nil if it is empty.

@@ -1,8 +1,9 @@
 package ctl
 
 // group_lag.go computes a group's progress per partition, the same way for
-// classic and KIP-848 consumer groups: committed offset (OffsetFetch), log
-// start and end offsets (ListOffsets), and the lag between them. It follows
+// classic and KIP-848 consumer groups, for one group or many
+// (group_batch.go): committed offset (OffsetFetch), log start and end
+// offsets (ListOffsets), and the lag between them. It follows
 // kadm's CalculateGroupLagWithStartOffsets (which only takes a classic
 // group's description): every partition of a topic the group is assigned,
 // subscribes to or has committed is shown, a never-committed partition
@@ -20,18 +21,12 @@ import (
 // mention (kadm says "missing from list offsets").
 var errNotListed = errors.New("missing from list offsets")
 
-// groupOffsets returns the group's committed offset, end offset and lag
-// for every partition of set (topics with no partitions named stand for
-// all their partitions) and every partition the group has committed,
-// sorted by topic and partition. owners names the member assigned each
-// partition, if any.
-func (a *Admin) groupOffsets(ctx context.Context, group string, set kadm.TopicsSet, owners map[string]map[int32]GroupMember) ([]GroupOffset, error) {
-	commits, err := a.adm.FetchOffsets(ctx, group)
-	if err != nil {
-		return nil, fmt.Errorf("fetch committed offsets: %w", err)
-	}
-	set.Merge(commits.Partitions())
-	starts, ends, listErr := a.listStartEnd(ctx, set)
+// offsetsOf computes a group's progress on every partition of set (and of
+// every partition the end-offset listing knows of a topic in set) from its
+// commits and the listed start and end offsets: the one rule of lag that
+// one group's description and a listing of many groups share.
+func offsetsOf(set kadm.TopicsSet, commits kadm.OffsetResponses, starts, ends kadm.ListedOffsets, owners map[string]map[int32]GroupMember) []GroupOffset {
+	set = copySet(set)
 	// Every partition the listing knows of a topic in the set is shown.
 	for t := range set {
 		for p := range ends[t] {
@@ -77,7 +72,14 @@ func (a *Admin) groupOffsets(ctx context.Context, group string, set kadm.TopicsS
 			out = append(out, o)
 		}
 	}
-	return out, listErr
+	return out
+}
+
+// copySet returns a copy of s that can be added to without changing s.
+func copySet(s kadm.TopicsSet) kadm.TopicsSet {
+	out := make(kadm.TopicsSet, len(s))
+	mergeAll(out, s)
+	return out
 }
 
 // listStartEnd lists the start and end offsets of every topic in set. A

@@ -1,7 +1,8 @@
 package ctl
 
-// group_seek.go moves a consumer group's committed offsets on one topic to
-// the start, the end, a given offset or a point in time, the way Kafka's
+// group_seek.go moves a consumer group's committed offsets on one topic
+// (SeekGroup) or on partitions of several (SeekPartitions) to the start,
+// the end, a given offset or a point in time, the way Kafka's
 // kafka-consumer-groups --reset-offsets does: only while the group has no
 // members, by committing the new offsets from outside the group. A share
 // group's start offsets move the same way, with AlterShareGroupOffsets
@@ -11,6 +12,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -95,6 +98,7 @@ type SeekResult struct {
 	Partition int32  // Partition is the partition number.
 	Previous  int64  // Previous is the committed offset before the seek, or -1 if there was none.
 	Offset    int64  // Offset is the offset set (or, for a dry run, that would be set), or -1 if Err.
+	End       int64  // End is the partition's end offset when the seek was computed (End - Offset is the lag after it), or -1 if unknown.
 	Note      string // Note says why Offset differs from what was asked (kept within the log), or "".
 	Err       error  // Err is why this partition was not set.
 }
@@ -131,11 +135,49 @@ func (a *Admin) SeekGroup(ctx context.Context, spec SeekSpec) ([]SeekResult, err
 	if err != nil {
 		return nil, err
 	}
-	results, err := a.seekOffsets(ctx, spec, parts)
-	if err != nil {
-		return nil, fmt.Errorf("seek group %s: %w", spec.Group, err)
+	return a.seek(ctx, spec.Group, share, map[string][]int32{spec.Topic: parts}, spec.To, spec.DryRun)
+}
+
+// SeekPartitions is SeekGroup over partitions of several topics at once
+// (by topic), as the console resets a group's offsets: the same checks
+// (the group must have no members), one commit for all of them. The
+// results are sorted by topic and partition; a partition the topic does
+// not have gets its own error from the cluster.
+func (a *Admin) SeekPartitions(ctx context.Context, group string, parts map[string][]int32, to SeekTarget, dryRun bool) ([]SeekResult, error) {
+	switch {
+	case group == "":
+		return nil, errors.New("seek group: empty group id")
+	case len(parts) == 0:
+		return nil, fmt.Errorf("seek group %s: no partitions to move", group)
+	case to.Kind < SeekEarliest || to.Kind > SeekTimestamp:
+		return nil, fmt.Errorf("seek group %s: no seek target", group)
 	}
-	previous, err := a.currentOffsets(ctx, spec.Group, spec.Topic, share)
+	for t, ps := range parts {
+		if t == "" {
+			return nil, fmt.Errorf("seek group %s: empty topic name", group)
+		}
+		for _, p := range ps {
+			if p < 0 {
+				return nil, fmt.Errorf("seek group %s: invalid partition %d of %s", group, p, t)
+			}
+		}
+	}
+	share, err := a.checkGroupEmpty(ctx, group)
+	if err != nil {
+		return nil, err
+	}
+	return a.seek(ctx, group, share, parts, to, dryRun)
+}
+
+// seek lists the offsets to means on parts and, unless dryRun, sets them
+// as the group's (a group checked to be empty; share says whether it is a
+// share group).
+func (a *Admin) seek(ctx context.Context, group string, share bool, parts map[string][]int32, to SeekTarget, dryRun bool) ([]SeekResult, error) {
+	results, err := a.seekOffsets(ctx, to, parts)
+	if err != nil {
+		return nil, fmt.Errorf("seek group %s: %w", group, err)
+	}
+	previous, err := a.currentOffsets(ctx, group, share)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +185,7 @@ func (a *Admin) SeekGroup(ctx context.Context, spec SeekSpec) ([]SeekResult, err
 	for i := range results {
 		r := &results[i]
 		r.Previous = -1
-		if o, ok := previous[r.Partition]; ok {
+		if o, ok := previous[r.Topic][r.Partition]; ok {
 			r.Previous = o
 		}
 		if r.Err == nil {
@@ -152,10 +194,10 @@ func (a *Admin) SeekGroup(ctx context.Context, spec SeekSpec) ([]SeekResult, err
 			set.Add(kadm.Offset{Topic: r.Topic, Partition: r.Partition, At: r.Offset, LeaderEpoch: -1})
 		}
 	}
-	if !spec.DryRun && len(set) > 0 {
-		outcome, err := a.setOffsets(ctx, spec.Group, share, set)
+	if !dryRun && len(set) > 0 {
+		outcome, err := a.setOffsets(ctx, group, share, set)
 		if err != nil {
-			return nil, groupErr("seek", spec.Group, firstShardErr(err), "")
+			return nil, groupErr("seek", group, firstShardErr(err), "")
 		}
 		for i := range results {
 			r := &results[i]
@@ -163,9 +205,9 @@ func (a *Admin) SeekGroup(ctx context.Context, spec SeekSpec) ([]SeekResult, err
 				continue
 			}
 			if perr, ok := outcome(r.Topic, r.Partition); !ok {
-				r.Err = groupErr("seek", spec.Group, errors.New("the cluster's response did not mention the partition"), "")
+				r.Err = groupErr("seek", group, errors.New("the cluster's response did not mention the partition"), "")
 			} else if perr != nil {
-				r.Err = groupErr("seek", spec.Group, perr, "")
+				r.Err = groupErr("seek", group, perr, "")
 			}
 			if r.Err != nil {
 				r.Offset = -1
@@ -175,10 +217,16 @@ func (a *Admin) SeekGroup(ctx context.Context, spec SeekSpec) ([]SeekResult, err
 	return results, seekErrors(results)
 }
 
-// currentOffsets returns the group's offsets on topic by partition: the
+// currentOffsets returns the group's offsets by topic and partition: the
 // committed offsets, or a share group's start offsets.
-func (a *Admin) currentOffsets(ctx context.Context, group, topic string, share bool) (map[int32]int64, error) {
-	out := make(map[int32]int64)
+func (a *Admin) currentOffsets(ctx context.Context, group string, share bool) (map[string]map[int32]int64, error) {
+	out := make(map[string]map[int32]int64)
+	add := func(t string, p int32, o int64) {
+		if out[t] == nil {
+			out[t] = make(map[int32]int64)
+		}
+		out[t][p] = o
+	}
 	if share {
 		described, err := a.adm.DescribeShareGroupOffsets(ctx, group)
 		if err == nil {
@@ -188,8 +236,8 @@ func (a *Admin) currentOffsets(ctx context.Context, group, topic string, share b
 			return nil, groupErr("seek", group, fmt.Errorf("describe share-group offsets: %w", firstShardErr(err)), "")
 		}
 		described[group].Offsets.Each(func(o kadm.ShareOffset) {
-			if o.Topic == topic && o.Err == nil && o.StartOffset >= 0 {
-				out[o.Partition] = o.StartOffset
+			if o.Err == nil && o.StartOffset >= 0 {
+				add(o.Topic, o.Partition, o.StartOffset)
 			}
 		})
 		return out, nil
@@ -199,8 +247,8 @@ func (a *Admin) currentOffsets(ctx context.Context, group, topic string, share b
 		return nil, groupErr("seek", group, fmt.Errorf("fetch committed offsets: %w", firstShardErr(err)), "")
 	}
 	committed.Each(func(o kadm.OffsetResponse) {
-		if o.Topic == topic && o.Err == nil && o.At >= 0 {
-			out[o.Partition] = o.At
+		if o.Err == nil && o.At >= 0 {
+			add(o.Topic, o.Partition, o.At)
 		}
 	})
 	return out, nil
@@ -247,64 +295,85 @@ func (a *Admin) checkGroupEmpty(ctx context.Context, group string) (share bool, 
 	return false, &GroupError{Op: "seek", Group: group, Err: kerr.NonEmptyGroup, State: g.State}
 }
 
-// seekOffsets lists the offsets spec.To means for each of parts. A
-// partition whose offset cannot be listed gets an Err.
-func (a *Admin) seekOffsets(ctx context.Context, spec SeekSpec, parts []int32) ([]SeekResult, error) {
+// seekOffsets lists the offsets to means for each of parts (by topic), and
+// their end offsets, sorted by topic and partition. A partition whose
+// offsets cannot be listed gets an Err.
+func (a *Admin) seekOffsets(ctx context.Context, to SeekTarget, parts map[string][]int32) ([]SeekResult, error) {
+	topics := make([]string, 0, len(parts))
+	for t := range parts {
+		topics = append(topics, t)
+	}
+	sort.Strings(topics)
 	var (
 		starts, ends, at kadm.ListedOffsets
 		err              error
 	)
-	switch spec.To.Kind {
-	case SeekEarliest:
-		at, err = a.adm.ListStartOffsets(ctx, spec.Topic)
-	case SeekLatest:
-		at, err = a.adm.ListEndOffsets(ctx, spec.Topic)
+	switch to.Kind {
+	case SeekEarliest, SeekOffset:
+		starts, err = a.adm.ListStartOffsets(ctx, topics...)
+		at = starts
 	case SeekTimestamp:
-		at, err = a.adm.ListOffsetsAfterMilli(ctx, spec.To.Value, spec.Topic)
-	case SeekOffset:
-		if starts, err = a.adm.ListStartOffsets(ctx, spec.Topic); err == nil || partial(err) {
-			ends, err = a.adm.ListEndOffsets(ctx, spec.Topic)
-		}
+		at, err = a.adm.ListOffsetsAfterMilli(ctx, to.Value, topics...)
+	}
+	if err == nil || partial(err) {
+		ends, err = a.adm.ListEndOffsets(ctx, topics...)
+	}
+	if to.Kind == SeekLatest {
+		at = ends
 	}
 	// A partial failure leaves the partitions of the brokers that did not
 	// answer out of the listing; lookup below reports them.
 	if err != nil && !partial(err) {
-		return nil, fmt.Errorf("list offsets of %s: %w", spec.Topic, err)
+		return nil, fmt.Errorf("list offsets of %s: %w", strings.Join(topics, ", "), err)
 	}
-	out := make([]SeekResult, 0, len(parts))
-	for _, p := range parts {
-		r := SeekResult{Topic: spec.Topic, Partition: p, Offset: -1}
-		lookup := func(l kadm.ListedOffsets) (kadm.ListedOffset, bool) {
-			o, ok := l.Lookup(spec.Topic, p)
-			switch {
-			case !ok:
-				r.Err = fmt.Errorf("partition %d: no offset listed (its leader did not answer)", p)
-			case o.Err != nil:
-				r.Err = fmt.Errorf("partition %d: list offsets: %w", p, o.Err)
-			}
-			return o, r.Err == nil
+	var out []SeekResult
+	for _, t := range topics {
+		ps := append([]int32(nil), parts[t]...)
+		slices.Sort(ps)
+		for _, p := range slices.Compact(ps) {
+			out = append(out, seekResult(to, t, p, starts, ends, at))
 		}
-		if spec.To.Kind == SeekOffset {
-			start, ok1 := lookup(starts)
-			end, ok2 := lookup(ends)
-			switch {
-			case !ok1 || !ok2:
-			case spec.To.Value < start.Offset:
-				r.Offset, r.Note = start.Offset, fmt.Sprintf("offset %d is before the log start", spec.To.Value)
-			case spec.To.Value > end.Offset:
-				r.Offset, r.Note = end.Offset, fmt.Sprintf("offset %d is past the end", spec.To.Value)
-			default:
-				r.Offset = spec.To.Value
-			}
-		} else if o, ok := lookup(at); ok {
-			r.Offset = o.Offset
-			if spec.To.Kind == SeekTimestamp && o.Timestamp < 0 {
-				r.Note = "no record at or after the time: the end"
-			}
-		}
-		out = append(out, r)
 	}
 	return out, nil
+}
+
+// seekResult is where to moves partition p of topic t, given the listed
+// start and end offsets and those to asked for (at).
+func seekResult(to SeekTarget, t string, p int32, starts, ends, at kadm.ListedOffsets) SeekResult {
+	r := SeekResult{Topic: t, Partition: p, Offset: -1, End: -1}
+	lookup := func(l kadm.ListedOffsets) (kadm.ListedOffset, bool) {
+		o, ok := l.Lookup(t, p)
+		switch {
+		case !ok:
+			r.Err = fmt.Errorf("partition %d of %s: no offset listed (no such partition, or its leader did not answer)", p, t)
+		case o.Err != nil:
+			r.Err = fmt.Errorf("partition %d of %s: list offsets: %w", p, t, o.Err)
+		}
+		return o, r.Err == nil
+	}
+	end, ok := lookup(ends)
+	if !ok {
+		return r
+	}
+	r.End = end.Offset
+	if to.Kind == SeekOffset {
+		if start, ok := lookup(starts); ok {
+			switch {
+			case to.Value < start.Offset:
+				r.Offset, r.Note = start.Offset, fmt.Sprintf("offset %d is before the log start", to.Value)
+			case to.Value > end.Offset:
+				r.Offset, r.Note = end.Offset, fmt.Sprintf("offset %d is past the end", to.Value)
+			default:
+				r.Offset = to.Value
+			}
+		}
+	} else if o, ok := lookup(at); ok {
+		r.Offset = o.Offset
+		if to.Kind == SeekTimestamp && o.Timestamp < 0 {
+			r.Note = "no record at or after the time: the end"
+		}
+	}
+	return r
 }
 
 // seekErrors joins the distinct errors of results, or returns nil.
