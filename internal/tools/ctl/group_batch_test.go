@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/courier-dev/courier/internal/testkit/testclient"
 	"github.com/courier-dev/courier/internal/testkit/testwait"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -26,13 +27,13 @@ func TestDescribeGroupsBatch(t *testing.T) {
 	if _, err := a.adm.CommitOffsets(ctx, "committed", offsetsOn("rides", 0, 1)); err != nil {
 		t.Fatal(err)
 	}
-	pollInBackground(t, joinGroup(t, addr, "classic-live", "rides", "c-app"))
-	pollInBackground(t, newMember(t, addr, "k-app", kgo.ConsumerGroup("k848"), kgo.ConsumeTopics("jobs"), kgo.ServerSideBalancer(),
+	testclient.PollInBackground(t, joinGroup(t, addr, "classic-live", "rides", "c-app"))
+	testclient.PollInBackground(t, newMember(t, addr, "k-app", kgo.ConsumerGroup("k848"), kgo.ConsumeTopics("jobs"), kgo.ServerSideBalancer(),
 		kgo.DisableAutoCommit()))
 	if err := ShareStartEarliest(ctx, a.cl, "queue"); err != nil {
 		t.Fatal(err)
 	}
-	pollInBackground(t, newMember(t, addr, "s-app", kgo.ShareGroup("queue"), kgo.ConsumeTopics("jobs")))
+	testclient.PollInBackground(t, newMember(t, addr, "s-app", kgo.ShareGroup("queue"), kgo.ConsumeTopics("jobs")))
 
 	var listed []GroupSummary
 	testwait.For(t, 20*time.Second, "four groups, the live ones Stable with a member", func() string {
@@ -121,7 +122,7 @@ func offsetsOn(topic string, p int32, at int64) kadm.Offsets {
 }
 
 func TestSeekPartitions(t *testing.T) {
-	_, a := twoTopics(t)
+	addr, a := twoTopics(t)
 	ctx := testCtx(t)
 	if _, err := a.adm.CommitOffsets(ctx, "g", offsetsOn("rides", 0, 1)); err != nil {
 		t.Fatal(err)
@@ -152,6 +153,22 @@ func TestSeekPartitions(t *testing.T) {
 	rs, err := a.SeekPartitions(ctx, "g", map[string][]int32{"rides": {7}}, SeekTarget{Kind: SeekEarliest}, true)
 	if err == nil || len(rs) != 1 || rs[0].Err == nil || rs[0].End != -1 {
 		t.Errorf("a partition the topic does not have: %+v, %v", rs, err)
+	}
+	// A group with members: a dry run computes, and says the seek would
+	// be refused; the seek itself is refused.
+	testclient.PollInBackground(t, joinGroup(t, addr, "g", "rides", "app"))
+	testwait.For(t, 10*time.Second, "g Stable", func() string {
+		if d, err := a.DescribeGroup(ctx, "g"); err != nil || d.State != "Stable" {
+			return fmt.Sprintf("%+v, %v", d.State, err)
+		}
+		return ""
+	})
+	rs, err = a.SeekPartitions(ctx, "g", map[string][]int32{"rides": {0}}, SeekTarget{Kind: SeekEarliest}, true)
+	if !errors.Is(err, kerr.NonEmptyGroup) || len(rs) != 1 || rs[0].Offset != 0 || rs[0].Previous != 4 || rs[0].Err != nil {
+		t.Errorf("dry run of a group with members: %+v, %v", rs, err)
+	}
+	if rs, err := a.SeekPartitions(ctx, "g", map[string][]int32{"rides": {0}}, SeekTarget{Kind: SeekEarliest}, false); !errors.Is(err, kerr.NonEmptyGroup) || rs != nil {
+		t.Errorf("seek of a group with members: %+v, %v", rs, err)
 	}
 	for _, bad := range []map[string][]int32{nil, {"": {0}}, {"rides": {-1}}} {
 		if _, err := a.SeekPartitions(ctx, "g", bad, SeekTarget{Kind: SeekEarliest}, true); err == nil {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/courier-dev/courier/internal/testkit/testclient"
 	"github.com/courier-dev/courier/internal/testkit/testwait"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -54,22 +55,6 @@ func newMember(t *testing.T, addr, clientID string, opts ...kgo.Opt) *kgo.Client
 	return cl
 }
 
-// pollInBackground polls cl until the test ends, so that it heartbeats and
-// reconciles its assignment.
-func pollInBackground(t *testing.T, cl *kgo.Client) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for ctx.Err() == nil {
-			pctx, pcancel := context.WithTimeout(ctx, 200*time.Millisecond)
-			cl.PollFetches(pctx)
-			pcancel()
-		}
-	}()
-	t.Cleanup(func() { cancel(); <-done })
-}
-
 func TestDescribeConsumerGroup(t *testing.T) {
 	addr, a := consumerProtocolAdmin(t)
 	ctx := testCtx(t)
@@ -81,7 +66,7 @@ func TestDescribeConsumerGroup(t *testing.T) {
 	for _, id := range []string{"app-1", "app-2"} {
 		cl := newMember(t, addr, id, kgo.ConsumerGroup("g848"), kgo.ConsumeTopics("rides"), kgo.ServerSideBalancer(),
 			kgo.DisableAutoCommit(), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-		pollInBackground(t, cl)
+		testclient.PollInBackground(t, cl)
 		members[id] = cl
 	}
 	// Both members own two partitions each, reconciled (current equals

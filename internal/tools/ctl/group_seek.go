@@ -143,6 +143,10 @@ func (a *Admin) SeekGroup(ctx context.Context, spec SeekSpec) ([]SeekResult, err
 // (the group must have no members), one commit for all of them. The
 // results are sorted by topic and partition; a partition the topic does
 // not have gets its own error from the cluster.
+//
+// A dry run of a group with members still computes the results, and
+// returns them with the *GroupError (kerr.NonEmptyGroup) that applying
+// them would meet: a preview can be read before the consumers stop.
 func (a *Admin) SeekPartitions(ctx context.Context, group string, parts map[string][]int32, to SeekTarget, dryRun bool) ([]SeekResult, error) {
 	switch {
 	case group == "":
@@ -163,6 +167,13 @@ func (a *Admin) SeekPartitions(ctx context.Context, group string, parts map[stri
 		}
 	}
 	share, err := a.checkGroupEmpty(ctx, group)
+	if dryRun && errors.Is(err, kerr.NonEmptyGroup) {
+		results, serr := a.seek(ctx, group, a.groupType(ctx, group) == "share", parts, to, true)
+		if results == nil {
+			return nil, serr
+		}
+		return results, errors.Join(err, serr)
+	}
 	if err != nil {
 		return nil, err
 	}
