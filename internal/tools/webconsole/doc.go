@@ -14,6 +14,9 @@
 //   - rest_*.go: Confluent REST Proxy v3 endpoints (/v3/clusters/...);
 //   - api_*.go: the console's own endpoints (/api/...): messages, lag
 //     history, offset resets, ACLs, users, overview;
+//   - lag.go, laghistory.go, laghistory_file.go, lagsampler.go: consumer
+//     group lag in time (the oldest unconsumed record, read), and the lag
+//     history (its sampler, its store in memory and in a checksummed file);
 //   - web/: the pages, embedded (no build step, no CDN).
 //
 // Promises:

@@ -44,6 +44,9 @@ type Config struct {
 	// LagInterval is how often consumer-group lag is sampled for the
 	// history charts (default 1 min).
 	LagInterval time.Duration
+	// LagMaxGroups bounds the groups whose lag history is kept (default
+	// 500; 22.5 KiB of samples per group at most).
+	LagMaxGroups int
 	// Version is Courier's version, shown on the overview.
 	Version string
 	// Metrics, when set, gathers the figures /metrics serves: the
@@ -76,6 +79,9 @@ type Server struct {
 	tls *tls.Config
 	// now is the clock of sessions and sign-in limits (tests move it).
 	now func() time.Time
+	// lag is the consumer groups' lag history (laghistory.go).
+	lag        *lagHistory
+	lagMetrics *lagMetrics
 }
 
 // sweepEvery is how often Serve's sweeper drops expired sessions, cached
@@ -173,6 +179,7 @@ func (s *Server) routes() error {
 	s.loginRoutes()
 	s.restClusterRoutes()
 	s.topicRoutes()
+	s.groupRoutes()
 	return nil
 }
 
@@ -233,6 +240,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		stopBG()
 		<-swept
 	}()
+	stopBackground := s.startBackground(ctx)
+	defer stopBackground()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
