@@ -20,6 +20,7 @@ import (
 
 	"github.com/courier-dev/courier/internal/broker/run"
 	"github.com/courier-dev/courier/internal/tools/webconsole"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -38,6 +39,7 @@ type consoleFlags struct {
 	tlsCert     string
 	tlsKey      string
 	lagInterval time.Duration
+	lagGroups   int
 	addrFlag    string
 }
 
@@ -50,6 +52,7 @@ func addBrokerConsoleFlags(f *pflag.FlagSet, c *consoleFlags) {
 	f.StringVar(&c.tlsCert, "console-tls-cert", "", "PEM certificate (chain) to serve the console over HTTPS")
 	f.StringVar(&c.tlsKey, "console-tls-key", "", "PEM private key of --console-tls-cert")
 	f.DurationVar(&c.lagInterval, "console-lag-interval", time.Minute, "how often the console samples consumer-group lag for its history charts")
+	f.IntVar(&c.lagGroups, "console-lag-max-groups", 500, "how many consumer groups' lag history the console keeps (at most 22.5 KiB of samples each)")
 }
 
 // config returns the console's configuration from the flags (Access, the
@@ -59,10 +62,13 @@ func addBrokerConsoleFlags(f *pflag.FlagSet, c *consoleFlags) {
 func (c *consoleFlags) config(saslCluster bool, logger *slog.Logger) (webconsole.Config, error) {
 	cfg := webconsole.Config{
 		Insecure: c.insecure, TLSCertFile: c.tlsCert, TLSKeyFile: c.tlsKey,
-		LagInterval: c.lagInterval, Version: versionOf(), Logger: logger,
+		LagInterval: c.lagInterval, LagMaxGroups: c.lagGroups, Version: versionOf(), Logger: logger,
 	}
 	if c.lagInterval <= 0 {
 		return cfg, fmt.Errorf("%s: the lag interval must be positive", strings.Replace(c.addrFlag, "addr", "lag-interval", 1))
+	}
+	if c.lagGroups < 0 { // 0: the console's default
+		return cfg, fmt.Errorf("%s: the number of groups must be positive", strings.Replace(c.addrFlag, "addr", "lag-max-groups", 1))
 	}
 	if c.usersFile != "" {
 		if saslCluster {
@@ -161,6 +167,15 @@ func embeddedConsole(ln net.Listener, cfg webconsole.Config, announce func(url s
 		if err != nil {
 			ln.Close()
 			return err
+		}
+		// The console's own figures (its lag history's) on the broker's
+		// /metrics.
+		if r, ok := ip.Metrics.(prometheus.Registerer); ok {
+			for _, c := range s.Collectors() {
+				if err := r.Register(c); err != nil {
+					cfg.Logger.Warn("console: a metric is not registered", "err", err)
+				}
+			}
 		}
 		url := consoleURL(ln, cfg)
 		cfg.Logger.Info("console serving", "url", url, "sign_in", s.LoginRequired())

@@ -94,6 +94,7 @@ loopback only unless --insecure.`,
 	f.StringVar(&c.tlsKey, "console-tls-key", "", "PEM private key of --console-tls-cert")
 	f.StringVar(&data, "data", "console-data", "directory of the console's own state (the consumer-group lag history); empty keeps it in memory only")
 	f.DurationVar(&c.lagInterval, "lag-interval", time.Minute, "how often consumer-group lag is sampled for the history charts")
+	f.IntVar(&c.lagGroups, "lag-max-groups", 500, "how many consumer groups' lag history is kept (at most 22.5 KiB of samples each)")
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&logFmt, "log-format", "text", "text or json")
 	return cmd
