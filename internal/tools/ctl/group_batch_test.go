@@ -45,6 +45,18 @@ func TestDescribeGroupsBatch(t *testing.T) {
 		members := 0
 		for _, d := range ds {
 			members += len(d.Members)
+			// The share group's member acknowledges jobs' records as
+			// it reads them, which moves the share-partition start
+			// offsets: compare only once it has read them all, or the
+			// batch and the single description see different moments.
+			if d.Group == "queue" && len(d.Shares) != 2 {
+				return fmt.Sprintf("share group queue has state for %d of jobs' 2 partitions", len(d.Shares))
+			}
+			for _, sh := range d.Shares {
+				if sh.Start != sh.End {
+					return fmt.Sprintf("share group %s still delivering %s/%d: start %d, end %d", d.Group, sh.Topic, sh.Partition, sh.Start, sh.End)
+				}
+			}
 		}
 		if len(ds) != 4 || members != 3 {
 			return fmt.Sprintf("%d groups, %d members", len(ds), members)
