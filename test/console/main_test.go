@@ -28,12 +28,20 @@ func TestMain(m *testing.M) { brokerproc.TestMain(m, "console-test-", &courierBi
 // port (and args added); it returns the broker and the console's URL.
 func startBroker(t *testing.T, args ...string) (*brokerproc.Broker, string) {
 	t.Helper()
+	return startBrokerAt(t, t.TempDir(), nil, args...)
+}
+
+// startBrokerAt is startBroker on the data directory dir (made ready
+// beforehand, e.g. users created offline), with brokerproc options (extra
+// listeners).
+func startBrokerAt(t *testing.T, dir string, opts []brokerproc.Opt, args ...string) (*brokerproc.Broker, string) {
+	t.Helper()
 	addr, err := brokerproc.FreeAddr()
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := []brokerproc.Opt{brokerproc.Args(append([]string{"--console-addr", addr}, args...)...)}
-	b, err := brokerproc.Start(courierBin, t.TempDir(), opts...)
+	opts = append(opts, brokerproc.Args(append([]string{"--console-addr", addr}, args...)...))
+	b, err := brokerproc.Start(courierBin, dir, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

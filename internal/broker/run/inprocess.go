@@ -27,14 +27,6 @@ import (
 // anything to the outside.
 var ServicePrincipal = auth.Principal{Type: "Internal", Name: "console"}
 
-// Names of the in-process listeners, as the log and ConnInfo.Listener
-// show them.
-const (
-	inProcessUsers     = "IN_PROCESS"
-	inProcessSASLUsers = "IN_PROCESS_SASL"
-	inProcessService   = "IN_PROCESS_SERVICE"
-)
-
 // InProcess are the in-process connections handed to Config.Embed.
 type InProcess struct {
 	// DialUser opens a connection for a user's session: to a SASL
@@ -56,17 +48,21 @@ type InProcess struct {
 
 // memListener is a net.Listener whose connections are made in-process by
 // dial. It is served by server.Server like any listener and closed by its
-// Shutdown.
+// Shutdown. Its connections are as if made to a real listener (mirrored):
+// they carry its name and local address, so that the broker advertises to
+// them what it advertises to that listener's clients.
 type memListener struct {
+	local net.Addr // the mirrored listener's address
 	conns chan net.Conn
 	done  chan struct{}
 	once  sync.Once
 	next  atomic.Int64 // the port numbers of the connections' addresses
 }
 
-// newMemListener returns an open memListener.
-func newMemListener() *memListener {
-	return &memListener{conns: make(chan net.Conn), done: make(chan struct{})}
+// newMemListener returns an open memListener mirroring a listener bound
+// to local.
+func newMemListener(local net.Addr) *memListener {
+	return &memListener{local: local, conns: make(chan net.Conn), done: make(chan struct{})}
 }
 
 // errMemClosed is what dial returns once the broker is shutting down.
@@ -94,14 +90,14 @@ func (l *memListener) Close() error {
 }
 
 // Addr implements net.Listener.
-func (l *memListener) Addr() net.Addr { return &net.TCPAddr{IP: loopback} }
+func (l *memListener) Addr() net.Addr { return l.local }
 
 // dial opens a connection: the server's end is handed to Accept, the
 // client's returned.
 func (l *memListener) dial(ctx context.Context) (net.Conn, error) {
 	client, srv := net.Pipe()
 	port := int(l.next.Add(1)%65535) + 1
-	local, remote := &net.TCPAddr{IP: loopback}, &net.TCPAddr{IP: loopback, Port: port}
+	local, remote := l.local, &net.TCPAddr{IP: loopback, Port: port}
 	select {
 	case l.conns <- addrConn{Conn: srv, local: local, remote: remote}:
 		return addrConn{Conn: client, local: remote, remote: local}, nil
@@ -134,15 +130,26 @@ type inProcessListeners struct {
 	serviceCfg     server.ListenerConfig
 }
 
-// newInProcess makes the in-process listeners: users' connections on a
-// SASL listener when the broker has one, else anonymous.
-func newInProcess(sasl bool) *inProcessListeners {
-	ip := &inProcessListeners{users: newMemListener(), service: newMemListener()}
-	ip.usersCfg = server.ListenerConfig{Name: inProcessUsers}
-	if sasl {
-		ip.usersCfg = server.ListenerConfig{Name: inProcessSASLUsers, SASL: true}
+// newInProcess makes the in-process listeners. Users' connections mirror
+// the first SASL listener (SASL_PLAINTEXT or SASL_SSL, without TLS: nothing
+// travels) when there is one, else the PLAINTEXT one (anonymous), else the
+// first; the service's mirror the first listener.
+func newInProcess(names []string, addrs []net.Addr, sasl bool) *inProcessListeners {
+	users := -1
+	for i, n := range names {
+		switch {
+		case sasl && (n == server.SASLPlaintext || n == server.SASLSSL) && users < 0:
+			users = i
+		case !sasl && n == server.Plaintext:
+			users = i
+		}
 	}
-	ip.serviceCfg = server.ListenerConfig{Name: inProcessService, Principal: ServicePrincipal}
+	if users < 0 {
+		users = 0
+	}
+	ip := &inProcessListeners{users: newMemListener(addrs[users]), service: newMemListener(addrs[0])}
+	ip.usersCfg = server.ListenerConfig{Name: names[users], SASL: sasl}
+	ip.serviceCfg = server.ListenerConfig{Name: names[0], Principal: ServicePrincipal}
 	return ip
 }
 
@@ -158,25 +165,25 @@ type embedded struct {
 
 // startEmbed serves the in-process listeners on srv and runs cfg.Embed, if
 // set, in a goroutine stop waits for. Their Serve errors go to serveErr.
-func startEmbed(cfg Config, srv *server.Server, scfg server.Config, metrics prometheus.Gatherer, addrs map[string]net.Addr, serveErr chan<- error) *embedded {
+func startEmbed(cfg Config, srv *server.Server, scfg server.Config, metrics prometheus.Gatherer, names []string, bound []net.Addr, serveErr chan<- error) *embedded {
 	e := &embedded{done: make(chan error, 1)}
 	if cfg.Embed == nil {
 		return e
 	}
-	ip := newInProcess(scfg.SASL != nil)
+	ip := newInProcess(names, bound, scfg.SASL != nil)
 	go func() { serveErr <- srv.ServeListener(ip.users, ip.usersCfg) }()
 	go func() { serveErr <- srv.ServeListener(ip.service, ip.serviceCfg) }()
 	access := InProcess{
 		DialUser:    ip.users.dial,
 		DialService: ip.service.dial,
 		Metrics:     metrics,
-		Listeners:   make(map[string]string, len(addrs)),
+		Listeners:   make(map[string]string, len(names)),
 	}
 	if scfg.SASL != nil {
 		access.SASLMechanisms = scfg.SASL.Mechanisms()
 	}
-	for name, a := range addrs {
-		access.Listeners[name] = a.String()
+	for i, name := range names {
+		access.Listeners[name] = bound[i].String()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel, e.finished = cancel, make(chan struct{})

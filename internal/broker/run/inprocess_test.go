@@ -8,6 +8,7 @@ package run_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"path/filepath"
 	"strings"
@@ -123,6 +124,15 @@ func TestEmbedInProcessSASL(t *testing.T) {
 		}
 		defer user.Close()
 		uadm := kadm.NewClient(user)
+		// The broker advertises to in-process users what it advertises to
+		// the SASL listener's clients.
+		umeta, err := uadm.BrokerMetadata(ctx)
+		if err != nil || len(umeta.Brokers) != 1 {
+			return errors.New("alice's broker metadata: " + errString(err))
+		}
+		if got := net.JoinHostPort(umeta.Brokers[0].Host, fmt.Sprint(umeta.Brokers[0].Port)); got != ip.Listeners["SASL_PLAINTEXT"] {
+			return errors.New("in-process users are told the broker is at " + got + ", not the SASL listener's " + ip.Listeners["SASL_PLAINTEXT"])
+		}
 		topics, err := uadm.ListTopics(ctx)
 		if err != nil {
 			return errors.New("alice could not list topics: " + err.Error())

@@ -181,7 +181,11 @@ func Broker(ctx context.Context, cfg Config) error {
 	if cfg.ReadyListeners != nil {
 		cfg.ReadyListeners(addrs)
 	}
-	embed := startEmbed(cfg, srv, scfg, b.Registry(), addrs, serveErr)
+	names, bound := make([]string, len(lns)), make([]net.Addr, len(lns))
+	for i, ln := range lns {
+		names[i], bound[i] = listeners[i].Name, ln.Addr()
+	}
+	embed := startEmbed(cfg, srv, scfg, b.Registry(), names, bound, serveErr)
 	var runErr error
 	select {
 	case <-ctx.Done():

@@ -112,7 +112,8 @@ func kafkaError(what string, err error) error {
 			errors.Is(err, kerr.DelegationTokenAuthorizationFailed), errors.Is(err, kerr.SecurityDisabled):
 			status, code = http.StatusForbidden, 40301
 		case errors.Is(err, kerr.UnknownTopicOrPartition), errors.Is(err, kerr.UnknownTopicID),
-			errors.Is(err, kerr.GroupIDNotFound), errors.Is(err, kerr.ResourceNotFound):
+			errors.Is(err, kerr.GroupIDNotFound), errors.Is(err, kerr.ResourceNotFound),
+			errors.Is(err, kerr.TransactionalIDNotFound):
 			status, code = http.StatusNotFound, 40403
 		case errors.Is(err, kerr.TopicAlreadyExists):
 			status, code = http.StatusBadRequest, 40002

@@ -9,8 +9,10 @@
 //   - server.go: Config, the HTTP server, the routes of the pages and the API;
 //   - kafka.go: how a session reaches the cluster (Access, KafkaSession);
 //   - api.go: the JSON API's plumbing (calls, errors in REST Proxy's shape);
-//   - session.go, login.go, csrf.go, ratelimit.go, audit.go: sign-in,
-//     sessions, CSRF protection, sign-in rate limits, the audit log;
+//   - session.go, login.go, basic.go, csrf.go, ratelimit.go, admin.go,
+//     audit.go: sessions, sign-in (the cluster checks the password), HTTP
+//     Basic auth for scripts, CSRF protection, sign-in rate limits, who is
+//     an admin (the cluster says), the audit log;
 //   - rest_*.go: Confluent REST Proxy v3 endpoints (/v3/clusters/...);
 //   - api_*.go: the console's own endpoints (/api/...): messages, lag
 //     history, offset resets, ACLs, users, overview;

@@ -325,3 +325,27 @@ func TestListenRefusesOpenConsole(t *testing.T) {
 		}
 	}
 }
+
+// TestLoginEmbedded: on the embedded broker, users sign in through the
+// in-process SASL listener with the broker's own mechanisms, and their
+// sessions are theirs (the ACLs apply); the console's own identity is a
+// super user that sees everything.
+func TestLoginEmbedded(t *testing.T) {
+	tc := startEmbeddedConsole(t, Config{}, saslOptions()...)
+	setupSASLCluster(t, tc.broker)
+	if !tc.srv.LoginRequired() || len(tc.srv.cfg.Access.SASLMechanisms) == 0 {
+		t.Fatalf("embedded console with SASL listeners: mechanisms %v", tc.srv.cfg.Access.SASLMechanisms)
+	}
+	if st, _, _ := tc.login(aliceUser, "wrong"); st != http.StatusUnauthorized {
+		t.Fatalf("wrong password: %d", st)
+	}
+	tc.mustLogin(aliceUser, alicePass)
+	if topics := sessionTopics(t, tc.current().kafka); len(topics) != 1 || topics[0] != aliceTopic {
+		t.Fatalf("alice sees %v", topics)
+	}
+	svc := newKafkaSession("", tc.srv.cfg.Access.Service)
+	defer svc.Close()
+	if topics := sessionTopics(t, svc); len(topics) < 2 {
+		t.Fatalf("the console's own identity sees %v", topics)
+	}
+}

@@ -44,10 +44,21 @@ type saslCluster struct {
 // other-topic exist.
 func startSASLCluster(t testing.TB) *saslCluster {
 	t.Helper()
-	b := testbroker.Start(t, testbroker.Listener("SASL_PLAINTEXT"), func(c *run.Config) {
+	return setupSASLCluster(t, testbroker.Start(t, saslOptions()...))
+}
+
+// saslOptions are the options of the secured test broker.
+func saslOptions() []testbroker.Option {
+	return []testbroker.Option{testbroker.Listener("SASL_PLAINTEXT"), func(c *run.Config) {
 		c.Broker.AuthorizerEnabled = true
 		c.Broker.SuperUsers = []string{"User:ANONYMOUS", "User:" + adminUser}
-	})
+	}}
+}
+
+// setupSASLCluster makes the users, topics and ACLs of a secured test
+// broker.
+func setupSASLCluster(t testing.TB, b *testbroker.Broker) *saslCluster {
+	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(b.Addr))
 	if err != nil {
 		t.Fatal(err)
@@ -208,4 +219,34 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)
 	c.mu.Unlock()
+}
+
+// startEmbeddedConsole runs a test broker (with opts) and a console that
+// reaches it as `courier broker --console-addr` does: through the
+// in-process connections of run.Config.Embed, the broker's registry as
+// Metrics.
+func startEmbeddedConsole(t testing.TB, cfg Config, opts ...testbroker.Option) *testConsole {
+	t.Helper()
+	got := make(chan run.InProcess, 1)
+	opts = append(opts, func(c *run.Config) {
+		c.Embed = func(ctx context.Context, ip run.InProcess) error {
+			got <- ip
+			<-ctx.Done()
+			return nil
+		}
+	})
+	b := testbroker.Start(t, opts...)
+	ip := <-got
+	dial := func(d func(context.Context) (net.Conn, error)) kgo.Opt {
+		return kgo.Dialer(func(ctx context.Context, _, _ string) (net.Conn, error) { return d(ctx) })
+	}
+	cfg.Access = Access{
+		Base:           []kgo.Opt{kgo.SeedBrokers(b.Addr), dial(ip.DialUser)},
+		SASLMechanisms: ip.SASLMechanisms,
+		Service:        []kgo.Opt{kgo.SeedBrokers(b.Addr), dial(ip.DialService)},
+	}
+	cfg.Metrics, cfg.Listeners = ip.Metrics, ip.Listeners
+	tc := startConsoleWith(t, cfg)
+	tc.broker = b
+	return tc
 }

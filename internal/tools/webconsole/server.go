@@ -180,6 +180,11 @@ func (s *Server) routes() error {
 	s.restClusterRoutes()
 	s.topicRoutes()
 	s.groupRoutes()
+	s.restACLRoutes()
+	s.overviewRoutes()
+	s.userRoutes()
+	s.txnRoutes()
+	s.auditRoutes()
 	return nil
 }
 

@@ -56,8 +56,11 @@ type session struct {
 	// CSRF token (csrf.go says when such a request may change things).
 	basic bool
 
-	mu   sync.Mutex
-	seen time.Time
+	mu    sync.Mutex
+	seen  time.Time
+	admin adminState // admin.go
+	// overview is the last overview sample, for rates (api_overview.go).
+	overview *overviewSample
 }
 
 // sessions are the live sessions by id.
@@ -255,16 +258,25 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*session,
 
 // sessionInfo is what GET /api/session and POST /api/login tell the page.
 type sessionInfo struct {
-	LoginRequired bool   `json:"login_required"`
-	SignedIn      bool   `json:"signed_in"`
-	User          string `json:"user,omitempty"`
-	CSRF          string `json:"csrf,omitempty"`
-	Version       string `json:"version,omitempty"`
+	LoginRequired bool `json:"login_required"`
+	// SignIn says whose accounts users sign in with: "cluster" (Kafka
+	// users, SASL) or "console" (--console-users); "" without sign-in.
+	SignIn   string `json:"sign_in,omitempty"`
+	SignedIn bool   `json:"signed_in"`
+	User     string `json:"user,omitempty"`
+	CSRF     string `json:"csrf,omitempty"`
+	Version  string `json:"version,omitempty"`
 }
 
 // info describes ses (nil: not signed in) to the page.
 func (s *Server) info(ses *session) sessionInfo {
 	info := sessionInfo{LoginRequired: s.LoginRequired(), Version: s.cfg.Version}
+	switch {
+	case len(s.cfg.Access.SASLMechanisms) > 0:
+		info.SignIn = "cluster"
+	case len(s.cfg.Users) > 0:
+		info.SignIn = "console"
+	}
 	if ses != nil {
 		info.SignedIn, info.User, info.CSRF = true, ses.user, ses.csrf
 	}

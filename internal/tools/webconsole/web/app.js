@@ -62,7 +62,12 @@ const Console = (() => {
       session = null;
       go("#/login");
     }
-    if (!r.ok) throw new APIError(r.status, data);
+    if (!r.ok) {
+      const err = new APIError(r.status, data);
+      // Seconds to wait before trying again (a rate-limited sign-in).
+      err.retryAfter = Number(r.headers.get("Retry-After")) || null;
+      throw err;
+    }
     return data;
   }
 
