@@ -118,7 +118,7 @@ run(async () => {
     check(acl.status === 403 && acl.body.includes("CSRF"), "the forged ACL POST: " + acl.status + " " + acl.body);
     const topic = await forged(page, "/topic");
     seen.forgedTopicStatus = topic.status;
-    check(topic.status !== 200 && topic.status !== 201, "the forged topic POST: " + topic.status + " " + topic.body);
+    check(topic.status === 403 && topic.body.includes("CSRF"), "the forged topic POST: " + topic.status + " " + topic.body);
     await page.goto(base + "/#/acls");
     await page.waitForSelector("#acls", { timeout: 15000 });
     check(await page.locator('tr.acl-row[data-principal="User:mallory"]').count() === 0, "the forged ACL exists");
@@ -141,6 +141,11 @@ run(async () => {
     await page.waitForSelector("#overview-cards", { timeout: 15000 });
     seen.aliceTopics = await textOf(page, '[data-figure="topics"] .value');
     check(seen.aliceTopics === "1", "alice's overview counts " + seen.aliceTopics + " topics, want her one");
+    // The topic list shows her the one topic her ACLs let her describe.
+    await page.goto(base + "/#/topics");
+    await page.waitForSelector("table#topics tr.topic-row", { timeout: 15000 });
+    seen.aliceTopicRows = await page.$$eval("table#topics tr.topic-row", (rows) => rows.map((r) => r.dataset.topic));
+    check(seen.aliceTopicRows.length === 1 && seen.aliceTopicRows[0] === "alice-only", "alice's topic list: " + seen.aliceTopicRows.join(","));
     await signOut(page);
 
     // Five wrong passwords, then the sixth attempt is slowed down.

@@ -62,7 +62,16 @@ func TestLoginSASL(t *testing.T) {
 	if len(topics) != 1 || topics[0] != aliceTopic {
 		t.Fatalf("alice sees topics %v, want only %s", topics, aliceTopic)
 	}
-	tc.mustJSON("GET", "/v3/clusters", nil, http.StatusOK, nil)
+	// And so does the console's topic list (REST Proxy v3).
+	var list struct {
+		Data []struct {
+			TopicName string `json:"topic_name"`
+		} `json:"data"`
+	}
+	tc.mustJSON("GET", "/v3/clusters/"+tc.clusterID()+"/topics", nil, http.StatusOK, &list)
+	if len(list.Data) != 1 || list.Data[0].TopicName != aliceTopic {
+		t.Fatalf("alice's topic list: %+v, want only %s", list.Data, aliceTopic)
+	}
 }
 
 // sessionTopics lists the topics a Kafka session's Metadata shows.
