@@ -231,6 +231,7 @@ func (b *Broker) fetchPartition(ctx context.Context, topic string, r *kmsg.Fetch
 	held = b.fetchMem.HoldRead(held, len(data))
 	if len(data) > 0 {
 		sp.RecordBatches = data
+		b.metrics.RecordsFetched(storage.CountRecords(data))
 	}
 	sp.AbortedTransactions = aborted
 	return len(data), held, nil

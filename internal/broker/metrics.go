@@ -27,6 +27,7 @@ type Metrics struct {
 	latency         *prometheus.HistogramVec
 	bytesIn         prometheus.Counter
 	bytesOut        prometheus.Counter
+	recordsOut      prometheus.Counter
 	connections     prometheus.Gauge
 	rejected        *prometheus.CounterVec
 	panics          *prometheus.CounterVec
@@ -55,6 +56,7 @@ func newMetrics() *Metrics {
 		}, []string{"api"}),
 		bytesIn:     prometheus.NewCounter(prometheus.CounterOpts{Name: "courier_bytes_in_total", Help: "Request bytes read."}),
 		bytesOut:    prometheus.NewCounter(prometheus.CounterOpts{Name: "courier_bytes_out_total", Help: "Response bytes written."}),
+		recordsOut:  prometheus.NewCounter(prometheus.CounterOpts{Name: "courier_records_out_total", Help: "Records sent in Fetch responses (transaction markers not counted; share groups' deliveries are courier_share_records_acquired_total)."}),
 		connections: prometheus.NewGauge(prometheus.GaugeOpts{Name: "courier_connections", Help: "Open client connections."}),
 		recovery:    newRecoveryMetrics(),
 		quarantined: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -88,7 +90,7 @@ func newMetrics() *Metrics {
 			m.apiNames[i] = "key_" + strconv.Itoa(i)
 		}
 	}
-	m.registry.MustRegister(m.requests, m.latency, m.bytesIn, m.bytesOut, m.connections, m.rejected, m.panics, m.bgPanics,
+	m.registry.MustRegister(m.requests, m.latency, m.bytesIn, m.bytesOut, m.recordsOut, m.connections, m.rejected, m.panics, m.bgPanics,
 		m.rejectedBatches, m.brokerConfigsIgnored, m.recovery.events, m.recovery.bytes, m.quarantined,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -113,6 +115,9 @@ func (m *Metrics) RequestDone(key int16, latency time.Duration, in, out int) {
 	m.bytesIn.Add(float64(in))
 	m.bytesOut.Add(float64(out))
 }
+
+// RecordsFetched counts records sent in a Fetch response.
+func (m *Metrics) RecordsFetched(n int64) { m.recordsOut.Add(float64(n)) }
 
 // BatchRejected counts a produced batch refused for reason.
 func (m *Metrics) BatchRejected(reason string) { m.rejectedBatches.WithLabelValues(reason).Inc() }

@@ -223,3 +223,22 @@ func addSequence(seq, delta int32) int32 {
 	}
 	return seq + delta
 }
+
+// CountRecords returns how many data records b holds, b being whole v2
+// batches as Read returns them: the record counts of the batches that are
+// not control batches (transaction markers). It walks the headers only;
+// bytes that do not frame a whole batch end the count.
+func CountRecords(b []byte) int64 {
+	var n int64
+	for len(b) >= batchHeaderSize {
+		h := parseHeader(b)
+		if h.length < minBatchLength || h.size() > int64(len(b)) {
+			break
+		}
+		if h.attributes&attrControl == 0 && h.recordCount > 0 {
+			n += int64(h.recordCount)
+		}
+		b = b[h.size():]
+	}
+	return n
+}

@@ -147,6 +147,31 @@ func TestAddSequence(t *testing.T) {
 	}
 }
 
+// TestCountRecords counts the data records of whole batches, not a
+// control batch's marker, and stops at bytes that do not frame a batch.
+func TestCountRecords(t *testing.T) {
+	a, b := batch(1).encode(), batch(3).values(40).encode()
+	marker := batch(1).encode()
+	binary.BigEndian.PutUint16(marker[offAttributes:], uint16(attrControl|attrTransactional))
+	cat := func(bs ...[]byte) []byte { return bytes.Join(bs, nil) }
+	for _, tt := range []struct {
+		name string
+		in   []byte
+		want int64
+	}{
+		{"nothing", nil, 0},
+		{"one batch", a, 1},
+		{"two batches", cat(a, b), 4},
+		{"a marker", cat(b, marker, a), 4},
+		{"a cut batch at the end", cat(a, b[:len(b)-1]), 1},
+		{"a bare prefix", cat(b, a[:20]), 3},
+	} {
+		if got := CountRecords(tt.in); got != tt.want {
+			t.Errorf("%s: %d records, want %d", tt.name, got, tt.want)
+		}
+	}
+}
+
 func FuzzSplitBatches(f *testing.F) {
 	a, b := batch(1).encode(), batch(3).values(40).encode()
 	f.Add([]byte{})
@@ -157,6 +182,7 @@ func FuzzSplitBatches(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		got, err := SplitBatches(in)
+		counted := CountRecords(in) // never panics, whatever in is
 		if err != nil {
 			if !errors.Is(err, ErrCorruptMessage) {
 				t.Fatalf("error does not wrap ErrCorruptMessage: %v", err)
@@ -177,6 +203,15 @@ func FuzzSplitBatches(f *testing.F) {
 		}
 		if !bytes.Equal(joined, in) {
 			t.Fatal("batches do not reassemble the input")
+		}
+		var want int64
+		for _, g := range got {
+			if h := parseHeader(g); h.attributes&attrControl == 0 && h.recordCount > 0 {
+				want += int64(h.recordCount)
+			}
+		}
+		if counted != want {
+			t.Fatalf("CountRecords %d, the split batches hold %d", counted, want)
 		}
 	})
 }

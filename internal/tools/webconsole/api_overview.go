@@ -27,10 +27,11 @@ import (
 // overviewSample is what one overview measured, kept in the session for
 // the next one's rates. A negative value was not measured.
 type overviewSample struct {
-	at                  time.Time
-	bytesIn, bytesOut   float64
-	recordsIn           float64
-	measuredBytes, recs bool
+	at                    time.Time
+	bytesIn, bytesOut     float64
+	recordsIn, recordsOut float64
+	measuredBytes, recs   bool
+	measuredOut           bool
 }
 
 // overviewBroker is one broker as the overview shows it.
@@ -115,7 +116,6 @@ func (c *call) overview(ctx context.Context) (*overviewInfo, error) {
 		if err := metricsFigures(c.s.cfg.Metrics, &cur, info); err != nil {
 			info.Notes = append(info.Notes, "the broker's metrics could not be read: "+err.Error())
 		}
-		info.Notes = append(info.Notes, "records out per second: the broker does not count the records it sends")
 	} else {
 		info.Source = "protocol"
 		c.protocolFigures(ctx, topics, &cur, info)
@@ -152,6 +152,10 @@ func metricsFigures(g prometheus.Gatherer, cur *overviewSample, info *overviewIn
 	// Absent with no partitions at all: then nothing was written.
 	cur.recordsIn, _ = sum("courier_partition_end_offset")
 	cur.recs = true
+	// Records out: those fetched, and those delivered to share groups.
+	fetched, okFetched := sum("courier_records_out_total")
+	shared, _ := sum("courier_share_records_acquired_total")
+	cur.recordsOut, cur.measuredOut = fetched+shared, okFetched
 	disk, _ := sum("courier_partition_size_bytes")
 	info.DiskBytes = &disk
 	return nil
@@ -240,5 +244,8 @@ func (c *call) rates(cur overviewSample, info *overviewInfo) {
 	}
 	if cur.recs && prev.recs {
 		info.RecordsInPerSec = rate(cur.recordsIn, prev.recordsIn)
+	}
+	if cur.measuredOut && prev.measuredOut {
+		info.RecordsOutPerSec = rate(cur.recordsOut, prev.recordsOut)
 	}
 }
