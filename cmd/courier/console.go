@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -98,10 +99,8 @@ func (c *consoleFlags) listen(cfg webconsole.Config) (net.Listener, error) {
 	return ln, nil
 }
 
-// readConsoleUsers reads a --console-users file: lines "name:password"
-// (the password is everything after the first colon), blank lines and
-// lines starting with # ignored. A file that group or others may read is
-// refused: it holds passwords.
+// readConsoleUsers reads a --console-users file (parseConsoleUsers). A
+// file that group or others may read is refused: it holds passwords.
 func readConsoleUsers(path string) (map[string]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -115,9 +114,27 @@ func readConsoleUsers(path string) (map[string]string, error) {
 	if st.Mode().Perm()&0o077 != 0 {
 		return nil, fmt.Errorf("console users %s: mode %v lets other users read the passwords: chmod 600 %s", path, st.Mode().Perm(), path)
 	}
+	return parseConsoleUsers(io.LimitReader(f, maxConsoleUsersBytes+1), path)
+}
+
+// maxConsoleUsersBytes bounds a --console-users file.
+const maxConsoleUsersBytes = 1 << 20
+
+// parseConsoleUsers reads lines "name:password" (the password is
+// everything after the first colon); blank lines and lines starting with
+// # are ignored. A malformed line, a name given twice, no account at all
+// or a file over maxConsoleUsersBytes are errors naming the line; no error
+// quotes a line (it holds a password).
+func parseConsoleUsers(r io.Reader, path string) (map[string]string, error) {
 	users := map[string]string{}
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), maxConsoleUsersBytes)
+	read := 0
 	for n := 1; sc.Scan(); n++ {
+		read += len(sc.Bytes()) + 1
+		if read > maxConsoleUsersBytes {
+			return nil, fmt.Errorf("console users %s: over %d bytes", path, maxConsoleUsersBytes)
+		}
 		line := strings.TrimRight(sc.Text(), "\r")
 		if strings.TrimSpace(line) == "" || strings.HasPrefix(strings.TrimSpace(line), "#") {
 			continue

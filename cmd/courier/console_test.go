@@ -157,3 +157,31 @@ func TestBrokerServesConsole(t *testing.T) {
 		t.Fatalf("a second broker on the same console address: %v", err)
 	}
 }
+
+// FuzzConsoleUsers: a --console-users file never panics the parser; what
+// it accepts has a non-empty name and password per account, each line's
+// account as written, and an error never quotes a password.
+func FuzzConsoleUsers(f *testing.F) {
+	for _, s := range []string{"ops:pw\n", "# c\n\na:b:c\r\nd:e", "a\n", "a:\n", ":b\n", "a:1\na:2\n", "", "\x00:\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		users, err := parseConsoleUsers(strings.NewReader(in), "f")
+		if err != nil {
+			for _, line := range strings.Split(in, "\n") {
+				if _, pass, ok := strings.Cut(line, ":"); ok && len(pass) > 3 && strings.Contains(err.Error(), pass) && !strings.Contains("console users f line want name:password given twice no over bytes", pass) {
+					t.Fatalf("the error %q quotes a password %q", err, pass)
+				}
+			}
+			return
+		}
+		if len(users) == 0 {
+			t.Fatal("no account and no error")
+		}
+		for name, pass := range users {
+			if strings.TrimSpace(name) == "" || pass == "" || strings.Contains(name, ":") || strings.Contains(name, "\n") {
+				t.Fatalf("accepted account %q:%q", name, pass)
+			}
+		}
+	})
+}

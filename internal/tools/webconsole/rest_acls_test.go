@@ -7,8 +7,11 @@ package webconsole
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // aclList is REST Proxy's KafkaAclList.
@@ -159,4 +162,36 @@ func TestACLsKfake(t *testing.T) {
 	if st != http.StatusOK && !(st == http.StatusForbidden && strings.Contains(string(body), "SECURITY_DISABLED")) {
 		t.Fatalf("GET ACLs on kfake: %d %s", st, body)
 	}
+}
+
+// FuzzACLRequest: no query string or creation body panics the ACL
+// parsers; what they accept is a filter of known values, and an accepted
+// creation names one resource, one operation and a permission.
+func FuzzACLRequest(f *testing.F) {
+	f.Add("resource_type=TOPIC&resource_name=orders&pattern_type=LITERAL&principal=User:bob&operation=READ&permission=ALLOW", "TOPIC", "orders", "LITERAL", "User:bob", "*", "READ", "ALLOW")
+	f.Add("resource_type=any&operation=all", "cluster", "kafka-cluster", "prefixed", "User:a", "", "ALTER_CONFIGS", "deny")
+	f.Add("pattern_type=MATCH&host=%2A", "ANY", "", "MATCH", "bob", "*", "ANY", "ANY")
+	f.Fuzz(func(t *testing.T, query, rt, name, pt, principal, host, op, perm string) {
+		q, err := url.ParseQuery(query)
+		if err == nil {
+			if fl, err := aclFilterOf(q); err == nil {
+				if fl.ResourceType == kmsg.ACLResourceTypeUnknown || fl.PatternType == kmsg.ACLResourcePatternTypeUnknown ||
+					fl.Operation == kmsg.ACLOperationUnknown || fl.Permission == kmsg.ACLPermissionTypeUnknown {
+					t.Fatalf("filter %q accepted with an UNKNOWN value: %+v", query, fl)
+				}
+			}
+		}
+		req := aclCreateRequest{ResourceType: rt, ResourceName: name, PatternType: pt, Principal: principal, Host: host, Operation: op, Permission: perm}
+		acl, err := req.acl()
+		if err != nil {
+			return
+		}
+		if acl.ResourceType == kmsg.ACLResourceTypeAny || acl.ResourceType == kmsg.ACLResourceTypeUnknown ||
+			(acl.PatternType != kmsg.ACLResourcePatternTypeLiteral && acl.PatternType != kmsg.ACLResourcePatternTypePrefixed) ||
+			acl.Operation == kmsg.ACLOperationAny || acl.Operation == kmsg.ACLOperationUnknown ||
+			(acl.Permission != kmsg.ACLPermissionTypeAllow && acl.Permission != kmsg.ACLPermissionTypeDeny) ||
+			acl.ResourceName == nil || *acl.ResourceName == "" || acl.Principal == nil || acl.Host == nil || *acl.Host == "" {
+			t.Fatalf("creation %+v accepted as %+v", req, acl)
+		}
+	})
 }
