@@ -59,7 +59,11 @@ func newDemoCommand() *cobra.Command {
 			cfg.Status = cmd.ErrOrStderr()
 			cfg.StatusTTY = cmd.ErrOrStderr() == os.Stderr && term.IsTerminal(int(os.Stderr.Fd()))
 			cfg.Ready = func(webURL, kafkaAddr string) {
-				fmt.Fprintf(cmd.ErrOrStderr(), "courier demo: open %s  (Kafka on %s, database %s; Ctrl-C to stop)\n", webURL, kafkaAddr, redact.DSN(cfg.DB))
+				console := ""
+				if cfg.ConsoleURL != "" {
+					console = ", Courier Console on " + cfg.ConsoleURL
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "courier demo: open %s  (Kafka on %s%s, database %s; Ctrl-C to stop)\n", webURL, kafkaAddr, console, redact.DSN(cfg.DB))
 			}
 			embed, closeConsole, err := demoConsole(&console, &cfg, brokers != "")
 			if err != nil {

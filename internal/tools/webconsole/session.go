@@ -6,9 +6,10 @@ package webconsole
 // visitor still gets a session, for its CSRF token: a console on
 // 127.0.0.1 must not delete topics for a page on another site.
 //
-// Memory is bounded: at most maxSessions sessions, at most
-// maxSessionsPerUser per signed-in user (a new sign-in ends the user's
-// oldest), expired ones removed by the sweeper Serve runs. Anonymous
+// Memory is bounded: at most maxSessions sessions (when full, a new one
+// replaces the least recently used anonymous session, or is refused), at
+// most maxSessionsPerUser per signed-in user (a new sign-in ends the
+// user's oldest), expired ones removed by the sweeper Serve runs. Anonymous
 // sessions (and those of --console-users accounts) share one Kafka
 // session, the anonymous one: only sessions of cluster users own clients.
 
@@ -94,6 +95,16 @@ func (st *sessions) add(user string, k *KafkaSession, owned bool, now time.Time)
 		ended = st.expiredLocked(now)
 	}
 	if len(st.byID) >= maxSessions {
+		// Still full: the least recently used anonymous session makes
+		// room (its visitor gets a new one on the next page), so that
+		// visitors without credentials cannot lock others out; signed-in
+		// sessions are only refused.
+		if old := st.leastUsedAnonLocked(); old != nil {
+			delete(st.byID, old.id)
+			ended = append(ended, old)
+		}
+	}
+	if len(st.byID) >= maxSessions {
 		st.mu.Unlock()
 		closeSessions(ended)
 		return nil, errTooManySessions
@@ -118,6 +129,25 @@ func (st *sessions) add(user string, k *KafkaSession, owned bool, now time.Time)
 	st.mu.Unlock()
 	closeSessions(ended)
 	return ses, nil
+}
+
+// leastUsedAnonLocked returns the anonymous session used least recently,
+// or nil.
+func (st *sessions) leastUsedAnonLocked() *session {
+	var old *session
+	var oldSeen time.Time
+	for _, ses := range st.byID {
+		if ses.user != "" {
+			continue
+		}
+		ses.mu.Lock()
+		seen := ses.seen
+		ses.mu.Unlock()
+		if old == nil || seen.Before(oldSeen) {
+			old, oldSeen = ses, seen
+		}
+	}
+	return old
 }
 
 // expiredLocked removes the expired sessions and returns them, to be
