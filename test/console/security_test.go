@@ -6,7 +6,8 @@ package console_test
 // and ACLs with `courier acl add`; the browser signs in, uses the security
 // pages, is the victim of a forged cross-site POST (from a page another
 // loopback port serves), signs out, signs in as a user whose ACLs allow one
-// topic, and guesses a password until it is slowed down.
+// topic (who sees only it, and whose reset of another group's offsets the
+// cluster refuses), and guesses a password until it is slowed down.
 
 import (
 	"context"
@@ -106,6 +107,11 @@ func TestConsoleSecurityBrowser(t *testing.T) {
 	// An open transaction for the transactions page.
 	testclient.CreateTopic(t, b.Addr(), "payments", 1, nil)
 	testclient.WriteTxn(t, b.Addr(), "billing", "payments", 0, testclient.TxnOpen, "p1", "p2")
+	// Another group's offsets on alice's topic: she may describe the
+	// group, not read it (so not reset it).
+	courier(t, "r1\nr2\nr3\n", "produce", "alice-only", "--partition", "0", brokers)
+	courier(t, "", "group", "seek", "other-group", "--topic", "alice-only", "--to", "latest", brokers)
+	courier(t, "", "acl", "add", "--allow-principal", "User:alice", "--operation", "describe", "--group", "other-group", brokers)
 	seen := runBrowser(t, "console-security.js", []string{
 		"CONSOLE_URL=" + url,
 		"FORGE_URL=" + forgeServer(t, url, consoleClusterID(t, url)),

@@ -4,8 +4,9 @@
 // page, uses the overview, ACL, user, transaction and audit pages (and
 // screenshots them), falls for a forged cross-site POST (a page on another
 // port whose form posts to the console) which must be refused, signs out,
-// signs in as alice (whose ACLs allow one topic) and is refused by the
-// cluster, and guesses a password five times: the sixth attempt must be
+// signs in as alice (whose ACLs allow one topic): she sees that topic
+// only and is refused by the cluster (the admin pages, another group's
+// offset reset, with Kafka's error), and guesses a password five times: the sixth attempt must be
 // slowed down (429, the page says how long to wait).
 "use strict";
 const { launch, newPage, signIn, shot, check, run } = require("./console-lib");
@@ -141,6 +142,18 @@ run(async () => {
     await page.waitForSelector("#overview-cards", { timeout: 15000 });
     seen.aliceTopics = await textOf(page, '[data-figure="topics"] .value');
     check(seen.aliceTopics === "1", "alice's overview counts " + seen.aliceTopics + " topics, want her one");
+    // Another group's offsets: she may describe the group (so its page and
+    // a preview show), not read it, so the cluster refuses the reset.
+    await page.goto(base + "/#/groups/other-group");
+    await page.waitForSelector("#reset-mode", { timeout: 15000 });
+    await page.selectOption("#reset-mode", "earliest");
+    await page.click("#reset-preview");
+    await page.waitForSelector("#reset-preview-table", { timeout: 15000 });
+    await page.click("#reset-apply");
+    await page.waitForSelector("#reset-result .error", { timeout: 15000 });
+    seen.aliceReset = await textOf(page, "#reset-result .error");
+    check(seen.aliceReset.includes("GROUP_AUTHORIZATION_FAILED"), "alice's reset of another group: " + seen.aliceReset);
+
     // The topic list shows her the one topic her ACLs let her describe.
     await page.goto(base + "/#/topics");
     await page.waitForSelector("table#topics tr.topic-row", { timeout: 15000 });
