@@ -6,12 +6,14 @@ package webconsole
 // while it was stopped) it hangs, is found and aborted; and the overview.
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/courier-dev/courier/internal/testkit/testbroker"
 	"github.com/courier-dev/courier/internal/testkit/testclient"
@@ -121,9 +123,11 @@ func TestOverview(t *testing.T) {
 		o.Topics < 1 || o.Partitions < 3 || o.RecordsInPerSec != nil || o.DiskBytes == nil {
 		t.Fatalf("first overview: %+v", o)
 	}
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
 	cl := testclient.New(t, tc.broker.Addr)
 	for i := range 20 {
-		if err := cl.ProduceSync(t.Context(), &kgo.Record{Topic: "ov", Value: []byte(fmt.Sprint(i))}).FirstErr(); err != nil {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "ov", Value: []byte(fmt.Sprint(i))}).FirstErr(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -157,18 +161,20 @@ func TestOverviewEmbedded(t *testing.T) {
 	if o.Source != "metrics" || o.DiskBytes == nil || o.Listeners["PLAINTEXT"] != tc.broker.Addr || o.Partitions < 2 {
 		t.Fatalf("first overview: %+v", o)
 	}
-	cl := testclient.New(t, tc.broker.Addr)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	cl := testclient.New(t, tc.broker.Addr, kgo.RecordPartitioner(kgo.ManualPartitioner()))
 	for i := range 10 {
-		if err := cl.ProduceSync(t.Context(), &kgo.Record{Topic: "ov", Partition: 0, Value: []byte(fmt.Sprint(i))}).FirstErr(); err != nil {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "ov", Partition: 0, Value: []byte(fmt.Sprint(i))}).FirstErr(); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// A consumer reads them back: records out.
 	cons := testclient.New(t, tc.broker.Addr, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{"ov": {0: kgo.NewOffset().AtStart()}}))
 	for got := 0; got < 10; {
-		fs := cons.PollFetches(t.Context())
+		fs := cons.PollFetches(ctx)
 		if err := fs.Err0(); err != nil {
-			t.Fatal(err)
+			t.Fatalf("consumed %d of 10: %v", got, err)
 		}
 		got += fs.NumRecords()
 	}
