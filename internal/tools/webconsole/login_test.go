@@ -358,3 +358,46 @@ func TestLoginEmbedded(t *testing.T) {
 		t.Fatalf("the console's own identity sees %v", topics)
 	}
 }
+
+// TestServeEndsLongRequests: when Serve's context ends, requests still
+// running (a live tail's stream) see their context end, so the shutdown,
+// and the broker's behind it, does not wait for its timeout.
+func TestServeEndsLongRequests(t *testing.T) {
+	s, err := New(Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := make(chan struct{})
+	s.api("GET /test/stream", func(c *call) error {
+		close(started)
+		<-c.r.Context().Done()
+		return nil
+	})
+	ln, err := s.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	go func() {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/test/stream")
+		if err == nil {
+			resp.Body.Close()
+		}
+	}()
+	select {
+	case <-started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request did not start")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("Serve waited for the running request instead of ending it")
+	}
+}

@@ -226,12 +226,19 @@ func Listen(addr string, cfg Config) (net.Listener, error) {
 // Serve answers on ln until ctx ends, then shuts down within a few
 // seconds. It runs the sweeper of expired sessions, which stops with it.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	// Requests' contexts end when the shutdown begins: long answers (the
+	// live tail's event streams) stop at once instead of holding the
+	// shutdown to its timeout, and with it the broker's.
+	reqCtx, endRequests := context.WithCancel(context.Background())
+	defer endRequests()
 	srv := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		BaseContext:       func(net.Listener) context.Context { return reqCtx },
 	}
+	srv.RegisterOnShutdown(endRequests)
 	if s.tls != nil {
 		ln = tls.NewListener(ln, s.tls)
 	}
