@@ -9,7 +9,6 @@ package webconsole
 // starts the sampler and stops it when it returns.
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -147,27 +146,15 @@ func TestServeRunsTheSampler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := s.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
+	_, stop := serve(t, s)
 	testwait.For(t, 10*time.Second, "two rounds sampled", func() string {
 		if got, _ := s.lag.samples("app", time.Now()); len(got) < 2 {
 			return "not yet"
 		}
 		return ""
 	})
-	cancel()
 	// Serve returns only once the sampler has stopped.
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Serve did not return within 10 s of its context's end")
+	if err := stop(10 * time.Second); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -275,17 +276,10 @@ func TestCookieSecureUnderTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := s.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
+	addr, stop := serve(t, s)
 	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
+		if err := stop(10 * time.Second); err != nil {
+			t.Error(err)
 		}
 	}()
 	pem, err := os.ReadFile(certs.CAFile)
@@ -297,7 +291,7 @@ func TestCookieSecureUnderTLS(t *testing.T) {
 	cl := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	defer cl.CloseIdleConnections()
 	body := `{"user":"` + aliceUser + `","password":"` + alicePass + `"}`
-	resp, err := cl.Post("https://"+ln.Addr().String()+"/api/login", "application/json", strings.NewReader(body))
+	resp, err := cl.Post("https://"+addr+"/api/login", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -373,15 +367,9 @@ func TestServeEndsLongRequests(t *testing.T) {
 		<-c.r.Context().Done()
 		return nil
 	})
-	ln, err := s.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
+	addr, stop := serve(t, s)
 	go func() {
-		resp, err := http.Get("http://" + ln.Addr().String() + "/test/stream")
+		resp, err := http.Get("http://" + addr + "/test/stream")
 		if err == nil {
 			resp.Body.Close()
 		}
@@ -391,13 +379,32 @@ func TestServeEndsLongRequests(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the request did not start")
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve: %v", err)
+	if err := stop(3 * time.Second); err != nil {
+		t.Fatalf("%v (it waited for the running request instead of ending it)", err)
+	}
+}
+
+// serve runs s.Serve on a free loopback port and returns its address and
+// a function that ends it and waits at most d for it to return.
+func serve(t *testing.T, s *Server) (string, func(d time.Duration) error) {
+	t.Helper()
+	ln, err := s.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	return ln.Addr().String(), func(d time.Duration) error {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				return fmt.Errorf("serve: %w", err)
+			}
+			return nil
+		case <-time.After(d):
+			return fmt.Errorf("Serve did not return within %v", d)
 		}
-	case <-time.After(3 * time.Second):
-		t.Fatal("Serve waited for the running request instead of ending it")
 	}
 }
