@@ -64,7 +64,8 @@ echo "== librdkafka KIP-848 consumers (test/rdkafka848)"
 (cd test/rdkafka848 && go vet ./... && go test -count=1 -timeout 5m ./...)
 # The race detector on the packages where goroutines share state: the
 # broker's handlers, network server, storage, log cleaner, group and transaction coordinators, journal,
-# memory budget and process assembly, and the pipeline's gateway and sink.
+# memory budget and process assembly, the pipeline's gateway and sink, and
+# Courier Console (sessions, the live tail, the lag sampler).
 # The instrumented packages are compiled first on every core (-run '^$'
 # runs no test), then the tests run one package at a time (-p 1, which
 # would also serialize compiling) so that timing-sensitive tests are not
@@ -73,7 +74,7 @@ echo "== librdkafka KIP-848 consumers (test/rdkafka848)"
 echo "== go test -race"
 race_pkgs=(./internal/broker ./internal/broker/server ./internal/broker/storage ./internal/broker/cleaner ./internal/broker/group ./internal/broker/txn ./internal/broker/share
   ./internal/broker/journal ./internal/broker/membudget ./internal/broker/run
-  ./internal/pipeline/gateway ./internal/pipeline/sink)
+  ./internal/pipeline/gateway ./internal/pipeline/sink ./internal/tools/webconsole)
 go test -race -count=1 -run '^$' "${race_pkgs[@]}" >/dev/null
 go test -race -count=1 -p 1 -timeout 15m "${race_pkgs[@]}"
 
