@@ -34,6 +34,7 @@ package webconsole
 // in memory only, and the page says why.
 
 import (
+	"context"
 	"log/slog"
 	"math"
 	"sort"
@@ -196,8 +197,16 @@ func (h *lagHistory) rewrite(now time.Time) {
 		return
 	}
 	h.metrics.rewrites.Inc()
+	dropped := h.lines - len(rounds)
 	h.lines = len(rounds)
-	h.log.Info("console lag history: file rewritten without the samples older than 24 h", "path", h.path, "rounds", len(rounds), "groups", len(h.groups))
+	// Routine upkeep (a new file, a periodic compaction) is debug; the
+	// rewrite that drops what the file held is worth a line.
+	level := slog.LevelDebug
+	if dropped > 0 {
+		level = slog.LevelInfo
+	}
+	h.log.Log(context.Background(), level, "console lag history: file rewritten without the samples older than 24 h",
+		"path", h.path, "rounds", len(rounds), "dropped", max(dropped, 0), "groups", len(h.groups))
 }
 
 // rounds regroups the samples in memory at or after from into rounds,

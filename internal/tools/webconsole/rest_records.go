@@ -201,7 +201,11 @@ func (st *topicState) produceRecords(c *call) error {
 	out := make([]produceResponse, 0, len(reqs))
 	for i := range reqs {
 		resp, err := produceOne(ctx, cl, cluster, topic, int32(len(td.Partitions)), &reqs[i])
-		c.Audit("record.produce", topic, err, "partition", resp.PartitionID, "offset", resp.Offset)
+		if err != nil {
+			c.Audit("record.produce", topic, err)
+		} else {
+			c.Audit("record.produce", topic, nil, "partition", *resp.PartitionID, "offset", *resp.Offset)
+		}
 		if err != nil {
 			if len(reqs) == 1 {
 				return err
