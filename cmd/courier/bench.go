@@ -103,6 +103,6 @@ commit.`,
 	fi, err := os.Stderr.Stat()
 	stderrIsTerminal := err == nil && fi.Mode()&os.ModeCharDevice != 0
 	f.BoolVar(&progress, "progress", stderrIsTerminal, "draw progress bars on standard error (default: if it is a terminal)")
-	cmd.AddCommand(newBenchPipelineCommand(), newBenchGroupsCommand(), newBenchRebalanceCommand())
+	cmd.AddCommand(newBenchPipelineCommand(), newBenchGroupsCommand(), newBenchRebalanceCommand(), newBenchConsoleCommand())
 	return cmd
 }

@@ -172,35 +172,16 @@ func fill(ctx context.Context, cl *kgo.Client, topic string, cfg GroupsConfig) (
 	if _, err := rand.Read(value); err != nil {
 		return nil, err
 	}
-	var (
-		mu      sync.Mutex
-		failure error
-	)
-	for i := range cfg.Records {
-		r := &kgo.Record{Topic: topic, Partition: int32(i % int(cfg.Partitions)), Value: value}
-		cl.Produce(ctx, r, func(_ *kgo.Record, err error) {
-			if err != nil {
-				mu.Lock()
-				failure = errors.Join(failure, err)
-				mu.Unlock()
-			}
-		})
-	}
-	if err := cl.Flush(ctx); err != nil {
+	err := produceAll(ctx, cl, cfg.Records, func(i int) *kgo.Record {
+		return &kgo.Record{Topic: topic, Partition: int32(i % int(cfg.Partitions)), Value: value}
+	})
+	if err != nil {
 		return nil, fmt.Errorf("bench groups: fill %s: %w", topic, err)
 	}
-	if failure != nil {
-		return nil, fmt.Errorf("bench groups: fill %s: %w", topic, failure)
-	}
-	listed, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
-	if err == nil {
-		err = listed.Error()
-	}
+	ends, err := topicEnds(ctx, kadm.NewClient(cl), topic)
 	if err != nil {
-		return nil, fmt.Errorf("bench groups: end offsets of %s: %w", topic, err)
+		return nil, fmt.Errorf("bench groups: %w", err)
 	}
-	ends := map[int32]int64{}
-	listed.Each(func(o kadm.ListedOffset) { ends[o.Partition] = o.Offset })
 	return ends, nil
 }
 
