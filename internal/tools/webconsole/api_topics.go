@@ -14,9 +14,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sort"
 	"sync"
-	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -103,10 +101,10 @@ func offsetsAndSizesOf(ctx context.Context, cl *kgo.Client, adm *kadm.Client, td
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// Every partition (nil): a set would have to name each
-			// partition, and the answer is filtered to topics below anyway.
+			// Only these topics' partitions: the whole cluster's would
+			// be an answer of every partition for a page of a few.
 			var dirs kadm.DescribedAllLogDirs
-			dirs, sizeErr = adm.DescribeAllLogDirs(ctx, nil)
+			dirs, sizeErr = adm.DescribeAllLogDirs(ctx, tds.TopicsSet())
 			if sizeErr != nil && len(dirs) > 0 && !errors.Is(sizeErr, kerr.ClusterAuthorizationFailed) {
 				// Some brokers answered: use what they said (partitions
 				// of the others have no size).
@@ -191,94 +189,6 @@ func replicaSizes(dirs kadm.DescribedAllLogDirs) map[string]map[int32]int64 {
 		}
 	})
 	return out
-}
-
-// described keeps the topics of tds named in names.
-func described(tds kadm.TopicDetails, names []string) kadm.TopicDetails {
-	out := make(kadm.TopicDetails, len(names))
-	for _, n := range names {
-		out[n] = tds[n]
-	}
-	return out
-}
-
-// list answers GET /api/topics.
-func (st *topicState) list(c *call) error {
-	adm, err := c.admin()
-	if err != nil {
-		return err
-	}
-	ctx, cancel := c.timeout()
-	defer cancel()
-	began := time.Now()
-	tds, err := adm.ListTopicsWithInternal(ctx)
-	if err != nil {
-		return kafkaError("list topics", err)
-	}
-	names := make([]string, 0, len(tds))
-	for name, td := range tds {
-		if td.Err == nil {
-			names = append(names, name)
-		}
-	}
-	sort.Strings(names)
-	cl, err := c.client()
-	if err != nil {
-		return err
-	}
-	starts, ends, sizes, sizeErr, err := offsetsAndSizesOf(ctx, cl, adm, described(tds, names), true)
-	if err != nil {
-		return kafkaError("list the topics' offsets", err)
-	}
-	now := time.Now()
-	rows := make([]topicRow, 0, len(names))
-	samples := make(map[string]topicSample, len(names))
-	for _, name := range names {
-		td := tds[name]
-		row := topicRow{Name: name, Internal: td.IsInternal, Partitions: len(td.Partitions)}
-		for _, p := range td.Partitions {
-			row.Replication = max(row.Replication, len(p.Replicas))
-		}
-		var records, endSum, bytes int64
-		known, sized := true, sizes != nil
-		for id := range td.Partitions {
-			s, okS := starts.Lookup(name, id)
-			e, okE := ends.Lookup(name, id)
-			if !okS || !okE || s.Err != nil || e.Err != nil || s.Offset < 0 || e.Offset < 0 {
-				known = false
-				continue
-			}
-			records += e.Offset - s.Offset
-			endSum += e.Offset
-			if sized {
-				b, ok := sizes[name][id]
-				if !ok {
-					sized = false
-				}
-				bytes += b
-			}
-		}
-		if known {
-			row.Records = &records
-			sample := topicSample{Records: endSum, Bytes: -1}
-			if sized {
-				row.Bytes = &bytes
-				sample.Bytes = bytes
-			}
-			samples[name] = sample
-		}
-		rows = append(rows, row)
-	}
-	rates := st.rates.observe(now, samples)
-	for i := range rows {
-		r := rates[rows[i].Name]
-		rows[i].RecordsPerSec, rows[i].BytesPerSec = r.RecordsPerSec, r.BytesPerSec
-	}
-	out := topicList{Topics: rows, TookMs: time.Since(began).Milliseconds()}
-	if sizeErr != nil {
-		out.SizeError = kafkaError("describe log dirs", sizeErr).Error()
-	}
-	return c.JSON(http.StatusOK, out)
 }
 
 // page answers GET /api/topics/{topic}.
