@@ -40,10 +40,17 @@ type scanBudget struct {
 var defaultBudget = scanBudget{Records: 5_000_000, Bytes: 512 << 20, Time: 4 * time.Second}
 
 // Fetch sizes of the scanning consumer: bounded, so that a scan holds at
-// most a few fetches of memory whatever the topic's size.
+// most a few fetches of memory whatever the topic's size. A fetch is
+// decoded whole into records (some 170 bytes each beside their data), and
+// when the console is embedded its garbage shares the broker's heap, which
+// the collector lets grow to twice what is live: 8 MiB fetches two at a
+// time made a search of a million records add some 300 MB to the broker's
+// resident memory, 256 KiB one at a time adds a tenth of that and keeps
+// the search well under a second (docs/BENCHMARKS.md, Courier Console).
+// A fetch still returns the first batch whole, however large (KIP-74).
 const (
-	scanFetchMaxBytes     = 8 << 20
-	scanFetchMaxPartBytes = 2 << 20
+	scanFetchMaxBytes     = 256 << 10
+	scanFetchMaxPartBytes = 64 << 10
 	scanFetchMaxWait      = 200 * time.Millisecond
 	// maxBackwardWindow is the largest range a backward scan reads at
 	// once per partition (windows grow from the page size up to it).
@@ -116,7 +123,7 @@ func (sc *scanner) read(ctx context.Context, ranges []*rangeRead, visit func(rr 
 		kgo.FetchMaxBytes(scanFetchMaxBytes),
 		kgo.FetchMaxPartitionBytes(scanFetchMaxPartBytes),
 		kgo.FetchMaxWait(scanFetchMaxWait),
-		kgo.MaxConcurrentFetches(2),
+		kgo.MaxConcurrentFetches(1),
 		// Transaction markers are kept (and skipped below) so that a
 		// partition whose last offsets are markers still reaches its end.
 		kgo.KeepControlRecords(),
