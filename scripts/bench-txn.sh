@@ -143,8 +143,4 @@ section=$work/section.md
 	echo "$end_marker"
 } >"$section"
 
-if [[ -n $out ]]; then
-	replace_section "$out" "$begin_marker" "$end_marker" "$section"
-	log "wrote $out"
-fi
-cat "$section"
+publish_section "$section"

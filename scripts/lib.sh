@@ -1,8 +1,8 @@
 # lib.sh: helpers the benchmark scripts share. Source it after setting
 # script_name; it defines log, die, listening, free_port, wait_port,
 # start_broker, start_kfake, start_target, stop, stop_all_on_exit, field,
-# median, check_markers, replace_section, load_average, build_bins,
-# machine_facts and print_commands.
+# median, check_markers, replace_section, publish_section, load_average,
+# build_bins, machine_facts and print_commands.
 
 # log MESSAGE...: a line on stderr, prefixed with the script's name.
 log() { printf '%s: %s\n' "${script_name:-script}" "$*" >&2; }
@@ -181,6 +181,17 @@ replace_section() {
 	' "$out" >"$tmp"
 	cat "$tmp" >"$out"
 	rm -f "$tmp"
+}
+
+# publish_section SECTION: prints the results section in the file SECTION
+# and, when out (BENCH_OUT) is set, replaces the section between
+# begin_marker and end_marker in that file with it.
+publish_section() {
+	if [[ -n $out ]]; then
+		replace_section "$out" "$begin_marker" "$end_marker" "$1"
+		log "wrote $out"
+	fi
+	cat "$1"
 }
 
 # load_average: the load average (1, 5, 15 min) to note before a run:
