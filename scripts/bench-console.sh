@@ -6,7 +6,9 @@
 # it prints a Markdown section for docs/BENCHMARKS.md.
 #
 # Two brokers, one after the other, each on free ports over a fresh data
-# directory, seeded the same way by `courier bench console --seed-only`:
+# directory, seeded the same way by `courier bench console --seed-only`,
+# BENCH_CONSOLE_PAIRS times (A, B, A, B...: a single reading of a Go
+# process's RSS varies by some 10 MB with its garbage collector's timing):
 #   A  bin/courier broker --console-addr 127.0.0.1:PORT (the console in the
 #      broker's process, reaching it through in-process connections); after
 #      the seeding, `courier bench console --no-seed` times the console's
@@ -34,12 +36,17 @@
 #   BENCH_CONSOLE_PARTITIONS  partitions of the searched topic (default 4)
 #   BENCH_CONSOLE_ROUNDS      times each operation is timed (default 5)
 #   BENCH_CONSOLE_SETTLE      seconds to wait before an idle reading (default 5)
+#   BENCH_CONSOLE_PAIRS       A/B pairs of brokers (default 3)
+#   BENCH_CONSOLE_BROWSER     also time the topic and group list pages in headless
+#                             Chromium (test/web/console-bench.js, on pair 1's console
+#                             after its memory readings): auto (default: when node,
+#                             test/web/node_modules and /usr/bin/chromium are there), 1, 0
 #   BENCH_DATA_ROOT           where the brokers' data directories go (default $TMPDIR or /tmp)
 #   BENCH_OUT                 also replace the section between the bench-console.sh
 #                             markers in this file (it must hold them), e.g. docs/BENCHMARKS.md
 # A quick trial of the script:
 #   BENCH_CONSOLE_TOPICS=200 BENCH_CONSOLE_GROUPS=20 BENCH_CONSOLE_RECORDS=20000 \
-#     BENCH_CONSOLE_ROUNDS=1 BENCH_CONSOLE_SETTLE=1 scripts/bench-console.sh
+#     BENCH_CONSOLE_ROUNDS=1 BENCH_CONSOLE_SETTLE=1 BENCH_CONSOLE_PAIRS=1 scripts/bench-console.sh
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -51,6 +58,8 @@ size=${BENCH_CONSOLE_SIZE:-100}
 partitions=${BENCH_CONSOLE_PARTITIONS:-4}
 rounds=${BENCH_CONSOLE_ROUNDS:-5}
 settle=${BENCH_CONSOLE_SETTLE:-5}
+pairs=${BENCH_CONSOLE_PAIRS:-3}
+browser=${BENCH_CONSOLE_BROWSER:-auto}
 out=${BENCH_OUT:-}
 begin_marker='<!-- BEGIN bench-console.sh results -->'
 end_marker='<!-- END bench-console.sh results -->'
@@ -59,8 +68,8 @@ script_name=bench-console.sh
 # shellcheck source=lib.sh
 . scripts/lib.sh
 
-((topics >= 0 && groups >= 0 && records > 0 && rounds > 0 && settle >= 0)) ||
-	die "BENCH_CONSOLE_RECORDS and BENCH_CONSOLE_ROUNDS must be positive, the others not negative"
+((topics >= 0 && groups >= 0 && records > 0 && rounds > 0 && pairs > 0 && settle >= 0)) ||
+	die "BENCH_CONSOLE_RECORDS, BENCH_CONSOLE_ROUNDS and BENCH_CONSOLE_PAIRS must be positive, the others not negative"
 [[ -z $out ]] || check_markers "$out" "$begin_marker" "$end_marker"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/courier-bench-console.XXXXXX")
@@ -92,21 +101,23 @@ kmib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 # point NAME: reads the broker's memory as it is and, after a garbage
 # collection (the heap profile with ?gc=1, kept as $work/heap-NAME.pb.gz),
-# its live heap; sets the row rows[NAME] (VmRSS, VmHWM, heap in use, Go
-# sys, heap in use after GC, all in MiB) and rss_kb[NAME].
-declare -A rows rss_kb
+# its live heap; sets rss, hwm (kB), inuse, sys and live (bytes), each
+# indexed by NAME.
+declare -A rss hwm inuse sys live
 point() {
-	local name=$1 rss hwm inuse sys live
-	rss=$(status_kb VmRSS)
-	hwm=$(status_kb VmHWM)
-	inuse=$(metric go_memstats_heap_inuse_bytes)
-	sys=$(metric go_memstats_sys_bytes)
+	local name=$1
+	rss[$name]=$(status_kb VmRSS)
+	hwm[$name]=$(status_kb VmHWM)
+	inuse[$name]=$(metric go_memstats_heap_inuse_bytes)
+	sys[$name]=$(metric go_memstats_sys_bytes)
 	curl -fsS --max-time 30 -o "$work/heap-$name.pb.gz" "$pprof_url/heap?gc=1"
-	live=$(metric go_memstats_heap_inuse_bytes)
-	rss_kb[$name]=$rss
-	rows[$name]="$(kmib "$rss") | $(kmib "$hwm") | $(mib "$inuse") | $(mib "$sys") | $(mib "$live")"
-	log "$name: VmRSS $(kmib "$rss") MiB, VmHWM $(kmib "$hwm") MiB, heap in use $(mib "$inuse") MiB ($(mib "$live") after GC), Go sys $(mib "$sys") MiB"
+	live[$name]=$(metric go_memstats_heap_inuse_bytes)
+	log "$name: VmRSS $(kmib "${rss[$name]}") MiB, VmHWM $(kmib "${hwm[$name]}") MiB, heap in use $(mib "${inuse[$name]}") MiB ($(mib "${live[$name]}") after GC), Go sys $(mib "${sys[$name]}") MiB"
 }
+
+# row NAME: NAME's VmRSS, VmHWM, heap in use, Go sys and heap in use after
+# GC, in MiB, as table cells.
+row() { echo "$(kmib "${rss[$1]}") | $(kmib "${hwm[$1]}") | $(mib "${inuse[$1]}") | $(mib "${sys[$1]}") | $(mib "${live[$1]}")"; }
 
 # sample FILE: every 0.1 s until the file $work/stop-sampling exists (at
 # most an hour), appends the broker's VmRSS in kB to FILE. (Not /metrics:
@@ -120,73 +131,144 @@ sample() {
 	done
 }
 
-# start NAME FLAGS...: a broker over a fresh data directory with /debug/pprof,
-# and FLAGS; sets pprof_url too.
+# start NAME FLAGS...: a broker over a fresh data directory (broker_data)
+# with /debug/pprof, and FLAGS; sets pprof_url too.
 start() {
-	local name=$1 data
+	local name=$1
 	shift
-	data=$(mktemp -d "$data_root/courier-bench-data.XXXXXX")
-	data_dirs+=("$data")
-	start_broker "$name" "$data" --pprof "$@"
+	broker_data=$(mktemp -d "$data_root/courier-bench-data.XXXXXX")
+	data_dirs+=("$broker_data")
+	start_broker "$name" "$broker_data" --pprof "$@"
 	# lib.sh's command line shows its --console-addr '' as nothing.
-	commands+=("${broker_cmd/--console-addr  /--console-addr \'\' }")
+	record "${broker_cmd/--console-addr  /--console-addr \'\' }"
 	pprof_url=${metrics_url%/metrics}/debug/pprof
 }
 
-# seed: seeds the current broker (courier bench console --seed-only).
+# finish: stops the current broker and removes its data directory.
+finish() {
+	stop "$pid" "$stop_seconds"
+	rm -rf "$broker_data"
+}
+
+# seed NAME: seeds the current broker (courier bench console --seed-only).
 seed() {
 	local cmd=(bin/courier bench console --brokers "$addr" "${sizes[@]}" --seed-only)
 	log "${cmd[*]}"
-	commands+=("${cmd[*]}")
+	record "${cmd[*]}"
 	"${cmd[@]}" >"$work/seed-$1.md" || die "$1: the seeding failed"
 	cat "$work/seed-$1.md" >&2
 }
 
-# A: the broker with its console.
-cport=$(free_port)
-start console --console-addr "127.0.0.1:$cport"
-wait_port "$cport" "$pid" || die "the console did not listen on port $cport"
-console_pid=$pid
-seed console
-sleep "$settle"
-point seeded-console
+# record COMMAND: adds COMMAND to the commands shown, those of the first
+# pair (the others differ only in their ports and directories).
+record() { ((pair > 1)) || commands+=("$1"); }
 
-echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || log "cannot reset VmHWM (/proc/$pid/clear_refs): the peak is the sampled RSS only"
-hwm_reset_kb=$(status_kb VmHWM)
-rm -f "$work/stop-sampling"
-sample "$work/samples" &
-sampler=$!
-cmd=(bin/courier bench console --brokers "$addr" --console "http://127.0.0.1:$cport" "${sizes[@]}" --rounds "$rounds" --no-seed)
-log "${cmd[*]}"
-commands+=("${cmd[*]}")
-"${cmd[@]}" >"$work/ops.md" || die "courier bench console failed"
-touch "$work/stop-sampling"
-wait "$sampler"
-cat "$work/ops.md" >&2
-peak_hwm=$(status_kb VmHWM)
-peak_rss=$(awk '$1 > m { m = $1 } END { print m + 0 }' "$work/samples")
-nsamples=$(wc -l <"$work/samples")
-rss_kb[peak]=$((peak_hwm > peak_rss ? peak_hwm : peak_rss))
-log "workload: VmHWM $(kmib "$peak_hwm") MiB (reset to $(kmib "$hwm_reset_kb") at its start), largest sampled RSS $(kmib "$peak_rss") MiB ($nsamples samples)"
-sleep "$settle"
-point after-console
-stop "$console_pid" "$stop_seconds"
+# run_console: pair $pair's broker with its console: seeded, read idle,
+# timed by courier bench console while its RSS is sampled (the peak), read
+# again after the workload.
+run_console() {
+	local a=a$pair cport cmd peak_hwm peak_rss
+	cport=$(free_port)
+	start "console-$pair" --console-addr "127.0.0.1:$cport"
+	wait_port "$cport" "$pid" || die "the console did not listen on port $cport"
+	seed "$a"
+	sleep "$settle"
+	point "$a-idle"
+	echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || log "cannot reset VmHWM (/proc/$pid/clear_refs): the peak is the sampled RSS only"
+	rm -f "$work/stop-sampling" "$work/samples"
+	sample "$work/samples" &
+	local sampler=$!
+	cmd=(bin/courier bench console --brokers "$addr" --console "http://127.0.0.1:$cport" "${sizes[@]}" --rounds "$rounds" --no-seed)
+	log "${cmd[*]}"
+	record "${cmd[*]}"
+	"${cmd[@]}" >"$work/ops-$pair.md" || die "courier bench console failed"
+	touch "$work/stop-sampling"
+	wait "$sampler"
+	cat "$work/ops-$pair.md" >&2
+	peak_hwm=$(status_kb VmHWM)
+	peak_rss=$(awk '$1 > m { m = $1 } END { print m + 0 }' "$work/samples")
+	rss[$a-peak]=$peak_rss
+	hwm[$a-peak]=$((peak_hwm > peak_rss ? peak_hwm : peak_rss))
+	log "$a workload: VmHWM $(kmib "$peak_hwm") MiB, largest sampled RSS $(kmib "$peak_rss") MiB ($(wc -l <"$work/samples") samples)"
+	sleep "$settle"
+	point "$a-after"
+	((pair > 1)) || pages "http://127.0.0.1:$cport"
+	finish
+}
 
-# B: the same broker without its console, seeded alike.
-start no-console
-seed no-console
-sleep "$settle"
-point seeded-no-console
-stop "$pid" "$stop_seconds"
+# pages URL: times the list pages of the console at URL in headless
+# Chromium (test/web/console-bench.js) into $work/pages.json, unless
+# BENCH_CONSOLE_BROWSER says not to or (auto) node, the packages or
+# chromium are missing; pages_note says why not.
+pages_note=""
+pages() {
+	local cmd=(node test/web/console-bench.js "$1" "$topics" "$groups" "$rounds")
+	if [[ $browser == 0 ]]; then
+		pages_note="not run (BENCH_CONSOLE_BROWSER=0)"
+		return
+	fi
+	if ! command -v node >/dev/null || [[ ! -d test/web/node_modules/playwright-core || ! -x /usr/bin/chromium ]]; then
+		[[ $browser == auto ]] || die "BENCH_CONSOLE_BROWSER=1 needs node, test/web/node_modules (npm ci in test/web) and /usr/bin/chromium"
+		pages_note="not run: it needs node, test/web/node_modules (npm ci in test/web) and /usr/bin/chromium"
+		return
+	fi
+	log "${cmd[*]}"
+	record "${cmd[*]}"
+	"${cmd[@]}" >"$work/pages.out" 2>&1 || {
+		cat "$work/pages.out" >&2
+		die "the browser timing failed"
+	}
+	grep '^{' "$work/pages.out" | tail -n1 >"$work/pages.json"
+	cat "$work/pages.json" >&2
+}
 
-# What the console added, and where (heap profiles compared).
-diff_mib() { kmib $((${rss_kb[$1]} - ${rss_kb[seeded-no-console]})); }
+# pages_summary: the pages' timings as a sentence.
+pages_summary() {
+	[[ -s $work/pages.json ]] || {
+		echo "Pages in headless Chromium: ${pages_note:-not run}."
+		return
+	}
+	node -e '
+		const s = JSON.parse(require("fs").readFileSync(0, "utf8"));
+		const med = (xs) => { const v = [...xs].sort((a, b) => a - b); const n = v.length; return n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2; };
+		const f = (xs) => `${med(xs)} ms median, ${Math.max(...xs)} ms at most (${xs.join(", ")})`;
+		console.log(`Pages in headless Chromium (pair 1, from routing to the list drawn, the API call included): the topic list ("${s.topicCount}") ${f(s.topicsMs)}; the group list ("${s.groupsStatus}") ${f(s.groupsMs)}.`);
+	' <"$work/pages.json"
+}
+
+# run_plain: pair $pair's broker without its console, seeded alike.
+run_plain() {
+	start "plain-$pair"
+	seed "b$pair"
+	sleep "$settle"
+	point "b$pair"
+	finish
+}
+
+for ((pair = 1; pair <= pairs; pair++)); do
+	run_console
+	run_plain
+done
+
+# What the console added in each pair (A minus B, MiB) and where (pair
+# 1's heap profiles compared).
+kdiff() { kmib $(($1 - $2)); }
+bdiff() { mib $(($1 - $2)); }
+declare -a d_idle d_peak d_after d_live
+for ((pair = 1; pair <= pairs; pair++)); do
+	b=${rss[b$pair]}
+	d_idle+=("$(kdiff "${rss[a$pair-idle]}" "$b")")
+	d_peak+=("$(kdiff "${hwm[a$pair-peak]}" "$b")")
+	d_after+=("$(kdiff "${rss[a$pair-after]}" "$b")")
+	d_live+=("$(bdiff "${live[a$pair-after]}" "${live[b$pair]}")")
+done
+med() { printf '%s\n' "$@" | median; }
 pprof_top() { go tool pprof -top -nodecount=12 "$@" 2>/dev/null | sed -n '/flat%/,$p'; }
-pprof_top -sample_index=inuse_space -diff_base "$work/heap-seeded-no-console.pb.gz" "$work/heap-after-console.pb.gz" >"$work/inuse-diff.txt" || true
-pprof_top -sample_index=alloc_space -diff_base "$work/heap-seeded-console.pb.gz" "$work/heap-after-console.pb.gz" >"$work/alloc-workload.txt" || true
-log "live heap after the workload, minus the broker without its console (go tool pprof -diff_base):"
+pprof_top -sample_index=inuse_space -diff_base "$work/heap-b1.pb.gz" "$work/heap-a1-after.pb.gz" >"$work/inuse-diff.txt" || true
+pprof_top -sample_index=alloc_space -diff_base "$work/heap-a1-idle.pb.gz" "$work/heap-a1-after.pb.gz" >"$work/alloc-workload.txt" || true
+log "pair 1: live heap after the workload, minus the broker without its console (go tool pprof -diff_base):"
 cat "$work/inuse-diff.txt" >&2
-log "allocated during the console's workload:"
+log "pair 1: allocated during the console's workload:"
 cat "$work/alloc-workload.txt" >&2
 
 section=$work/section.md
@@ -194,35 +276,50 @@ section=$work/section.md
 	echo "$begin_marker"
 	echo
 	machine_facts "$data_root" "$load_before"
-	echo "- Seeded: $topics topics of 1 partition, $groups groups with committed offsets, $records records of $size bytes on $partitions partitions; $rounds rounds of each operation"
+	echo "- Seeded: $topics topics of 1 partition, $groups groups with committed offsets, $records records of $size bytes on $partitions partitions; $rounds rounds of each operation; $pairs pairs of brokers"
+	echo "- Load average (1, 5, 15 min) after the run: $(load_average)"
 	echo
-	echo "Seeding (the same for both brokers): $(head -n1 "$work/seed-console.md")"
+	echo "Seeding (pair 1, the same for every broker): $(head -n1 "$work/seed-a1.md")"
 	echo
-	echo "The console's API (the broker with its console; times from the first request to the last answer's last byte):"
+	echo "The console's API on the broker with its console (times from the first request to the last answer's last byte):"
 	echo
-	sed '/^- /d; /^$/d' "$work/ops.md"
+	echo "| Pair | Operation | Items | Calls | Answer bytes | Rounds | Median ms | Max ms |"
+	echo "|---:|---|---:|---:|---:|---:|---:|---:|"
+	for ((pair = 1; pair <= pairs; pair++)); do
+		awk -v p="$pair" 'NR > 2 && /^\|/ { print "| " p " " $0 }' "$work/ops-$pair.md"
+	done
 	echo
-	sed -n '/^- /p' "$work/ops.md"
+	sed -n '/^- /p' "$work/ops-1.md"
+	echo
+	pages_summary
 	echo
 	echo "The broker's memory (MiB):"
 	echo
-	echo "| Broker | Point | VmRSS | VmHWM | Go heap in use | Go sys | Heap in use after GC |"
-	echo "|---|---|---:|---:|---:|---:|---:|"
-	echo "| with console | seeded, console idle (never used) | ${rows[seeded-console]} |"
-	echo "| with console | peak during the console's workload | $(kmib "$peak_rss") (sampled) | $(kmib "$peak_hwm") | | | |"
-	echo "| with console | after the workload, idle ${settle} s | ${rows[after-console]} |"
-	echo "| without console | seeded | ${rows[seeded-no-console]} |"
+	echo "| Pair | Broker | Point | VmRSS | VmHWM | Go heap in use | Go sys | Heap in use after GC |"
+	echo "|---:|---|---|---:|---:|---:|---:|---:|"
+	for ((pair = 1; pair <= pairs; pair++)); do
+		echo "| $pair | with console | seeded, console idle (never used) | $(row "a$pair-idle") |"
+		echo "| $pair | with console | peak during the console's workload | $(kmib "${rss[a$pair-peak]}") (sampled) | $(kmib "${hwm[a$pair-peak]}") | | | |"
+		echo "| $pair | with console | after the workload, idle ${settle} s | $(row "a$pair-after") |"
+		echo "| $pair | without console | seeded | $(row "b$pair") |"
+	done
 	echo
-	echo "What the console adds to the broker's RSS (minus the broker without its console, seeded alike):"
-	echo "idle $(diff_mib seeded-console) MiB, at the workload's peak $(diff_mib peak) MiB, after it $(diff_mib after-console) MiB."
+	echo "What the console adds (MiB; the broker with its console minus the one without, in the same pair):"
 	echo
-	echo "Live heap after the workload minus the broker without its console (\`go tool pprof -top -sample_index=inuse_space -diff_base\`):"
+	echo "| Pair | Idle VmRSS | Peak: VmHWM during the workload minus VmRSS without console | VmRSS after the workload | Live heap after the workload |"
+	echo "|---:|---:|---:|---:|---:|"
+	for ((i = 0; i < pairs; i++)); do
+		echo "| $((i + 1)) | ${d_idle[i]} | ${d_peak[i]} | ${d_after[i]} | ${d_live[i]} |"
+	done
+	echo "| median | $(med "${d_idle[@]}") | $(med "${d_peak[@]}") | $(med "${d_after[@]}") | $(med "${d_live[@]}") |"
+	echo
+	echo "Live heap after the workload minus the broker without its console, pair 1 (\`go tool pprof -top -sample_index=inuse_space -diff_base\`):"
 	echo
 	echo '```'
 	cat "$work/inuse-diff.txt"
 	echo '```'
 	echo
-	echo "Allocated during the console's workload (\`-sample_index=alloc_space\`, before and after it):"
+	echo "Allocated during the console's workload, pair 1 (\`-sample_index=alloc_space\`, before and after it):"
 	echo
 	echo '```'
 	cat "$work/alloc-workload.txt"
