@@ -19,7 +19,9 @@ package webconsole
 // or size in this listing ("–" on the page), not an error for the list.
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -98,7 +100,36 @@ func (st *topicState) list(c *call) error {
 	if sizeErr != nil {
 		out.SizeError = kafkaError("describe log dirs", sizeErr).Error()
 	}
-	return c.JSON(http.StatusOK, out)
+	return c.writeTopicList(out)
+}
+
+// writeTopicList answers list as JSON (topicList's shape) a row at a
+// time: encoded whole, 10,000 rows were a buffer of some 2 MB, grown by
+// doubling, and kept in encoding/json's pool afterwards.
+func (c *call) writeTopicList(list topicList) error {
+	c.w.Header().Set("Content-Type", "application/json")
+	c.w.Header().Set("Cache-Control", "no-store")
+	c.w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(c.w, 32<<10)
+	enc := json.NewEncoder(bw)
+	bw.WriteString(`{"topics":[`)
+	for i := range list.Topics {
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		if err := enc.Encode(&list.Topics[i]); err != nil {
+			return err
+		}
+	}
+	bw.WriteString("]")
+	if list.SizeError != "" {
+		bw.WriteString(`,"size_error":`)
+		if err := enc.Encode(list.SizeError); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(bw, `,"took_ms":%d}`+"\n", list.TookMs)
+	return bw.Flush()
 }
 
 // clusterTopics asks one broker for the metadata of every topic (those the
