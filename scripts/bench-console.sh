@@ -13,13 +13,17 @@
 #      broker's process, reaching it through in-process connections); after
 #      the seeding, `courier bench console --no-seed` times the console's
 #      API while the broker's memory is sampled;
-#   B  the same broker with --console-addr '' (no console), seeded alike.
-# The broker's memory is read at points: after the seeding (console idle,
-# never used), the peak during the console's workload, and after it; and
-# the same after B's seeding. The differences from B are what the console
-# adds: the console's own memory and the broker's share of serving its
-# reads, which are in one process and cannot be told apart by RSS (the
-# heap profiles, compared with go tool pprof, say where it goes).
+#   B  the same broker with --console-addr '' (no console), seeded alike;
+#      then a plain consumer (courier consume) reads the million records as
+#      many times as the console's search does.
+# The broker's memory is read at points: after the seeding (at rest; A's
+# console never used), the peak during the workload (A: the console's; B:
+# the consumer's), and after it. The differences from B are what the
+# console adds: the console's own memory and the broker's share of serving
+# its reads are in one process and cannot be told apart by RSS, so B's
+# consumer shows what serving such reads costs the broker without any
+# console, and the heap profiles (compared with go tool pprof) say where
+# the memory goes.
 #
 # Figures at each point: VmRSS and VmHWM from /proc/PID/status (the peak
 # during the workload is VmHWM after /proc/PID/clear_refs reset it to the
@@ -139,8 +143,13 @@ start() {
 	broker_data=$(mktemp -d "$data_root/courier-bench-data.XXXXXX")
 	data_dirs+=("$broker_data")
 	start_broker "$name" "$broker_data" --pprof "$@"
-	# lib.sh's command line shows its --console-addr '' as nothing.
-	record "${broker_cmd/--console-addr  /--console-addr \'\' }"
+	# lib.sh's command line has --console-addr '' (shown as nothing); a
+	# --console-addr in FLAGS comes later and wins, and is all it shows.
+	if [[ " $* " == *" --console-addr "* ]]; then
+		record "${broker_cmd/--console-addr  /}"
+	else
+		record "${broker_cmd/--console-addr  /--console-addr \'\' }"
+	fi
 	pprof_url=${metrics_url%/metrics}/debug/pprof
 }
 
@@ -163,33 +172,52 @@ seed() {
 # pair (the others differ only in their ports and directories).
 record() { ((pair > 1)) || commands+=("$1"); }
 
+# peak NAME OUT COMMAND...: runs COMMAND (its output in OUT) while the
+# broker's RSS is sampled, VmHWM reset as it starts; sets rss[NAME-peak]
+# (the largest sample) and hwm[NAME-peak] (the peak: VmHWM, or the largest
+# sample if larger).
+peak() {
+	local name=$1 outf=$2 sampler peak_hwm peak_rss
+	shift 2
+	echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || log "cannot reset VmHWM (/proc/$pid/clear_refs): the peak is the sampled RSS only"
+	rm -f "$work/stop-sampling" "$work/samples"
+	sample "$work/samples" &
+	sampler=$!
+	log "$*"
+	"$@" >"$outf" || die "$name: $1 failed"
+	touch "$work/stop-sampling"
+	wait "$sampler"
+	peak_hwm=$(status_kb VmHWM)
+	peak_rss=$(awk '$1 > m { m = $1 } END { print m + 0 }' "$work/samples")
+	rss[$name-peak]=$peak_rss
+	hwm[$name-peak]=$((peak_hwm > peak_rss ? peak_hwm : peak_rss))
+	log "$name workload: VmHWM $(kmib "$peak_hwm") MiB, largest sampled RSS $(kmib "$peak_rss") MiB ($(wc -l <"$work/samples") samples)"
+}
+
+# read_records: reads the whole records topic with a plain consumer (courier
+# consume, franz-go's default fetch sizes), rounds times.
+read_records() {
+	local i
+	for ((i = 0; i < rounds; i++)); do
+		bin/courier consume console-bench-records --brokers "$addr" --from-beginning -n "$records" --format '%o\n' --timeout 5m || return
+	done
+}
+
 # run_console: pair $pair's broker with its console: seeded, read idle,
 # timed by courier bench console while its RSS is sampled (the peak), read
 # again after the workload.
 run_console() {
-	local a=a$pair cport cmd peak_hwm peak_rss
+	local a=a$pair cport cmd
 	cport=$(free_port)
 	start "console-$pair" --console-addr "127.0.0.1:$cport"
 	wait_port "$cport" "$pid" || die "the console did not listen on port $cport"
 	seed "$a"
 	sleep "$settle"
 	point "$a-idle"
-	echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || log "cannot reset VmHWM (/proc/$pid/clear_refs): the peak is the sampled RSS only"
-	rm -f "$work/stop-sampling" "$work/samples"
-	sample "$work/samples" &
-	local sampler=$!
 	cmd=(bin/courier bench console --brokers "$addr" --console "http://127.0.0.1:$cport" "${sizes[@]}" --rounds "$rounds" --no-seed)
-	log "${cmd[*]}"
 	record "${cmd[*]}"
-	"${cmd[@]}" >"$work/ops-$pair.md" || die "courier bench console failed"
-	touch "$work/stop-sampling"
-	wait "$sampler"
+	peak "$a" "$work/ops-$pair.md" "${cmd[@]}"
 	cat "$work/ops-$pair.md" >&2
-	peak_hwm=$(status_kb VmHWM)
-	peak_rss=$(awk '$1 > m { m = $1 } END { print m + 0 }' "$work/samples")
-	rss[$a-peak]=$peak_rss
-	hwm[$a-peak]=$((peak_hwm > peak_rss ? peak_hwm : peak_rss))
-	log "$a workload: VmHWM $(kmib "$peak_hwm") MiB, largest sampled RSS $(kmib "$peak_rss") MiB ($(wc -l <"$work/samples") samples)"
 	sleep "$settle"
 	point "$a-after"
 	((pair > 1)) || pages "http://127.0.0.1:$cport"
@@ -236,12 +264,20 @@ pages_summary() {
 	' <"$work/pages.json"
 }
 
-# run_plain: pair $pair's broker without its console, seeded alike.
+# run_plain: pair $pair's broker without its console, seeded alike, read
+# at rest, then while a plain consumer reads the million records as many
+# times as the console's search does (the broker's own cost of serving
+# such reads, console or not), and after.
 run_plain() {
+	local b=b$pair
 	start "plain-$pair"
-	seed "b$pair"
+	seed "$b"
 	sleep "$settle"
-	point "b$pair"
+	point "$b"
+	record "bin/courier consume console-bench-records --brokers $addr --from-beginning -n $records --format '%o\\n' >/dev/null   # $rounds times"
+	peak "$b" /dev/null read_records
+	sleep "$settle"
+	point "$b-after"
 	finish
 }
 
@@ -254,17 +290,17 @@ done
 # 1's heap profiles compared).
 kdiff() { kmib $(($1 - $2)); }
 bdiff() { mib $(($1 - $2)); }
-declare -a d_idle d_peak d_after d_live
+declare -a d_idle d_peak d_read d_after d_live
 for ((pair = 1; pair <= pairs; pair++)); do
-	b=${rss[b$pair]}
-	d_idle+=("$(kdiff "${rss[a$pair-idle]}" "$b")")
-	d_peak+=("$(kdiff "${hwm[a$pair-peak]}" "$b")")
-	d_after+=("$(kdiff "${rss[a$pair-after]}" "$b")")
-	d_live+=("$(bdiff "${live[a$pair-after]}" "${live[b$pair]}")")
+	d_idle+=("$(kdiff "${rss[a$pair-idle]}" "${rss[b$pair]}")")
+	d_peak+=("$(kdiff "${hwm[a$pair-peak]}" "${rss[b$pair]}")")
+	d_read+=("$(kdiff "${hwm[a$pair-peak]}" "${hwm[b$pair-peak]}")")
+	d_after+=("$(kdiff "${rss[a$pair-after]}" "${rss[b$pair-after]}")")
+	d_live+=("$(bdiff "${live[a$pair-after]}" "${live[b$pair-after]}")")
 done
 med() { printf '%s\n' "$@" | median; }
 pprof_top() { go tool pprof -top -nodecount=12 "$@" 2>/dev/null | sed -n '/flat%/,$p'; }
-pprof_top -sample_index=inuse_space -diff_base "$work/heap-b1.pb.gz" "$work/heap-a1-after.pb.gz" >"$work/inuse-diff.txt" || true
+pprof_top -sample_index=inuse_space -diff_base "$work/heap-b1-after.pb.gz" "$work/heap-a1-after.pb.gz" >"$work/inuse-diff.txt" || true
 pprof_top -sample_index=alloc_space -diff_base "$work/heap-a1-idle.pb.gz" "$work/heap-a1-after.pb.gz" >"$work/alloc-workload.txt" || true
 log "pair 1: live heap after the workload, minus the broker without its console (go tool pprof -diff_base):"
 cat "$work/inuse-diff.txt" >&2
@@ -301,19 +337,21 @@ section=$work/section.md
 		echo "| $pair | with console | seeded, console idle (never used) | $(row "a$pair-idle") |"
 		echo "| $pair | with console | peak during the console's workload | $(kmib "${rss[a$pair-peak]}") (sampled) | $(kmib "${hwm[a$pair-peak]}") | | | |"
 		echo "| $pair | with console | after the workload, idle ${settle} s | $(row "a$pair-after") |"
-		echo "| $pair | without console | seeded | $(row "b$pair") |"
+		echo "| $pair | without console | seeded, at rest | $(row "b$pair") |"
+		echo "| $pair | without console | peak while a consumer reads the $records records $rounds times | $(kmib "${rss[b$pair-peak]}") (sampled) | $(kmib "${hwm[b$pair-peak]}") | | | |"
+		echo "| $pair | without console | after that, idle ${settle} s | $(row "b$pair-after") |"
 	done
 	echo
 	echo "What the console adds (MiB; the broker with its console minus the one without, in the same pair):"
 	echo
-	echo "| Pair | Idle VmRSS | Peak: VmHWM during the workload minus VmRSS without console | VmRSS after the workload | Live heap after the workload |"
-	echo "|---:|---:|---:|---:|---:|"
+	echo "| Pair | At rest (VmRSS) | Peak (VmHWM) over the broker at rest | Peak over the broker serving a consumer the same records | VmRSS after | Live heap after |"
+	echo "|---:|---:|---:|---:|---:|---:|"
 	for ((i = 0; i < pairs; i++)); do
-		echo "| $((i + 1)) | ${d_idle[i]} | ${d_peak[i]} | ${d_after[i]} | ${d_live[i]} |"
+		echo "| $((i + 1)) | ${d_idle[i]} | ${d_peak[i]} | ${d_read[i]} | ${d_after[i]} | ${d_live[i]} |"
 	done
-	echo "| median | $(med "${d_idle[@]}") | $(med "${d_peak[@]}") | $(med "${d_after[@]}") | $(med "${d_live[@]}") |"
+	echo "| median | $(med "${d_idle[@]}") | $(med "${d_peak[@]}") | $(med "${d_read[@]}") | $(med "${d_after[@]}") | $(med "${d_live[@]}") |"
 	echo
-	echo "Live heap after the workload minus the broker without its console, pair 1 (\`go tool pprof -top -sample_index=inuse_space -diff_base\`):"
+	echo "Live heap after the workloads, the broker with its console minus the one without, pair 1 (\`go tool pprof -top -sample_index=inuse_space -diff_base\`):"
 	echo
 	echo '```'
 	cat "$work/inuse-diff.txt"
