@@ -50,6 +50,9 @@ and --partitions. scripts/bench-console.sh runs both around the broker's
 memory readings.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
 			opts, err := cf.connect(cmd)
 			if err != nil {
 				return err

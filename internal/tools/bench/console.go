@@ -181,6 +181,12 @@ func (cfg ConsoleConfig) withDefaults() (ConsoleConfig, error) {
 	return cfg, nil
 }
 
+// Validate checks cfg as RunConsole would, before anything connects.
+func (cfg ConsoleConfig) Validate() error {
+	_, err := cfg.withDefaults()
+	return err
+}
+
 // logf tells cfg.Log what runs.
 func (cfg ConsoleConfig) logf(format string, args ...any) {
 	if cfg.Log != nil {

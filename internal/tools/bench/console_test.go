@@ -178,7 +178,7 @@ func TestConsoleConfigDefaults(t *testing.T) {
 		{Console: "http://x", Groups: -10}, // negative
 		{Console: "http://x", Operations: []string{"topics", "lag"}}, // no such operation
 	} {
-		if _, err := c.withDefaults(); err == nil {
+		if err := c.Validate(); err == nil {
 			t.Errorf("%+v: no error", c)
 		}
 	}
