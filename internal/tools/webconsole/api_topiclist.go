@@ -260,7 +260,8 @@ func chunkOffsets(ctx context.Context, cl *kgo.Client, chunk []listedTopic) erro
 }
 
 // listOffsetsAt sends leader the partitions of req at timestamp ts (req
-// itself is shared between the timestamps: it is copied).
+// itself is shared between the timestamps, and kgo sets the version on
+// the request it sends: it is copied).
 func listOffsetsAt(ctx context.Context, cl *kgo.Client, leader int32, req *kmsg.ListOffsetsRequest, ts int64) (kmsg.Response, error) {
 	r := *req
 	r.Topics = make([]kmsg.ListOffsetsRequestTopic, len(req.Topics))
@@ -296,7 +297,8 @@ func chunkSizes(ctx context.Context, cl *kgo.Client, brokers []int32, chunk []li
 	var fan fanOut
 	for _, id := range brokers {
 		fan.do(func() (kmsg.Response, error) {
-			kr, err := cl.Broker(int(id)).RetriableRequest(ctx, req)
+			r := *req // kgo sets the version on the request it sends
+			kr, err := cl.Broker(int(id)).RetriableRequest(ctx, &r)
 			if err == nil {
 				err = kerr.ErrorForCode(kr.(*kmsg.DescribeLogDirsResponse).ErrorCode)
 			}
