@@ -212,7 +212,7 @@ func (b *Broker) fetchPartition(ctx context.Context, topic string, r *kmsg.Fetch
 	if !ok {
 		return 0, 0, nil // the fetch memory budget is short: no records this time
 	}
-	data, aborted, err := b.readFor(p, r.IsolationLevel, rp.FetchOffset, int32(readMax))
+	data, aborted, err := b.readFor(p, r.IsolationLevel, rp.FetchOffset, int32(readMax), first)
 	if err != nil {
 		b.fetchMem.Release(held)
 		sp.ErrorCode = errorCode(err)
@@ -222,9 +222,10 @@ func (b *Broker) fetchPartition(ctx context.Context, topic string, r *kmsg.Fetch
 		return 0, 0, err
 	}
 	if !first && int64(len(data)) > limit {
-		// Read always returns its first batch whole; only the response's
-		// first batch may exceed the limits (KIP-74), so a later partition
-		// whose next batch does not fit sends nothing this time.
+		// Only the response's first batch may exceed the limits (KIP-74):
+		// a later partition whose next batch does not fit sends nothing
+		// this time (readFor's ReadWithin did not even read it, unless
+		// the fetch memory budget gave more than the limit).
 		b.fetchMem.Release(held)
 		return 0, 0, nil
 	}
@@ -240,13 +241,24 @@ func (b *Broker) fetchPartition(ctx context.Context, topic string, r *kmsg.Fetch
 // readFor reads a partition for a fetch at its isolation level: read_committed
 // (1) stops at the last stable offset and lists the aborted transactions
 // the client must drop from what it got; read_uncommitted reads to the high
-// watermark.
-func (b *Broker) readFor(p *partition, isolation int8, offset int64, maxBytes int32) ([]byte, []kmsg.FetchResponseTopicPartitionAbortedTransaction, error) {
-	if isolation != isolationReadCommitted {
-		data, err := p.log.Read(offset, maxBytes)
-		return data, nil, err
+// watermark. Only the response's first partition with data (first) gets
+// its first batch whole whatever its size; the others only what fits in
+// maxBytes, and a batch that does not fit is not read.
+func (b *Broker) readFor(p *partition, isolation int8, offset int64, maxBytes int32, first bool) ([]byte, []kmsg.FetchResponseTopicPartitionAbortedTransaction, error) {
+	committed := isolation == isolationReadCommitted
+	var (
+		data    []byte
+		aborted []storage.AbortedTxn
+		err     error
+	)
+	switch {
+	case !first:
+		data, aborted, err = p.log.ReadWithin(offset, maxBytes, committed)
+	case committed:
+		data, aborted, err = p.log.ReadCommitted(offset, maxBytes)
+	default:
+		data, err = p.log.Read(offset, maxBytes)
 	}
-	data, aborted, err := p.log.ReadCommitted(offset, maxBytes)
 	if err != nil || len(aborted) == 0 {
 		return data, nil, err
 	}

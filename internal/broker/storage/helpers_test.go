@@ -199,6 +199,7 @@ type faultFS struct {
 	noSync    bool // skip real fsyncs (fuzzing is about logic, not durability)
 	fileSyncs atomic.Int64
 	dirSyncs  atomic.Int64
+	readBytes atomic.Int64 // bytes asked of ReadAt, by every file
 
 	mu      sync.Mutex
 	onSync  func(name string) error
@@ -253,6 +254,11 @@ func (f *faultFile) Sync() error {
 		return nil
 	}
 	return f.file.Sync()
+}
+
+func (f *faultFile) ReadAt(p []byte, off int64) (int, error) {
+	f.fs.readBytes.Add(int64(len(p)))
+	return f.file.ReadAt(p, off)
 }
 
 func (f *faultFile) WriteAt(p []byte, off int64) (int, error) {

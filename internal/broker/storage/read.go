@@ -48,19 +48,34 @@ const minReadWindow = 16 << 10
 // Control batches (transaction markers) are returned as stored; clients
 // step over them. They hold a record, so they never count as empty here.
 func (l *Log) Read(offset int64, maxBytes int32) ([]byte, error) {
-	return l.read(offset, maxBytes, false)
+	return l.read(offset, maxBytes, false, false)
+}
+
+// ReadWithin is Read for a fetch response that already holds data: only
+// batches that fit in maxBytes are returned, the first one included, and a
+// first batch that does not fit is not read at all (an empty result). A
+// consumer fetching in small steps across partitions would otherwise have
+// the next partition's first batch read whole, only to be dropped, on
+// every fetch. With committed it reads as ReadCommitted.
+func (l *Log) ReadWithin(offset int64, maxBytes int32, committed bool) ([]byte, []AbortedTxn, error) {
+	b, err := l.read(offset, maxBytes, committed, true)
+	if err != nil || len(b) == 0 || !committed {
+		return b, nil, err
+	}
+	return b, l.abortedIn(offset, b), nil
 }
 
 // read is Read, or with committed ReadCommitted's batches: those below the
-// last stable offset instead of the high watermark.
-func (l *Log) read(offset int64, maxBytes int32, committed bool) ([]byte, error) {
-	b, err := l.readSwapSafe(offset, maxBytes, committed)
+// last stable offset instead of the high watermark; with within, only
+// batches that fit in maxBytes (ReadWithin).
+func (l *Log) read(offset int64, maxBytes int32, committed, within bool) ([]byte, error) {
+	b, err := l.readSwapSafe(offset, maxBytes, committed, within)
 	for steps := 0; err == nil && steps < maxEmptySteps; steps++ {
 		last, empty := emptyBatches(b)
 		if !empty {
 			break
 		}
-		more, merr := l.readSwapSafe(last+1, max(maxBytes-int32(len(b)), 1), committed)
+		more, merr := l.readSwapSafe(last+1, max(maxBytes-int32(len(b)), 1), committed, within)
 		if merr != nil || len(more) == 0 {
 			break // at the high watermark, or the log changed: what we have is right
 		}
@@ -92,9 +107,9 @@ func emptyBatches(b []byte) (last int64, empty bool) {
 // readSwapSafe is one read, tried again when the cleaner swapped its
 // segment out between locate and acquire (rare: it needs the file cache
 // to have closed the file).
-func (l *Log) readSwapSafe(offset int64, maxBytes int32, committed bool) ([]byte, error) {
+func (l *Log) readSwapSafe(offset int64, maxBytes int32, committed, within bool) ([]byte, error) {
 	for attempt := 0; ; attempt++ {
-		b, replaced, err := l.readOnce(offset, maxBytes, committed)
+		b, replaced, err := l.readOnce(offset, maxBytes, committed, within)
 		if !replaced || attempt == 3 {
 			return b, err
 		}
@@ -103,7 +118,7 @@ func (l *Log) readSwapSafe(offset int64, maxBytes int32, committed bool) ([]byte
 
 // readOnce is one attempt of Read. replaced reports a failure because the
 // cleaner swapped the segment out, which a new attempt gets past.
-func (l *Log) readOnce(offset int64, maxBytes int32, committed bool) (b []byte, replaced bool, err error) {
+func (l *Log) readOnce(offset int64, maxBytes int32, committed, within bool) (b []byte, replaced bool, err error) {
 	v, found, err := l.locate(offset, committed)
 	if err != nil || !found {
 		return nil, false, err
@@ -111,7 +126,7 @@ func (l *Log) readOnce(offset int64, maxBytes int32, committed bool) (b []byte, 
 	interval := int64(l.cfg.Load().IndexIntervalBytes)
 	f, release, err := v.seg.acquire(l.fs, l.opts.Files)
 	if err == nil {
-		b, err = readBatches(v, f, offset, int64(max(maxBytes, 1)), 2*interval)
+		b, err = readBatches(v, f, offset, int64(max(maxBytes, 1)), 2*interval, within)
 		release()
 	}
 	if err != nil && v.seg.replaced.Load() {
@@ -176,11 +191,13 @@ func (l *Log) locate(offset int64, committed bool) (v view, found bool, err erro
 }
 
 // readBatches reads from segment view v (whose file is f) the batches beginning with the one
-// holding offset, up to maxBytes (at least the first whole batch). It reads
-// slack+maxBytes bytes from the indexed position below offset in one go,
-// which normally covers both the walk to the target batch and the result;
-// a second read is needed only when it does not.
-func readBatches(v view, f file, offset, maxBytes, slack int64) ([]byte, error) {
+// holding offset, up to maxBytes (at least the first whole batch, unless
+// within: then a first batch larger than maxBytes is not read, and the
+// result is empty). It reads slack+maxBytes bytes from the indexed
+// position below offset in one go, which normally covers both the walk to
+// the target batch and the result; a second read is needed only when it
+// does not.
+func readBatches(v view, f file, offset, maxBytes, slack int64, within bool) ([]byte, error) {
 	end := v.size
 	var pos int64
 	if rel := offset - v.seg.base; rel > 0 {
@@ -234,6 +251,9 @@ func readBatches(v view, f file, offset, maxBytes, slack int64) ([]byte, error) 
 		at += size
 	}
 
+	if within && size > maxBytes {
+		return nil, nil
+	}
 	// Make sure the first batch is wholly in the buffer, then take whole
 	// batches after it while they fit in maxBytes.
 	if at+size > bufPos+int64(len(buf)) {

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+
+	"github.com/courier-dev/courier/internal/broker/vfs"
 )
 
 func TestReadLimits(t *testing.T) {
@@ -229,5 +231,63 @@ func TestOffsetForTimeAndMaxTimestamp(t *testing.T) {
 	}
 	if off, ts, _ := l.OffsetForTime(0); off != 3 || ts != 101 {
 		t.Fatalf("after DeleteRecords(3): OffsetForTime(0) = %d, %d", off, ts)
+	}
+}
+
+// TestReadWithin: a fetch's later partitions get only the batches that fit,
+// and a first batch that does not fit is not even read (a consumer fetching
+// in small steps across partitions had the next partition's first batch
+// read whole on every fetch, then dropped).
+func TestReadWithin(t *testing.T) {
+	ffs := &faultFS{FS: vfs.Default}
+	l, err := openLog(ffs, t.TempDir(), Config{}, Options{Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	big, _ := mustAppend(t, l, batch(500).values(200)) // offsets 0-499, ~100 KB
+	a, _ := mustAppend(t, l, batch(2).values(100))     // 500-501
+	b, _ := mustAppend(t, l, batch(2).values(100))     // 502-503
+	tests := []struct {
+		name      string
+		offset    int64
+		maxBytes  int32
+		committed bool
+		want      []byte
+	}{
+		{"a first batch over maxBytes is not returned", 0, int32(len(big) - 1), false, nil},
+		{"nor read_committed", 0, int32(len(big) - 1), true, nil},
+		{"one that fits exactly is", 0, int32(len(big)), false, big},
+		{"whole batches while they fit", 500, int32(len(a) + len(b) - 1), false, a},
+		{"both", 500, int32(len(a) + len(b)), true, append(append([]byte(nil), a...), b...)},
+		{"at the high watermark", 504, 1 << 20, false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, aborted, err := l.ReadWithin(tt.offset, tt.maxBytes, tt.committed)
+			if err != nil || len(aborted) != 0 {
+				t.Fatalf("ReadWithin: %v, %d aborted", err, len(aborted))
+			}
+			if !bytes.Equal(got, tt.want) {
+				t.Fatalf("ReadWithin returned %d bytes, want %d", len(got), len(tt.want))
+			}
+		})
+	}
+	// What it reads of a batch that does not fit is the window for the
+	// header walk, never the batch: with a 1 KiB budget, far less than the
+	// batch's ~100 KB, which Read reads whole.
+	ffs.readBytes.Store(0)
+	if got, _, err := l.ReadWithin(0, 1024, false); err != nil || len(got) != 0 {
+		t.Fatalf("ReadWithin(0, 1 KiB) = %d bytes, %v", len(got), err)
+	}
+	if n := ffs.readBytes.Load(); n >= int64(len(big))/2 {
+		t.Errorf("ReadWithin read %d bytes of the file for a %d-byte batch it does not return", n, len(big))
+	}
+	ffs.readBytes.Store(0)
+	if got, err := l.Read(0, 1024); err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("Read(0, 1 KiB) = %d bytes, %v; want the first batch whole", len(got), err)
+	}
+	if n := ffs.readBytes.Load(); n < int64(len(big)) {
+		t.Errorf("Read read %d bytes, less than the %d-byte batch it returned", n, len(big))
 	}
 }

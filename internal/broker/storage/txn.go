@@ -293,17 +293,23 @@ func (l *Log) lastStableLocked() int64 {
 // lastOffset >= offset and firstOffset < the end of the returned range
 // (Kafka's "upperBoundOffset"), ordered by first offset.
 func (l *Log) ReadCommitted(offset int64, maxBytes int32) (batches []byte, aborted []AbortedTxn, err error) {
-	b, err := l.read(offset, maxBytes, true)
+	b, err := l.read(offset, maxBytes, true, false)
 	if err != nil || len(b) == 0 {
 		return nil, nil, err
 	}
+	return b, l.abortedIn(offset, b), nil
+}
+
+// abortedIn lists the aborted transactions with data in b, batches read
+// below the last stable offset from offset on.
+func (l *Log) abortedIn(offset int64, b []byte) []AbortedTxn {
 	upper := endOfBatches(b)
 	// Taken after the read: every transaction with data in b ended before
 	// the read began (b lies below the LSO), so its abort is indexed.
 	l.mu.RLock()
 	idx := l.aborted
 	l.mu.RUnlock()
-	return b, idx.collect(offset, upper), nil
+	return idx.collect(offset, upper)
 }
 
 // endOfBatches is the offset after the last of the whole batches in b.
