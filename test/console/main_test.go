@@ -9,7 +9,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/courier-dev/courier/internal/testkit/brokerproc"
+	"github.com/courier-dev/courier/internal/testkit/testbrowser"
 )
 
 var courierBin string
@@ -70,23 +70,12 @@ func webDir(t *testing.T) string {
 }
 
 // runBrowser runs `node test/web/SCRIPT args...` and returns the JSON
-// object of its last output line (what it saw). Without node, the
-// packages or chromium the test is skipped, unless COURIER_REQUIRE_BROWSER
-// is set (the README's test command sets it). env adds environment
-// variables (the scripts take their users and passwords from there).
+// object of its last output line (what it saw); without a browser the test
+// is skipped (testbrowser.Dir). env adds environment variables (the
+// scripts take their users and passwords from there).
 func runBrowser(t *testing.T, script string, env []string, args ...string) map[string]any {
 	t.Helper()
-	dir := webDir(t)
-	_, errNode := exec.LookPath("node")
-	_, errMods := os.Stat(filepath.Join(dir, "node_modules", "playwright-core"))
-	_, errChrome := os.Stat("/usr/bin/chromium")
-	if errNode != nil || errMods != nil || errChrome != nil {
-		msg := fmt.Sprintf("browser test needs node, test/web/node_modules (npm ci) and /usr/bin/chromium: %v %v %v", errNode, errMods, errChrome)
-		if os.Getenv("COURIER_REQUIRE_BROWSER") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	dir := testbrowser.Dir(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", append([]string{filepath.Join(dir, script)}, args...)...)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/courier-dev/courier/internal/pipeline/ridersdb"
 	"github.com/courier-dev/courier/internal/testkit/brokerproc"
+	"github.com/courier-dev/courier/internal/testkit/testbrowser"
 	"github.com/courier-dev/courier/internal/testkit/testwait"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -232,26 +233,11 @@ func dbRows(t *testing.T, dir string) int64 {
 	return rows
 }
 
-// runBrowser runs test/web/demo.js against the page. Without node, its
-// packages or chromium the test is skipped, unless COURIER_REQUIRE_BROWSER
-// is set (the README's test command sets it).
+// runBrowser runs test/web/demo.js against the page (skipped without a
+// browser: testbrowser.Dir).
 func runBrowser(t *testing.T, url string) {
 	t.Helper()
-	root, err := brokerproc.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	webDir := filepath.Join(root, "test", "web")
-	_, errNode := exec.LookPath("node")
-	_, errMods := os.Stat(filepath.Join(webDir, "node_modules", "playwright-core"))
-	_, errChrome := os.Stat("/usr/bin/chromium")
-	if errNode != nil || errMods != nil || errChrome != nil {
-		msg := fmt.Sprintf("browser test needs node, test/web/node_modules (npm ci) and /usr/bin/chromium: %v %v %v", errNode, errMods, errChrome)
-		if os.Getenv("COURIER_REQUIRE_BROWSER") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	webDir := testbrowser.Dir(t)
 	if err := os.MkdirAll(filepath.Join(webDir, "out"), 0o755); err != nil {
 		t.Fatal(err)
 	}

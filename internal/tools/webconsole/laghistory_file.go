@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/courier-dev/courier/internal/broker/vfs"
 )
 
 const (
@@ -191,7 +193,7 @@ func openLagHistory(log *slog.Logger, m *lagMetrics, maxGroups int, dataDir stri
 	if len(f.damaged) > 0 {
 		m.damaged.Add(float64(len(f.damaged)))
 		aside := path + ".damaged"
-		if err := writeFileAtomic(aside, bytes.Join(append(f.bad, nil), []byte{'\n'})); err != nil {
+		if err := vfs.WriteAtomic(vfs.Default, aside, bytes.Join(append(f.bad, nil), []byte{'\n'}), 0o644); err != nil {
 			// Without a copy of what is skipped, keep the file as it is:
 			// its good lines are read at every start, the bad skipped.
 			log.Error("console lag history: damaged lines skipped, but they could not be kept aside: the file is left as it is", "path", path, "lines", f.damaged, "err", err)
@@ -234,39 +236,5 @@ func writeLagFile(path string, rounds []lagRound) error {
 	for _, r := range rounds {
 		b.Write(encodeLagRound(r))
 	}
-	return writeFileAtomic(path, b.Bytes())
-}
-
-// writeFileAtomic replaces path with data: a temporary file written and
-// synced, renamed over path, the directory synced; a crash leaves the old
-// file or the new one, never a mix.
-func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", tmp, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("sync %s: %w", tmp, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename %s: %w", tmp, err)
-	}
-	dir, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return fmt.Errorf("open directory of %s: %w", path, err)
-	}
-	defer dir.Close()
-	if err := dir.Sync(); err != nil {
-		return fmt.Errorf("sync directory of %s: %w", path, err)
-	}
-	return nil
+	return vfs.WriteAtomic(vfs.Default, path, b.Bytes(), 0o644)
 }
